@@ -1,0 +1,23 @@
+"""Environment model of the platform: one place decides engines, datasets, buckets and paths."""
+
+from data_gcp.config.core import (
+    DATASETS,
+    ConfigError,
+    DataGcpError,
+    Env,
+    Settings,
+    get_settings,
+    reset_settings,
+    workspace_root,
+)
+
+__all__ = [
+    "DATASETS",
+    "ConfigError",
+    "DataGcpError",
+    "Env",
+    "Settings",
+    "get_settings",
+    "reset_settings",
+    "workspace_root",
+]

@@ -1,0 +1,20 @@
+"""One warehouse interface, two engines: DuckDB locally, BigQuery in the cloud.
+
+Tables are named logically as `<dataset>.<table>` (`raw.applicative_database_user`); the engine maps
+the dataset to its physical name (`raw` locally, `raw_prod` in prod) through the config.
+"""
+
+from data_gcp.warehouse.base import LoadResult, Warehouse, WarehouseError, WriteMode
+from data_gcp.warehouse.bigquery_engine import BigQueryWarehouse
+from data_gcp.warehouse.duckdb_engine import DuckDBWarehouse
+from data_gcp.warehouse.factory import get_warehouse
+
+__all__ = [
+    "BigQueryWarehouse",
+    "DuckDBWarehouse",
+    "LoadResult",
+    "Warehouse",
+    "WarehouseError",
+    "WriteMode",
+    "get_warehouse",
+]

@@ -1,0 +1,163 @@
+"""The warehouse contract shared by both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_gcp.config import DataGcpError, Settings
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Data = pa.Table | pa.RecordBatchReader | Path | str
+
+
+class WarehouseError(DataGcpError):
+    """A warehouse operation failed; the message names the table and the operation."""
+
+
+class WriteMode(StrEnum):
+    append = "append"
+    replace = "replace"
+    replace_partition = "replace_partition"
+    merge = "merge"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    table: str
+    mode: WriteMode
+    rows_loaded: int
+    rows_after: int
+
+
+def check_identifier(name: str, what: str = "identifier") -> str:
+    """Identifiers are interpolated into SQL, so they must be plain names."""
+    if not _IDENT.match(name):
+        raise WarehouseError(f"invalid {what} {name!r}: use letters, digits and '_' only")
+    return name
+
+
+def split_table(table: str) -> tuple[str, str]:
+    """`raw.user` -> ("raw", "user"); both parts checked."""
+    parts = table.split(".")
+    if len(parts) != 2:
+        raise WarehouseError(f"table {table!r} must be written <dataset>.<table>")
+    return check_identifier(parts[0], "dataset"), check_identifier(parts[1], "table name")
+
+
+def to_arrow(data: Data) -> pa.Table:
+    """Accept an Arrow table, a batch reader, or a Parquet file/folder path."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    path = Path(data)
+    if not path.exists():
+        raise WarehouseError(f"no Parquet data at {path}")
+    return pq.read_table(path)
+
+
+def validate_load(
+    table: str,
+    data: pa.Table,
+    mode: WriteMode,
+    partition_column: str | None,
+    partition_date: dt.date | None,
+    key_columns: list[str] | None,
+) -> None:
+    """Checks common to both engines, so that a bad load fails before anything is written."""
+    names = set(data.column_names)
+    for col in data.column_names:
+        check_identifier(col, f"column of {table}")
+    if mode is WriteMode.replace_partition:
+        if not partition_column or partition_date is None:
+            raise WarehouseError(f"replace_partition on {table} needs partition_column and partition_date")
+        if partition_column not in names:
+            raise WarehouseError(f"replace_partition on {table}: column {partition_column!r} not in the data")
+        col = data.column(partition_column)
+        if data.num_rows:
+            values = {v.date() if isinstance(v, dt.datetime) else v for v in col.to_pylist()}
+            if values != {partition_date}:
+                other = sorted(str(v) for v in values - {partition_date})[:3]
+                raise WarehouseError(
+                    f"replace_partition on {table} for {partition_date}: rows of other days in the data ({', '.join(other)})"
+                )
+    if mode is WriteMode.merge:
+        if not key_columns:
+            raise WarehouseError(f"merge into {table} needs key_columns")
+        missing = [k for k in key_columns if k not in names]
+        if missing:
+            raise WarehouseError(f"merge into {table}: key columns {missing} not in the data")
+        if data.num_rows:
+            keys = data.select(key_columns).group_by(key_columns).aggregate([([], "count_all")])
+            dupes = keys.filter(pa.compute.greater(keys.column("count_all"), 1))
+            if dupes.num_rows:
+                raise WarehouseError(
+                    f"merge into {table}: {dupes.num_rows} key(s) appear more than once in the data, "
+                    f"e.g. {dupes.slice(0, 1).drop(['count_all']).to_pylist()[0]}"
+                )
+
+
+class Warehouse(ABC):
+    """Operations every engine provides. SQL is the engine's dialect; tables are logical names."""
+
+    engine: str
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def physical(self, table: str) -> str:
+        """The engine's quoted name for a logical `<dataset>.<table>`."""
+        dataset, name = split_table(table)
+        return self._qualify(self.settings.dataset(dataset), name)
+
+    @abstractmethod
+    def _qualify(self, dataset: str, name: str) -> str: ...
+
+    @abstractmethod
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run a statement (named parameters as `$name` on DuckDB, `@name` on BigQuery)."""
+
+    @abstractmethod
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """Run a query and return its result as Arrow."""
+
+    @abstractmethod
+    def load(
+        self,
+        table: str,
+        data: Data,
+        mode: WriteMode | str = WriteMode.append,
+        *,
+        partition_column: str | None = None,
+        partition_date: dt.date | None = None,
+        key_columns: list[str] | None = None,
+    ) -> LoadResult:
+        """Load Arrow/Parquet into a table atomically: a failed load leaves the table as it was."""
+
+    @abstractmethod
+    def table_exists(self, table: str) -> bool: ...
+
+    @abstractmethod
+    def schema(self, table: str) -> pa.Schema: ...
+
+    @abstractmethod
+    def row_count(self, table: str) -> int: ...
+
+    @abstractmethod
+    def create_dataset(self, dataset: str) -> None: ...
+
+    @abstractmethod
+    def list_tables(self, dataset: str) -> list[str]: ...
+
+    @abstractmethod
+    def drop_table(self, table: str) -> None: ...

@@ -1,0 +1,33 @@
+"""Every test runs against its own local data folder and a clean local environment.
+
+Why autouse: a test must never read a developer's `.data/` or `.env.local`, nor leak settings into
+the next test (the settings object is cached process-wide).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from data_gcp.config import Settings, get_settings, reset_settings
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for key in list(os.environ):
+        if key.startswith("DATA_GCP_") and key != "DATA_GCP_WORKSPACE_ROOT":
+            monkeypatch.delenv(key, raising=False)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("DATA_GCP_ENV", "local")
+    monkeypatch.setenv("DATA_GCP_DATA_DIR", str(data_dir))
+    reset_settings()
+    yield data_dir
+    reset_settings()
+
+
+@pytest.fixture
+def settings(isolated_env: Path) -> Settings:
+    """Local settings whose data folder is this test's tmp folder."""
+    return get_settings()
