@@ -105,7 +105,8 @@ class DuckDBWarehouse(Warehouse):
     def _add_missing_columns(self, con: duckdb.DuckDBPyConnection, target: str) -> None:
         """New columns in the data are added to the table (schema evolution, never dropping)."""
         existing = {r[0] for r in con.execute(f"DESCRIBE {target}").fetchall()}
-        for name, dtype in con.execute("DESCRIBE __incoming").fetchall():
+        for row in con.execute("DESCRIBE __incoming").fetchall():
+            name, dtype = row[0], row[1]
             if name not in existing:
                 con.execute(f'ALTER TABLE {target} ADD COLUMN "{name}" {dtype}')
 
