@@ -41,12 +41,19 @@ def merge_sql(target: str, staging: str, columns: list[str], key_columns: list[s
     )
 
 
-def replace_partition_sql(target: str, staging: str, columns: list[str], partition_column: str) -> str:
-    """Delete one day then insert it, in one multi-statement transaction."""
+def replace_partition_sql(
+    target: str, staging: str, columns: list[str], partition_column: str, partition_date: dt.date
+) -> str:
+    """Delete one day then insert it, in one multi-statement transaction.
+
+    The day is a literal built from a `date` object (never user text), so the statement needs no
+    query parameters.
+    """
     cols = ", ".join(f"`{c}`" for c in columns)
+    day = dt.date.fromisoformat(partition_date.isoformat()).isoformat()
     return (
         "BEGIN TRANSACTION; "
-        f"DELETE FROM {target} WHERE DATE(`{partition_column}`) = @partition_date; "
+        f"DELETE FROM {target} WHERE DATE(`{partition_column}`) = DATE '{day}'; "
         f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging}; "
         "COMMIT TRANSACTION;"
     )
@@ -101,7 +108,7 @@ class BigQueryWarehouse(Warehouse):
     def _job_config(self, params: dict[str, Any] | None) -> Any:
         from google.cloud import bigquery
 
-        return bigquery.QueryJobConfig(query_parameters=query_parameters(params))
+        return bigquery.QueryJobConfig(query_parameters=query_parameters(params)) if params else None
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self.client.query(sql, job_config=self._job_config(params)).result()
@@ -141,8 +148,23 @@ class BigQueryWarehouse(Warehouse):
     def drop_table(self, table: str) -> None:
         self.client.delete_table(self._table_id(table), not_found_ok=True)
 
+    def _new_columns(self, table_id: str, arrow: pa.Table) -> bool:
+        """Whether the data brings columns the existing table lacks (then the load may add them)."""
+        from google.api_core.exceptions import NotFound
+
+        try:
+            existing = {f.name for f in self.client.get_table(table_id).schema}
+        except NotFound:
+            return False
+        return bool(set(arrow.column_names) - existing)
+
     def _load_job(
-        self, table_id: str, arrow: pa.Table, disposition: str, partition_column: str | None
+        self,
+        table_id: str,
+        arrow: pa.Table,
+        disposition: str,
+        partition_column: str | None,
+        allow_field_addition: bool = False,
     ) -> None:
         from google.cloud import bigquery
 
@@ -150,14 +172,10 @@ class BigQueryWarehouse(Warehouse):
         pq.write_table(arrow, buf)
         buf.seek(0)
         config = bigquery.LoadJobConfig(
-            source_format=bigquery.SourceFormat.PARQUET,
-            write_disposition=disposition,
-            schema_update_options=(
-                [bigquery.SchemaUpdateOption.ALLOW_FIELD_ADDITION]
-                if disposition == bigquery.WriteDisposition.WRITE_APPEND
-                else None
-            ),
+            source_format=bigquery.SourceFormat.PARQUET, write_disposition=disposition
         )
+        if allow_field_addition:
+            config.schema_update_options = [bigquery.SchemaUpdateOption.ALLOW_FIELD_ADDITION]
         if partition_column:
             config.time_partitioning = bigquery.TimePartitioning(field=partition_column)
         self.client.load_table_from_file(buf, table_id, job_config=config).result()
@@ -180,7 +198,13 @@ class BigQueryWarehouse(Warehouse):
         table_id = self._table_id(table)
         try:
             if mode is WriteMode.append:
-                self._load_job(table_id, arrow, bigquery.WriteDisposition.WRITE_APPEND, partition_column)
+                self._load_job(
+                    table_id,
+                    arrow,
+                    bigquery.WriteDisposition.WRITE_APPEND,
+                    partition_column,
+                    allow_field_addition=self._new_columns(table_id, arrow),
+                )
             elif mode is WriteMode.replace:
                 self._load_job(table_id, arrow, bigquery.WriteDisposition.WRITE_TRUNCATE, partition_column)
             else:
@@ -200,10 +224,15 @@ class BigQueryWarehouse(Warehouse):
                         )
                         self.execute(sql)
                     else:
+                        assert partition_date is not None  # checked by validate_load
                         sql = replace_partition_sql(
-                            f"`{table_id}`", f"`{staging}`", arrow.column_names, partition_column or ""
+                            f"`{table_id}`",
+                            f"`{staging}`",
+                            arrow.column_names,
+                            partition_column or "",
+                            partition_date,
                         )
-                        self.execute(sql, {"partition_date": partition_date})
+                        self.execute(sql)
                 finally:
                     self.client.delete_table(staging, not_found_ok=True)
         except WarehouseError:

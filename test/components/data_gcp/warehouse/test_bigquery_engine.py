@@ -86,7 +86,9 @@ def test_merge_sql_with_only_keys_has_no_update():
 
 
 def test_replace_partition_sql_is_valid_bigquery():
-    sql = replace_partition_sql("`p.raw_prod.ev`", "`p.tmp_prod.stg`", ["event_date", "id"], "event_date")
+    sql = replace_partition_sql(
+        "`p.raw_prod.ev`", "`p.tmp_prod.stg`", ["event_date", "id"], "event_date", dt.date(2026, 11, 1)
+    )
     statements = [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
     kinds = [s.key for s in statements]
     assert "delete" in kinds and "insert" in kinds
@@ -110,12 +112,20 @@ def test_merge_goes_through_staging_then_dml(bq):
     assert kinds[-1] == "delete"  # staging dropped
 
 
-def test_replace_partition_passes_date_parameter(bq):
+def test_replace_partition_targets_only_that_day(bq):
     day = dt.date(2026, 11, 1)
     data = pa.table({"event_date": [day], "id": [1]})
     bq.load("raw.ev", data, "replace_partition", partition_column="event_date", partition_date=day)
     query = next(c for c in bq.client.calls if c[0] == "query")
-    assert [(p.name, p.value) for p in query[2].query_parameters] == [("partition_date", day)]
+    assert "WHERE DATE(`event_date`) = DATE '2026-11-01'" in query[1]
+    load = next(c for c in bq.client.calls if c[0] == "load" and c[1] == "pc-data-prod.raw_prod.ev")
+    assert load[2].time_partitioning.field == "event_date"
+
+
+def test_append_allows_field_addition_only_for_new_columns(bq):
+    bq.load("raw.a", pa.table({"id": [1]}), "append")
+    first = [c for c in bq.client.calls if c[0] == "load"][-1]
+    assert not first[2].schema_update_options
 
 
 def test_validation_runs_before_any_request(bq):
