@@ -1,0 +1,85 @@
+"""`data-gcp ml train two-tower|ranker`: thin commands over the ML components.
+
+Each command imports its component lazily, so `data-gcp --help` does not pay for torch/lightgbm.
+Add a training command with `@train_app.command("<name>")`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from data_gcp.cli.console import out
+
+ml_app = typer.Typer(help="Machine-learning jobs: training and evaluation.", no_args_is_help=True)
+train_app = typer.Typer(help="Train a model, evaluate it and publish its artifacts.", no_args_is_help=True)
+ml_app.add_typer(train_app, name="train")
+
+
+@train_app.command("two-tower")
+def train_two_tower(
+    epochs: int = typer.Option(10, help="training epochs"),
+    batch_size: int = typer.Option(512, help="in-batch softmax batch size"),
+    embedding_dim: int = typer.Option(64, help="output dimension of both towers"),
+    learning_rate: float = typer.Option(3e-3, help="Adam learning rate"),
+    seed: int = typer.Option(0, help="random seed"),
+    max_users: int | None = typer.Option(None, help="train on at most this many users (quick runs)"),
+    max_steps_per_epoch: int | None = typer.Option(None, help="cap the batches per epoch (quick runs)"),
+    track: bool = typer.Option(True, help="log the run to MLflow (Settings.tracking_uri)"),
+) -> None:
+    """Train the two-tower retrieval model on `ml.ml_reco__click_training`, evaluate it against the
+    popularity baseline (and the planted-taste oracle on sandbox data), write embeddings and metrics to
+    the `ml` dataset and the model + item index to the bucket."""
+    from data_gcp.two_tower import TrainConfig, format_metrics_table, run_training
+
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        embedding_dim=embedding_dim,
+        learning_rate=learning_rate,
+        seed=seed,
+        max_users=max_users,
+        max_steps_per_epoch=max_steps_per_epoch,
+    )
+    result = run_training(config, track=track)
+    out.print(format_metrics_table(result.metrics, title=f"two-tower run {result.run_id}"))
+    out.print(f"model: {result.artifact_uri}")
+
+
+@train_app.command("ranker")
+def train_ranker(
+    num_boost_round: int = typer.Option(300, help="boosting rounds at most (early stopping on validation)"),
+    learning_rate: float = typer.Option(0.05, help="LightGBM learning rate"),
+    num_leaves: int = typer.Option(31, help="leaves per tree"),
+    test_fraction: float = typer.Option(0.2, help="share of the newest calls kept for the test split"),
+    min_category_count: int = typer.Option(5, help="rarer categorical values go to the unknown bucket"),
+    seed: int = typer.Option(0, help="random seed"),
+    track: bool = typer.Option(True, help="log the run to MLflow (Settings.tracking_uri)"),
+) -> None:
+    """Train the LightGBM ranker (seen / consulted / booked) on `ml.ml_reco__ranking_training`, compare it
+    with the retrieval order (log-loss, NDCG@10), publish the model to the bucket and the metrics to
+    `ml.ranker_metrics`."""
+    from rich.table import Table
+
+    from data_gcp.ranking import TrainConfig
+    from data_gcp.ranking_job import run_training
+
+    config = TrainConfig(
+        num_boost_round=num_boost_round,
+        learning_rate=learning_rate,
+        num_leaves=num_leaves,
+        test_fraction=test_fraction,
+        min_category_count=min_category_count,
+        seed=seed,
+    )
+    result = run_training(config, track=track)
+    table = Table("metric", "value", title=f"ranker run {result.run_id}")
+    for name, value in sorted(result.metrics.items()):
+        table.add_row(name, f"{value:.4f}" if not float(value).is_integer() else f"{int(value)}")
+    out.print(table)
+    top = list(result.feature_importance.items())[:8]
+    out.print("top features (gain): " + ", ".join(f"{n} {g:.0f}" for n, g in top))
+    out.print(f"model: {result.model_uri}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ml_app, name="ml")

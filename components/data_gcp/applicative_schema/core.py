@@ -1,0 +1,308 @@
+"""Table specs of the application database (columns as in the backend, snake_case).
+
+Logical column types: `int`, `float`, `str`, `bool`, `ts` (timestamp without time zone, UTC),
+`date`, `json` (JSON text). Each type maps to one Arrow type, one SQLite and one PostgreSQL type.
+
+Incremental cursors: a table with `cursor_columns` is read incrementally (rows where any cursor
+column is >= the last watermark) and merged on its primary key; a table without cursors is small or
+changes without a timestamp (user roles change on birthdays, product popularity every day) and is
+reloaded in full on every run. `booking` uses its four status dates as cursor (creation, used,
+cancellation, reimbursement): every status change sets one of them, so no extra column is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "str": pa.string(),
+    "bool": pa.bool_(),
+    "ts": pa.timestamp("us"),
+    "date": pa.date32(),
+    "json": pa.string(),
+}
+SQLITE_TYPES = {
+    "int": "INTEGER",
+    "float": "REAL",
+    "str": "TEXT",
+    "bool": "BOOLEAN",
+    "ts": "TIMESTAMP",
+    "date": "DATE",
+    "json": "JSON",
+}
+POSTGRES_TYPES = {
+    "int": "BIGINT",
+    "float": "DOUBLE PRECISION",
+    "str": "TEXT",
+    "bool": "BOOLEAN",
+    "ts": "TIMESTAMP",
+    "date": "DATE",
+    "json": "JSONB",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return ARROW_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One source table. `raw_name` is its logical name in the warehouse (`raw.<raw_name>`)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    cursor_columns: tuple[str, ...] = ()
+    raw_name: str = ""
+    partition_column: str | None = None
+    local_only: bool = False
+    history: bool = False
+    indexes: tuple[str, ...] = field(default=())
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.raw_name or 'applicative_database_' + self.name}"
+
+    @property
+    def incremental(self) -> bool:
+        return bool(self.cursor_columns) or self.partition_column is not None
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"table {self.name} has no column {name!r}")
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    """`"a:int! b:str"` -> columns; `!` marks NOT NULL. Keeps the table list below readable."""
+    out = []
+    for item in spec.split():
+        name, typ = item.split(":")
+        out.append(Column(name, typ.rstrip("!"), nullable=not typ.endswith("!")))
+    return tuple(out)
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        "user",
+        _cols(
+            "user_id:int! user_creation_date:ts! user_role:str! user_birth_date:date user_department_code:str "
+            "user_postal_code:str user_city:str user_is_active:bool! user_last_connection_date:ts "
+            "user_has_enabled_marketing_email:bool user_has_enabled_marketing_push:bool"
+        ),
+        ("user_id",),
+    ),
+    TableSpec(
+        "deposit",
+        _cols(
+            "deposit_id:int! user_id:int! deposit_amount:float! deposit_source:str deposit_type:str! "
+            "deposit_creation_date:ts! deposit_update_date:ts deposit_expiration_date:ts"
+        ),
+        ("deposit_id",),
+        ("deposit_creation_date", "deposit_update_date"),
+        indexes=("user_id",),
+    ),
+    TableSpec(
+        "recredit",
+        _cols(
+            "recredit_id:int! deposit_id:int! recredit_amount:float! recredit_type:str! recredit_creation_date:ts!"
+        ),
+        ("recredit_id",),
+        ("recredit_creation_date",),
+    ),
+    TableSpec(
+        "offerer",
+        _cols(
+            "offerer_id:int! offerer_name:str! offerer_siren:str offerer_is_active:bool! "
+            "offerer_validation_status:str offerer_creation_date:ts! offerer_validation_date:ts"
+        ),
+        ("offerer_id",),
+    ),
+    TableSpec(
+        "venue",
+        _cols(
+            "venue_id:int! venue_managing_offerer_id:int! venue_name:str! venue_public_name:str venue_siret:str "
+            "venue_type_code:str! venue_is_permanent:bool venue_is_open_to_public:bool venue_is_virtual:bool! "
+            "venue_latitude:float venue_longitude:float venue_postal_code:str venue_department_code:str "
+            "venue_city:str venue_creation_date:ts"
+        ),
+        ("venue_id",),
+        history=True,
+    ),
+    TableSpec(
+        "product",
+        _cols(
+            "product_id:int! product_name:str! product_subcategory_id:str! product_ean:str "
+            "product_extra_data:json product_last_30_days_booking:int"
+        ),
+        ("product_id",),
+    ),
+    TableSpec(
+        "offer",
+        _cols(
+            "offer_id:int! offer_product_id:int venue_id:int! offer_subcategory_id:str! offer_name:str! "
+            "offer_description:str offer_is_active:bool! offer_validation:str! offer_is_duo:bool! offer_ean:str "
+            "offer_extra_data:json offer_creation_date:ts! offer_updated_date:ts! offer_publication_date:ts"
+        ),
+        ("offer_id",),
+        ("offer_creation_date", "offer_updated_date"),
+        history=True,
+        indexes=("venue_id",),
+    ),
+    TableSpec(
+        "stock",
+        _cols(
+            "stock_id:int! offer_id:int! stock_price:float! stock_quantity:int stock_beginning_date:ts "
+            "stock_booking_limit_date:ts stock_creation_date:ts! stock_modified_date:ts! "
+            "stock_is_soft_deleted:bool! price_category_id:int"
+        ),
+        ("stock_id",),
+        ("stock_creation_date", "stock_modified_date"),
+        history=True,
+        indexes=("offer_id",),
+    ),
+    TableSpec(
+        "booking",
+        _cols(
+            "booking_id:int! user_id:int! stock_id:int! deposit_id:int venue_id:int! offerer_id:int! "
+            "booking_amount:float! booking_quantity:int! booking_status:str! booking_creation_date:ts! "
+            "booking_used_date:ts booking_cancellation_date:ts booking_cancellation_reason:str "
+            "booking_reimbursement_date:ts"
+        ),
+        ("booking_id",),
+        (
+            "booking_creation_date",
+            "booking_used_date",
+            "booking_cancellation_date",
+            "booking_reimbursement_date",
+        ),
+        history=True,
+        indexes=("user_id", "booking_status"),
+    ),
+    TableSpec(
+        "favorite",
+        _cols("favorite_id:int! user_id:int! offer_id:int! favorite_creation_date:ts!"),
+        ("favorite_id",),
+        ("favorite_creation_date",),
+    ),
+    TableSpec(
+        "educational_institution",
+        _cols(
+            "educational_institution_id:int! institution_uai:str! institution_name:str! institution_type:str "
+            "institution_city:str institution_department_code:str"
+        ),
+        ("educational_institution_id",),
+    ),
+    TableSpec(
+        "collective_offer",
+        _cols(
+            "collective_offer_id:int! venue_id:int! collective_offer_name:str! collective_offer_students:str "
+            "collective_offer_format:str collective_offer_is_active:bool! collective_offer_validation:str! "
+            "educational_institution_id:int collective_offer_creation_date:ts! collective_offer_updated_date:ts!"
+        ),
+        ("collective_offer_id",),
+        ("collective_offer_creation_date", "collective_offer_updated_date"),
+    ),
+    TableSpec(
+        "collective_stock",
+        _cols(
+            "collective_stock_id:int! collective_offer_id:int! collective_stock_price:float! "
+            "collective_stock_number_of_tickets:int! collective_stock_beginning_date:ts "
+            "collective_stock_booking_limit_date:ts collective_stock_creation_date:ts! "
+            "collective_stock_modification_date:ts!"
+        ),
+        ("collective_stock_id",),
+        ("collective_stock_creation_date", "collective_stock_modification_date"),
+    ),
+    TableSpec(
+        "collective_booking",
+        _cols(
+            "collective_booking_id:int! collective_stock_id:int! venue_id:int! offerer_id:int! "
+            "educational_institution_id:int! educational_year_id:str! collective_booking_status:str! "
+            "collective_booking_creation_date:ts! collective_booking_confirmation_date:ts "
+            "collective_booking_used_date:ts collective_booking_cancellation_date:ts "
+            "collective_booking_cancellation_reason:str collective_booking_reimbursement_date:ts"
+        ),
+        ("collective_booking_id",),
+        (
+            "collective_booking_creation_date",
+            "collective_booking_confirmation_date",
+            "collective_booking_used_date",
+            "collective_booking_cancellation_date",
+            "collective_booking_reimbursement_date",
+        ),
+    ),
+    TableSpec(
+        "reco_display_log",
+        _cols(
+            "call_id:str! user_id:int! offer_id:int! position:int! context:str! model_version:str displayed_at:ts!"
+        ),
+        ("call_id", "position"),
+        ("displayed_at",),
+        indexes=("displayed_at",),
+    ),
+    TableSpec(
+        "app_event",
+        _cols(
+            "event_date:date! event_timestamp:ts! event_name:str! user_id:int user_pseudo_id:str! session_id:str! "
+            "platform:str! app_version:str offer_id:int origin:str reco_call_id:str search_query:str"
+        ),
+        (),
+        raw_name="firebase_events",
+        partition_column="event_date",
+        indexes=("event_date",),
+    ),
+    TableSpec(
+        "sandbox_truth_user_taste",
+        _cols("user_id:int! topic_id:int! weight:float!"),
+        ("user_id", "topic_id"),
+        raw_name="sandbox_truth_user_taste",
+        local_only=True,
+    ),
+    TableSpec(
+        "sandbox_truth_offer_topic",
+        _cols("offer_id:int! topic_id:int! weight:float!"),
+        ("offer_id", "topic_id"),
+        raw_name="sandbox_truth_offer_topic",
+        local_only=True,
+    ),
+)
+
+# The app tables proper (everything the backend has; not the planted truth).
+APP_TABLES: tuple[TableSpec, ...] = tuple(t for t in TABLES if not t.local_only)
+_BY_NAME = {t.name: t for t in TABLES}
+
+
+def table_spec(name: str) -> TableSpec:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown source table {name!r}: expected one of {', '.join(_BY_NAME)}") from None
+
+
+def database_url(url: str) -> str:
+    """A SQLAlchemy URL for the app database: plain `postgresql://` means psycopg 3 (the driver we ship)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def arrow_schema(spec: TableSpec) -> pa.Schema:
+    return pa.schema([pa.field(c.name, c.arrow_type, nullable=c.nullable) for c in spec.columns])

@@ -1,0 +1,177 @@
+"""From changed files to the tests to run and the projects to deploy.
+
+Rules (each one a line below):
+- a changed brick selects itself and every brick that imports it, transitively (static imports;
+  a registry naming a connector in a string does not make every connector depend on the others);
+- a selected brick selects its test folder, and every test folder whose files import it;
+- `orchestration/` (the DAGs) and `dbt/` select their test folders, and the DAG tests are also
+  selected when a brick the DAGs use (plugins included, e.g. a connector) is selected;
+- the files every test depends on (root pyproject, lock, workspace.toml, test/conftest.py) or a
+  removed brick select everything;
+- a project is affected when one of its bricks is selected, its folder changed, or (Composer) the
+  DAGs or the dbt project changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from data_gcp.brick_graph import (
+    NAMESPACE,
+    dependents,
+    import_graph,
+    imported_bricks,
+    list_projects,
+    project_bricks,
+    workspace_bricks,
+)
+
+RUN_ALL_FILES = {"pyproject.toml", "uv.lock", "workspace.toml", "test/conftest.py", ".python-version"}
+# source folder -> its test folder, and the projects it ships in
+SOURCE_FOLDERS = {
+    "orchestration": ("test/orchestration", ("composer",)),
+    "dbt": ("test/dbt", ("composer",)),
+}
+# test folders about the workspace as a whole (project membership, Dockerfiles, workflows)
+WORKSPACE_TESTS = "test/projects"
+WORKSPACE_FILES = ("projects/", ".github/", ".ci/")
+
+
+@dataclass
+class Selection:
+    base: str
+    changed_files: list[str]
+    changed_bricks: set[str] = field(default_factory=set)
+    selected_bricks: set[str] = field(default_factory=set)
+    test_paths: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+    run_all: str | None = None  # why everything runs, when it does
+    dbt_changed: bool = False
+    orchestration_changed: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "base": self.base,
+            "changed_files": self.changed_files,
+            "changed_bricks": sorted(self.changed_bricks),
+            "selected_bricks": sorted(self.selected_bricks),
+            "tests": self.test_paths,
+            "projects": self.projects,
+            "run_all": self.run_all,
+            "dbt_changed": self.dbt_changed,
+            "orchestration_changed": self.orchestration_changed,
+        }
+
+
+def _brick_of(path: str) -> tuple[str, str] | None:
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[0] in ("components", "bases") and parts[1] == NAMESPACE:
+        return parts[0], parts[2]
+    return None
+
+
+def _test_folders(root: Path) -> list[str]:
+    """Every test folder: one per brick (test/<kind>s/data_gcp/<brick>) and each other test/<x>."""
+    folders: list[str] = []
+    test = root / "test"
+    if not test.is_dir():
+        return folders
+    for top in sorted(test.iterdir()):
+        if not top.is_dir() or top.name.startswith((".", "_")):
+            continue
+        if top.name in ("components", "bases") and (top / NAMESPACE).is_dir():
+            folders += [
+                f"test/{top.name}/{NAMESPACE}/{b.name}"
+                for b in sorted((top / NAMESPACE).iterdir())
+                if b.is_dir()
+            ]
+        else:
+            folders.append(f"test/{top.name}")
+    return folders
+
+
+def _test_folder_of(path: str) -> str | None:
+    parts = path.split("/")
+    if parts[0] != "test" or len(parts) < 3:
+        return None
+    if parts[1] in ("components", "bases") and len(parts) >= 5 and parts[2] == NAMESPACE:
+        return "/".join(parts[:4])
+    if parts[1] in ("components", "bases"):
+        return None
+    return "/".join(parts[:2])
+
+
+def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
+    """The selection for `files` (paths relative to `root`) in the workspace as it is now."""
+    files = sorted(set(files))
+    sel = Selection(base=base, changed_files=files)
+    bricks = workspace_bricks(root)
+    projects = list_projects(root)
+    touched_tests: set[str] = set()
+    affected_projects: set[str] = set()
+    workspace_tests = False
+    for path in files:
+        if path in RUN_ALL_FILES:
+            sel.run_all = f"{path} changed"
+        brick = _brick_of(path)
+        if brick:
+            if brick[1] in bricks:
+                sel.changed_bricks.add(brick[1])
+            elif not (root / brick[0] / NAMESPACE / brick[1]).exists():
+                sel.run_all = sel.run_all or f"brick {brick[1]} was removed"
+            workspace_tests = True
+            continue
+        top = path.split("/", 1)[0]
+        if top in SOURCE_FOLDERS:
+            tests, shipped_in = SOURCE_FOLDERS[top]
+            touched_tests.add(tests)
+            affected_projects.update(shipped_in)
+            sel.dbt_changed |= top == "dbt"
+            sel.orchestration_changed |= top == "orchestration"
+        if path.startswith("projects/"):
+            name = path.split("/")[1] if path.count("/") >= 1 else ""
+            if name in projects:
+                affected_projects.add(name)
+        if path.startswith(WORKSPACE_FILES):
+            workspace_tests = True
+        folder = _test_folder_of(path)
+        if folder:
+            touched_tests.add(folder)
+        elif path.startswith("test/") and path.endswith("conftest.py"):
+            sel.run_all = sel.run_all or f"{path} changed"
+
+    graph = import_graph(root)
+    sel.selected_bricks = dependents(graph, sel.changed_bricks)
+
+    # bricks the DAGs use, plugins included: a connector change selects its DAG's tests
+    dag_sources = [root / "orchestration", root / "test" / "orchestration"]
+    plugin_graph = import_graph(root, plugins=True)
+    from data_gcp.brick_graph import dependencies
+
+    dag_bricks = dependencies(plugin_graph, imported_bricks(dag_sources, bricks, plugins=True))
+
+    selected_tests: set[str] = set(touched_tests)
+    for folder in _test_folders(root):
+        parts = folder.split("/")
+        owner = parts[3] if len(parts) == 4 else None
+        if owner and owner in sel.selected_bricks:
+            selected_tests.add(folder)
+        elif imported_bricks([root / folder], bricks) & sel.selected_bricks:
+            selected_tests.add(folder)
+        elif folder == "test/orchestration" and dag_bricks & sel.selected_bricks:
+            selected_tests.add(folder)
+    if workspace_tests:
+        selected_tests.add(WORKSPACE_TESTS)
+
+    for name, project in projects.items():
+        if {b.name for b in project_bricks(root, project, plugin_graph)} & sel.selected_bricks:
+            affected_projects.add(name)
+    if sel.run_all:
+        sel.test_paths = ["test"]
+        sel.projects = sorted(projects)
+        return sel
+    sel.test_paths = sorted(t for t in selected_tests if (root / t).exists())
+    sel.projects = sorted(affected_projects)
+    return sel

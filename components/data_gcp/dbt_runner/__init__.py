@@ -1,0 +1,39 @@
+"""Run the workspace's dbt project (`<workspace>/dbt`) in-process, on the target of the environment.
+
+Local runs use DuckDB (the warehouse file of `data_gcp.warehouse`), cloud runs BigQuery; the profile
+reads only environment variables, which this brick sets from `Settings`.
+"""
+
+from data_gcp.dbt_runner.core import (
+    DbtResult,
+    DbtRunError,
+    build,
+    compile,
+    dbt_env,
+    docs_generate,
+    invoke,
+    manifest_path,
+    parse,
+    project_dir,
+    run,
+    source_freshness,
+    target_for,
+    test,
+)
+
+__all__ = [
+    "DbtResult",
+    "DbtRunError",
+    "build",
+    "compile",
+    "dbt_env",
+    "docs_generate",
+    "invoke",
+    "manifest_path",
+    "parse",
+    "project_dir",
+    "run",
+    "source_freshness",
+    "target_for",
+    "test",
+]

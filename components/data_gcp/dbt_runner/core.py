@@ -1,0 +1,291 @@
+"""dbt through `dbtRunner` (dbt-core's programmatic entry point), with our profile variables set.
+
+Why in-process: Airflow tasks, Cloud Run jobs and the CLI call the same function, and the result
+(which nodes failed) comes back as data rather than as text to parse. dbtRunner is not thread-safe
+and dbt reads `env_var()` from the process environment, so calls are serialised by a lock and the
+environment is set only for the duration of a call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from data_gcp.config import DataGcpError, Settings, get_settings, workspace_root
+from data_gcp.log import get_logger
+
+log = get_logger(__name__)
+
+_LOCK = threading.Lock()
+LOCAL_TARGETS = ("local", "ci")
+CLOUD_TARGETS = ("dev", "stg", "prod")
+_FAILED = {"error", "fail", "runtime error"}
+
+
+class DbtRunError(DataGcpError):
+    """dbt failed: the message names the command and the failing nodes (see dbt's log for details)."""
+
+
+@dataclass
+class DbtResult:
+    """What one dbt command did: success, per-node statuses, and the failing nodes by name."""
+
+    command: str
+    target: str
+    success: bool
+    elapsed_s: float
+    statuses: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
+    exception: str | None = None
+    raw: Any = None
+
+    @property
+    def failed(self) -> list[str]:
+        """Unique ids of the nodes that errored or whose tests failed."""
+        return sorted(n for n, s in self.statuses.items() if s in _FAILED)
+
+    @property
+    def warned(self) -> list[str]:
+        return sorted(n for n, s in self.statuses.items() if s == "warn")
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.statuses.values() if s == status)
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for s in self.statuses.values():
+            counts[s] = counts.get(s, 0) + 1
+        parts = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no nodes"
+        return f"dbt {self.command} --target {self.target}: {'ok' if self.success else 'FAILED'} ({parts}) in {self.elapsed_s:.1f}s"
+
+    def raise_for_failure(self) -> DbtResult:
+        """Raise DbtRunError naming the failing nodes (and their first message line) when dbt failed."""
+        if self.success:
+            return self
+        lines = [f"dbt {self.command} --target {self.target} failed"]
+        if self.exception:
+            lines.append(
+                f"  {self.exception.strip().splitlines()[0] if self.exception.strip() else self.exception}"
+            )
+        for node in self.failed:
+            message = (self.messages.get(node) or "").strip().splitlines()
+            lines.append(f"  {self.statuses[node]}: {node}" + (f": {message[0][:300]}" if message else ""))
+        if not self.failed and not self.exception:
+            lines.append("  (no node failed: see the dbt log above)")
+        if self.command in ("build", "run", "test"):
+            lines.append(f"  rerun one node with: data-gcp dbt {self.command} --select <name>")
+        raise DbtRunError("\n".join(lines))
+
+
+def project_dir() -> Path:
+    """The dbt project of the workspace (`<workspace>/dbt`, holding dbt_project.yml and profiles.yml)."""
+    path = workspace_root() / "dbt"
+    if not (path / "dbt_project.yml").is_file():
+        raise DbtRunError(f"no dbt project at {path} (expected dbt_project.yml): run from the workspace")
+    return path
+
+
+def manifest_path(target_path: Path | None = None) -> Path:
+    """Where `parse`/`compile` write the manifest (read by Airflow's cosmos rendering).
+
+    dbt honours `DBT_TARGET_PATH` (tests point it at a temporary folder); default `dbt/target`.
+    """
+    if target_path is None:
+        env_path = os.environ.get("DBT_TARGET_PATH")
+        target_path = Path(env_path) if env_path else project_dir() / "target"
+    return target_path / "manifest.json"
+
+
+def target_for(settings: Settings | None = None) -> str:
+    """The profile target of the environment: `local` locally, `dev`/`stg`/`prod` in the cloud.
+
+    `DBT_TARGET` (e.g. `ci`) overrides it, so CI runs the local engine under its own target name.
+    """
+    settings = settings or get_settings()
+    override = os.environ.get("DBT_TARGET")
+    if override:
+        return override
+    return settings.env.value
+
+
+def dbt_env(settings: Settings, target: str) -> dict[str, str]:
+    """Environment variables the profile reads, for this target (no secret among them)."""
+    if target not in LOCAL_TARGETS + CLOUD_TARGETS:
+        raise DbtRunError(
+            f"unknown dbt target {target!r}: expected one of {', '.join(LOCAL_TARGETS + CLOUD_TARGETS)}"
+        )
+    env = {"DBT_TARGET": target}
+    if target in LOCAL_TARGETS:
+        settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        env["DATA_GCP_DUCKDB_PATH"] = str(settings.duckdb_path)
+        return env
+    if not settings.project_id:
+        raise DbtRunError(
+            f"dbt target {target!r} runs on BigQuery and needs DATA_GCP_PROJECT_ID (set it in the environment)"
+        )
+    env.update(
+        DATA_GCP_ENV=target,
+        DATA_GCP_PROJECT_ID=settings.project_id,
+        DATA_GCP_BQ_LOCATION=settings.bq_location,
+        DBT_BIGQUERY_DATASET=f"tmp_{target}",
+    )
+    return env
+
+
+@contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _collect(result: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Per-node status and message of a run-like result (build, run, test, snapshot, freshness)."""
+    statuses: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    for node_result in getattr(result, "results", None) or []:
+        node = getattr(node_result, "node", None)
+        uid = getattr(node, "unique_id", None) or getattr(node_result, "unique_id", None) or "?"
+        status = getattr(node_result, "status", "")
+        statuses[uid] = str(getattr(status, "value", status))
+        if getattr(node_result, "message", None):
+            messages[uid] = str(node_result.message)
+        elif getattr(node_result, "age", None) is not None:  # source freshness
+            messages[uid] = f"latest row {node_result.max_loaded_at}, {node_result.age / 86400:.1f} days old"
+
+    return statuses, messages
+
+
+def invoke(
+    command: Sequence[str],
+    *,
+    select: Sequence[str] | str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    target: str | None = None,
+    full_refresh: bool = False,
+    vars: dict[str, Any] | None = None,
+    extra_args: Sequence[str] = (),
+    target_path: Path | None = None,
+    settings: Settings | None = None,
+    check: bool = True,
+) -> DbtResult:
+    """Run one dbt command (`["build"]`, `["docs", "generate"]`, ...) on the environment's target.
+
+    `select`/`exclude` take dbt selectors (a string is split on spaces). With `check` (default), a
+    failure raises DbtRunError naming the failing nodes; otherwise the result says so.
+    """
+    from dbt.cli.main import dbtRunner
+
+    settings = settings or get_settings()
+    target = target or target_for(settings)
+    project = project_dir()
+    env = dbt_env(settings, target)
+    args = [*command, "--project-dir", str(project), "--profiles-dir", str(project), "--target", target]
+    if target_path is not None:
+        args += ["--target-path", str(target_path)]
+    log_dir = settings.local_data_dir / "dbt" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    args += ["--log-path", str(log_dir)]
+    for flag, values in (("--select", select), ("--exclude", exclude)):
+        if values:
+            items = values.split() if isinstance(values, str) else list(values)
+            if items:
+                args += [flag, *items]
+    if full_refresh:
+        args.append("--full-refresh")
+    if vars:
+        args += ["--vars", json.dumps(vars)]
+    args += list(extra_args)
+    name = " ".join(command)
+    log.info("dbt %s --target %s", name, target)
+    started = time.perf_counter()
+    with _LOCK, _environ(env):
+        res = dbtRunner().invoke(args)
+    statuses, messages = _collect(res.result)
+    result = DbtResult(
+        command=name,
+        target=target,
+        success=bool(res.success),
+        elapsed_s=time.perf_counter() - started,
+        statuses=statuses,
+        messages=messages,
+        exception=str(res.exception) if res.exception else None,
+        raw=res.result,
+    )
+    log.info(result.summary())
+    return result.raise_for_failure() if check else result
+
+
+def build(
+    select: Sequence[str] | str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    target: str | None = None,
+    full_refresh: bool = False,
+    **kwargs: Any,
+) -> DbtResult:
+    """`dbt build`: seeds, snapshots, models, unit and data tests, in dependency order."""
+    return invoke(
+        ["build"], select=select, exclude=exclude, target=target, full_refresh=full_refresh, **kwargs
+    )
+
+
+def run(
+    select: Sequence[str] | str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    target: str | None = None,
+    full_refresh: bool = False,
+    **kwargs: Any,
+) -> DbtResult:
+    """`dbt run`: models only."""
+    return invoke(["run"], select=select, exclude=exclude, target=target, full_refresh=full_refresh, **kwargs)
+
+
+def test(
+    select: Sequence[str] | str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    target: str | None = None,
+    **kwargs: Any,
+) -> DbtResult:
+    """`dbt test`: data and unit tests."""
+    return invoke(["test"], select=select, exclude=exclude, target=target, **kwargs)
+
+
+def compile(
+    select: Sequence[str] | str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    target: str | None = None,
+    **kwargs: Any,
+) -> DbtResult:
+    """`dbt compile`: render every node's SQL into `target/compiled` (no model is built)."""
+    return invoke(["compile"], select=select, exclude=exclude, target=target, **kwargs)
+
+
+def parse(target: str | None = None, **kwargs: Any) -> DbtResult:
+    """`dbt parse`: write `target/manifest.json` (what Airflow renders its dbt tasks from)."""
+    return invoke(["parse"], target=target, **kwargs)
+
+
+def docs_generate(target: str | None = None, **kwargs: Any) -> DbtResult:
+    """`dbt docs generate`: manifest + catalog for the documentation site."""
+    return invoke(["docs", "generate"], target=target, **kwargs)
+
+
+def source_freshness(
+    select: Sequence[str] | str | None = None, target: str | None = None, **kwargs: Any
+) -> DbtResult:
+    """`dbt source freshness`: how late each raw source is (warn/error thresholds in sources yml)."""
+    return invoke(["source", "freshness"], select=select, target=target, **kwargs)

@@ -1,0 +1,27 @@
+"""Deploy a project to dev, stg or prod: Composer (DAGs, dbt, wheel) or Cloud Run (image, job/service)."""
+
+from data_gcp.deploy.plans import DeployError, Plan, Step, build_plan, image_name
+from data_gcp.deploy.runner import run_plan
+from data_gcp.deploy.targets import (
+    DEFAULT_TARGETS,
+    DEPLOY_ENVS,
+    OVERRIDE_VARS,
+    DeployTarget,
+    deploy_target,
+    parse_env,
+)
+
+__all__ = [
+    "DEFAULT_TARGETS",
+    "DEPLOY_ENVS",
+    "OVERRIDE_VARS",
+    "DeployError",
+    "DeployTarget",
+    "Plan",
+    "Step",
+    "build_plan",
+    "deploy_target",
+    "image_name",
+    "parse_env",
+    "run_plan",
+]

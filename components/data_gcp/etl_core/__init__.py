@@ -1,0 +1,43 @@
+"""The connector pattern: specs, registry, date windows, the dlt pipeline factory and the runner.
+
+See docs/connectors.md for how to add a connector.
+"""
+
+from data_gcp.etl_core.pipeline import LoadError, destination_for, dlt_pipeline, load_tables
+from data_gcp.etl_core.registry import CONNECTOR_MODULES, get_connector, list_connectors
+from data_gcp.etl_core.runner import (
+    EmptySourceError,
+    RunResult,
+    base_url_for,
+    build_context,
+    collect,
+    extract_tables,
+    run_connector,
+    select_objects,
+)
+from data_gcp.etl_core.spec import Batch, Column, Connector, RunContext, TableSpec
+from data_gcp.etl_core.window import DateWindow
+
+__all__ = [
+    "CONNECTOR_MODULES",
+    "Batch",
+    "Column",
+    "Connector",
+    "DateWindow",
+    "EmptySourceError",
+    "LoadError",
+    "RunContext",
+    "RunResult",
+    "TableSpec",
+    "base_url_for",
+    "build_context",
+    "extract_tables",
+    "collect",
+    "destination_for",
+    "dlt_pipeline",
+    "get_connector",
+    "list_connectors",
+    "load_tables",
+    "run_connector",
+    "select_objects",
+]

@@ -1,0 +1,137 @@
+"""The dlt pipeline factory and the load of one run's batches.
+
+Destination by environment: DuckDB file `Settings.duckdb_path`, dataset (schema) `raw` locally;
+BigQuery dataset `raw_<env>` in the cloud. Tables land as `raw.<system>_<object>` exactly (dlt's
+snake_case naming keeps our names unchanged).
+
+What dlt adds, documented in docs/connectors.md:
+- Arrow batches get no `_dlt_id`/`_dlt_load_id` columns (dlt's defaults for Arrow), so the tables hold
+  exactly the spec's columns;
+- dlt's own bookkeeping tables `_dlt_loads`, `_dlt_version`, `_dlt_pipeline_state` in `raw`, and a
+  staging schema `raw_staging` used by merge / replace (rows are copied from it in one transaction).
+
+Atomicity: every HTTP call of a run happens before dlt sees a row (batches are collected first), so a
+failed extraction writes nothing; the pipeline working folder is a fresh temporary folder per run, so
+no half-extracted package from a failed run can be loaded later; replace uses `insert-from-staging`
+and merge runs as one SQL transaction per table.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+
+from data_gcp.config import DataGcpError, Settings
+from data_gcp.etl_core.spec import TableSpec
+from data_gcp.log import get_logger, redact
+
+log = get_logger(__name__)
+
+_DLT_ENV = {
+    "RUNTIME__DLTHUB_TELEMETRY": "false",  # no network calls of our own making
+    "PROVIDERS__ENABLE_AIRFLOW_SECRETS": "false",  # importing Airflow costs ~25 s; secrets are ours
+    "DESTINATION__REPLACE_STRATEGY": "insert-from-staging",
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "false",
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "false",
+    "RUNTIME__LOG_LEVEL": "WARNING",
+    "RESTORE_FROM_DESTINATION": "false",  # no dlt state to restore: the window is the state
+}
+
+
+class LoadError(DataGcpError):
+    """The destination refused a load; names the system and the tables."""
+
+
+def destination_for(settings: Settings) -> Any:
+    """dlt destination for the environment (created lazily, nothing is opened here)."""
+    import dlt
+
+    if settings.is_cloud:
+        from dlt.common.configuration.specs import GcpServiceAccountCredentials
+
+        credentials = GcpServiceAccountCredentials()
+        credentials.project_id = settings.project_id  # other fields: application default credentials
+        return dlt.destinations.bigquery(credentials=credentials, location=settings.bq_location)
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    return dlt.destinations.duckdb(credentials=str(settings.duckdb_path))
+
+
+@contextmanager
+def dlt_pipeline(system: str, settings: Settings) -> Iterator[Any]:
+    """A dlt pipeline in a fresh temporary working folder, removed afterwards.
+
+    Why fresh: state lives in our window arguments, not in dlt's state, so a re-run of a window is
+    reproducible and a failed run leaves no pending package behind.
+    """
+    import dlt
+
+    for key, value in _DLT_ENV.items():
+        os.environ.setdefault(key, value)
+    workdir = tempfile.mkdtemp(prefix=f"dlt_{system}_")
+    try:
+        pipeline = dlt.pipeline(
+            pipeline_name=f"data_gcp_{system}",
+            destination=destination_for(settings),
+            dataset_name=settings.dataset("raw"),
+            pipelines_dir=workdir,
+            progress=None,
+        )
+        yield pipeline
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def dlt_resource(spec: TableSpec, data: pa.Table) -> Any:
+    """One `dlt.resource` per table, with the spec's write disposition and keys."""
+    import dlt
+
+    hints: dict[str, Any] = {"name": spec.name, "table_name": spec.name}
+    if spec.write == "replace":
+        hints["write_disposition"] = "replace"
+    else:
+        hints["write_disposition"] = {"disposition": "merge", "strategy": "delete-insert"}
+        if spec.write == "upsert":
+            hints["primary_key"] = list(spec.primary_key)
+        else:
+            hints["merge_key"] = list(spec.merge_key)
+    if spec.partition:
+        hints["columns"] = {spec.partition: {"partition": True}}
+    return dlt.resource([data], **hints)
+
+
+def load_tables(
+    system: str, settings: Settings, specs: Mapping[str, TableSpec], data: Mapping[str, pa.Table]
+) -> dict[str, int]:
+    """Load every table of one run in one dlt run; returns rows loaded per table."""
+    if not data:
+        return {}
+    resources = [dlt_resource(specs[name], table) for name, table in data.items()]
+    with dlt_pipeline(system, settings) as pipeline:
+        try:
+            pipeline.run(resources)
+        except Exception as err:  # dlt wraps destination errors in PipelineStepFailed
+            cause = err.__cause__ or err
+            raise LoadError(
+                f"{system}: loading {', '.join(data)} into {settings.dataset('raw')} failed: "
+                f"{redact(str(cause))[:500]}"
+            ) from None
+        finally:
+            _close_duckdb(pipeline)
+    return {name: table.num_rows for name, table in data.items()}
+
+
+def _close_duckdb(pipeline: Any) -> None:
+    """DuckDB allows one writer per file: make sure dlt holds no connection once the run is over."""
+    try:
+        credentials = pipeline.destination_client().config.credentials
+        close = getattr(credentials, "close_conn", None) or getattr(credentials, "return_conn", None)
+        if getattr(credentials, "_conn", None) is not None and close:
+            close()
+    except Exception:  # best effort: nothing to close on BigQuery
+        pass

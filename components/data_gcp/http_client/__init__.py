@@ -1,0 +1,29 @@
+"""One HTTP client for every connector: bounded retries, rate limits, redacted errors.
+
+Why a shared client: the previous connectors each had their own retry loop (one had none on 429, one
+had no limit); one policy here means one place to get right and one set of tests.
+"""
+
+from data_gcp.http_client.clock import Clock, FakeClock, SystemClock
+from data_gcp.http_client.core import (
+    HttpClient,
+    RetryableResponse,
+    RetryPolicy,
+    SourceError,
+    endpoint_of,
+    json_of,
+)
+from data_gcp.http_client.ratelimit import RateLimiter
+
+__all__ = [
+    "Clock",
+    "FakeClock",
+    "HttpClient",
+    "RateLimiter",
+    "RetryPolicy",
+    "RetryableResponse",
+    "endpoint_of",
+    "json_of",
+    "SourceError",
+    "SystemClock",
+]

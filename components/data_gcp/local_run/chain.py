@@ -1,0 +1,209 @@
+"""`data-gcp run`: the local daily chain, end to end, through Airflow.
+
+Steps: local Airflow home (SQLite) under the data folder; the sandbox source if missing; a fresh dbt
+manifest (Cosmos renders the dbt DAG from it); the fake vendor servers on loopback for the connectors;
+then, for each day, every DAG of the chain in dependency order (producers of an asset before the DAGs
+it triggers), each through `dag.test()`. The run stops at the first failed DAG.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from data_gcp.config import DataGcpError, Settings, get_settings, workspace_root
+from data_gcp.local_run.runner import DagOutcome, OutputCapture, Reporter, TaskOutcome
+
+DEFAULT_SCALE = 0.01
+# Layers of the warehouse as shown in the summary: dataset prefix -> label.
+LAYERS = (
+    ("raw", "raw"),
+    ("int_", "intermediate"),
+    ("snapshot", "snapshots"),
+    ("analytics", "marts"),
+    ("ml", "ml"),
+)
+
+
+class ChainFailed(DataGcpError):
+    """A task of the chain failed; the message names it and its log."""
+
+
+@dataclass
+class ChainReport:
+    dates: list[dt.date]
+    dags: list[DagOutcome] = field(default_factory=list)
+    steps: list[tuple[str, float]] = field(default_factory=list)  # preparation steps and seconds
+    seconds: float = 0.0
+    log_file: Path | None = None
+    warehouse: Path | None = None
+    rows_per_layer: dict[str, tuple[int, int]] = field(default_factory=dict)  # layer -> (tables, rows)
+
+    @property
+    def tasks(self) -> list[TaskOutcome]:
+        return [t for d in self.dags for t in d.tasks]
+
+    @property
+    def failed(self) -> list[TaskOutcome]:
+        return [t for t in self.tasks if t.state == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.dags) and all(d.state == "success" for d in self.dags) and not self.failed
+
+
+def run_dates(date: dt.date | None, days: int | None, today: dt.date | None = None) -> list[dt.date]:
+    """`--date D` -> [D]; `--days N` -> the N days ending yesterday, oldest first; default: [yesterday]."""
+    yesterday = (today or dt.date.today()) - dt.timedelta(days=1)
+    if date and days:
+        raise DataGcpError("give either --date or --days, not both")
+    if days is not None:
+        if days < 1:
+            raise DataGcpError(f"--days must be at least 1, got {days}")
+        return [yesterday - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
+    return [date or yesterday]
+
+
+def _source_exists(settings: Settings) -> bool:
+    url = settings.source_url
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).is_file()
+    return True  # a server database (PostgreSQL): the sandbox is managed by whoever set the URL
+
+
+def _manifest_is_stale(manifest: Path, project: Path) -> bool:
+    if not manifest.is_file():
+        return True
+    built = manifest.stat().st_mtime
+    for folder in ("models", "macros", "snapshots", "tests", "seeds"):
+        for path in (project / folder).rglob("*"):
+            if path.is_file() and path.stat().st_mtime > built:
+                return True
+    return (project / "dbt_project.yml").stat().st_mtime > built
+
+
+@contextmanager
+def _vendor_servers(settings: Settings) -> Iterator[list[str]]:
+    """The connectors' fake vendor servers on loopback, with the connectors pointed at them."""
+    if importlib.util.find_spec("data_gcp.vendor_servers") is None:
+        yield []
+        return
+    from data_gcp.vendor_servers import start_all
+
+    with start_all(settings=settings, apply_env=True) as running:
+        yield sorted(running.servers)
+
+
+def layer_counts(settings: Settings) -> dict[str, tuple[int, int]]:
+    """Tables and rows per warehouse layer (through the warehouse component, like every reader)."""
+    from data_gcp.warehouse import get_warehouse
+
+    counts: dict[str, tuple[int, int]] = {}
+    if not settings.duckdb_path.is_file():
+        return counts
+    wh = get_warehouse(settings)
+    tables = wh.query(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+    ).to_pylist()
+    selects = []
+    for row in tables:
+        schema, name = row["table_schema"], row["table_name"]
+        label = next((lbl for prefix, lbl in LAYERS if schema.startswith(prefix)), None)
+        if label is not None:
+            selects.append(f'SELECT \'{label}\' AS layer, count(*) AS n FROM "{schema}"."{name}"')
+    if not selects:
+        return counts
+    for row in wh.query(" UNION ALL ".join(selects)).to_pylist():
+        n_tables, n_rows = counts.get(row["layer"], (0, 0))
+        counts[row["layer"]] = (n_tables + 1, n_rows + row["n"])
+    return {lbl: counts[lbl] for _, lbl in LAYERS if lbl in counts}
+
+
+def run_chain(
+    dates: list[dt.date],
+    *,
+    scale: float = DEFAULT_SCALE,
+    settings: Settings | None = None,
+    reporter: Reporter | None = None,
+    on_step: Callable[[str], None] | None = None,
+    dag_ids: list[str] | None = None,
+) -> ChainReport:
+    """Run the local daily chain for `dates`; returns the report (check `.ok`), never exits."""
+    settings = settings or get_settings()
+    if settings.is_cloud:
+        raise DataGcpError(
+            f"`data-gcp run` runs the local chain; DATA_GCP_ENV={settings.env.value} is scheduled by Airflow"
+        )
+    from data_gcp.execution import run_in_process
+    from data_gcp.local_run.airflow_home import configure_airflow, dags_folder, migrate_db
+
+    started = time.monotonic()
+    report = ChainReport(dates=dates, warehouse=settings.duckdb_path)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    log_dir = settings.airflow_home / "logs" / "data-gcp-run" / stamp
+    report.log_file = log_dir / "run.log"
+    configure_airflow(settings)
+    os.environ.setdefault("DATA_GCP_WORKSPACE_ROOT", str(workspace_root()))
+
+    def step(name: str, fn: Callable[[], object]) -> None:
+        if on_step:
+            on_step(name)
+        t0 = time.monotonic()
+        try:
+            fn()
+        except Exception as err:
+            raise ChainFailed(f"{name}: {err} (log: {report.log_file})") from err
+        report.steps.append((name, time.monotonic() - t0))
+
+    with ExitStack() as stack:
+        capture = stack.enter_context(OutputCapture(report.log_file))
+        if not _source_exists(settings):
+            step(
+                f"generate the sandbox source (scale {scale})",
+                lambda: run_in_process(["sandbox", "generate", "--scale", str(scale)]),
+            )
+        from data_gcp.orchestration import dbt_manifest_path, dbt_project_dir
+
+        if _manifest_is_stale(dbt_manifest_path(), dbt_project_dir()):
+            step("parse the dbt project (manifest for Cosmos)", lambda: run_in_process(["dbt", "parse"]))
+        servers = stack.enter_context(_vendor_servers(settings))
+        if servers:
+            report.steps.append((f"vendor servers on loopback: {', '.join(servers)}", 0.0))
+
+        def _airflow() -> None:
+            from data_gcp.local_run.compat import apply_airflow_compat, shared_execution_api
+
+            migrate_db(settings)
+            apply_airflow_compat()
+            shared_execution_api()
+
+        step("start Airflow (SQLite metadata DB, in-process execution API)", _airflow)
+        from data_gcp.local_run.runner import load_dags, run_dag, task_reporting
+        from data_gcp.orchestration import chain_order
+
+        dags: dict = {}
+        step("parse the DAGs", lambda: dags.update(load_dags(dags_folder())))
+
+        order = [d for d in chain_order(dag_ids) if d in dags]
+        missing = [d for d in chain_order(dag_ids) if d not in dags]
+        if missing:
+            raise DataGcpError(f"DAGs of the chain not found in {dags_folder()}: {', '.join(missing)}")
+        with task_reporting(capture, reporter, log_dir) as listener:
+            for day in dates:
+                listener.log_dir = log_dir / day.isoformat()
+                for dag_id in order:
+                    outcome = run_dag(dags[dag_id], day, listener)
+                    report.dags.append(outcome)
+                    if outcome.state != "success":
+                        break
+                if not report.ok:
+                    break
+    report.rows_per_layer = layer_counts(settings)
+    report.seconds = time.monotonic() - started
+    return report

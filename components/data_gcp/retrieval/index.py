@@ -1,0 +1,158 @@
+"""The item vector index: a LanceDB table of the catalogue's items with their vectors and filter columns.
+
+Why LanceDB: filters are pushed into the search (`where(..., prefilter=True)`), so "the nearest books
+under 20 euros" returns k books, not the books among the k nearest items. Small catalogues and
+selective filters are searched exactly (flat scan inside LanceDB); large ones through an IVF index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from data_gcp.log import get_logger
+from data_gcp.retrieval.filters import FILTER_COLUMNS, ColumnType
+
+log = get_logger(__name__)
+
+TABLE = "items"
+VECTOR = "vector"
+INDEX_MIN_ROWS = 20_000  # below this a flat scan is exact and fast enough
+EXACT_MAX_MATCHES = 5_000  # a filter matching fewer rows is searched exactly
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    index_type: str = "IVF_FLAT"
+    num_partitions: int | None = None  # default ~ sqrt(rows)
+    nprobes: int = 32
+    refine_factor: int | None = None
+    min_rows: int = INDEX_MIN_ROWS
+
+
+def _as_date(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_date32(col.type):
+        return col
+    if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
+        return pc.cast(col, pa.date32())
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return pa.chunked_array(
+            [pa.array([dt.date.fromisoformat(v[:10]) if v else None for v in col.to_pylist()], pa.date32())]
+        )
+    return pa.nulls(len(col), pa.date32())
+
+
+def normalise_catalog(table: pa.Table) -> pa.Table:
+    """Give every filterable column the type the filters expect (missing ones become nulls).
+
+    Why: numbers arrive as ints or decimals, dates as timestamps or strings, depending on the engine;
+    the filter back ends compare against float64 / bool / string / date32.
+    """
+    if "item_id" not in table.column_names:
+        raise ValueError("catalogue has no item_id column")
+    n = table.num_rows
+    for name, kind in FILTER_COLUMNS.items():
+        col = table.column(name) if name in table.column_names else None
+        if kind is ColumnType.STRING:
+            new = pc.cast(col, pa.string()) if col is not None else pa.nulls(n, pa.string())
+        elif kind is ColumnType.NUMBER:
+            new = pc.cast(col, pa.float64()) if col is not None else pa.nulls(n, pa.float64())
+        elif kind is ColumnType.BOOL:
+            new = pc.cast(col, pa.bool_()) if col is not None else pa.nulls(n, pa.bool_())
+        else:
+            new = _as_date(col) if col is not None else pa.nulls(n, pa.date32())
+        if col is None:
+            table = table.append_column(name, new)
+        else:
+            table = table.set_column(table.column_names.index(name), name, new)
+    return table
+
+
+def vectors_of(table: pa.Table) -> np.ndarray:
+    col = table.column(VECTOR).combine_chunks()
+    dim = col.type.list_size if pa.types.is_fixed_size_list(col.type) else len(col[0])
+    return np.asarray(col.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(-1, dim)
+
+
+def with_fixed_vectors(table: pa.Table) -> pa.Table:
+    """LanceDB needs a fixed-size float32 list for vectors; Parquet round trips may give a plain list."""
+    col = table.column(VECTOR)
+    if pa.types.is_fixed_size_list(col.type) and pa.types.is_float32(col.type.value_type):
+        return table
+    vecs = vectors_of(table)
+    arr = pa.FixedSizeListArray.from_arrays(pa.array(vecs.ravel()), vecs.shape[1])
+    return table.set_column(table.column_names.index(VECTOR), VECTOR, arr)
+
+
+class ItemIndex:
+    """Search items by vector under a pushed-down filter."""
+
+    def __init__(self, folder: Path, params: IndexParams | None = None) -> None:
+        self.folder = folder
+        self.params = params or IndexParams()
+        self.db = lancedb.connect(str(folder))
+        self.table = self.db.open_table(TABLE)
+        self.rows = self.table.count_rows()
+        self.indexed = bool(self.table.list_indices())
+
+    @classmethod
+    def build(cls, catalog: pa.Table, folder: Path, params: IndexParams | None = None) -> ItemIndex:
+        """Write the items (normalised filter columns + vector) and index them when there are many."""
+        params = params or IndexParams()
+        folder.mkdir(parents=True, exist_ok=True)
+        keep = ["item_id", *[c for c in FILTER_COLUMNS if c != "item_id"], VECTOR]
+        data = with_fixed_vectors(normalise_catalog(catalog)).select(keep)
+        db = lancedb.connect(str(folder))
+        table = db.create_table(TABLE, data, mode="overwrite")
+        if data.num_rows >= params.min_rows:
+            partitions = params.num_partitions or max(8, int(math.sqrt(data.num_rows)))
+            log.info("indexing %d items (%s, %d partitions)", data.num_rows, params.index_type, partitions)
+            table.create_index(
+                metric="dot", index_type=params.index_type, num_partitions=partitions, replace=True
+            )
+        return cls(folder, params)
+
+    def search(
+        self,
+        vector: np.ndarray,
+        k: int,
+        where: str | None = None,
+        exact: bool = False,
+        columns: list[str] | None = None,
+        nprobes: int | None = None,
+    ) -> pa.Table:
+        """The k nearest items (dot product on unit vectors; `_distance` = 1 - cosine) passing `where`."""
+        query = self.table.search(np.asarray(vector, dtype=np.float32)).distance_type("dot").limit(k)
+        if where:
+            query = query.where(where, prefilter=True)
+        if exact or not self.indexed:
+            query = query.bypass_vector_index()
+        else:
+            query = query.nprobes(nprobes or self.params.nprobes)
+            if self.params.refine_factor:
+                query = query.refine_factor(self.params.refine_factor)
+        if columns:
+            query = query.select([*columns, "_distance"] if "_distance" not in columns else columns)
+        return query.to_arrow()
+
+
+def archive_index(folder: Path, archive: Path) -> Path:
+    """Pack a built index folder into one tar file (to ship a prebuilt index through the bucket)."""
+    with tarfile.open(archive, "w") as tar:
+        tar.add(folder, arcname=".")
+    return archive
+
+
+def extract_index(archive: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    return folder

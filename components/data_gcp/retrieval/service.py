@@ -1,0 +1,373 @@
+"""The retrieval service's logic: recommendation / similar_offer / tops / filter, with fallbacks.
+
+Why a component: the HTTP base only parses requests and formats answers; every decision (which
+vector, which filter, when to fall back to tops) is here and tested without HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_gcp.config import DataGcpError, Settings, get_settings
+from data_gcp.log import get_logger
+from data_gcp.retrieval.filters import Node, conjoin, exclude_items, parse_filters, to_arrow, to_sql
+from data_gcp.retrieval.index import (
+    EXACT_MAX_MATCHES,
+    VECTOR,
+    IndexParams,
+    ItemIndex,
+    extract_index,
+    normalise_catalog,
+    vectors_of,
+)
+from data_gcp.retrieval.layout import (
+    CATALOG_FILE,
+    INDEX_ARCHIVE,
+    ITEM_EMBEDDINGS_FILE,
+    LATEST_KEY,
+    META_FILE,
+    USER_EMBEDDINGS_FILE,
+    run_prefix,
+)
+
+log = get_logger(__name__)
+
+RECOMMENDABLE_TABLE = "ml.ml_reco__recommendable_item"
+DEBUG_COLUMNS = ["category_id", "subcategory_id", "search_group_name", "price", "booking_count"]
+TOPS_ORDER = [
+    ("booking_count_last_7_days", "descending"),
+    ("booking_count", "descending"),
+    ("item_id", "ascending"),
+]
+SAMPLE_ROWS = 4000
+FILTER_ORDER = [("offer_creation_date", "descending"), ("item_id", "ascending")]
+
+
+class ModelType(StrEnum):
+    recommendation = "recommendation"
+    similar_offer = "similar_offer"
+    tops = "tops"
+    filter = "filter"
+
+
+class RetrievalUnavailable(DataGcpError):
+    """The service has nothing to serve from (no catalogue at all)."""
+
+
+@dataclass
+class Query:
+    model_type: ModelType = ModelType.recommendation
+    user_id: str | None = None
+    items: list[str] = field(default_factory=list)
+    excluded_items: list[str] = field(default_factory=list)
+    size: int = 500
+    params: dict[str, Any] | None = None
+    call_id: str | None = None
+    debug: bool = False
+
+
+@dataclass
+class Answer:
+    predictions: list[dict[str, Any]]
+    model_type: str  # what was served (may be "tops" after a fallback)
+    fallback: str | None  # why the requested mode was not used
+    model_version: str | None
+    call_id: str | None
+
+
+@dataclass
+class RetrievalService:
+    """Everything a request needs, loaded once at startup."""
+
+    catalog: pa.Table  # normalised items, sorted for tops, without vectors
+    index: ItemIndex | None = None
+    user_index: dict[str, int] = field(default_factory=dict)
+    user_vectors: np.ndarray | None = None
+    item_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    offer_to_item: dict[str, str] = field(default_factory=dict)
+    model_version: str | None = None
+    problems: list[str] = field(default_factory=list)
+    _sample: pa.Table | None = field(default=None, repr=False)
+
+    @property
+    def ready(self) -> bool:
+        """True when the model (index + user vectors) is loaded; tops still work otherwise."""
+        return self.index is not None and self.user_vectors is not None and not self.problems
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.ready else "degraded",
+            "model_version": self.model_version,
+            "items": self.catalog.num_rows,
+            "indexed_items": self.index.rows if self.index else 0,
+            "users": len(self.user_index),
+            "problems": self.problems,
+        }
+
+    # ---- request handling --------------------------------------------------------------------
+
+    def retrieve(self, query: Query) -> Answer:
+        """Answer one query; raises FilterError (a ValueError) for a bad filter."""
+        node = conjoin(parse_filters(query.params), exclude_items(query.excluded_items))
+        mode = ModelType(query.model_type)
+        if mode is ModelType.tops:
+            return self._answer(self.tops(node, query.size, query.debug), mode.value, None, query)
+        if mode is ModelType.filter:
+            return self._answer(
+                self._scan(node, query.size, FILTER_ORDER, query.debug), mode.value, None, query
+            )
+        vector, reason = self._query_vector(query, mode)
+        if vector is not None:
+            if mode is ModelType.similar_offer:
+                node = conjoin(node, exclude_items(list(query.items)))
+            try:
+                rows = self.search(vector, node, query.size, query.debug)
+            except Exception as exc:  # noqa: BLE001 - a broken index must degrade to tops, not to a 500
+                log.error("vector search failed for call %s: %s", query.call_id, exc)
+                rows, reason = [], "search_error"
+            else:
+                reason = "empty_result"
+            if rows:
+                return self._answer(rows, mode.value, None, query)
+        return self._answer(self.tops(node, query.size, query.debug), ModelType.tops.value, reason, query)
+
+    def _answer(self, rows: list[dict[str, Any]], served: str, fallback: str | None, q: Query) -> Answer:
+        for i, row in enumerate(rows):
+            row["idx"] = i
+        if fallback:
+            log.info("retrieval call %s: %s fell back to tops (%s)", q.call_id, q.model_type, fallback)
+        return Answer(rows, served, fallback, self.model_version, q.call_id)
+
+    def _query_vector(self, query: Query, mode: ModelType) -> tuple[np.ndarray | None, str | None]:
+        if self.index is None:
+            return None, "no_model"
+        if mode is ModelType.recommendation:
+            row = self.user_index.get(str(query.user_id)) if query.user_id is not None else None
+            if row is None or self.user_vectors is None:
+                return None, "unknown_user"
+            return self.user_vectors[row], None
+        vecs = []
+        for ref in query.items:
+            item = ref if ref in self.item_vectors else self.offer_to_item.get(ref)
+            if item is not None and item in self.item_vectors:
+                vecs.append(self.item_vectors[item])
+        if not vecs:
+            return None, "unknown_items"
+        mean = np.mean(vecs, axis=0)
+        norm = float(np.linalg.norm(mean))
+        return (mean / norm if norm > 0 else mean), None
+
+    def search(self, vector: np.ndarray, node: Node, size: int, debug: bool) -> list[dict[str, Any]]:
+        assert self.index is not None
+        where = to_sql(node)
+        exact, nprobes = False, None
+        if where is not None and self.index.indexed:
+            # A selective filter is searched exactly (an IVF probe could miss its few matches); a
+            # broader one probes more partitions in proportion, since each holds fewer matches.
+            share = self.estimated_share(node)
+            exact = share * self.index.rows <= EXACT_MAX_MATCHES
+            nprobes = min(int(np.ceil(self.index.params.nprobes / max(share, 1e-3))), 4 * self.index.params.nprobes)
+        columns = ["item_id", "offer_id", *(DEBUG_COLUMNS if debug else [])]
+        table = self.index.search(vector, size, where=where, exact=exact, columns=columns, nprobes=nprobes)
+        rows = table.to_pylist()
+        for row in rows:
+            distance = row.pop("_distance", None)
+            if debug and distance is not None:
+                row["distance"] = float(distance)
+                row["score"] = 1.0 - float(distance)
+        return rows
+
+    def estimated_share(self, node: Node) -> float:
+        """Share of the catalogue a filter keeps, measured on a fixed sample (a full scan costs ms per call)."""
+        expr = to_arrow(node)
+        if expr is None:
+            return 1.0
+        if self._sample is None:
+            n = self.catalog.num_rows
+            rows = np.random.default_rng(0).choice(n, size=min(n, SAMPLE_ROWS), replace=False)
+            self._sample = self.catalog.take(np.sort(rows))
+        if self._sample.num_rows == 0:
+            return 0.0
+        return self._sample.filter(expr).num_rows / self._sample.num_rows
+
+    def tops(self, node: Node, size: int, debug: bool = False) -> list[dict[str, Any]]:
+        """The most booked items (last 7 days, then all time) under the same filters."""
+        return self._scan(node, size, None, debug)
+
+    def _scan(
+        self, node: Node, size: int, order: list[tuple[str, str]] | None, debug: bool
+    ) -> list[dict[str, Any]]:
+        expr = to_arrow(node)
+        table = self.catalog if expr is None else self.catalog.filter(expr)
+        if order is not None:
+            table = table.sort_by(order)
+        columns = ["item_id", "offer_id", *(DEBUG_COLUMNS if debug else [])]
+        return table.slice(0, size).select(columns).to_pylist()
+
+
+# ---- loading -------------------------------------------------------------------------------------
+
+
+def _catalog_only(table: pa.Table) -> pa.Table:
+    table = normalise_catalog(table)
+    if VECTOR in table.column_names:
+        table = table.drop_columns([VECTOR])
+    return table.sort_by(TOPS_ORDER)
+
+
+def _fetch_run(
+    settings: Settings, run_id: str | None, cache: Path
+) -> tuple[Path | None, str | None, str | None]:
+    """Download a run folder from the bucket (latest unless `run_id`); (folder, run_id, problem)."""
+    from data_gcp.storage import get_storage
+
+    storage = get_storage(settings)
+    if run_id is None:
+        if not storage.exists(LATEST_KEY):
+            return None, None, f"no two-tower model in the bucket ({storage.uri(LATEST_KEY)} missing)"
+        run_id = storage.get_bytes(LATEST_KEY).decode().strip()
+    prefix = run_prefix(run_id)
+    folder = cache / run_id
+    needed = [CATALOG_FILE, ITEM_EMBEDDINGS_FILE, USER_EMBEDDINGS_FILE, META_FILE]
+    missing = [f for f in needed if not storage.exists(f"{prefix}/{f}")]
+    if missing:
+        return None, run_id, f"two-tower run {run_id} lacks {', '.join(missing)} in {storage.uri(prefix)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in [*needed, INDEX_ARCHIVE]:
+        key = f"{prefix}/{name}"
+        if name == INDEX_ARCHIVE and not storage.exists(key):
+            continue
+        storage.get_file(key, folder / name)
+    return folder, run_id, None
+
+
+def _warehouse_catalog(settings: Settings) -> pa.Table | None:
+    try:
+        from data_gcp.warehouse import get_warehouse
+
+        wh = get_warehouse(settings)
+        if not wh.table_exists(RECOMMENDABLE_TABLE):
+            return None
+        return wh.query(f"select * from {wh.physical(RECOMMENDABLE_TABLE)}")
+    except Exception as exc:  # noqa: BLE001 - the service must start on the model's own snapshot
+        log.warning("could not read %s: %s", RECOMMENDABLE_TABLE, exc)
+        return None
+
+
+def load_service(
+    settings: Settings | None = None,
+    model_dir: Path | None = None,
+    run_id: str | None = None,
+    catalog_source: str = "auto",
+    params: IndexParams | None = None,
+    work_dir: Path | None = None,
+) -> RetrievalService:
+    """Load the latest (or given) two-tower run and build the item index; never raises for a missing model.
+
+    catalog_source: "snapshot" serves the items of the training run (and its prebuilt index when
+    present); "warehouse" joins today's recommendable items with the run's item vectors; "auto" uses
+    the warehouse table when it exists. Without a model, the service starts degraded on the warehouse
+    catalogue (tops only) and `/isalive` says why.
+    """
+    settings = settings or get_settings()
+    start = time.perf_counter()
+    work = work_dir or settings.local_data_dir / "cache" / "retrieval"
+    problems: list[str] = []
+    folder, version = model_dir, None
+    if folder is None:
+        folder, version, problem = _fetch_run(settings, run_id, work / "runs")
+        if problem:
+            problems.append(problem)
+    elif not (folder / CATALOG_FILE).is_file():
+        problems.append(f"no two-tower run at {folder} ({CATALOG_FILE} missing)")
+        folder = None
+    if folder is not None and version is None:
+        meta = folder / META_FILE
+        version = json.loads(meta.read_text()).get("run_id") if meta.is_file() else folder.name
+
+    fresh = _warehouse_catalog(settings) if catalog_source in ("auto", "warehouse") else None
+    if folder is None:
+        if fresh is None:
+            raise RetrievalUnavailable(
+                "no model and no recommendable-item table: train the two-tower model "
+                "(`data-gcp ml train two-tower`) or build `ml.ml_reco__recommendable_item`; "
+                + "; ".join(problems)
+            )
+        return RetrievalService(catalog=_catalog_only(fresh), problems=problems)
+
+    snapshot = pq.read_table(folder / CATALOG_FILE)
+    users = pq.read_table(folder / USER_EMBEDDINGS_FILE)
+    item_emb = pq.read_table(folder / ITEM_EMBEDDINGS_FILE)
+    # one folder per process: several uvicorn workers may start side by side
+    index_dir = work / "index" / f"{version or 'local'}-{os.getpid()}"
+    if index_dir.exists():
+        shutil.rmtree(index_dir)
+    if fresh is not None:
+        # today's items, with the run's vectors where it has one
+        vec_ids = item_emb.column("item_id").to_pylist()
+        pos = {v: i for i, v in enumerate(vec_ids)}
+        fresh = normalise_catalog(fresh)
+        rows = [pos.get(i) for i in fresh.column("item_id").to_pylist()]
+        have = [j for j, r in enumerate(rows) if r is not None]
+        vectors = vectors_of(item_emb)[[rows[j] for j in have]]
+        indexed = fresh.take(have).append_column(
+            VECTOR, pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])
+        )
+        catalog = fresh
+        index = ItemIndex.build(indexed, index_dir, params)
+    else:
+        catalog = snapshot
+        if (folder / INDEX_ARCHIVE).is_file():
+            index = ItemIndex(extract_index(folder / INDEX_ARCHIVE, index_dir), params)
+        else:
+            index = ItemIndex.build(snapshot, index_dir, params)
+    item_vecs = vectors_of(item_emb)
+    service = RetrievalService(
+        catalog=_catalog_only(catalog),
+        index=index,
+        user_index={u: i for i, u in enumerate(users.column("user_id").to_pylist())},
+        user_vectors=vectors_of(users),
+        item_vectors=dict(zip(item_emb.column("item_id").to_pylist(), item_vecs, strict=True)),
+        offer_to_item={
+            str(o): i
+            for o, i in zip(
+                catalog.column("offer_id").to_pylist(), catalog.column("item_id").to_pylist(), strict=True
+            )
+            if o is not None
+        }
+        if "offer_id" in catalog.column_names
+        else {},
+        model_version=version,
+        problems=problems,
+    )
+    log.info(
+        "retrieval service ready in %.1fs: model %s, %d items (%d indexed), %d users",
+        time.perf_counter() - start,
+        version,
+        service.catalog.num_rows,
+        index.rows,
+        len(service.user_index),
+    )
+    return service
+
+
+def build_index_archive(catalog: pa.Table, archive: Path, params: IndexParams | None = None) -> Path:
+    """Build the index of a training run's catalogue and pack it, so the service can skip the build."""
+    from data_gcp.retrieval.index import archive_index
+
+    work = archive.parent / "_index_build"
+    ItemIndex.build(catalog, work, params)
+    archive_index(work, archive)
+    shutil.rmtree(work)
+    return archive

@@ -1,0 +1,22 @@
+"""A synthetic pass Culture app database with a planted, measurable signal (see `world` for how).
+
+`generate` writes the database (SQLite under the local data folder by default, or PostgreSQL);
+`advance` simulates the following days so that incremental imports have something to pick up.
+"""
+
+from data_gcp.sandbox.core import DEFAULT_DAYS, SandboxResult, advance, default_window, generate
+from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.world import K_TOPICS, booking_fates, hash_uniform
+
+__all__ = [
+    "DEFAULT_DAYS",
+    "K_TOPICS",
+    "SandboxError",
+    "SandboxResult",
+    "SourceDB",
+    "advance",
+    "booking_fates",
+    "default_window",
+    "generate",
+    "hash_uniform",
+]

@@ -1,0 +1,153 @@
+"""`generate` and `advance`: the public entry points of the sandbox.
+
+Default window: the `days` (365) days ending yesterday (UTC), so that `data-gcp run` for yesterday
+finds events; `--start-date D --days N` picks another window. Everything a call writes is one
+transaction: a failure leaves the previous database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from data_gcp.applicative_schema import TABLES
+from data_gcp.config import Settings, get_settings
+from data_gcp.log import get_logger
+from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.world import World
+
+log = get_logger(__name__)
+DEFAULT_DAYS = 365
+
+
+@dataclass
+class SandboxResult:
+    """What a run wrote: the database (password-free), window, row counts per table, duration."""
+
+    database: str
+    start_date: dt.date
+    end_date: dt.date
+    seed: int
+    scale: float
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def default_window(
+    start_date: dt.date | None, days: int | None, today: dt.date | None = None
+) -> tuple[dt.date, int]:
+    """(first day, number of days): by default the 365 days ending yesterday (UTC)."""
+    days = DEFAULT_DAYS if days is None else days
+    if days < 1:
+        raise SandboxError(f"--days must be at least 1 (got {days})")
+    if start_date is None:
+        yesterday = (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=1)
+        start_date = yesterday - dt.timedelta(days=days - 1)
+    return start_date, days
+
+
+def _safe_url(url: str) -> str:
+    """The URL without credentials, for messages."""
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+@contextmanager
+def _progress(label: str, total: int, show: bool) -> Iterator:
+    if not show:
+        yield None
+        return
+    with Progress(
+        TextColumn(f"[bold]{label}[/]"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} days"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda done: progress.update(task, completed=done)
+
+
+def _counts(db: SourceDB) -> dict[str, int]:
+    return {t.name: int(db.fetch(f'SELECT count(*) FROM "{t.name}"')[0][0]) for t in TABLES}
+
+
+def generate(
+    scale: float = 0.01,
+    seed: int = 42,
+    database_url: str | None = None,
+    start_date: dt.date | None = None,
+    days: int | None = None,
+    progress: bool = False,
+    settings: Settings | None = None,
+) -> SandboxResult:
+    """(Re)create the synthetic app database: catalogue, users, a window of activity, planted truth."""
+    if scale <= 0:
+        raise SandboxError(f"--scale must be positive (got {scale})")
+    settings = settings or get_settings()
+    url = database_url or settings.source_url
+    start, days = default_window(start_date, days)
+    t0 = time.perf_counter()
+    with SourceDB(url) as db, _progress("generating", days, progress) as tick:
+        db.create_schema()
+        world = World(db, seed, scale)
+        first = np.datetime64(start, "D")
+        world.horizon = (first + np.timedelta64(days, "D")).astype("datetime64[s]") - np.timedelta64(1, "s")
+        world.create_initial(first, np.random.default_rng([seed, 1]))
+        world.simulate(first, days, tick)
+        world.finish()
+        end = start + dt.timedelta(days=days - 1)
+        db.set_meta(
+            {"seed": seed, "scale": scale, "start_date": start.isoformat(), "end_date": end.isoformat()}
+        )
+        db.commit()
+        counts = _counts(db)
+    result = SandboxResult(_safe_url(url), start, end, seed, scale, counts, time.perf_counter() - t0)
+    log.info(
+        "sandbox generated: %s, %s to %s, %s bookings", result.database, start, end, counts.get("booking")
+    )
+    return result
+
+
+def advance(
+    days: int = 1,
+    database_url: str | None = None,
+    progress: bool = False,
+    settings: Settings | None = None,
+) -> SandboxResult:
+    """Simulate the next `days` days after the last simulated one: new users, offers, bookings, updates."""
+    if days < 1:
+        raise SandboxError(f"--days must be at least 1 (got {days})")
+    settings = settings or get_settings()
+    url = database_url or settings.source_url
+    t0 = time.perf_counter()
+    with SourceDB(url) as db, _progress("advancing", days, progress) as tick:
+        if not db.has_schema():
+            raise SandboxError(
+                f"no sandbox database at {_safe_url(url)}: run `data-gcp sandbox generate` first"
+            )
+        meta = db.get_meta()
+        seed, scale = int(meta["seed"]), float(meta["scale"])
+        first = dt.date.fromisoformat(meta["end_date"]) + dt.timedelta(days=1)
+        world = World(db, seed, scale)
+        world.load()
+        first_d = np.datetime64(first, "D")
+        horizon = (first_d + np.timedelta64(days, "D")).astype("datetime64[s]") - np.timedelta64(1, "s")
+        world.move_open_bookings(horizon)
+        world.simulate(first_d, days, tick)
+        world.finish()
+        end = first + dt.timedelta(days=days - 1)
+        db.set_meta({"end_date": end.isoformat()})
+        db.commit()
+        counts = _counts(db)
+    return SandboxResult(_safe_url(url), first, end, seed, scale, counts, time.perf_counter() - t0)

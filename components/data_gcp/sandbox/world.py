@@ -1,0 +1,1347 @@
+"""The simulation behind the sandbox: a synthetic pass Culture whose behaviour has a planted signal.
+
+How it works, and why:
+- Each user has a latent taste over K topics (sparse Dirichlet); each item (product, else offer)
+  belongs to one or two topics, drawn half of the time from its category's usual topics and half of
+  the time at random, so categories carry only part of the signal and a model of taste beats one of
+  categories or popularity. The truth lives in `sandbox_truth_*`, never in the app tables.
+- A day is simulated in numpy: sessions (users drawn by activity), a recommendation call on part of
+  them (logged in `reco_display_log`), consultations chosen among popularity-sampled candidates by
+  taste x distance (Gumbel-max, i.e. probability ~ popularity x exp(affinity - distance)),
+  favourites and bookings following consultations with a probability growing with affinity, credit
+  checked so that a booking never exceeds what the deposit has left.
+- What happens to a booking later (cancelled, used, reimbursed, and when) is a pure function of its
+  id and seed, so `advance` moves existing bookings forward exactly as a longer generation would;
+  users' activity, item popularity and coordinates are likewise hashed from ids, so `advance` only
+  reloads tastes, credits and the catalogue from the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
+from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.geo import DEPARTMENTS
+
+K_TOPICS = 12
+REFORM_17_18 = np.datetime64("2025-03-01")  # 15-16 no longer granted; 50 EUR at 17, 150 at 18
+GRANT_18_300_FROM = np.datetime64("2023-03-01")  # the 18-year-old grant went from 500 to 300 EUR
+ROLES = np.array(["USER", "UNDERAGE_BENEFICIARY", "BENEFICIARY"])
+DEPOSIT_TYPES = np.array(["GRANT_15_17", "GRANT_18", "GRANT_17_18"])
+STATUSES = np.array(["CONFIRMED", "USED", "CANCELLED", "REIMBURSED"])
+CANCEL_REASONS = np.array(["BENEFICIARY", "OFFERER", "EXPIRED"])
+SESSION_RATE = 0.05  # sessions per registered user per day, before seasonality
+DISPLAY_SIZE = 8
+CANDIDATES = 48
+TASTE_WEIGHT = 1.6
+DISTANCE_WEIGHT = 0.9
+YEAR_S = 365 * 86400
+
+CATEGORY_TOPICS: dict[str, tuple[int, ...]] = {
+    "LIVRE": (0, 1, 2),
+    "CINEMA": (3, 4),
+    "MUSIQUE_LIVE": (5, 6),
+    "MUSIQUE_ENREGISTREE": (5, 6),
+    "INSTRUMENT": (6, 10),
+    "SPECTACLE": (7, 8),
+    "MUSEE": (9, 2),
+    "PRATIQUE_ART": (10, 8),
+    "FILM": (3, 4),
+    "MEDIA": (11, 1),
+    "JEU": (11, 4),
+    "CONFERENCE_RENCONTRE": (9, 1),
+}
+WORDS_A = np.array(
+    "Le|La|Les|Un|Une|Nos|Mon|Ton|Sous le|Après la|Avant le|Entre les|Au-delà du|Chroniques du".split("|")
+)
+WORDS_B = np.array(
+    (
+        "nuit|mer|ville|forêt|silence|voyage|printemps|rêve|miroir|jardin|monde|secret|feu|vent|"
+        "retour|lumière|chant|temps|île|ombre|hiver|ciel|fleuve|pays"
+    ).split("|")
+)
+SEARCH_WORDS = np.array(
+    "manga|roman|concert|cinéma|théâtre|musée|vinyle|guitare|bd|festival|danse|jazz|rap|photo|atelier".split(
+        "|"
+    )
+)
+ORIGINS = np.array(["search", "venue", "similar_offers", "deeplink", "home"])
+ORIGIN_P = np.array([0.45, 0.15, 0.15, 0.05, 0.20])
+PLATFORMS = np.array(["ios", "android", "web"])
+
+SUB_IDS = np.array([s.id for s in SUBCATEGORIES])
+SUB_CAT = np.array([s.category_id for s in SUBCATEGORIES])
+SUB_EVENT = np.array([s.is_event for s in SUBCATEGORIES])
+SUB_DIGITAL = np.array([s.is_digital for s in SUBCATEGORIES])
+SUB_DUO = np.array([s.can_be_duo for s in SUBCATEGORIES])
+SUB_VTYPE = np.array([s.venue_type_code for s in SUBCATEGORIES])
+SUB_PMIN = np.array([s.price_min for s in SUBCATEGORIES], dtype=float)
+SUB_PMAX = np.array([s.price_max for s in SUBCATEGORIES], dtype=float)
+SUB_PRODUCT = np.isin(
+    SUB_IDS,
+    [
+        "LIVRE_PAPIER",
+        "LIVRE_AUDIO_PHYSIQUE",
+        "SUPPORT_PHYSIQUE_MUSIQUE_CD",
+        "SUPPORT_PHYSIQUE_MUSIQUE_VINYLE",
+        "SUPPORT_PHYSIQUE_FILM",
+    ],
+)
+_cat_w = np.array([CATEGORY_BOOKING_WEIGHTS[c] for c in SUB_CAT])
+_cat_n = np.array([(SUB_CAT == c).sum() for c in SUB_CAT])
+# offers per subcategory ~ weight^0.6, and a popularity factor making bookings follow the weights
+SUB_OFFER_P = (_cat_w**0.6) / _cat_n
+SUB_OFFER_P /= SUB_OFFER_P.sum()
+SUB_POP = (_cat_w / _cat_n) / SUB_OFFER_P
+SUB_POP /= SUB_POP.mean()
+
+DEPT_CODE = np.array([d[0] for d in DEPARTMENTS])
+DEPT_CITY = np.array([d[1] for d in DEPARTMENTS])
+DEPT_POSTAL = np.array([d[2] for d in DEPARTMENTS])
+DEPT_LAT = np.array([d[3] for d in DEPARTMENTS])
+DEPT_LON = np.array([d[4] for d in DEPARTMENTS])
+DEPT_P = np.array([d[5] for d in DEPARTMENTS])
+DEPT_P = DEPT_P / DEPT_P.sum()
+NAT = np.datetime64("NaT", "s")
+
+
+# --- deterministic helpers ---------------------------------------------------------------------
+def hash_uniform(ids: np.ndarray, salt: int, seed: int) -> np.ndarray:
+    """A uniform [0, 1) number per id (splitmix64), stable across runs for a given seed and salt."""
+    mix = (seed * 0x9E3779B1 + salt * 0x85EBCA77 + 0x632BE5AB) & 0xFFFFFFFFFFFFFFFF
+    with np.errstate(over="ignore"):
+        z = np.asarray(ids).astype(np.uint64) ^ np.uint64(mix)
+        z = z * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def hash_normal(ids: np.ndarray, salt: int, seed: int) -> np.ndarray:
+    u1 = np.clip(hash_uniform(ids, salt, seed), 1e-12, 1)
+    u2 = hash_uniform(ids, salt + 1, seed)
+    return np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
+
+
+def item_topics(item_ids: np.ndarray, sub_idx: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
+    """Primary and secondary topic of items, half of the time from the category's usual topics."""
+    u = hash_uniform(item_ids, 11, seed)
+    pick = hash_uniform(item_ids, 12, seed)
+    t_any = (hash_uniform(item_ids, 13, seed) * K_TOPICS).astype(np.int64)
+    pref = [CATEGORY_TOPICS[c] for c in SUB_CAT[sub_idx]]
+    t_pref = np.array([p[int(x * len(p))] for p, x in zip(pref, pick, strict=True)], dtype=np.int64)
+    t1 = np.where(u < 0.55, t_pref, t_any)
+    t2 = (t1 + 1 + (hash_uniform(item_ids, 14, seed) * (K_TOPICS - 1)).astype(np.int64)) % K_TOPICS
+    has2 = hash_uniform(item_ids, 15, seed) < 0.3
+    w1 = np.where(has2, 0.7, 1.0)
+    return t1, t2, w1
+
+
+def season(day: np.datetime64) -> float:
+    """Activity multiplier: September back-to-school, December, summer, and weekends."""
+    d = day.astype(dt.date)
+    doy = d.timetuple().tm_yday
+    s = 1 + 0.45 * np.exp(-(((doy - 258) / 18) ** 2)) + 0.35 * np.exp(-(((doy - 350) / 10) ** 2))
+    s += 0.2 * np.exp(-(((doy - 195) / 25) ** 2))
+    return float(s * (1.15 if d.weekday() >= 5 else 1.0))
+
+
+def sample_weighted(rng: np.random.Generator, weights: np.ndarray, size: tuple | int) -> np.ndarray:
+    cum = np.cumsum(weights)
+    return np.minimum(np.searchsorted(cum, rng.random(size) * cum[-1], side="right"), len(weights) - 1)
+
+
+def _ts(values: list) -> np.ndarray:
+    return np.array([np.datetime64(v, "s") if v is not None else NAT for v in values], dtype="datetime64[s]")
+
+
+def _ts_arrow(a: np.ndarray) -> pa.Array:
+    return pa.array(a.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+
+
+def _age(birth: np.ndarray, at: np.ndarray | np.datetime64) -> np.ndarray:
+    """Age in whole years at a date (scalar or one per birth date)."""
+    at = np.broadcast_to(np.asarray(at).astype("datetime64[D]"), birth.shape)
+
+    def parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        months = d.astype("datetime64[M]")
+        return d.astype("datetime64[Y]").astype(int), months.astype(int) % 12, (d - months).astype(int)
+
+    by, bm, bd = parts(birth)
+    ay, am, ad = parts(at)
+    before = (bm > am) | ((bm == am) & (bd > ad))
+    return ay - by - before.astype(int)
+
+
+def booking_fates(
+    booking_ids: np.ndarray,
+    created: np.ndarray,
+    kind: np.ndarray,
+    beginning: np.ndarray,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """When each booking gets cancelled / used / reimbursed (NaT when never), from its id alone.
+
+    kind: 0 physical good, 1 event, 2 digital. About 15% of bookings end cancelled.
+    """
+    u = hash_uniform(booking_ids, 21, seed)
+    e1 = -np.log(np.clip(hash_uniform(booking_ids, 22, seed), 1e-9, 1))
+    e2 = -np.log(np.clip(hash_uniform(booking_ids, 23, seed), 1e-9, 1))
+    reason = (hash_uniform(booking_ids, 24, seed) * 3).astype(int).clip(0, 2)
+    reimb_delay = (14 + hash_uniform(booking_ids, 25, seed) * 21) * 86400
+    cancelled = (kind != 2) & (u < np.where(kind == 1, 0.19, 0.17))
+    reason = np.where(cancelled, np.where(reason == 2, np.where(kind == 0, 2, 0), reason), -1)
+    cancel_delay = np.where(reason == 2, 30 * 86400, (0.2 + e1 * 3) * 86400)
+    begin_s = np.where(np.isnat(beginning), created + np.timedelta64(3650, "D"), beginning)
+    cancel_at = created + np.minimum(cancel_delay.astype("timedelta64[s]"), (begin_s - created) // 2)
+    used_at = np.where(
+        kind == 2,
+        created + np.timedelta64(60, "s"),
+        np.where(kind == 1, begin_s, created + ((0.1 + e2 * 2) * 86400).astype("timedelta64[s]")),
+    )
+    cancel = np.where(cancelled, cancel_at, NAT)
+    used = np.where(cancelled, NAT, used_at)
+    reimb = np.where(cancelled, NAT, used + reimb_delay.astype("timedelta64[s]"))
+    return cancel, used, reimb, reason
+
+
+def status_at(
+    horizon: np.datetime64, cancel: np.ndarray, used: np.ndarray, reimb: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Booking status and the dates already reached at `horizon` (later dates are not known yet)."""
+    c = np.where(cancel <= horizon, cancel, NAT)
+    us = np.where(used <= horizon, used, NAT)
+    r = np.where(reimb <= horizon, reimb, NAT)
+    status = np.where(~np.isnat(c), 2, np.where(~np.isnat(r), 3, np.where(~np.isnat(us), 1, 0)))
+    return status, c, us, r
+
+
+# --- the world ---------------------------------------------------------------------------------
+class World:
+    """All state a day of simulation needs, as numpy arrays indexed by id - 1."""
+
+    def __init__(self, db: SourceDB, seed: int, scale: float) -> None:
+        self.db = db
+        self.seed = seed
+        self.scale = scale
+        self.out: dict[str, list[pa.Table]] = {}
+        self.out_rows = 0
+        self.updates: list[tuple[str, pa.Table]] = []
+        self.counts: dict[str, int] = {}
+        self.refunds = (np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64), np.zeros(0))
+        self.favorites: set[int] = set()
+        self.n_users_loaded = 0
+        self.n_deposits_loaded = 0
+        self.next_booking_id = 1
+        self.next_favorite_id = 1
+        self.next_recredit_id = 1
+        self.next_collective_id = 1
+        self.horizon = NAT
+
+    # rates per day, from the scale (scale 1: ~100k users and 40k offers after a year)
+    @property
+    def new_users_per_day(self) -> float:
+        return 0.6 * 100_000 * self.scale / 365
+
+    @property
+    def new_offers_per_day(self) -> float:
+        return 0.4 * 40_000 * self.scale / 365
+
+    # --- output buffering --------------------------------------------------------------------
+    def emit(self, table: str, data: pa.Table) -> None:
+        if not data.num_rows:
+            return
+        self.out.setdefault(table, []).append(self.db.conform(table, data))
+        self.out_rows += data.num_rows
+        self.counts[table] = self.counts.get(table, 0) + data.num_rows
+        if self.out_rows > 200_000:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert buffered rows, then apply buffered updates (which may touch those rows)."""
+        for table, parts in self.out.items():
+            self.db.insert(table, pa.concat_tables(parts))
+        for table, data in self.updates:
+            self.db.update(table, data)
+        self.out = {}
+        self.updates = []
+        self.out_rows = 0
+
+    # --- initial catalogue (generate only) -----------------------------------------------------
+    def create_initial(self, start: np.datetime64, rng: np.random.Generator) -> None:
+        s = self.scale
+        n_offerers = max(8, round(2000 * s))
+        n_venues = max(len(set(SUB_VTYPE)) * 2, round(3000 * s))
+        n_products = max(30, round(20_000 * s))
+        n_inst = max(10, round(500 * s))
+        start_s = start.astype("datetime64[s]")
+        # offerers
+        off_ids = np.arange(1, n_offerers + 1)
+        off_created = start_s - (rng.random(n_offerers) * 4 * YEAR_S).astype("timedelta64[s]")
+        status = rng.choice(["VALIDATED", "NEW", "REJECTED"], n_offerers, p=[0.93, 0.05, 0.02])
+        self.db.insert(
+            "offerer",
+            pa.table(
+                {
+                    "offerer_id": off_ids,
+                    "offerer_name": [f"Structure culturelle {i}" for i in off_ids],
+                    "offerer_siren": [f"{100000000 + i * 7919 % 899999999:09d}" for i in off_ids],
+                    "offerer_is_active": status != "REJECTED",
+                    "offerer_validation_status": status,
+                    "offerer_creation_date": _ts_arrow(off_created),
+                    "offerer_validation_date": _ts_arrow(
+                        np.where(status == "VALIDATED", off_created + np.timedelta64(3, "D"), NAT)
+                    ),
+                }
+            ),
+        )
+        # venues: types in proportion to the offers they will carry, at least two of each
+        vtypes = np.unique(SUB_VTYPE)
+        type_p = np.array([SUB_OFFER_P[SUB_VTYPE == t].sum() for t in vtypes])
+        v_type = np.concatenate(
+            [np.repeat(vtypes, 2), vtypes[sample_weighted(rng, type_p, n_venues - 2 * len(vtypes))]]
+        )
+        rng.shuffle(v_type)
+        virtual = v_type == "DIGITAL"
+        dept = sample_weighted(rng, DEPT_P, n_venues)
+        lat = np.where(virtual, np.nan, DEPT_LAT[dept] + rng.normal(0, 0.12, n_venues))
+        lon = np.where(virtual, np.nan, DEPT_LON[dept] + rng.normal(0, 0.16, n_venues))
+        v_ids = np.arange(1, n_venues + 1)
+        v_offerer = rng.integers(1, n_offerers + 1, n_venues)
+        self.db.insert(
+            "venue",
+            pa.table(
+                {
+                    "venue_id": v_ids,
+                    "venue_managing_offerer_id": v_offerer,
+                    "venue_name": [f"Lieu {i} ({t.lower()})" for i, t in zip(v_ids, v_type, strict=True)],
+                    "venue_public_name": [f"Lieu {i}" for i in v_ids],
+                    "venue_siret": [
+                        None if v else f"{i * 104729 % 10**14:014d}"
+                        for i, v in zip(v_ids, virtual, strict=True)
+                    ],
+                    "venue_type_code": v_type,
+                    "venue_is_permanent": ~virtual & (rng.random(n_venues) < 0.8),
+                    "venue_is_open_to_public": ~virtual,
+                    "venue_is_virtual": virtual,
+                    "venue_latitude": pa.array(lat, from_pandas=True),
+                    "venue_longitude": pa.array(lon, from_pandas=True),
+                    "venue_postal_code": np.where(virtual, None, DEPT_POSTAL[dept]),
+                    "venue_department_code": np.where(virtual, None, DEPT_CODE[dept]),
+                    "venue_city": np.where(virtual, None, DEPT_CITY[dept]),
+                    "venue_creation_date": _ts_arrow(off_created[v_offerer - 1] + np.timedelta64(1, "D")),
+                }
+            ),
+        )
+        # products (books, records, films share a product by EAN)
+        prod_sub = np.flatnonzero(SUB_PRODUCT)[sample_weighted(rng, SUB_OFFER_P[SUB_PRODUCT], n_products)]
+        p_ids = np.arange(1, n_products + 1)
+        names = self._titles(p_ids, 31)
+        self.db.insert(
+            "product",
+            pa.table(
+                {
+                    "product_id": p_ids,
+                    "product_name": names,
+                    "product_subcategory_id": SUB_IDS[prod_sub],
+                    "product_ean": [f"978{i:010d}" for i in p_ids],
+                    "product_extra_data": [
+                        json.dumps({"author": f"Auteur {i % 997}", "genre": f"genre-{i % 13}"}) for i in p_ids
+                    ],
+                    "product_last_30_days_booking": np.zeros(n_products, np.int64),
+                }
+            ),
+        )
+        # educational institutions
+        i_ids = np.arange(1, n_inst + 1)
+        idept = sample_weighted(rng, DEPT_P, n_inst)
+        self.db.insert(
+            "educational_institution",
+            pa.table(
+                {
+                    "educational_institution_id": i_ids,
+                    "institution_uai": [f"0{i:06d}X" for i in i_ids],
+                    "institution_name": [f"Établissement {i}" for i in i_ids],
+                    "institution_type": rng.choice(
+                        ["COLLEGE", "LYCEE GENERAL", "LYCEE PROFESSIONNEL"], n_inst
+                    ),
+                    "institution_city": DEPT_CITY[idept],
+                    "institution_department_code": DEPT_CODE[idept],
+                }
+            ),
+        )
+        self._set_static(v_ids, v_offerer, v_type, lat, lon, prod_sub, n_inst)
+        self._init_arrays()
+        # 60% of the catalogue and 40% of the users exist before the window starts
+        n0 = max(20, round(0.6 * 40_000 * s))
+        created = start_s - (rng.random(n0) * 180 * 86400).astype("timedelta64[s]")
+        self._new_offers(np.sort(created), rng, start_s)
+        u0 = max(20, round(0.4 * 100_000 * s))
+        ucreated = np.sort(start_s - (rng.random(u0) * 700 * 86400).astype("timedelta64[s]"))
+        self._new_users(ucreated, rng, initial_at=start_s)
+
+    def _titles(self, ids: np.ndarray, salt: int) -> list[str]:
+        a = WORDS_A[(hash_uniform(ids, salt, self.seed) * len(WORDS_A)).astype(int)]
+        b = WORDS_B[(hash_uniform(ids, salt + 1, self.seed) * len(WORDS_B)).astype(int)]
+        return [f"{x} {y} {i % 97}" for x, y, i in zip(a, b, ids, strict=True)]
+
+    def _set_static(self, v_ids, v_offerer, v_type, lat, lon, prod_sub, n_inst) -> None:
+        self.v_offerer = np.asarray(v_offerer, np.int64)
+        self.v_type = np.asarray(v_type)
+        self.v_lat = np.asarray(lat, float)
+        self.v_lon = np.asarray(lon, float)
+        self.p_sub = np.asarray(prod_sub, np.int64)
+        self.n_inst = int(n_inst)
+        self.venues_by_type = {t: np.flatnonzero(self.v_type == t) for t in np.unique(self.v_type)}
+        physical = np.flatnonzero(self.v_type != "DIGITAL")
+        self.physical_venues = physical
+        self.products_by_sub = {int(t): np.flatnonzero(self.p_sub == t) + 1 for t in np.unique(self.p_sub)}
+
+    def _init_arrays(self) -> None:
+        z = np.zeros
+        self.u_created = z(0, "datetime64[s]")
+        self.u_birth = z(0, "datetime64[D]")
+        self.u_dept = z(0, np.int64)
+        self.u_role = z(0, np.int64)
+        self.u_last = z(0, "datetime64[s]")
+        self.u_dep = z(0, np.int64)
+        self.u_taste = z((0, K_TOPICS), np.float32)
+        self.u_dirty = z(0, bool)
+        self.d_user = z(0, np.int64)
+        self.d_amount = z(0)
+        self.d_type = z(0, np.int64)
+        self.d_created = z(0, "datetime64[s]")
+        self.d_updated = z(0, "datetime64[s]")
+        self.d_expire = z(0, "datetime64[s]")
+        self.d_remaining = z(0)
+        self.d_dirty = z(0, bool)
+        self.o_venue = z(0, np.int64)
+        self.o_sub = z(0, np.int64)
+        self.o_product = z(0, np.int64)
+        self.o_created = z(0, "datetime64[s]")
+        self.o_active = z(0, bool)
+        self.o_duo = z(0, bool)
+        self.o_price = z(0)
+        self.o_begin = z(0, "datetime64[s]")
+        self._derive_offers()
+
+    def _derive_offers(self) -> None:
+        """Hashed properties of offers: popularity and topics (items share them through products)."""
+        ids = np.arange(1, len(self.o_sub) + 1)
+        item = np.where(self.o_product > 0, self.o_product + 10**9, ids)
+        sigma = np.where(self.o_product > 0, 1.5, 1.0)
+        self.o_pop = np.exp(sigma * hash_normal(item, 41, self.seed)) * SUB_POP[self.o_sub]
+        self.o_t1, self.o_t2, self.o_w1 = item_topics(item, self.o_sub, self.seed)
+        self.o_kind = np.where(SUB_DIGITAL[self.o_sub], 2, np.where(SUB_EVENT[self.o_sub], 1, 0))
+
+    def _user_geo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Users' coordinates and activity, hashed from ids (cached until users are added)."""
+        n = len(self.u_dept)
+        if getattr(self, "_geo_n", -1) != n:
+            ids = np.arange(1, n + 1)
+            self._geo = (
+                DEPT_LAT[self.u_dept] + 0.12 * hash_normal(ids, 51, self.seed),
+                DEPT_LON[self.u_dept] + 0.16 * hash_normal(ids, 53, self.seed),
+                np.exp(0.9 * hash_normal(ids, 55, self.seed)),
+            )
+            self._geo_n = n
+        return self._geo
+
+    # --- users and deposits --------------------------------------------------------------------
+    def _new_users(
+        self, created: np.ndarray, rng: np.random.Generator, initial_at: np.datetime64 | None = None
+    ) -> None:
+        n = len(created)
+        if not n:
+            return
+        first = len(self.u_created) + 1
+        ids = np.arange(first, first + n)
+        post = created >= REFORM_17_18
+        age_pre = rng.choice([15, 16, 17, 18], n, p=[0.1, 0.1, 0.2, 0.6])
+        age_post = rng.choice([15, 16, 17, 18], n, p=[0.05, 0.05, 0.3, 0.6])
+        age = np.where(post, age_post, age_pre)
+        birth = created.astype("datetime64[D]") - (age * 365.25 + rng.random(n) * 364).astype(
+            "timedelta64[D]"
+        )
+        taste = rng.dirichlet(np.full(K_TOPICS, 0.25), n)
+        taste[taste < 0.02] = 0
+        taste = (taste / taste.sum(axis=1, keepdims=True)).astype(np.float32)
+        self.u_created = np.concatenate([self.u_created, created])
+        self.u_birth = np.concatenate([self.u_birth, birth])
+        self.u_dept = np.concatenate([self.u_dept, sample_weighted(rng, DEPT_P, n)])
+        self.u_role = np.concatenate([self.u_role, np.zeros(n, np.int64)])
+        self.u_last = np.concatenate([self.u_last, created])
+        self.u_dep = np.concatenate([self.u_dep, np.full(n, -1)])
+        self.u_taste = np.concatenate([self.u_taste, taste])
+        self.u_dirty = np.concatenate([self.u_dirty, np.ones(n, bool)])
+        uu, tt = np.nonzero(taste)
+        self.emit(
+            "sandbox_truth_user_taste",
+            pa.table({"user_id": ids[uu], "topic_id": tt, "weight": taste[uu, tt].astype(float)}),
+        )
+        idx = ids - 1
+        if initial_at is None:
+            self._grant(idx, created)
+        else:
+            # users registered before the window: one deposit matching their age at the start
+            age_now = _age(birth, initial_at.astype("datetime64[D]"))
+            at18 = (birth + np.timedelta64(6575, "D")).astype("datetime64[s]")  # ~18th birthday
+            grant_at = np.where((age_now >= 18) & (at18 > created), at18, created)
+            self._grant(idx, grant_at)
+
+    def _grant(self, users: np.ndarray, at: np.ndarray) -> None:
+        """Open the deposit a user is entitled to at `at` (by age and by the rules of that date)."""
+        age = _age(self.u_birth[users], at)
+        post = at >= REFORM_17_18
+        dtype = np.where(post, 2, np.where(age >= 18, 1, 0))
+        amount = np.where(
+            post,
+            np.where(age >= 18, 150.0, np.where(age == 17, 50.0, 0.0)),
+            np.where(
+                age >= 18, np.where(at < GRANT_18_300_FROM, 500.0, 300.0), np.where(age == 15, 20.0, 30.0)
+            ),
+        )
+        ok = (amount > 0) & (age <= 20)
+        users, at, dtype, amount, age = users[ok], at[ok], dtype[ok], amount[ok], age[ok]
+        if not len(users):
+            return
+        birth = self.u_birth[users]
+        expire = np.where(
+            age >= 18,
+            at + np.timedelta64(730, "D"),
+            (birth + np.timedelta64(int(18 * 365.25), "D")).astype("datetime64[s]"),
+        )
+        expire = np.where(
+            (dtype == 2) & (age < 18),
+            (birth + np.timedelta64(int(20 * 365.25), "D")).astype("datetime64[s]"),
+            expire,
+        )
+        self._open_deposits(users, at, dtype, amount, expire)
+        self.u_role[users] = np.where(age >= 18, 2, 1)
+        self.u_dirty[users] = True
+
+    def _open_deposits(self, users, at, dtype, amount, expire) -> None:
+        first = len(self.d_user)
+        n = len(users)
+        self.d_user = np.concatenate([self.d_user, users])
+        self.d_amount = np.concatenate([self.d_amount, amount])
+        self.d_type = np.concatenate([self.d_type, dtype])
+        self.d_created = np.concatenate([self.d_created, at])
+        self.d_updated = np.concatenate([self.d_updated, at])
+        self.d_expire = np.concatenate([self.d_expire, expire])
+        self.d_remaining = np.concatenate([self.d_remaining, amount])
+        self.d_dirty = np.concatenate([self.d_dirty, np.ones(n, bool)])
+        old = self.u_dep[users]
+        ended = old >= 0
+        self.d_expire[old[ended]] = np.minimum(self.d_expire[old[ended]], at[ended])
+        self.d_dirty[old[ended]] = True
+        self.u_dep[users] = np.arange(first, first + n)
+
+    def _birthdays(self, day: np.datetime64, rng: np.random.Generator) -> None:
+        d = day.astype(dt.date)
+        bm = self.u_birth.astype("datetime64[M]").astype(int) % 12 + 1
+        bd = (self.u_birth - self.u_birth.astype("datetime64[M]")).astype(int) + 1
+        today = np.flatnonzero((bm == d.month) & (bd == d.day))
+        if not len(today):
+            return
+        age = d.year - (self.u_birth[today].astype("datetime64[Y]").astype(int) + 1970)
+        at = (day.astype("datetime64[s]") + np.timedelta64(8 * 3600, "s")) + np.zeros(
+            len(today), "timedelta64[s]"
+        )
+        dep = self.u_dep[today]
+        dtype = np.where(dep >= 0, self.d_type[np.maximum(dep, 0)], -1)
+        post = day >= REFORM_17_18
+        # recredits: legacy 15-17 grant at 16 and 17 (before the reform), 17-18 grant at 18
+        rec = ((dtype == 0) & np.isin(age, [16, 17]) & (not post)) | ((dtype == 2) & (age == 18))
+        if rec.any():
+            r_dep = dep[rec]
+            r_amount = np.where(age[rec] == 18, 150.0, 30.0)
+            self.d_amount[r_dep] += r_amount
+            self.d_remaining[r_dep] += r_amount
+            self.d_updated[r_dep] = at[rec]
+            adult = age[rec] == 18
+            self.d_expire[r_dep] = np.where(adult, at[rec] + np.timedelta64(730, "D"), self.d_expire[r_dep])
+            self.d_dirty[r_dep] = True
+            self.u_role[today[rec][adult]] = 2
+            self.u_dirty[today[rec][adult]] = True
+            n = int(rec.sum())
+            ids = np.arange(self.next_recredit_id, self.next_recredit_id + n)
+            self.next_recredit_id += n
+            self.emit(
+                "recredit",
+                pa.table(
+                    {
+                        "recredit_id": ids,
+                        "deposit_id": r_dep + 1,
+                        "recredit_amount": r_amount,
+                        "recredit_type": np.array([f"RECREDIT_{a}" for a in age[rec]]),
+                        "recredit_creation_date": _ts_arrow(at[rec]),
+                    }
+                ),
+            )
+        # new grants: legacy 15-17 turning 18, and users without credit turning 17 after the reform
+        new = ((dtype == 0) & (age == 18)) | ((dtype == -1) & (age == 17) & post)
+        if new.any():
+            self._grant(today[new], at[new])
+
+    def _apply_refunds(self, day: np.datetime64) -> None:
+        days, deps, amounts = self.refunds
+        due = days <= day
+        if due.any():
+            np.add.at(self.d_remaining, deps[due], amounts[due])
+            self.refunds = (days[~due], deps[~due], amounts[~due])
+
+    # --- catalogue -------------------------------------------------------------------------------
+    def _new_offers(self, created: np.ndarray, rng: np.random.Generator, now: np.datetime64) -> None:
+        n = len(created)
+        if not n:
+            return
+        first = len(self.o_sub) + 1
+        ids = np.arange(first, first + n)
+        sub = sample_weighted(rng, SUB_OFFER_P, n)
+        venue = np.empty(n, np.int64)
+        for t in np.unique(SUB_VTYPE[sub]):
+            m = SUB_VTYPE[sub] == t
+            pool = self.venues_by_type.get(t, self.physical_venues)
+            venue[m] = pool[rng.integers(0, len(pool), m.sum())]
+        product = np.zeros(n, np.int64)
+        for t in np.flatnonzero(SUB_PRODUCT):
+            m = (sub == t) & (rng.random(n) < 0.8)
+            pool = self.products_by_sub.get(int(t))
+            if pool is not None and m.any():
+                # a few products are sold by many venues (zipf-like)
+                product[m] = pool[
+                    np.minimum((rng.pareto(1.2, m.sum()) * len(pool) / 20).astype(int), len(pool) - 1)
+                ]
+        price = np.round(SUB_PMIN[sub] + rng.random(n) * (SUB_PMAX[sub] - SUB_PMIN[sub]), 0)
+        price = np.where(rng.random(n) < 0.05, 0.0, price)
+        is_event = SUB_EVENT[sub]
+        begin = np.where(
+            is_event, created + (rng.integers(3, 90, n) * 86400 + 20 * 3600).astype("timedelta64[s]"), NAT
+        )
+        duo = SUB_DUO[sub] & (rng.random(n) < 0.6)
+        validation = rng.choice(["APPROVED", "PENDING", "REJECTED"], n, p=[0.96, 0.02, 0.02])
+        active = validation == "APPROVED"
+        self.o_venue = np.concatenate([self.o_venue, venue])
+        self.o_sub = np.concatenate([self.o_sub, sub])
+        self.o_product = np.concatenate([self.o_product, product])
+        self.o_created = np.concatenate([self.o_created, created])
+        self.o_active = np.concatenate([self.o_active, active])
+        self.o_duo = np.concatenate([self.o_duo, duo])
+        self.o_price = np.concatenate([self.o_price, price])
+        self.o_begin = np.concatenate([self.o_begin, begin])
+        self._derive_offers()
+        names = np.where(product > 0, None, np.array(self._titles(ids, 33), dtype=object))
+        self.emit(
+            "offer",
+            pa.table(
+                {
+                    "offer_id": ids,
+                    "offer_product_id": pa.array(np.where(product > 0, product, 0), mask=product == 0),
+                    "venue_id": venue + 1,
+                    "offer_subcategory_id": SUB_IDS[sub],
+                    "offer_name": [
+                        f"Titre du produit {p}" if p else x for p, x in zip(product, names, strict=True)
+                    ],
+                    "offer_description": [f"Une offre de {SUB_IDS[s].lower()}." for s in sub],
+                    "offer_is_active": active,
+                    "offer_validation": validation,
+                    "offer_is_duo": duo,
+                    "offer_ean": [f"978{p:010d}" if p else None for p in product],
+                    "offer_extra_data": [json.dumps({"topic_hint": int(t)}) for t in self.o_t1[ids - 1] % 3],
+                    "offer_creation_date": _ts_arrow(created),
+                    "offer_updated_date": _ts_arrow(created),
+                    "offer_publication_date": _ts_arrow(created + np.timedelta64(600, "s")),
+                }
+            ),
+        )
+        qty = np.where(
+            is_event, rng.integers(20, 500, n), np.where(rng.random(n) < 0.5, rng.integers(1, 30, n), 0)
+        )
+        self.emit(
+            "stock",
+            pa.table(
+                {
+                    "stock_id": ids,
+                    "offer_id": ids,
+                    "stock_price": price,
+                    "stock_quantity": pa.array(qty, mask=qty == 0),
+                    "stock_beginning_date": _ts_arrow(begin),
+                    "stock_booking_limit_date": _ts_arrow(begin - np.timedelta64(3600, "s")),
+                    "stock_creation_date": _ts_arrow(created),
+                    "stock_modified_date": _ts_arrow(created),
+                    "stock_is_soft_deleted": np.zeros(n, bool),
+                    "price_category_id": pa.array(np.where(is_event, 1, 0), mask=~is_event),
+                }
+            ),
+        )
+        topics = self._offer_topic_rows(ids)
+        self.emit("sandbox_truth_offer_topic", topics)
+
+    def _offer_topic_rows(self, ids: np.ndarray) -> pa.Table:
+        i = ids - 1
+        two = self.o_w1[i] < 1
+        return pa.table(
+            {
+                "offer_id": np.concatenate([ids, ids[two]]),
+                "topic_id": np.concatenate([self.o_t1[i], self.o_t2[i][two]]),
+                "weight": np.concatenate([self.o_w1[i], 1 - self.o_w1[i][two]]),
+            }
+        )
+
+    def _offer_updates(self, day: np.datetime64, rng: np.random.Generator) -> None:
+        """A few offers are deactivated and a few prices change each day (exercises incremental imports)."""
+        live = np.flatnonzero(self.o_active & (self.o_created < day))
+        if not len(live):
+            return
+        at = day.astype("datetime64[s]") + np.timedelta64(10 * 3600, "s")
+        off = live[rng.random(len(live)) < 0.0015]
+        if len(off):
+            self.o_active[off] = False
+            self.updates.append(
+                (
+                    "offer",
+                    pa.table(
+                        {
+                            "offer_id": off + 1,
+                            "offer_is_active": np.zeros(len(off), bool),
+                            "offer_updated_date": _ts_arrow(np.full(len(off), at)),
+                        }
+                    ),
+                )
+            )
+        rep = live[rng.random(len(live)) < 0.0015]
+        if len(rep):
+            self.o_price[rep] = np.round(self.o_price[rep] * rng.uniform(0.8, 1.2, len(rep)), 0)
+            self.updates.append(
+                (
+                    "stock",
+                    pa.table(
+                        {
+                            "stock_id": rep + 1,
+                            "stock_price": self.o_price[rep],
+                            "stock_modified_date": _ts_arrow(np.full(len(rep), at)),
+                        }
+                    ),
+                )
+            )
+
+    def _collective(self, day: np.datetime64, rng: np.random.Generator) -> None:
+        n = rng.poisson(2000 * self.scale / 365 * season(day))
+        if not n:
+            return
+        ids = np.arange(self.next_collective_id, self.next_collective_id + n)
+        self.next_collective_id += n
+        created = day.astype("datetime64[s]") + rng.integers(8 * 3600, 18 * 3600, n).astype("timedelta64[s]")
+        venue = self.physical_venues[rng.integers(0, len(self.physical_venues), n)]
+        inst = rng.integers(1, self.n_inst + 1, n)
+        begin = created + (rng.integers(10, 90, n) * 86400).astype("timedelta64[s]")
+        price = np.round(rng.uniform(100, 1500, n), 0)
+        self.emit(
+            "collective_offer",
+            pa.table(
+                {
+                    "collective_offer_id": ids,
+                    "venue_id": venue + 1,
+                    "collective_offer_name": [f"Sortie scolaire {i}" for i in ids],
+                    "collective_offer_students": rng.choice(
+                        ["Collège - 4e", "Collège - 3e", "Lycée - Seconde", "Lycée - Terminale"], n
+                    ),
+                    "collective_offer_format": rng.choice(
+                        ["Visite", "Atelier de pratique", "Représentation", "Rencontre"], n
+                    ),
+                    "collective_offer_is_active": np.ones(n, bool),
+                    "collective_offer_validation": np.full(n, "APPROVED"),
+                    "educational_institution_id": pa.array(inst, mask=rng.random(n) < 0.7),
+                    "collective_offer_creation_date": _ts_arrow(created),
+                    "collective_offer_updated_date": _ts_arrow(created),
+                }
+            ),
+        )
+        self.emit(
+            "collective_stock",
+            pa.table(
+                {
+                    "collective_stock_id": ids,
+                    "collective_offer_id": ids,
+                    "collective_stock_price": price,
+                    "collective_stock_number_of_tickets": rng.integers(15, 36, n),
+                    "collective_stock_beginning_date": _ts_arrow(begin),
+                    "collective_stock_booking_limit_date": _ts_arrow(begin - np.timedelta64(7, "D")),
+                    "collective_stock_creation_date": _ts_arrow(created),
+                    "collective_stock_modification_date": _ts_arrow(created),
+                }
+            ),
+        )
+        booked = rng.random(n) < 0.6
+        b = np.flatnonzero(booked)
+        if not len(b):
+            return
+        b_created = created[b] + np.timedelta64(3600, "s")
+        u = hash_uniform(ids[b], 61, self.seed)
+        confirm = b_created + ((1 + 6 * hash_uniform(ids[b], 62, self.seed)) * 86400).astype("timedelta64[s]")
+        cancelled = u < 0.1
+        cancel = np.where(cancelled, confirm, NAT)
+        used = np.where(cancelled, NAT, begin[b])
+        reimb = np.where(cancelled, NAT, begin[b] + np.timedelta64(20, "D"))
+        h = self.horizon
+        status = np.where(
+            cancel <= h,
+            "CANCELLED",
+            np.where(
+                reimb <= h,
+                "REIMBURSED",
+                np.where(used <= h, "USED", np.where(confirm <= h, "CONFIRMED", "PENDING")),
+            ),
+        )
+        year = begin[b].astype("datetime64[M]").astype(int)
+        school_year = np.where(year % 12 >= 8, year // 12 + 1970, year // 12 + 1969)
+        self.emit(
+            "collective_booking",
+            pa.table(
+                {
+                    "collective_booking_id": ids[b],
+                    "collective_stock_id": ids[b],
+                    "venue_id": venue[b] + 1,
+                    "offerer_id": self.v_offerer[venue[b]],
+                    "educational_institution_id": inst[b],
+                    "educational_year_id": [f"{y}-{y + 1}" for y in school_year],
+                    "collective_booking_status": status,
+                    "collective_booking_creation_date": _ts_arrow(b_created),
+                    "collective_booking_confirmation_date": _ts_arrow(np.where(confirm <= h, confirm, NAT)),
+                    "collective_booking_used_date": _ts_arrow(np.where(used <= h, used, NAT)),
+                    "collective_booking_cancellation_date": _ts_arrow(np.where(cancel <= h, cancel, NAT)),
+                    "collective_booking_cancellation_reason": np.where(cancel <= h, "OFFERER", None),
+                    "collective_booking_reimbursement_date": _ts_arrow(np.where(reimb <= h, reimb, NAT)),
+                }
+            ),
+        )
+
+    # --- behaviour -------------------------------------------------------------------------------
+    def _affinity(self, users: np.ndarray, offers: np.ndarray) -> np.ndarray:
+        """K x <taste, topics>: 1 on average, up to K for a perfect match."""
+        t = self.u_taste
+        a = (
+            self.o_w1[offers] * t[users, self.o_t1[offers]]
+            + (1 - self.o_w1[offers]) * t[users, self.o_t2[offers]]
+        )
+        return K_TOPICS * a
+
+    def _distance_term(
+        self, users: np.ndarray, offers: np.ndarray, ulat: np.ndarray, ulon: np.ndarray
+    ) -> np.ndarray:
+        v = self.o_venue[offers]
+        vlat, vlon = self.v_lat[v], self.v_lon[v]
+        la, lo = ulat[users], ulon[users]
+        dx = (vlon - lo) * np.cos(np.radians((vlat + la) / 2)) * 111.0
+        dy = (vlat - la) * 111.0
+        dist = np.nan_to_num(np.sqrt(dx * dx + dy * dy), nan=0.0)
+        factor = np.where(self.o_kind[offers] == 1, 1.0, np.where(self.o_kind[offers] == 0, 0.6, 0.0))
+        return -DISTANCE_WEIGHT * factor * np.log1p(dist / 5)
+
+    def _sessions(self, day: np.datetime64, rng: np.random.Generator) -> None:
+        day_s = day.astype("datetime64[s]")
+        eligible = np.flatnonzero(self.u_created < day_s)
+        if not len(eligible):
+            return
+        n = rng.poisson(SESSION_RATE * len(eligible) * season(day))
+        if not n:
+            return
+        end_s = day_s + np.timedelta64(86400, "s")
+        bookable = np.flatnonzero(
+            self.o_active & (self.o_created < day_s) & (np.isnat(self.o_begin) | (self.o_begin > end_s))
+        )
+        if not len(bookable):
+            return
+        ulat, ulon, prop = self._user_geo()
+        users = eligible[sample_weighted(rng, prop[eligible], n)]
+        tod = np.where(rng.random(n) < 0.2, rng.random(n) * 86400, rng.normal(19 * 3600, 3 * 3600, n)).clip(
+            0, 80000
+        )
+        t0 = day_s + tod.astype("timedelta64[s]")
+        sid = np.array([f"{day.astype(dt.date):%Y%m%d}-{i:06d}" for i in range(n)])
+        pseudo = np.char.add(
+            "dev-", (hash_uniform(users + 1, 71, self.seed) * 1e12).astype(np.int64).astype(str)
+        )
+        platform = PLATFORMS[sample_weighted(rng, np.array([0.45, 0.45, 0.1]), n)]
+        version = np.where(rng.random(n) < 0.7, "1.300.2", "1.299.0")
+        pop = self.o_pop[bookable]
+        ev: list[dict] = []
+
+        def events(
+            idx: np.ndarray, ts: np.ndarray, name: str, offer=None, origin=None, call=None, query=None
+        ) -> None:
+            m = len(idx)
+            ev.append(
+                {
+                    "event_timestamp": ts,
+                    "event_name": np.full(m, name),
+                    "user_id": users[idx] + 1,
+                    "user_pseudo_id": pseudo[idx],
+                    "session_id": sid[idx],
+                    "platform": platform[idx],
+                    "app_version": version[idx],
+                    "offer_id": np.full(m, -1) if offer is None else offer + 1,
+                    "origin": np.full(m, None, dtype=object) if origin is None else origin,
+                    "reco_call_id": np.full(m, None, dtype=object) if call is None else call,
+                    "search_query": np.full(m, None, dtype=object) if query is None else query,
+                }
+            )
+
+        all_s = np.arange(n)
+        events(all_s, t0, "ScreenView")
+        # recommendation calls: a weak production model (popularity + a little taste), 8 offers shown
+        reco = np.flatnonzero(rng.random(n) < 0.22)
+        cons_s, cons_o, cons_t, cons_origin, cons_call = [], [], [], [], []
+        if len(reco):
+            m = len(reco)
+            call_ids = np.char.add(sid[reco], "-r")
+            events(
+                reco,
+                t0[reco] + np.timedelta64(3, "s"),
+                "ModuleDisplayedOnHomePage",
+                origin=np.full(m, "home"),
+                call=call_ids,
+            )
+            cand = bookable[sample_weighted(rng, pop, (m, CANDIDATES))]
+            u_rep = np.repeat(users[reco], CANDIDATES).reshape(m, CANDIDATES)
+            aff = self._affinity(u_rep, cand)
+            dterm = self._distance_term(u_rep, cand, ulat, ulon)
+            score = 0.5 * np.log(0.1 + aff) + 0.5 * dterm + rng.gumbel(size=(m, CANDIDATES))
+            order = np.argsort(-score, axis=1)[:, :DISPLAY_SIZE]
+            shown = np.take_along_axis(cand, order, axis=1)
+            a_shown = np.take_along_axis(aff, order, axis=1)
+            d_shown = np.take_along_axis(dterm, order, axis=1)
+            pos = np.tile(np.arange(DISPLAY_SIZE), (m, 1))
+            disp_at = np.repeat(t0[reco] + np.timedelta64(3, "s"), DISPLAY_SIZE)
+            self.emit(
+                "reco_display_log",
+                pa.table(
+                    {
+                        "call_id": np.repeat(call_ids, DISPLAY_SIZE),
+                        "user_id": np.repeat(users[reco] + 1, DISPLAY_SIZE),
+                        "offer_id": shown.ravel() + 1,
+                        "position": pos.ravel(),
+                        "context": np.full(m * DISPLAY_SIZE, "home"),
+                        "model_version": np.full(m * DISPLAY_SIZE, "popularity-v3"),
+                        "displayed_at": _ts_arrow(disp_at),
+                    }
+                ),
+            )
+            logit = -2.0 + 1.3 * np.log(0.1 + a_shown) - 0.12 * pos + 0.5 * d_shown
+            clicked = rng.random((m, DISPLAY_SIZE)) < 1 / (1 + np.exp(-logit))
+            ci, cj = np.nonzero(clicked)
+            cons_s.append(reco[ci])
+            cons_o.append(shown[ci, cj])
+            cons_t.append(t0[reco[ci]] + (10 + 40 * cj).astype("timedelta64[s]"))
+            cons_origin.append(np.full(len(ci), "home", dtype=object))
+            cons_call.append(call_ids[ci].astype(object))
+        # searches, venue pages
+        srch = np.flatnonzero(rng.random(n) < 0.3)
+        events(
+            srch,
+            t0[srch] + np.timedelta64(20, "s"),
+            "Search",
+            origin=np.full(len(srch), "search"),
+            query=SEARCH_WORDS[rng.integers(0, len(SEARCH_WORDS), len(srch))].astype(object),
+        )
+        ven = np.flatnonzero(rng.random(n) < 0.1)
+        events(ven, t0[ven] + np.timedelta64(25, "s"), "ConsultVenue", origin=np.full(len(ven), "venue"))
+        # organic consultations: popularity-sampled candidates, chosen by taste x distance
+        k = rng.poisson(1.3, n)
+        s_idx = np.repeat(all_s, k)
+        if len(s_idx):
+            m = len(s_idx)
+            cand = bookable[sample_weighted(rng, pop, (m, CANDIDATES))]
+            u_rep = np.repeat(users[s_idx], CANDIDATES).reshape(m, CANDIDATES)
+            score = TASTE_WEIGHT * np.log(0.1 + self._affinity(u_rep, cand)) + self._distance_term(
+                u_rep, cand, ulat, ulon
+            )
+            pick = np.argmax(score + rng.gumbel(size=(m, CANDIDATES)), axis=1)
+            cons_s.append(s_idx)
+            cons_o.append(cand[np.arange(m), pick])
+            cons_t.append(t0[s_idx] + rng.integers(30, 1500, m).astype("timedelta64[s]"))
+            cons_origin.append(ORIGINS[sample_weighted(rng, ORIGIN_P, m)].astype(object))
+            cons_call.append(np.full(m, None, dtype=object))
+        if not cons_s:
+            self._touch_users(users, t0)
+            self._emit_events(ev)
+            return
+        cs, co, ct = np.concatenate(cons_s), np.concatenate(cons_o), np.concatenate(cons_t)
+        corig, ccall = np.concatenate(cons_origin), np.concatenate(cons_call)
+        events(cs, ct, "ConsultOffer", offer=co, origin=corig, call=ccall)
+        cu = users[cs]
+        aff = self._affinity(cu, co)
+        # favourites
+        fav = np.flatnonzero(rng.random(len(cs)) < 0.03 * (0.3 + aff) ** 0.8)
+        keys = (cu[fav] + 1) * (1 << 32) + co[fav] + 1
+        keep = [
+            i
+            for i, key in zip(fav, keys, strict=True)
+            if key not in self.favorites and not self.favorites.add(key)
+        ]
+        fav = np.array(keep, dtype=np.int64)
+        if len(fav):
+            fts = ct[fav] + np.timedelta64(15, "s")
+            events(
+                cs[fav], fts, "HasAddedOfferToFavorites", offer=co[fav], origin=corig[fav], call=ccall[fav]
+            )
+            fid = np.arange(self.next_favorite_id, self.next_favorite_id + len(fav))
+            self.next_favorite_id += len(fav)
+            self.emit(
+                "favorite",
+                pa.table(
+                    {
+                        "favorite_id": fid,
+                        "user_id": cu[fav] + 1,
+                        "offer_id": co[fav] + 1,
+                        "favorite_creation_date": _ts_arrow(fts),
+                    }
+                ),
+            )
+        # bookings, within the credit left
+        want = np.flatnonzero(rng.random(len(cs)) < np.clip(0.3 * (0.3 + aff) ** 0.8, 0, 0.9))
+        self._book(want, cs, cu, co, ct, corig, ccall, events, rng)
+        self._touch_users(users, t0)
+        self._emit_events(ev)
+
+    def _book(self, want, cs, cu, co, ct, corig, ccall, events: Callable, rng: np.random.Generator) -> None:
+        if not len(want):
+            return
+        bts = ct[want] + rng.integers(30, 900, len(want)).astype("timedelta64[s]")
+        users, offers = cu[want], co[want]
+        dep = self.u_dep[users]
+        ok = dep >= 0
+        depc = np.maximum(dep, 0)
+        ok &= (self.d_created[depc] <= bts) & (self.d_expire[depc] > bts)
+        ok &= np.isnat(self.o_begin[offers]) | (self.o_begin[offers] > bts + np.timedelta64(3600, "s"))
+        qty = np.where(self.o_duo[offers] & (rng.random(len(want)) < 0.35), 2, 1)
+        amount = self.o_price[offers] * qty
+        idx = np.flatnonzero(ok)
+        if not len(idx):
+            return
+        order = idx[np.lexsort((bts[idx], dep[idx]))]
+        d_sorted, a_sorted = dep[order], amount[order]
+        cum = np.cumsum(a_sorted)
+        start = np.r_[True, d_sorted[1:] != d_sorted[:-1]]
+        base = np.maximum.accumulate(np.where(start, cum - a_sorted, 0))
+        accepted = order[(cum - base) <= self.d_remaining[d_sorted] + 1e-9]
+        if not len(accepted):
+            return
+        accepted = np.sort(accepted)
+        np.subtract.at(self.d_remaining, dep[accepted], amount[accepted])
+        n = len(accepted)
+        ids = np.arange(self.next_booking_id, self.next_booking_id + n)
+        self.next_booking_id += n
+        o = offers[accepted]
+        created = bts[accepted]
+        cancel, used, reimb, reason = booking_fates(ids, created, self.o_kind[o], self.o_begin[o], self.seed)
+        status, c, us, r = status_at(self.horizon, cancel, used, reimb)
+        refund = ~np.isnat(c)
+        if refund.any():
+            days, deps, amts = self.refunds
+            self.refunds = (
+                np.concatenate([days, c[refund].astype("datetime64[D]") + np.timedelta64(1, "D")]),
+                np.concatenate([deps, dep[accepted][refund]]),
+                np.concatenate([amts, amount[accepted][refund]]),
+            )
+        self.emit(
+            "booking",
+            pa.table(
+                {
+                    "booking_id": ids,
+                    "user_id": users[accepted] + 1,
+                    "stock_id": o + 1,
+                    "deposit_id": dep[accepted] + 1,
+                    "venue_id": self.o_venue[o] + 1,
+                    "offerer_id": self.v_offerer[self.o_venue[o]],
+                    "booking_amount": amount[accepted],
+                    "booking_quantity": qty[accepted],
+                    "booking_status": STATUSES[status],
+                    "booking_creation_date": _ts_arrow(created),
+                    "booking_used_date": _ts_arrow(us),
+                    "booking_cancellation_date": _ts_arrow(c),
+                    "booking_cancellation_reason": np.where(
+                        refund, CANCEL_REASONS[np.maximum(reason, 0)], None
+                    ),
+                    "booking_reimbursement_date": _ts_arrow(r),
+                }
+            ),
+        )
+        w = want[accepted]
+        events(cs[w], created, "BookingConfirmation", offer=o, origin=corig[w], call=ccall[w])
+
+    def _touch_users(self, users: np.ndarray, t0: np.ndarray) -> None:
+        np.maximum.at(self.u_last.view(np.int64), users, t0.view(np.int64))
+        self.u_dirty[users] = True
+
+    def _emit_events(self, ev: list[dict]) -> None:
+        if not ev:
+            return
+        cols = {k: np.concatenate([e[k] for e in ev]) for k in ev[0]}
+        ts = cols.pop("event_timestamp")
+        order = np.argsort(ts, kind="stable")
+        offer = cols.pop("offer_id")[order]
+        table = {
+            "event_date": pa.array(ts[order].astype("datetime64[D]"), pa.date32()),
+            "event_timestamp": _ts_arrow(ts[order]),
+        }
+        for k, v in cols.items():
+            table[k] = pa.array(v[order].tolist() if v.dtype == object else v[order])
+        table["offer_id"] = pa.array(offer, mask=offer < 0)
+        self.emit("app_event", pa.table(table))
+
+    # --- a run -------------------------------------------------------------------------------------
+    def simulate(
+        self, first_day: np.datetime64, days: int, progress: Callable[[int], None] | None = None
+    ) -> None:
+        self.horizon = (first_day + np.timedelta64(days, "D")).astype("datetime64[s]") - np.timedelta64(
+            1, "s"
+        )
+        for i in range(days):
+            day = first_day + np.timedelta64(i, "D")
+            rng = np.random.default_rng([self.seed, int(day.astype(np.int64)) + 1_000_000])
+            self._apply_refunds(day)
+            n_new = rng.poisson(self.new_users_per_day * season(day))
+            created = np.sort(
+                day.astype("datetime64[s]") + rng.integers(0, 86400, n_new).astype("timedelta64[s]")
+            )
+            self._new_users(created, rng)
+            self._birthdays(day, rng)
+            n_off = rng.poisson(self.new_offers_per_day * season(day))
+            ocreated = np.sort(
+                day.astype("datetime64[s]")
+                + rng.integers(6 * 3600, 20 * 3600, n_off).astype("timedelta64[s]")
+            )
+            self._new_offers(ocreated, rng, day)
+            self._offer_updates(day, rng)
+            self._collective(day, rng)
+            self._sessions(day, rng)
+            if progress:
+                progress(i + 1)
+        self.flush()
+
+    def finish(self) -> None:
+        """Write users and deposits (new rows inserted, changed rows updated) and product popularity."""
+        self.flush()
+        n_old = self.n_users_loaded
+        ids = np.arange(1, len(self.u_created) + 1)
+        new = ids > n_old
+        hm = hash_uniform(ids, 81, self.seed)
+        if new.any():
+            i = np.flatnonzero(new)
+            self.db.insert(
+                "user",
+                pa.table(
+                    {
+                        "user_id": ids[i],
+                        "user_creation_date": _ts_arrow(self.u_created[i]),
+                        "user_role": ROLES[self.u_role[i]],
+                        "user_birth_date": pa.array(self.u_birth[i], pa.date32()),
+                        "user_department_code": DEPT_CODE[self.u_dept[i]],
+                        "user_postal_code": DEPT_POSTAL[self.u_dept[i]],
+                        "user_city": DEPT_CITY[self.u_dept[i]],
+                        "user_is_active": hm[i] > 0.01,
+                        "user_last_connection_date": _ts_arrow(self.u_last[i]),
+                        "user_has_enabled_marketing_email": hm[i] > 0.4,
+                        "user_has_enabled_marketing_push": hm[i] > 0.3,
+                    }
+                ),
+            )
+        upd = np.flatnonzero(~new & self.u_dirty)
+        if len(upd):
+            self.db.update(
+                "user",
+                pa.table(
+                    {
+                        "user_id": ids[upd],
+                        "user_role": ROLES[self.u_role[upd]],
+                        "user_last_connection_date": _ts_arrow(self.u_last[upd]),
+                    }
+                ),
+            )
+        d_ids = np.arange(1, len(self.d_user) + 1)
+        dnew = d_ids > self.n_deposits_loaded
+        i = np.flatnonzero(dnew)
+        if len(i):
+            self.db.insert(
+                "deposit",
+                pa.table(
+                    {
+                        "deposit_id": d_ids[i],
+                        "user_id": self.d_user[i] + 1,
+                        "deposit_amount": self.d_amount[i],
+                        "deposit_source": np.where(self.d_type[i] == 0, "educonnect", "ubble"),
+                        "deposit_type": DEPOSIT_TYPES[self.d_type[i]],
+                        "deposit_creation_date": _ts_arrow(self.d_created[i]),
+                        "deposit_update_date": _ts_arrow(self.d_updated[i]),
+                        "deposit_expiration_date": _ts_arrow(self.d_expire[i]),
+                    }
+                ),
+            )
+        upd = np.flatnonzero(~dnew & self.d_dirty)
+        if len(upd):
+            self.db.update(
+                "deposit",
+                pa.table(
+                    {
+                        "deposit_id": d_ids[upd],
+                        "deposit_amount": self.d_amount[upd],
+                        "deposit_update_date": _ts_arrow(self.d_updated[upd]),
+                        "deposit_expiration_date": _ts_arrow(self.d_expire[upd]),
+                    }
+                ),
+            )
+        since = str((self.horizon - np.timedelta64(30, "D")).astype(dt.datetime))
+        rows = self.db.fetch(
+            'SELECT o.offer_product_id, count(*) FROM "booking" b JOIN "stock" s ON s.stock_id = b.stock_id '
+            'JOIN "offer" o ON o.offer_id = s.offer_id '
+            "WHERE o.offer_product_id IS NOT NULL AND b.booking_creation_date >= ? GROUP BY o.offer_product_id",
+            (since,),
+        )
+        counts = np.zeros(len(self.p_sub) + 1, np.int64)
+        for pid, c in rows:
+            counts[int(pid)] = c
+        self.db.update(
+            "product",
+            pa.table(
+                {"product_id": np.arange(1, len(self.p_sub) + 1), "product_last_30_days_booking": counts[1:]}
+            ),
+        )
+
+    # --- reload (advance) --------------------------------------------------------------------------
+    def load(self) -> None:
+        """Rebuild the arrays from the database (what ids and the seed cannot give back)."""
+        db = self.db
+        v = db.fetch(
+            'SELECT venue_id, venue_managing_offerer_id, venue_type_code, venue_latitude, venue_longitude FROM "venue" ORDER BY venue_id'
+        )
+        p = db.fetch('SELECT product_id, product_subcategory_id FROM "product" ORDER BY product_id')
+        sub_index = {s: i for i, s in enumerate(SUB_IDS)}
+        n_inst = db.fetch('SELECT count(*) FROM "educational_institution"')[0][0]
+        self._set_static(
+            [r[0] for r in v],
+            [r[1] for r in v],
+            [r[2] for r in v],
+            [np.nan if r[3] is None else r[3] for r in v],
+            [np.nan if r[4] is None else r[4] for r in v],
+            [sub_index[r[1]] for r in p],
+            n_inst,
+        )
+        u = db.fetch(
+            'SELECT user_id, user_creation_date, user_birth_date, user_department_code, user_role, user_last_connection_date FROM "user" ORDER BY user_id'
+        )
+        if [r[0] for r in u] != list(range(1, len(u) + 1)):
+            raise SandboxError(
+                "user ids of the sandbox are not 1..n: regenerate it with `data-gcp sandbox generate`"
+            )
+        dept_index = {c: i for i, c in enumerate(DEPT_CODE)}
+        role_index = {r: i for i, r in enumerate(ROLES)}
+        self.u_created = _ts([r[1] for r in u])
+        self.u_birth = np.array([np.datetime64(str(r[2])[:10], "D") for r in u], dtype="datetime64[D]")
+        self.u_dept = np.array([dept_index[r[3]] for r in u], np.int64)
+        self.u_role = np.array([role_index[r[4]] for r in u], np.int64)
+        self.u_last = _ts([r[5] for r in u])
+        self.u_dirty = np.zeros(len(u), bool)
+        self.n_users_loaded = len(u)
+        self.u_taste = np.zeros((len(u), K_TOPICS), np.float32)
+        for uid, t, w in db.fetch('SELECT user_id, topic_id, weight FROM "sandbox_truth_user_taste"'):
+            self.u_taste[uid - 1, t] = w
+        d = db.fetch(
+            "SELECT deposit_id, user_id, deposit_amount, deposit_type, deposit_creation_date, "
+            'deposit_update_date, deposit_expiration_date FROM "deposit" ORDER BY deposit_id'
+        )
+        spent = dict(
+            db.fetch(
+                'SELECT deposit_id, sum(booking_amount) FROM "booking" '
+                "WHERE booking_status <> 'CANCELLED' AND deposit_id IS NOT NULL GROUP BY deposit_id"
+            )
+        )
+        type_index = {t: i for i, t in enumerate(DEPOSIT_TYPES)}
+        self.d_user = np.array([r[1] - 1 for r in d], np.int64)
+        self.d_amount = np.array([r[2] for r in d], float)
+        self.d_type = np.array([type_index[r[3]] for r in d], np.int64)
+        self.d_created = _ts([r[4] for r in d])
+        self.d_updated = _ts([r[5] for r in d])
+        self.d_expire = _ts([r[6] for r in d])
+        self.d_remaining = self.d_amount - np.array([spent.get(r[0], 0.0) for r in d], float)
+        self.d_dirty = np.zeros(len(d), bool)
+        self.n_deposits_loaded = len(d)
+        self.u_dep = np.full(len(u), -1, np.int64)
+        order = np.lexsort((self.d_created, self.d_user))
+        self.u_dep[self.d_user[order]] = order  # the latest deposit of each user wins
+        o = db.fetch(
+            "SELECT o.offer_id, o.venue_id, o.offer_subcategory_id, o.offer_product_id, o.offer_creation_date, "
+            "o.offer_is_active, o.offer_is_duo, s.stock_price, s.stock_beginning_date "
+            'FROM "offer" o JOIN "stock" s ON s.stock_id = o.offer_id ORDER BY o.offer_id'
+        )
+        self.o_venue = np.array([r[1] - 1 for r in o], np.int64)
+        self.o_sub = np.array([sub_index[r[2]] for r in o], np.int64)
+        self.o_product = np.array([r[3] or 0 for r in o], np.int64)
+        self.o_created = _ts([r[4] for r in o])
+        self.o_active = np.array([bool(r[5]) for r in o])
+        self.o_duo = np.array([bool(r[6]) for r in o])
+        self.o_price = np.array([r[7] for r in o], float)
+        self.o_begin = _ts([r[8] for r in o])
+        self._derive_offers()
+        self.favorites = {
+            uid * (1 << 32) + oid for uid, oid in db.fetch('SELECT user_id, offer_id FROM "favorite"')
+        }
+
+        def next_id(sql: str) -> int:
+            return int(db.fetch(sql)[0][0] or 0) + 1
+
+        self.next_booking_id = next_id('SELECT max(booking_id) FROM "booking"')
+        self.next_favorite_id = next_id('SELECT max(favorite_id) FROM "favorite"')
+        self.next_recredit_id = next_id('SELECT max(recredit_id) FROM "recredit"')
+        self.next_collective_id = next_id('SELECT max(collective_offer_id) FROM "collective_offer"')
+
+    def move_open_bookings(self, new_horizon: np.datetime64) -> int:
+        """Bookings still open in the database take the steps their fate gives up to the new horizon."""
+        rows = self.db.fetch(
+            "SELECT booking_id, stock_id, deposit_id, booking_amount, booking_creation_date, booking_status "
+            "FROM \"booking\" WHERE booking_status IN ('CONFIRMED', 'USED')"
+        )
+        if not rows:
+            return 0
+        ids = np.array([r[0] for r in rows], np.int64)
+        o = np.array([r[1] - 1 for r in rows], np.int64)
+        dep = np.array([(r[2] or 0) - 1 for r in rows], np.int64)
+        amount = np.array([r[3] for r in rows], float)
+        created = _ts([r[4] for r in rows])
+        old = np.array([r[5] for r in rows])
+        cancel, used, reimb, reason = booking_fates(ids, created, self.o_kind[o], self.o_begin[o], self.seed)
+        status, c, us, r = status_at(new_horizon, cancel, used, reimb)
+        changed = STATUSES[status] != old
+        refund = changed & ~np.isnat(c) & (dep >= 0)
+        if refund.any():
+            days, deps, amts = self.refunds
+            self.refunds = (
+                np.concatenate([days, c[refund].astype("datetime64[D]") + np.timedelta64(1, "D")]),
+                np.concatenate([deps, dep[refund]]),
+                np.concatenate([amts, amount[refund]]),
+            )
+        i = np.flatnonzero(changed)
+        self.db.update(
+            "booking",
+            pa.table(
+                {
+                    "booking_id": ids[i],
+                    "booking_status": STATUSES[status[i]],
+                    "booking_used_date": _ts_arrow(us[i]),
+                    "booking_cancellation_date": _ts_arrow(c[i]),
+                    "booking_cancellation_reason": np.where(
+                        ~np.isnat(c[i]), CANCEL_REASONS[np.maximum(reason[i], 0)], None
+                    ),
+                    "booking_reimbursement_date": _ts_arrow(r[i]),
+                }
+            ),
+        )
+        return len(i)

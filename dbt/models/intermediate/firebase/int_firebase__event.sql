@@ -1,0 +1,23 @@
+-- App events with clean types and ids as strings (one row per event).
+-- A view on DuckDB (its two readers scan the raw events once each, no copy of the biggest table),
+-- a partitioned, clustered table on BigQuery.
+{{ config(
+    materialized='table' if target.type == 'bigquery' else 'view',
+    partition_by=bq_partition('event_date'),
+    cluster_by=bq_cluster(['event_name', 'user_id']),
+) }}
+
+select
+    {{ as_date('event_date') }} as event_date,
+    {{ as_ts('event_timestamp') }} as event_timestamp,
+    cast(event_name as {{ dbt.type_string() }}) as event_name,
+    {{ as_id('user_id') }} as user_id,
+    cast(user_pseudo_id as {{ dbt.type_string() }}) as user_pseudo_id,
+    cast(session_id as {{ dbt.type_string() }}) as session_id,
+    cast(platform as {{ dbt.type_string() }}) as platform,
+    cast(app_version as {{ dbt.type_string() }}) as app_version,
+    {{ as_id('offer_id') }} as offer_id,
+    cast(origin as {{ dbt.type_string() }}) as origin,
+    cast(reco_call_id as {{ dbt.type_string() }}) as reco_call_id,
+    cast(search_query as {{ dbt.type_string() }}) as search_query
+from {{ source('raw', 'firebase_events') }}

@@ -1,0 +1,38 @@
+{{ config(partition_by=bq_partition('booking_creation_date'), cluster_by=bq_cluster(['offer_category_id', 'user_department_code'])) }}
+
+select
+    b.booking_id,
+    b.user_id,
+    b.deposit_id,
+    b.deposit_type,
+    b.stock_id,
+    b.offer_id,
+    b.item_id,
+    b.venue_id,
+    b.offerer_id,
+    b.offer_name,
+    b.offer_subcategory_id,
+    b.offer_category_id,
+    b.search_group_name,
+    b.offer_is_digital,
+    b.offer_is_event,
+    b.stock_price,
+    b.stock_beginning_date,
+    b.booking_amount,
+    b.booking_quantity,
+    b.booking_intermediary_amount,
+    b.booking_status,
+    b.booking_is_cancelled,
+    b.booking_is_used,
+    b.booking_created_at,
+    b.booking_creation_date,
+    b.booking_used_date,
+    b.booking_cancellation_date,
+    b.booking_cancellation_reason,
+    b.booking_reimbursement_date,
+    b.user_department_code,
+    b.user_age_at_booking,
+    b.user_booking_rank,
+    v.venue_department_code
+from {{ ref('int_applicative__booking') }} as b
+left join {{ ref('int_applicative__venue') }} as v on b.venue_id = v.venue_id

@@ -1,0 +1,88 @@
+"""`dbt build --target ci` time on the sandbox at scale 0.1 and 1 (target: under 30 s at scale 1).
+
+Run: `uv run python development/bench/bench_dbt.py [--scales 0.1 1] [--seed 42]`.
+For each scale, in a fresh temporary data folder: `data-gcp sandbox generate --scale S`, then
+`data-gcp import applicative`, then `dbt build` in this process (parse excluded, measured apart: it
+does not depend on the data). Prints raw row counts and the build time per scale, and the ratio to the
+smallest scale's build measured in the same run (a 2-core shared machine is noisy: read the ratios).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from data_gcp.config import Settings, reset_settings, workspace_root
+
+
+def _cli(args: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        ["data-gcp", *args],
+        cwd=workspace_root(), env=env, check=False, capture_output=True, text=True,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise SystemExit(f"data-gcp {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def _raw_rows(settings: Settings) -> dict[str, int]:
+    from data_gcp.warehouse import get_warehouse
+
+    wh = get_warehouse(settings)
+    return {t: wh.row_count(f"raw.{t}") for t in wh.list_tables("raw")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", nargs="+", type=float, default=[0.1, 1.0])
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=None, help="dbt threads (default: profile's, 4)")
+    args = parser.parse_args()
+
+    from data_gcp import dbt_runner
+
+    builds: dict[float, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_dbt_") as tmp:
+        target_path = Path(tmp) / "target"
+        for scale in args.scales:
+            data_dir = Path(tmp) / f"scale_{scale}"
+            env = {**os.environ, "DATA_GCP_ENV": "local", "DATA_GCP_DATA_DIR": str(data_dir)}
+            if args.threads:
+                env["DBT_THREADS"] = str(args.threads)
+            gen_s = _cli(["sandbox", "generate", "--scale", str(scale), "--seed", str(args.seed)], env)
+            imp_s = _cli(["import", "applicative"], env)
+            os.environ.update({k: env[k] for k in ("DATA_GCP_ENV", "DATA_GCP_DATA_DIR")})
+            if args.threads:
+                os.environ["DBT_THREADS"] = str(args.threads)
+            reset_settings()
+            settings = Settings(env="local", data_dir=data_dir)
+            rows = _raw_rows(settings)
+            parse = dbt_runner.parse(target="ci", settings=settings, target_path=target_path)
+            build = dbt_runner.build(target="ci", settings=settings, target_path=target_path)
+            builds[scale] = build.elapsed_s
+            big = ", ".join(
+                f"{t.removeprefix('applicative_database_')}={n}" for t, n in sorted(rows.items()) if n >= 1000
+            )
+            print(
+                f"\nscale {scale}: generate {gen_s:.1f}s, import {imp_s:.1f}s, raw rows {sum(rows.values())} ({big})"
+            )
+            print(
+                f"scale {scale}: dbt parse {parse.elapsed_s:.1f}s, dbt build {build.elapsed_s:.1f}s -> {build.summary()}"
+            )
+    base = min(builds)
+    print("\nscale   dbt build (s)   ratio to scale", base)
+    for scale, secs in builds.items():
+        print(f"{scale:<7} {secs:13.1f}   {secs / builds[base]:.2f}")
+    if 1.0 in builds:
+        print(
+            f"target: dbt build at scale 1 under 30 s -> {'met' if builds[1.0] < 30 else 'NOT met'} ({builds[1.0]:.1f}s)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""The applicative import: full, idempotent, incremental after `sandbox advance`, strict about the source."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+import sqlglot
+
+from data_gcp.applicative_import import (
+    WATERMARK_TABLE,
+    ImportError_,
+    columns_check_sql,
+    external_query_sql,
+    finalize_script,
+    history_table,
+    import_applicative,
+    import_tables,
+    plan_table,
+    postgres_query,
+)
+from data_gcp.applicative_schema import TABLES, table_spec
+from data_gcp.config import Settings
+from data_gcp.sandbox import advance
+from data_gcp.warehouse import get_warehouse
+
+from .conftest import RUN_DATE
+
+
+def source_counts(url: str, run_date: dt.date) -> dict[str, int]:
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    counts = {}
+    for spec in TABLES:
+        where = f" WHERE event_date <= '{run_date}'" if spec.partition_column else ""
+        counts[spec.name] = con.execute(f'SELECT count(*) FROM "{spec.name}"{where}').fetchone()[0]
+    con.close()
+    return counts
+
+
+def snapshot(wh, table: str, keys: list[str]):  # noqa: ANN001
+    return wh.query(f"SELECT * FROM {wh.physical(table)} ORDER BY {', '.join(keys)}")
+
+
+def test_full_then_idempotent(source: str, settings: Settings) -> None:
+    wh = get_warehouse(settings)
+    first = import_applicative(RUN_DATE, database_url=source, settings=settings)
+    assert {t.mode for t in first.tables} == {"full"}
+    expected = source_counts(source, RUN_DATE)
+    for t in first.tables:
+        assert t.rows_after == expected[t.table], t.table
+        spec = table_spec(t.table)
+        if spec.primary_key:
+            keys = ", ".join(spec.primary_key)
+            distinct = wh.query(
+                f"SELECT count(*) AS n FROM (SELECT DISTINCT {keys} FROM {wh.physical(spec.raw_table)})"
+            )
+            assert distinct.column("n")[0].as_py() == t.rows_after
+    # referential integrity survives the copy
+    orphans = wh.query(
+        "SELECT count(*) AS n FROM raw.applicative_database_booking b "
+        "LEFT JOIN raw.applicative_database_stock s USING (stock_id) WHERE s.stock_id IS NULL"
+    )
+    assert orphans.column("n")[0].as_py() == 0
+    assert wh.row_count("raw.subcategories") > 0
+    schema = wh.schema("raw.applicative_database_booking")
+    assert str(schema.field("booking_creation_date").type).startswith("timestamp")
+    before = {
+        s.name: snapshot(
+            wh, s.raw_table, list(s.primary_key) or ["event_timestamp", "session_id", "event_name"]
+        )
+        for s in TABLES
+    }
+    second = import_applicative(RUN_DATE, database_url=source, settings=settings)
+    assert {t.table: t.mode for t in second.tables}["booking"] == "incremental"
+    for s in TABLES:
+        after = snapshot(
+            wh, s.raw_table, list(s.primary_key) or ["event_timestamp", "session_id", "event_name"]
+        )
+        assert after.equals(before[s.name]), s.name
+    hist = wh.query(f"SELECT DISTINCT snapshot_date FROM {wh.physical(history_table(table_spec('offer')))}")
+    assert hist.column("snapshot_date").to_pylist() == [RUN_DATE]
+
+
+def test_incremental_after_advance(source: str, settings: Settings) -> None:
+    wh = get_warehouse(settings)
+    import_applicative(RUN_DATE, database_url=source, settings=settings)
+    marks = {
+        r["table_name"]: r["cursor_value"]
+        for r in wh.query(f"SELECT * FROM {wh.physical(WATERMARK_TABLE)}").to_pylist()
+    }
+    booked = {
+        r["booking_id"]: r["booking_status"]
+        for r in wh.query(
+            "SELECT booking_id, booking_status FROM raw.applicative_database_booking"
+        ).to_pylist()
+    }
+    moved = advance(4, source)
+    result = import_applicative(moved.end_date, database_url=source, settings=settings)
+    modes = {t.table: t.mode for t in result.tables}
+    assert modes["booking"] == modes["offer"] == modes["app_event"] == "incremental"
+    expected = source_counts(source, moved.end_date)
+    for t in result.tables:
+        assert t.rows_after == expected[t.table], t.table  # nothing lost, nothing duplicated
+    read = {t.table: t.rows_read for t in result.tables}
+    assert 0 < read["booking"] < expected["booking"]  # only what changed was read
+    src = sqlite3.connect(source.removeprefix("sqlite:///"))
+    truth = dict(src.execute("SELECT booking_id, booking_status FROM booking").fetchall())
+    now = {
+        r["booking_id"]: r["booking_status"]
+        for r in wh.query(
+            "SELECT booking_id, booking_status FROM raw.applicative_database_booking"
+        ).to_pylist()
+    }
+    assert now == truth
+    assert sum(booked[b] != now[b] for b in booked) > 0  # updated rows were updated
+    new_marks = {
+        r["table_name"]: r["cursor_value"]
+        for r in wh.query(f"SELECT * FROM {wh.physical(WATERMARK_TABLE)}").to_pylist()
+    }
+    assert new_marks["booking"] > marks["booking"] and new_marks["app_event"] == str(moved.end_date)
+    days = wh.query(
+        "SELECT DISTINCT snapshot_date FROM clean.applicative_database_booking_history ORDER BY 1"
+    )
+    assert days.column("snapshot_date").to_pylist() == [RUN_DATE, moved.end_date]
+    dupes = wh.query(
+        "SELECT count(*) - count(DISTINCT (call_id, position)) AS n FROM raw.applicative_database_reco_display_log"
+    )
+    assert dupes.column("n")[0].as_py() == 0
+    src.close()
+
+
+@pytest.mark.parametrize("change", ["drop_table", "drop_column", "retype_column"])
+def test_bad_source_fails_before_writing(source: str, settings: Settings, change: str) -> None:
+    wh = get_warehouse(settings)
+    import_applicative(RUN_DATE, database_url=source, settings=settings)
+    before = wh.query(f"SELECT * FROM {wh.physical(WATERMARK_TABLE)} ORDER BY table_name")
+    con = sqlite3.connect(source.removeprefix("sqlite:///"))
+    con.execute("UPDATE booking SET booking_status = 'USED' WHERE booking_id = 1")
+    if change == "drop_table":
+        con.execute("DROP TABLE favorite")
+        expected = "'favorite' is missing"
+    elif change == "drop_column":
+        con.execute("ALTER TABLE stock DROP COLUMN stock_price")
+        expected = "'stock' has no column 'stock_price'"
+    else:
+        con.execute("ALTER TABLE offer RENAME COLUMN offer_updated_date TO x")
+        con.execute("ALTER TABLE offer ADD COLUMN offer_updated_date TEXT")
+        expected = "offer.offer_updated_date has type 'str'"
+    con.commit()
+    con.close()
+    with pytest.raises(ImportError_, match=expected):
+        import_applicative(RUN_DATE, database_url=source, settings=settings)
+    assert wh.query(f"SELECT * FROM {wh.physical(WATERMARK_TABLE)} ORDER BY table_name").equals(before)
+
+
+def test_cloud_sql_parses_and_matches_the_spec() -> None:
+    settings = Settings(env="prod", project_id="proj", cloudsql_connection_id="proj.europe-west1.app-replica")
+    specs = import_tables(cloud=True)
+    assert not any(s.local_only for s in specs)
+    staged = []
+    for spec in specs:
+        for watermark in (None, "2026-11-20 10:00:00.000000"):
+            plan = plan_table(spec, watermark, dt.date(2026, 11, 27), False, True)
+            inner = postgres_query(plan)
+            parsed = sqlglot.parse_one(inner, read="postgres")
+            assert [e.alias_or_name for e in parsed.expressions] == spec.column_names
+            staging = f"`proj.tmp_prod.applicative_import_{spec.name}_x`"
+            outer = sqlglot.parse_one(
+                external_query_sql(plan, settings.cloudsql_connection_id, staging), read="bigquery"
+            )
+            assert [e.alias_or_name for e in outer.expression.expressions] == spec.column_names
+            assert outer.find(sqlglot.exp.Anonymous).args["expressions"][1].this == inner
+        staged.append((plan, staging, 10, "2026-11-27 00:00:00.000000"))
+    physical = lambda t: f"`proj.{t.split('.')[0]}_prod.{t.split('.')[1]}`"  # noqa: E731
+    script = finalize_script(settings, staged, dt.date(2026, 11, 27), physical)
+    statements = sqlglot.parse(script, read="bigquery")
+    assert len([s for s in statements if s is not None]) > 2 * len(staged)
+    assert "MERGE `proj.raw_prod.applicative_database_booking`" in script
+    assert "`proj.clean_prod.applicative_database_offer_history`" in script
+    sqlglot.parse_one(columns_check_sql(settings.cloudsql_connection_id, specs), read="bigquery")
+
+
+@pytest.mark.postgres
+def test_import_from_postgres_equals_import_from_sqlite(source: str, settings: Settings, tmp_path) -> None:  # noqa: ANN001
+    from data_gcp.sandbox import generate
+
+    from ..sandbox.conftest import postgres_database
+    from .conftest import DAYS, SCALE, SEED, START
+
+    gen = postgres_database()
+    pg_url = next(gen)
+    try:
+        generate(SCALE, SEED, pg_url, START, DAYS)
+        import_applicative(RUN_DATE, database_url=source, settings=settings)
+        other = Settings(data_dir=tmp_path / "pg")
+        import_applicative(RUN_DATE, database_url=pg_url, settings=other)
+        a, b = get_warehouse(settings), get_warehouse(other)
+        for spec in TABLES:
+            keys = list(spec.primary_key) or ["event_timestamp", "session_id", "event_name"]
+            left, right = snapshot(a, spec.raw_table, keys), snapshot(b, spec.raw_table, keys)
+            assert left.num_rows == right.num_rows, spec.name
+            # PostgreSQL stores JSON as jsonb (keys reordered): compare JSON by value
+            json_cols = [c.name for c in spec.columns if c.type == "json"]
+
+            def norm(rows: list[dict], cols: list[str] = json_cols) -> list[dict]:
+                return [{k: json.loads(v) if k in cols and v else v for k, v in r.items()} for r in rows]
+
+            assert norm(left.to_pylist()) == norm(right.to_pylist()), spec.name
+        advance(2, pg_url)
+        result = import_applicative(RUN_DATE + dt.timedelta(days=2), database_url=pg_url, settings=other)
+        engine = sa.create_engine(pg_url)
+        with engine.connect() as con:
+            assert (
+                con.execute(sa.text("SELECT count(*) FROM booking")).scalar()
+                == {t.table: t.rows_after for t in result.tables}["booking"]
+            )
+        engine.dispose()
+    finally:
+        gen.close()
+
+
+def test_a_source_without_planted_truth_is_a_plain_app_database(source: str, settings: Settings) -> None:
+    con = sqlite3.connect(source.removeprefix("sqlite:///"))
+    con.execute("DROP TABLE sandbox_truth_user_taste")
+    con.execute("DROP TABLE sandbox_truth_offer_topic")
+    con.commit()
+    con.close()
+    result = import_applicative(RUN_DATE, database_url=source, settings=settings)
+    assert {t.table for t in result.tables} == {s.name for s in import_tables(cloud=True)}
+    assert not get_warehouse(settings).table_exists("raw.sandbox_truth_user_taste")

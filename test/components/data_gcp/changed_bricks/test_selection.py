@@ -1,0 +1,152 @@
+"""The changed-brick selection on a scripted git history of a small workspace."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from data_gcp.changed_bricks import ChangeDetectionError, resolve_base, select, select_since
+
+PROJECT = """[project]
+name = "{name}"
+version = "0.1.0"
+dependencies = []
+
+[tool.data-gcp]
+roots = {roots}
+"""
+
+
+def _write(root: Path, rel: str, text: str = "") -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=root, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """shared <- http <- conn_a, conn_b; registry names the connectors as strings (plugins);
+    cli (base) -> registry; the DAGs import the registry; projects: etl (cli), composer (DAGs)."""
+    root = tmp_path / "ws"
+    files = {
+        "workspace.toml": "[tool.polylith]\nnamespace = 'data_gcp'\n",
+        "pyproject.toml": '[project]\nname = "root"\ndependencies = []\n',
+        "README.md": "hello\n",
+        "components/data_gcp/shared/__init__.py": "X = 1\n",
+        "components/data_gcp/http/__init__.py": "from data_gcp.shared import X\n",
+        "components/data_gcp/conn_a/__init__.py": "from data_gcp.http import X\n",
+        "components/data_gcp/conn_b/__init__.py": "from data_gcp.http import X\n",
+        "components/data_gcp/registry/__init__.py": 'MODULES = ["data_gcp.conn_a", "data_gcp.conn_b"]\n',
+        "components/data_gcp/other/__init__.py": "Y = 2\n",
+        "bases/data_gcp/cli/main.py": "from data_gcp import registry, other\n",
+        "orchestration/dags/etl.py": "from data_gcp.registry import MODULES\n",
+        "dbt/models/m.sql": "select 1\n",
+        "projects/etl/pyproject.toml": PROJECT.format(name="etl", roots='["bases/data_gcp/cli"]'),
+        "projects/composer/pyproject.toml": PROJECT.format(name="composer", roots='["orchestration"]'),
+        "test/conftest.py": "",
+        "test/orchestration/test_dags.py": "def test_x():\n    pass\n",
+        "test/dbt/test_models.py": "def test_x():\n    pass\n",
+    }
+    for brick in ("shared", "http", "conn_a", "conn_b", "registry", "other"):
+        files[f"test/components/data_gcp/{brick}/test_{brick}.py"] = f"from data_gcp import {brick}\n"
+    files["test/bases/data_gcp/cli/test_cli.py"] = "import data_gcp.cli.main\n"
+    for rel, text in files.items():
+        _write(root, rel, text)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "base")
+    _git(root, "checkout", "-qb", "feature")
+    return root
+
+
+def _commit(root: Path, rel: str, text: str = "# changed\n") -> None:
+    _write(root, rel, (root / rel).read_text() + text if (root / rel).exists() else text)
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", f"change {rel}")
+
+
+def test_shared_component_selects_all_its_transitive_dependents(repo: Path) -> None:
+    _commit(repo, "components/data_gcp/shared/__init__.py")
+    sel = select_since(repo)
+    assert sel.changed_bricks == {"shared"}
+    assert sel.selected_bricks == {"shared", "http", "conn_a", "conn_b"}  # conn_* through http: 2 levels
+    assert sel.test_paths == [
+        "test/components/data_gcp/conn_a",
+        "test/components/data_gcp/conn_b",
+        "test/components/data_gcp/http",
+        "test/components/data_gcp/shared",
+        "test/orchestration",  # the DAGs run the connectors
+    ]
+    assert sel.projects == ["composer", "etl"]
+    assert sel.run_all is None
+
+
+def test_one_connector_selects_only_it_and_its_dag(repo: Path) -> None:
+    _commit(repo, "components/data_gcp/conn_a/__init__.py")
+    sel = select_since(repo)
+    assert sel.selected_bricks == {"conn_a"}
+    assert sel.test_paths == ["test/components/data_gcp/conn_a", "test/orchestration"]
+    assert sel.projects == ["composer", "etl"]
+
+
+def test_a_brick_outside_the_dags_does_not_select_dag_tests(repo: Path) -> None:
+    _commit(repo, "components/data_gcp/other/__init__.py")
+    sel = select_since(repo)
+    assert sel.selected_bricks == {"other", "cli"}
+    assert sel.test_paths == ["test/bases/data_gcp/cli", "test/components/data_gcp/other"]
+    assert sel.projects == ["etl"]
+
+
+def test_dbt_and_orchestration_folders_select_their_tests(repo: Path) -> None:
+    _commit(repo, "dbt/models/m.sql")
+    sel = select_since(repo)
+    assert (sel.test_paths, sel.dbt_changed, sel.orchestration_changed) == (["test/dbt"], True, False)
+    assert sel.projects == ["composer"]
+    _commit(repo, "orchestration/dags/etl.py")
+    sel = select_since(repo)
+    assert sel.test_paths == ["test/dbt", "test/orchestration"] and sel.orchestration_changed
+
+
+def test_uncommitted_and_untracked_changes_count(repo: Path) -> None:
+    _write(repo, "components/data_gcp/conn_b/new_module.py", "Z = 3\n")
+    assert select_since(repo).changed_bricks == {"conn_b"}
+
+
+def test_docs_only_change_selects_nothing_but_says_from_where(repo: Path) -> None:
+    _commit(repo, "README.md")
+    sel = select_since(repo)
+    assert sel.test_paths == [] and sel.projects == [] and sel.base == _git(repo, "rev-parse", "main")
+
+
+def test_lock_or_removed_brick_runs_everything(repo: Path) -> None:
+    assert select(repo, ["uv.lock"]).test_paths == ["test"]
+    assert select(repo, ["test/components/conftest.py"]).run_all == "test/components/conftest.py changed"
+    _git(repo, "rm", "-rq", "components/data_gcp/other")
+    _git(repo, "commit", "-qm", "remove other")
+    sel = select_since(repo)
+    assert sel.run_all == "brick other was removed" and sel.test_paths == ["test"]
+
+
+def test_since_an_explicit_ref(repo: Path) -> None:
+    _commit(repo, "components/data_gcp/conn_a/__init__.py")
+    first = _git(repo, "rev-parse", "HEAD")
+    _commit(repo, "components/data_gcp/conn_b/__init__.py")
+    assert select_since(repo, first).changed_bricks == {"conn_b"}
+    assert select_since(repo, "main").changed_bricks == {"conn_a", "conn_b"}
+
+
+def test_unresolvable_ref_fails_loudly_never_no_changes(repo: Path) -> None:
+    with pytest.raises(ChangeDetectionError, match="cannot resolve --since 'origin/nope'"):
+        select_since(repo, "origin/nope")
+    _git(repo, "branch", "-qm", "main", "trunk")
+    with pytest.raises(ChangeDetectionError, match="cannot find the main branch"):
+        resolve_base(repo)

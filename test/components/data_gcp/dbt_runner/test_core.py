@@ -1,0 +1,49 @@
+"""dbt_runner: target and environment choice, and failures that name the failing nodes."""
+
+from __future__ import annotations
+
+import pytest
+
+from data_gcp import dbt_runner
+from data_gcp.config import Settings
+
+
+def test_target_follows_the_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DBT_TARGET", raising=False)
+    assert dbt_runner.target_for(settings) == "local"
+    assert dbt_runner.target_for(Settings(env="prod", project_id="p")) == "prod"
+    monkeypatch.setenv("DBT_TARGET", "ci")
+    assert dbt_runner.target_for(settings) == "ci"
+
+
+def test_local_env_points_dbt_at_the_warehouse_file(settings: Settings) -> None:
+    env = dbt_runner.dbt_env(settings, "ci")
+    assert env == {"DBT_TARGET": "ci", "DATA_GCP_DUCKDB_PATH": str(settings.duckdb_path)}
+
+
+def test_cloud_env_needs_a_project_and_sets_bigquery_variables(settings: Settings) -> None:
+    with pytest.raises(dbt_runner.DbtRunError, match="DATA_GCP_PROJECT_ID"):
+        dbt_runner.dbt_env(settings, "prod")
+    env = dbt_runner.dbt_env(Settings(env="stg", project_id="proj", bq_location="EU"), "stg")
+    assert env["DATA_GCP_PROJECT_ID"] == "proj"
+    assert env["DATA_GCP_BQ_LOCATION"] == "EU"
+    assert env["DBT_BIGQUERY_DATASET"] == "tmp_stg"
+    with pytest.raises(dbt_runner.DbtRunError, match="unknown dbt target"):
+        dbt_runner.dbt_env(settings, "production")
+
+
+def test_failure_message_names_failing_nodes() -> None:
+    result = dbt_runner.DbtResult(
+        command="build",
+        target="ci",
+        success=False,
+        elapsed_s=1.0,
+        statuses={"model.data_gcp.a": "success", "model.data_gcp.b": "error", "test.data_gcp.t": "fail"},
+        messages={"model.data_gcp.b": "Catalog Error: Table raw.x does not exist\nmore"},
+    )
+    with pytest.raises(dbt_runner.DbtRunError) as info:
+        result.raise_for_failure()
+    text = str(info.value)
+    assert "error: model.data_gcp.b: Catalog Error: Table raw.x does not exist" in text
+    assert "fail: test.data_gcp.t" in text
+    assert "model.data_gcp.a" not in text

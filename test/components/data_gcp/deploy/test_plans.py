@@ -1,0 +1,143 @@
+"""Every deploy plan of every project and env: real names, the right commands, no secret values."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+import pytest
+
+from data_gcp.brick_graph import list_projects
+from data_gcp.config import ConfigError, Env, get_settings, reset_settings, workspace_root
+from data_gcp.deploy import DEFAULT_TARGETS, DeployError, Plan, build_plan, deploy_target
+
+ROOT = workspace_root(Path(__file__).parent)
+PROJECTS = list_projects(ROOT)
+ENVS = ["dev", "stg", "prod"]
+TAG = "0123456789ab"
+
+
+def _argvs(plan: Plan) -> list[list[str]]:
+    return [list(step.argv) for step in plan.steps]
+
+
+def _flag(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_the_five_projects_exist() -> None:
+    assert {"composer", "etl_job", "ml_job", "retrieval_endpoint", "ranking_endpoint"} <= set(PROJECTS)
+
+
+@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_plan_builds_then_deploys_with_the_env_names(name: str, env: str) -> None:
+    project = PROJECTS[name]
+    target = deploy_target(env)
+    plan = build_plan(project, target, TAG)
+    argvs = _argvs(plan)
+    assert argvs[0][:4] == ["uv", "build", "--package", project.package]
+    assert argvs[1][:2] == ["uv", "export"] and "--frozen" in argvs[1] and "--no-dev" in argvs[1]
+    text = plan.render()
+    assert target.project_id in text
+    # never the names of another env
+    for other, other_target in DEFAULT_TARGETS.items():
+        if other.value != env and other_target.project_id != target.project_id:
+            assert other_target.project_id not in text
+    kind = project.deploy["target"]
+    if kind == "composer":
+        bucket = f"gs://{target.composer_bucket}"
+        rsyncs = [a for a in argvs if a[:3] == ["gcloud", "storage", "rsync"]]
+        assert {a[3] for a in rsyncs} == {"orchestration/dags", "dbt"}
+        assert {a[4] for a in rsyncs} == {f"{bucket}/dags", f"{bucket}/data/dbt"}
+        assert rsyncs[-1][3] == "orchestration/dags", "DAGs go last, once their bricks are installed"
+        assert any(a[-2:] == [f"{bucket}/data/dbt/target/manifest.json", target.project_id] or
+                   f"{bucket}/data/dbt/target/manifest.json" in a for a in argvs)  # fmt: skip
+        update = [a for a in argvs if a[:4] == ["gcloud", "composer", "environments", "update"]]
+        assert update and all(a[4] == target.composer_environment for a in update)
+        assert any("--update-pypi-packages-from-file" in a for a in update)
+        assert any(project.wheel_name in " ".join(a) for a in argvs[2:])
+    else:
+        image = f"{target.artifact_registry}/{name.replace('_', '-')}"
+        build = next(a for a in argvs if a[:2] == ["docker", "build"])
+        assert _flag(build, "--file") == f"projects/{name}/Dockerfile"
+        assert f"{image}:{TAG}" in build
+        assert ["docker", "push", "--all-tags", image] in argvs
+        deploys = [
+            a for a in argvs if a[:3] == ["gcloud", "run", "jobs"] or a[:3] == ["gcloud", "run", "deploy"]
+        ]
+        assert deploys
+        for argv in deploys:
+            assert _flag(argv, "--image") == f"{image}:{TAG}"
+            assert _flag(argv, "--region") == target.region
+            assert _flag(argv, "--project") == target.project_id
+            assert _flag(argv, "--service-account") == target.service_account
+            assert f"DATA_GCP_ENV={env}" in _flag(argv, "--set-env-vars")
+            assert _flag(argv, "--memory").endswith("Gi")
+        if kind == "cloud-run-service":
+            assert _flag(deploys[0], "--port") == "8080"
+            assert "--no-allow-unauthenticated" in deploys[0]
+
+
+def test_dry_run_text_is_the_commands_it_runs() -> None:
+    plan = build_plan(PROJECTS["etl_job"], deploy_target("stg"), TAG)
+    lines = [line for line in plan.render().splitlines() if not line.startswith("#")]
+    assert [shlex.split(line) for line in lines] == _argvs(plan)
+
+
+def test_secrets_are_secret_manager_references_never_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATA_GCP_SOURCE_DATABASE_URL", "postgresql://u:hunter2@db/app")
+    monkeypatch.setenv("BREVO_API_KEY_NATIVE", "sk-live-123")
+    for name, project in PROJECTS.items():
+        for env in ENVS:
+            text = build_plan(project, deploy_target(env), TAG).render()
+            assert "hunter2" not in text and "sk-live-123" not in text, name
+    imports = build_plan(PROJECTS["etl_job"], deploy_target("prod"), TAG)
+    job = next(a for a in _argvs(imports) if a[:5] == ["gcloud", "run", "jobs", "deploy", "import-job"])
+    assert _flag(job, "--set-secrets") == "DATA_GCP_SOURCE_DATABASE_URL=source-database-url-prod:latest"
+
+
+def test_secret_like_env_var_is_refused() -> None:
+    project = PROJECTS["ranking_endpoint"]
+    leaky = type(project)(**{**project.__dict__, "deploy": {**project.deploy, "env": {"API_TOKEN": "x"}}})
+    with pytest.raises(DeployError, match="API_TOKEN looks like a secret"):
+        build_plan(leaky, deploy_target("dev"), TAG)
+
+
+def test_prod_keeps_a_warm_instance_and_dev_does_not() -> None:
+    for env, expected in (("dev", "0"), ("prod", "1")):
+        argv = _argvs(build_plan(PROJECTS["ranking_endpoint"], deploy_target(env), TAG))[-1]
+        assert _flag(argv, "--min-instances") == expected
+
+
+def test_settings_of_the_same_env_override_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATA_GCP_ENV", "prod")
+    monkeypatch.setenv("DATA_GCP_PROJECT_ID", "other-prod")
+    reset_settings()
+    settings = get_settings()
+    target = deploy_target("prod", settings, {"DATA_GCP_COMPOSER_BUCKET": "real-bucket"})
+    assert target.project_id == "other-prod"
+    assert target.artifact_registry == "europe-west1-docker.pkg.dev/other-prod/data-gcp"
+    assert target.composer_bucket == "real-bucket"
+    assert deploy_target("stg", settings) == DEFAULT_TARGETS[Env.stg]
+
+
+def test_unknown_env_and_bad_tag_are_refused() -> None:
+    with pytest.raises(ConfigError, match="expected one of dev, stg, prod"):
+        deploy_target("local")
+    with pytest.raises(DeployError, match="invalid image tag"):
+        build_plan(PROJECTS["etl_job"], deploy_target("dev"), "a b")
+
+
+def test_every_cloud_run_job_the_dags_run_is_deployed() -> None:
+    orchestration = pytest.importorskip("data_gcp.orchestration")
+    deployed = {
+        a[4]
+        for project in PROJECTS.values()
+        for a in _argvs(build_plan(project, deploy_target("prod"), TAG))
+        if a[:4] == ["gcloud", "run", "jobs", "deploy"]
+    }
+    wanted = {spec.job for spec in orchestration.schedule_table().values()}
+    assert wanted <= deployed, f"jobs run by DAGs but deployed by no project: {sorted(wanted - deployed)}"
+    assert os.environ.get("DATA_GCP_ENV") == "local"

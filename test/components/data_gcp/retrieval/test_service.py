@@ -1,0 +1,201 @@
+"""The service's modes and fallbacks on a run folder of known vectors (no training needed)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from data_gcp.retrieval import FilterError, IndexParams, Query, RetrievalUnavailable, load_service
+from data_gcp.retrieval.layout import LATEST_KEY, run_prefix
+from data_gcp.storage import get_storage
+from data_gcp.warehouse import get_warehouse
+
+DIM = 8
+
+
+def unit(v) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def fixed(vectors: np.ndarray) -> pa.FixedSizeListArray:
+    return pa.FixedSizeListArray.from_arrays(pa.array(vectors.astype(np.float32).ravel()), vectors.shape[1])
+
+
+def write_run(folder, n_items: int = 60, run_id: str = "run-1"):
+    """Item i points along axis i % DIM (plus a little of axis (i+1) % DIM), so neighbours are known."""
+    folder.mkdir(parents=True, exist_ok=True)
+    items = unit(
+        [np.eye(DIM)[i % DIM] + 0.01 * (i // DIM) * np.eye(DIM)[(i + 1) % DIM] for i in range(n_items)]
+    )
+    catalog = pa.table(
+        {
+            "item_id": [f"offer-{i}" for i in range(n_items)],
+            "offer_id": [str(i) for i in range(n_items)],
+            "category_id": ["LIVRE" if i % 2 else "CINEMA" for i in range(n_items)],
+            "price": [float(i) for i in range(n_items)],
+            "is_digital": [i % 3 == 0 for i in range(n_items)],
+            "booking_count": [n_items - i for i in range(n_items)],  # offer-0 is the top
+            "booking_count_last_7_days": [0] * n_items,
+            "vector": fixed(items),
+        }
+    )
+    pq.write_table(catalog, folder / "catalog.parquet")
+    pq.write_table(
+        pa.table({"item_id": catalog["item_id"], "vector": fixed(items)}), folder / "item_embeddings.parquet"
+    )
+    users = unit(np.eye(DIM)[:3])  # user u<k> likes axis k
+    pq.write_table(
+        pa.table({"user_id": ["u0", "u1", "u2"], "vector": fixed(users)}), folder / "user_embeddings.parquet"
+    )
+    (folder / "meta.json").write_text(json.dumps({"run_id": run_id}))
+    return folder
+
+
+@pytest.fixture
+def service(tmp_path, settings):
+    return load_service(settings, model_dir=write_run(tmp_path / "run"), work_dir=tmp_path / "work")
+
+
+def ids(answer) -> list[str]:
+    return [p["item_id"] for p in answer.predictions]
+
+
+def test_recommendation_returns_the_users_nearest_items_under_filters(service) -> None:
+    answer = service.retrieve(Query(user_id="u1", size=5, debug=True))
+    assert answer.model_type == "recommendation" and answer.fallback is None
+    assert ids(answer)[:3] == ["offer-1", "offer-9", "offer-17"]  # axis 1, least tilted first
+    assert [p["idx"] for p in answer.predictions] == list(range(5))
+    assert answer.predictions[0]["distance"] == pytest.approx(0.0, abs=1e-5)
+    assert answer.model_version == "run-1"
+    cheap_books = service.retrieve(
+        Query(
+            user_id="u1",
+            size=50,
+            params={"price": {"$lte": 20}, "category_id": "LIVRE"},
+            excluded_items=["9"],
+        )
+    )
+    got = ids(cheap_books)
+    assert got and "offer-9" not in got and got[0] == "offer-1"
+    assert all(int(i.split("-")[1]) <= 20 and int(i.split("-")[1]) % 2 == 1 for i in got)
+    assert len(got) == 9  # every odd price up to 20 but 9: pushed into the search, not post-filtered
+
+
+def test_unknown_user_and_empty_results_fall_back_to_tops_under_the_same_filters(service) -> None:
+    answer = service.retrieve(Query(user_id="stranger", size=3, params={"category_id": "LIVRE"}))
+    assert answer.model_type == "tops" and answer.fallback == "unknown_user"
+    assert ids(answer) == ["offer-1", "offer-3", "offer-5"]  # most booked books
+    nothing = service.retrieve(Query(user_id="u0", size=3, params={"price": {"$gt": 1000}}))
+    assert nothing.model_type == "tops" and nothing.fallback == "empty_result" and nothing.predictions == []
+
+
+def test_similar_offers_tops_and_filter_modes(service) -> None:
+    similar = service.retrieve(Query(model_type="similar_offer", items=["2"], size=3))
+    assert ids(similar) == ["offer-10", "offer-18", "offer-26"]  # same axis, the input itself excluded
+    by_item_id = service.retrieve(Query(model_type="similar_offer", items=["offer-2"], size=1))
+    assert ids(by_item_id) == ["offer-10"]
+    unknown = service.retrieve(Query(model_type="similar_offer", items=["nope"], size=2))
+    assert unknown.fallback == "unknown_items" and ids(unknown) == ["offer-0", "offer-1"]
+    tops = service.retrieve(Query(model_type="tops", size=2, excluded_items=["offer-0"], call_id="c1"))
+    assert ids(tops) == ["offer-1", "offer-2"] and tops.call_id == "c1"
+    filtered = service.retrieve(
+        Query(model_type="filter", size=100, params={"is_digital": True, "price": {"$lt": 10}})
+    )
+    assert sorted(ids(filtered)) == ["offer-0", "offer-3", "offer-6", "offer-9"]
+
+
+def test_bad_filter_raises_filter_error(service) -> None:
+    with pytest.raises(FilterError):
+        service.retrieve(Query(user_id="u0", params={"price": {"$like": "%"}}))
+
+
+def test_ivf_index_keeps_recall_and_selective_filters_stay_exact(tmp_path, settings) -> None:
+    rng = np.random.default_rng(0)
+    n = 3000
+    centers = unit(rng.normal(size=(30, DIM)))
+    vecs = unit(centers[rng.integers(0, 30, n)] + 0.15 * rng.normal(size=(n, DIM)))
+    folder = tmp_path / "run"
+    write_run(folder)
+    catalog = pa.table(
+        {
+            "item_id": [f"i{i}" for i in range(n)],
+            "offer_id": [str(i) for i in range(n)],
+            "price": [float(i % 100) for i in range(n)],
+            "vector": fixed(vecs),
+        }
+    )
+    pq.write_table(catalog, folder / "catalog.parquet")
+    pq.write_table(catalog.select(["item_id", "vector"]), folder / "item_embeddings.parquet")
+    svc = load_service(
+        settings, model_dir=folder, work_dir=tmp_path / "w", params=IndexParams(min_rows=1000, nprobes=12)
+    )
+    assert svc.index is not None and svc.index.indexed
+    hits = []
+    for q in unit(rng.normal(size=(20, DIM))):
+        exact = set(np.asarray(catalog["item_id"])[np.argsort(-(vecs @ q))[:50]])
+        found = {r["item_id"] for r in svc.search(q, parse_none(), 50, False)}
+        hits.append(len(found & exact) / 50)
+        # a filter matching few rows is searched exactly inside LanceDB
+        rare = svc.search(q, parse({"price": {"$eq": 7}}), 50, False)
+        rare_exact = [f"i{i}" for i in np.argsort(-(vecs @ q)) if i % 100 == 7]
+        assert [r["item_id"] for r in rare] == rare_exact
+    assert np.mean(hits) >= 0.9
+
+
+def parse(params):
+    from data_gcp.retrieval import parse_filters
+
+    return parse_filters(params)
+
+
+def parse_none():
+    return parse(None)
+
+
+def test_missing_model_serves_tops_from_the_warehouse_and_says_why(settings, tmp_path) -> None:
+    with pytest.raises(RetrievalUnavailable, match="no model and no recommendable-item table"):
+        load_service(settings, work_dir=tmp_path / "w")
+    wh = get_warehouse(settings)
+    wh.create_dataset("ml")
+    wh.load(
+        "ml.ml_reco__recommendable_item",
+        pa.table({"item_id": ["a", "b"], "offer_id": ["1", "2"], "booking_count": [1, 5]}),
+        "replace",
+    )
+    svc = load_service(settings, work_dir=tmp_path / "w")
+    assert not svc.ready and "no two-tower model in the bucket" in svc.problems[0]
+    answer = svc.retrieve(Query(user_id="u0", size=5))
+    assert answer.fallback == "no_model" and ids(answer) == ["b", "a"]
+
+
+def test_loads_the_latest_run_from_the_bucket_and_refreshes_items_from_the_warehouse(
+    settings, tmp_path
+) -> None:
+    folder = write_run(tmp_path / "run", run_id="run-7")
+    storage = get_storage(settings)
+    for path in folder.iterdir():
+        storage.put_file(path, f"{run_prefix('run-7')}/{path.name}")
+    storage.put_bytes(LATEST_KEY, b"run-7")
+    wh = get_warehouse(settings)
+    wh.create_dataset("ml")
+    # today's catalogue: offer-1 gone, a new item without a vector (tops only)
+    wh.load(
+        "ml.ml_reco__recommendable_item",
+        pa.table(
+            {
+                "item_id": ["offer-9", "offer-17", "new-item"],
+                "offer_id": ["9", "17", "99"],
+                "booking_count": [1, 2, 100],
+            }
+        ),
+        "replace",
+    )
+    svc = load_service(settings, work_dir=tmp_path / "w")
+    assert svc.ready and svc.model_version == "run-7" and svc.index.rows == 2
+    assert ids(svc.retrieve(Query(user_id="u1", size=5))) == ["offer-9", "offer-17"]
+    assert ids(svc.retrieve(Query(model_type="tops", size=1))) == ["new-item"]

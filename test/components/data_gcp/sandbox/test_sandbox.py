@@ -1,0 +1,232 @@
+"""The synthetic app database: shape, business rules, planted signal, determinism, advance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data_gcp.applicative_schema import APP_TABLES, TABLES
+from data_gcp.offer_categories import subcategory
+from data_gcp.sandbox import K_TOPICS, SandboxError, advance, default_window, generate
+
+from .conftest import DAYS, SCALE, SEED, START
+
+
+def one(con: sqlite3.Connection, sql: str):
+    return con.execute(sql).fetchone()[0]
+
+
+def test_every_table_is_filled_with_unique_keys(sq: sqlite3.Connection) -> None:
+    for spec in TABLES:
+        n = one(sq, f'SELECT count(*) FROM "{spec.name}"')
+        assert n > 0, spec.name
+        if spec.primary_key:
+            keys = ", ".join(spec.primary_key)
+            assert one(sq, f'SELECT count(*) FROM (SELECT DISTINCT {keys} FROM "{spec.name}")') == n
+
+
+@pytest.mark.parametrize(
+    ("child", "column", "parent", "key"),
+    [
+        ("deposit", "user_id", "user", "user_id"),
+        ("recredit", "deposit_id", "deposit", "deposit_id"),
+        ("venue", "venue_managing_offerer_id", "offerer", "offerer_id"),
+        ("offer", "venue_id", "venue", "venue_id"),
+        ("offer", "offer_product_id", "product", "product_id"),
+        ("stock", "offer_id", "offer", "offer_id"),
+        ("booking", "user_id", "user", "user_id"),
+        ("booking", "stock_id", "stock", "stock_id"),
+        ("booking", "deposit_id", "deposit", "deposit_id"),
+        ("booking", "venue_id", "venue", "venue_id"),
+        ("booking", "offerer_id", "offerer", "offerer_id"),
+        ("favorite", "offer_id", "offer", "offer_id"),
+        ("favorite", "user_id", "user", "user_id"),
+        ("collective_stock", "collective_offer_id", "collective_offer", "collective_offer_id"),
+        ("collective_booking", "collective_stock_id", "collective_stock", "collective_stock_id"),
+        (
+            "collective_booking",
+            "educational_institution_id",
+            "educational_institution",
+            "educational_institution_id",
+        ),
+        ("reco_display_log", "offer_id", "offer", "offer_id"),
+        ("app_event", "offer_id", "offer", "offer_id"),
+        ("app_event", "user_id", "user", "user_id"),
+        ("sandbox_truth_offer_topic", "offer_id", "offer", "offer_id"),
+    ],
+)
+def test_references_resolve(sq: sqlite3.Connection, child: str, column: str, parent: str, key: str) -> None:
+    orphans = one(
+        sq,
+        f'SELECT count(*) FROM "{child}" c WHERE c.{column} IS NOT NULL '
+        f'AND NOT EXISTS (SELECT 1 FROM "{parent}" p WHERE p.{key} = c.{column})',
+    )
+    assert orphans == 0
+
+
+def test_credit_is_never_exceeded(sq: sqlite3.Connection) -> None:
+    # final state: what is spent (not cancelled) never exceeds the deposit
+    over = one(
+        sq,
+        "SELECT count(*) FROM deposit d WHERE d.deposit_amount + 1e-6 < (SELECT coalesce(sum(b.booking_amount), 0) "
+        "FROM booking b WHERE b.deposit_id = d.deposit_id AND b.booking_status <> 'CANCELLED')",
+    )
+    assert over == 0
+    # and at every booking: spent so far (bookings not cancelled before it) <= deposit
+    rows = sq.execute(
+        "SELECT b.deposit_id, b.booking_creation_date, b.booking_amount, b.booking_cancellation_date, d.deposit_amount "
+        "FROM booking b JOIN deposit d USING (deposit_id) ORDER BY b.deposit_id, b.booking_creation_date"
+    ).fetchall()
+    by_dep: dict[int, list] = {}
+    for dep, created, amount, cancelled, total in rows:
+        prior = by_dep.setdefault(dep, [])
+        spent = sum(a for c, a, x in prior if x is None or x >= created) + amount
+        assert spent <= total + 1e-6, (dep, created)
+        prior.append((created, amount, cancelled))
+    assert one(sq, "SELECT count(*) FROM booking WHERE deposit_id IS NULL") == 0
+
+
+def test_business_rules(sq: sqlite3.Connection) -> None:
+    ages = [
+        r[0]
+        for r in sq.execute(
+            "SELECT (julianday(user_creation_date) - julianday(user_birth_date)) / 365.25 FROM user"
+        )
+    ]
+    assert 15 <= min(ages) and max(ages) < 22
+    types = dict(sq.execute("SELECT deposit_type, max(deposit_amount) FROM deposit GROUP BY 1").fetchall())
+    assert set(types) <= {"GRANT_15_17", "GRANT_18", "GRANT_17_18"} and types
+    assert all(v <= 500 for v in types.values())
+    for sub_id, begin, is_duo, qty in sq.execute(
+        "SELECT o.offer_subcategory_id, s.stock_beginning_date, o.offer_is_duo, max(coalesce(b.booking_quantity, 1)) "
+        "FROM offer o JOIN stock s USING (offer_id) LEFT JOIN booking b USING (stock_id) GROUP BY o.offer_id"
+    ):
+        sub = subcategory(sub_id)
+        assert (begin is not None) == sub.is_event
+        assert qty == 1 or (is_duo and qty == 2)
+    # digital offers sit in virtual venues without coordinates; others have French coordinates
+    for digital, virtual, lat in sq.execute(
+        "SELECT o.offer_subcategory_id, v.venue_is_virtual, v.venue_latitude FROM offer o JOIN venue v USING (venue_id)"
+    ):
+        assert bool(virtual) == subcategory(digital).is_digital
+        assert (lat is None) == bool(virtual)
+    cancelled = one(
+        sq, "SELECT avg(booking_status = 'CANCELLED') FROM booking WHERE booking_creation_date < '2026-08-25'"
+    )
+    assert 0.07 < cancelled < 0.25
+    top = sq.execute(
+        "SELECT o.offer_subcategory_id, count(*) FROM booking b JOIN stock s USING (stock_id) JOIN offer o USING (offer_id) "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+    ).fetchone()[0]
+    assert subcategory(top).category_id == "LIVRE"
+    assert one(sq, "SELECT count(DISTINCT event_name) FROM app_event") >= 6
+    assert one(sq, "SELECT count(*) FROM app_event WHERE event_date <> date(event_timestamp)") == 0
+
+
+def test_truth_is_separate_and_the_signal_is_planted(sq: sqlite3.Connection) -> None:
+    for spec in APP_TABLES:
+        assert not any("topic" in c or "taste" in c for c in spec.column_names), spec.name
+    n_users = one(sq, "SELECT max(user_id) FROM user")
+    taste = np.zeros((n_users + 1, K_TOPICS))
+    for u, t, w in sq.execute("SELECT user_id, topic_id, weight FROM sandbox_truth_user_taste"):
+        taste[u, t] = w
+    assert np.allclose(taste[1:].sum(axis=1), 1, atol=1e-4)
+    n_offers = one(sq, "SELECT max(offer_id) FROM offer")
+    topics = np.zeros((n_offers + 1, K_TOPICS))
+    for o, t, w in sq.execute("SELECT offer_id, topic_id, weight FROM sandbox_truth_offer_topic"):
+        topics[o, t] = w
+
+    def affinity(pairs: list[tuple[int, int]]) -> float:
+        u, o = np.array(pairs).T
+        return float((taste[u] * topics[o]).sum(axis=1).mean() * K_TOPICS)
+
+    booked = sq.execute(
+        "SELECT b.user_id, s.offer_id FROM booking b JOIN stock s USING (stock_id)"
+    ).fetchall()
+    consulted = sq.execute(
+        "SELECT user_id, offer_id FROM app_event WHERE event_name = 'ConsultOffer'"
+    ).fetchall()
+    rng = np.random.default_rng(0)
+    random_pairs = list(
+        zip(rng.integers(1, n_users + 1, 5000), rng.integers(1, n_offers + 1, 5000), strict=True)
+    )
+    base = affinity(random_pairs)
+    assert affinity(consulted) > 1.8 * base
+    assert affinity(booked) > affinity(consulted)
+    # the display log: consulted displays match taste better than ignored ones (rankers can learn it)
+    shown = sq.execute(
+        "SELECT r.user_id, r.offer_id, EXISTS (SELECT 1 FROM app_event e WHERE e.reco_call_id = r.call_id "
+        "AND e.offer_id = r.offer_id AND e.event_name = 'ConsultOffer') FROM reco_display_log r"
+    ).fetchall()
+    hit = [(u, o) for u, o, c in shown if c]
+    miss = [(u, o) for u, o, c in shown if not c]
+    assert hit and affinity(hit) > 1.5 * affinity(miss)
+    # categories carry only part of the taste: users' bookings spread over several categories
+    spread = one(
+        sq,
+        "SELECT avg(n) FROM (SELECT b.user_id, count(DISTINCT o.offer_subcategory_id) n FROM booking b "
+        "JOIN stock s USING (stock_id) JOIN offer o USING (offer_id) GROUP BY 1 HAVING count(*) >= 5)",
+    )
+    assert spread > 1.5
+
+
+def test_same_seed_same_database_and_advance_moves_forward(tmp_path: Path, sandbox_file: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'again.sqlite'}"
+    result = generate(SCALE, SEED, url, START, DAYS)
+    con = sqlite3.connect(sandbox_file)
+    again = sqlite3.connect(tmp_path / "again.sqlite")
+    q = "SELECT count(*), sum(booking_amount), sum(booking_id * length(booking_status)) FROM booking"
+    assert con.execute(q).fetchone() == again.execute(q).fetchone()
+    assert result.end_date == START + dt.timedelta(days=DAYS - 1)
+    # advance: a copy advanced twice in the same way gives the same rows
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(tmp_path / "again.sqlite", copy)
+    open_before = again.execute(
+        "SELECT booking_id, booking_status FROM booking WHERE booking_status IN ('CONFIRMED', 'USED')"
+    ).fetchall()
+    before = again.execute("SELECT count(*) FROM booking").fetchone()[0]
+    again.close()
+    moved = advance(3, url)
+    advance(3, f"sqlite:///{copy}")
+    assert moved.start_date == result.end_date + dt.timedelta(days=1)
+    after = sqlite3.connect(tmp_path / "again.sqlite")
+    assert after.execute("SELECT count(*) FROM booking").fetchone()[0] > before
+    status = dict(after.execute("SELECT booking_id, booking_status FROM booking").fetchall())
+    assert sum(status[b] != s for b, s in open_before) > 0  # open bookings were used/cancelled/reimbursed
+    assert after.execute("SELECT max(event_date) FROM app_event").fetchone()[0] == str(moved.end_date)
+    other = sqlite3.connect(copy)
+    assert after.execute(q).fetchone() == other.execute(q).fetchone()
+    con.close()
+
+
+def test_advance_needs_a_sandbox(tmp_path: Path) -> None:
+    with pytest.raises(SandboxError, match="sandbox generate"):
+        advance(1, f"sqlite:///{tmp_path / 'none.sqlite'}")
+
+
+def test_default_window_ends_yesterday() -> None:
+    start, days = default_window(None, None, today=dt.date(2026, 11, 28))
+    assert days == 365 and start == dt.date(2025, 11, 28)
+
+
+@pytest.mark.postgres
+def test_generate_into_postgres_matches_sqlite(pg_url: str, sq: sqlite3.Connection) -> None:
+    import sqlalchemy as sa
+
+    result = generate(SCALE, SEED, pg_url, START, DAYS)
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as con:
+        for name in ("user", "booking", "offer", "app_event", "reco_display_log"):
+            pg = con.execute(sa.text(f'SELECT count(*) FROM "{name}"')).scalar()
+            assert pg == one(sq, f'SELECT count(*) FROM "{name}"') == result.counts[name]
+        assert con.execute(sa.text("SELECT sum(booking_amount) FROM booking")).scalar() == pytest.approx(
+            one(sq, "SELECT sum(booking_amount) FROM booking")
+        )
+    engine.dispose()
+    moved = advance(2, pg_url)
+    assert moved.counts["booking"] >= result.counts["booking"]

@@ -1,0 +1,99 @@
+"""`data-gcp new ...`: names refused clearly, and a connector scaffold that leaves a green workspace."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from data_gcp.config import workspace_root
+from data_gcp.scaffold import ScaffoldError, check_name
+
+ROOT = workspace_root(Path(__file__).parent)
+BIN = Path(sys.executable).parent
+SKIP = {".venv", ".git", ".data", ".ruff_cache", ".pytest_cache", "__pycache__", "dist", ".node", "target", "logs",
+        "dbt_packages", "mlruns", "node_modules"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["Demo", "demo-api", "2demo", "demo__x", "_demo", "class", ""])
+def test_non_snake_case_names_are_refused(name: str) -> None:
+    with pytest.raises(ScaffoldError, match="use snake_case"):
+        check_name(ROOT, "connector", name)
+
+
+def test_existing_names_are_refused() -> None:
+    with pytest.raises(ScaffoldError, match="'config' already exists"):
+        check_name(ROOT, "ml-job", "config")
+    with pytest.raises(ScaffoldError, match="unknown scaffold"):
+        check_name(ROOT, "dag", "demo")
+
+
+def _copy_workspace(dest: Path) -> Path:
+    """The workspace's files without venv, git, data and build outputs, in a fresh git repository."""
+    shutil.copytree(
+        ROOT, dest, ignore=lambda _d, names: [n for n in names if n in SKIP or n.endswith(".egg-info")]
+    )
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    return dest
+
+
+def _run(copy: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    # The copy is not installed: its bricks come first on the path (PYTHONPATH precedes the venv's
+    # dev-mode .pth entries, and data_gcp is a namespace package, so the copy's bricks win).
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(copy / "components"), str(copy / "bases")]),
+        "DATA_GCP_WORKSPACE_ROOT": str(copy),
+    }
+    return subprocess.run(list(argv), cwd=copy, env=env, capture_output=True, text=True, check=False)
+
+
+def _poly_problems(copy: Path) -> set[str]:
+    result = _run(copy, str(BIN / "poly"), "check")
+    return {line for line in (result.stdout + result.stderr).splitlines() if line.strip()}
+
+
+@pytest.mark.slow
+def test_new_connector_gives_a_workspace_where_checks_and_its_tests_pass(tmp_path: Path) -> None:
+    copy = _copy_workspace(tmp_path / "ws")
+    before = _poly_problems(copy)
+
+    created = _run(
+        copy, sys.executable, "-c", "from data_gcp.cli.main import main; main()", "new", "connector", "demo"
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    assert "nothing committed" in created.stdout
+    assert (copy / "components/data_gcp/demo/connector.py").is_file()
+    assert (copy / "components/data_gcp/vendor_servers/demo.py").is_file()
+    assert '"demo-api-key",' in (copy / "bases/data_gcp/cli/core_commands.py").read_text()
+    assert '"demo": "data_gcp.demo"' in (copy / "components/data_gcp/etl_core/registry.py").read_text()
+    assert (
+        '"../../components/data_gcp/demo" = "data_gcp/demo"'
+        in (copy / "projects/etl_job/pyproject.toml").read_text()
+    )
+    assert '"components/data_gcp/demo" = "data_gcp/demo"' in (copy / "pyproject.toml").read_text()
+    log = subprocess.run(["git", "log", "--oneline"], cwd=copy, capture_output=True, text=True)
+    assert log.stdout == "", "the scaffold must commit nothing"
+
+    after = _poly_problems(copy)
+    assert not [line for line in after if "demo" in line], after
+    assert after <= before, f"new poly check problems: {after - before}"
+
+    ruff = _run(copy, str(BIN / "ruff"), "check", "components/data_gcp/demo", "test/components/data_gcp/demo",
+                "components/data_gcp/etl_core/registry.py", "components/data_gcp/vendor_servers")  # fmt: skip
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+    tests = _run(
+        copy, sys.executable, "-m", "pytest", "test/components/data_gcp/demo", "-q", "-p", "no:cacheprovider"
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+    assert "5 passed" in tests.stdout
+
+    again = _run(
+        copy, sys.executable, "-c", "from data_gcp.cli.main import main; main()", "new", "connector", "demo"
+    )
+    assert again.returncode == 2 and "already exists" in again.stderr

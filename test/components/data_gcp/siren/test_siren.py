@@ -1,0 +1,207 @@
+"""INSEE Sirene connector against the local Sirene server (real HTTP, fake clock, own DuckDB per test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pyarrow as pa
+import pytest
+
+from data_gcp.http_client import FakeClock, RateLimiter, SourceError
+from data_gcp.siren.connector import batch_rows, legal_name, search_query, unit_row
+from data_gcp.vendor_servers import connector_harness, fake_data
+from data_gcp.vendor_servers.siren import LOCAL_KEY, is_known, unite_legale
+from data_gcp.warehouse import get_warehouse
+
+DATA = fake_data(seed=11, n_fake=150)  # 30 offerer SIRENs
+SIRENS = DATA.offerer_sirens
+UNKNOWN = [s for s in (f"{n:09d}" for n in range(100000000, 100000400)) if not is_known(s)][:3]
+FAST = {"batch_size": "7", "calls_per_minute": "6000"}  # 5 calls a run; the limiter barely waits
+
+
+@pytest.fixture(scope="module")
+def server_harness():
+    with connector_harness("siren", data=DATA) as harness:
+        yield harness
+
+
+@pytest.fixture
+def siren(server_harness):
+    server_harness.server.faults.clear()
+    server_harness.server.requests.clear()
+    server_harness.clock.sleeps.clear()
+    return server_harness
+
+
+def load_offerers(sirens: list[str | None]) -> None:
+    get_warehouse().load(
+        "raw.applicative_database_offerer",
+        pa.table({"offerer_id": list(range(len(sirens))), "offerer_siren": pa.array(sirens, pa.string())}),
+        "replace",
+    )
+
+
+def asked_sirens(harness) -> list[str]:
+    return [
+        s.removeprefix("siren:")
+        for r in harness.server.requests_to(r"/siren$")
+        for s in r.param("q").split(" OR ")
+    ]
+
+
+# --- parsing ----------------------------------------------------------------------------------
+def test_unit_row_follows_the_current_period():
+    unit = {
+        "siren": "123456789",
+        "dateCreationUniteLegale": "1990-05-02",
+        "trancheEffectifsUniteLegale": "11",
+        "categorieEntreprise": "PME",
+        "prenomUsuelUniteLegale": "Camille",
+        "periodesUniteLegale": [
+            {
+                "dateFin": None,
+                "dateDebut": "2024-03-01",
+                "etatAdministratifUniteLegale": "C",
+                "denominationUniteLegale": None,
+                "nomUniteLegale": "MARTIN",
+                "categorieJuridiqueUniteLegale": "1000",
+                "activitePrincipaleUniteLegale": "90.03A",
+                "nomenclatureActivitePrincipaleUniteLegale": "NAFRev2",
+            },
+            {
+                "dateFin": "2024-02-29",
+                "dateDebut": "1990-05-02",
+                "etatAdministratifUniteLegale": "A",
+                "nomUniteLegale": "DURAND",
+                "activitePrincipaleUniteLegale": "47.61Z",
+            },
+        ],
+    }
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    row = unit_row(unit, at)
+    assert row["legal_name"] == "Camille MARTIN"  # sole trader: first + last name of the open period
+    assert (row["naf_code"], row["legal_category_code"], row["employee_band"]) == ("90.03A", "1000", "11")
+    assert row["closing_date"] == dt.date(2024, 3, 1) and row["creation_date"] == dt.date(1990, 5, 2)
+    assert legal_name({}, {"denominationUniteLegale": "[ND]"}) is None  # non-diffusible -> null
+    rows = batch_rows([unit], ["123456789", "987654321"], at)
+    assert [(r["siren"], r["found_in_sirene"]) for r in rows] == [("123456789", True), ("987654321", False)]
+    with pytest.raises(ValueError, match="9 digits"):
+        search_query(["12345678) OR siren:*"])
+
+
+def test_rate_limiter_spaces_calls_even_with_a_fake_clock_far_from_zero():
+    # regression: float rounding once left 0.99999... tokens and a 2e-16 s wait the clock could not add
+    clock = FakeClock(start=5.101380514788434)  # a start where the old check looped forever
+    limiter = RateLimiter(100, per=1.0, burst=1, clock=clock)
+    for _ in range(50):
+        limiter.acquire()
+    assert clock.sleeps == pytest.approx([0.01] * 49)
+
+
+# --- against the server -----------------------------------------------------------------------
+def test_happy_path_pages_rate_limit_and_unknown_sirens(siren):
+    load_offerers([*SIRENS, *UNKNOWN, SIRENS[0], None])  # a duplicate and a missing SIREN
+    result = siren.run(options={"batch_size": "3"})
+    expected = sorted(SIRENS + UNKNOWN)
+    assert result.rows == {"siren_data": len(expected)}
+    calls = siren.server.requests_to(r"/siren$")
+    assert len(calls) == 11  # 33 SIRENs by 3; the first batch (the 3 unknown SIRENs) answers 404 "no result"
+    assert sorted(asked_sirens(siren)) == expected
+    assert {r.header("X-INSEE-Api-Key-Integration") for r in calls} == {LOCAL_KEY}
+    # 30 calls a minute, evenly spaced: the limiter makes each call after the first wait 2 s
+    assert siren.clock.sleeps == pytest.approx([2.0] * 10)
+    table = siren.table("siren_data", order_by="siren")
+    assert table.column("siren").to_pylist() == expected
+    assert table.column("found_in_sirene").to_pylist() == [is_known(s) for s in expected]
+    assert sum(is_known(s) for s in expected) == len(SIRENS)
+    for row in table.filter(pa.compute.field("found_in_sirene")).to_pylist():
+        unit = unite_legale(row["siren"])
+        period = unit["periodesUniteLegale"][0]
+        assert row["naf_code"] == period["activitePrincipaleUniteLegale"]
+        assert row["legal_category_code"] == period["categorieJuridiqueUniteLegale"]
+        assert row["creation_date"].isoformat() == unit["dateCreationUniteLegale"]
+        assert (row["closing_date"] is not None) == (period["etatAdministratifUniteLegale"] == "C")
+
+
+def test_a_404_that_is_not_sirene_no_result_fails(siren):
+    load_offerers(SIRENS)
+    with pytest.raises(SourceError, match=r"siren: GET /api-sirene/3.11/nowhere/siren failed \(HTTP 404\)"):
+        siren.run(options=FAST, base_url=siren.server.url + "/nowhere")
+    assert siren.table("siren_data") is None
+
+
+def test_incremental_refresh_oldest_first_capped_then_the_rest_through_faults(siren):
+    load_offerers(SIRENS)
+    now = dt.datetime.now(dt.UTC)
+    fresh, stale = SIRENS[:10], SIRENS[10:15]
+    get_warehouse().load(
+        "raw.siren_data",
+        pa.table(
+            {
+                "siren": fresh + stale,
+                "found_in_sirene": [True] * 15,
+                "refreshed_at": pa.array(
+                    [now - dt.timedelta(days=2)] * 10 + [now - dt.timedelta(days=10)] * 5,
+                    pa.timestamp("us", tz="UTC"),
+                ),
+            }
+        ),
+        "replace",
+    )
+    siren.run(options={**FAST, "max_sirens": "18"})
+    asked = asked_sirens(siren)
+    never = SIRENS[15:]  # 15 never fetched: all first, then the 3 oldest stale ones
+    assert sorted(asked[:15]) == never and set(asked[15:]) <= set(stale) and len(asked) == 18
+    assert not set(asked) & set(fresh)
+    first = siren.table("siren_data", order_by="siren")
+    assert first.num_rows == 30 and len(set(first.column("siren").to_pylist())) == 30
+    # the next run asks only the 2 stale SIRENs left (one a call), never duplicating a row; it goes
+    # through every transient fault: the 1st call fails 4 times (its 5th and last attempt passes),
+    # the 2nd twice (a plan hands each request its first live fault; skip=1 lets one request by)
+    siren.server.requests.clear()
+    faults = siren.server.faults
+    plan = [
+        faults.add("status", r"/siren$", status=429, retry_after=7),
+        faults.add("status", r"/siren$", status=500),
+        faults.add("timeout", r"/siren$", delay=siren.timeout + 0.5),
+        faults.add("invalid_json", r"/siren$"),
+        faults.add("truncate", r"/siren$", skip=1),
+        faults.add("empty", r"/siren$", skip=1),  # a page announcing a unit but holding none
+    ]
+    siren.run(options={**FAST, "batch_size": "1"})
+    assert [f.fired for f in plan] == [1] * 6 and 7 in siren.clock.sleeps
+    assert sorted(set(asked_sirens(siren))) == sorted(set(stale) - set(asked[15:]))
+    second = siren.table("siren_data", order_by="siren")
+    assert second.num_rows == 30
+    unchanged = pa.compute.is_in(second["siren"], pa.array(fresh))
+    assert second.filter(unchanged).equals(first.filter(pa.compute.is_in(first["siren"], pa.array(fresh))))
+
+
+def test_retries_are_bounded_and_a_failed_run_writes_nothing(siren):
+    load_offerers(SIRENS)
+    siren.server.faults.add("status", r"/siren$", status=503, times=-1, skip=2)
+    with pytest.raises(
+        SourceError, match=r"siren: GET /api-sirene/3.11/siren failed \(HTTP 503\) after 5 attempt"
+    ):
+        siren.run(options=FAST)
+    assert len(siren.server.requests_to(r"/siren$")) == 2 + 5
+    assert siren.table("siren_data") is None  # two good batches, none written
+
+
+def test_expired_key_fails_cleanly_without_leaking_it(siren, caplog):
+    load_offerers(SIRENS)
+    siren.server.faults.add("status", r"/siren$", status=500)  # one retry logged on the way
+    siren.server.faults.add("status", r"/siren$", status=401, skip=2, times=-1)
+    with caplog.at_level(logging.DEBUG), pytest.raises(SourceError) as err:
+        siren.run(options=FAST)
+    assert "siren: GET /api-sirene/3.11/siren failed (HTTP 401)" in str(err.value)
+    assert "retrying" in caplog.text
+    assert LOCAL_KEY not in caplog.text and LOCAL_KEY not in str(err.value)
+    assert siren.table("siren_data") is None
+
+
+def test_no_offerer_table_is_an_error_not_an_empty_success(siren):
+    with pytest.raises(SourceError, match="applicative_database_offerer"):
+        siren.run(options=FAST)
+    assert siren.server.requests == []

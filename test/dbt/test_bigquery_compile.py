@@ -1,0 +1,115 @@
+"""The BigQuery targets, proven as far as this machine allows: `dbt compile --target prod` with dummy
+credentials (no query is sent), then every compiled model must parse as BigQuery SQL."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from data_gcp.config import reset_settings
+
+pytestmark = pytest.mark.slow
+
+
+# GoogleSQL functions the models may call. sqlglot parses many DuckDB functions in BigQuery mode too
+# (isodow, median, strftime...), so parsing alone would not catch one leaking into a BigQuery model:
+# every function call must also be one BigQuery has. Add a name here only after checking BigQuery's docs.
+BIGQUERY_FUNCTIONS = set(
+    """abs any_value approx_count_distinct approx_quantiles array array_agg array_length avg bit_count
+    case cast ceil ceiling coalesce concat count countif current_date current_datetime current_timestamp
+    date date_add date_diff date_sub date_trunc datetime datetime_add datetime_diff datetime_sub
+    datetime_trunc ends_with exp extract farm_fingerprint first_value floor format format_date
+    format_timestamp generate_date_array greatest if ifnull json_extract_scalar json_query json_value lag
+    last_day last_value lead least length ln log log10 logical_and logical_or lower lpad ltrim max md5 min
+    mod nullif ntile parse_date parse_timestamp percentile_cont pow power rank dense_rank regexp_contains
+    regexp_extract regexp_replace replace round row_number rpad rtrim safe_cast safe_divide sha256 sign
+    split sqrt st_distance st_geogpoint starts_with stddev string string_agg struct substr substring sum
+    timestamp timestamp_add timestamp_diff timestamp_sub timestamp_trunc to_json_string trim trunc unnest
+    upper variance""".split()
+)
+_CALL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+def non_bigquery_functions(sql: str) -> set[str]:
+    """Function calls in `sql` (parsed as BigQuery) that BigQuery does not have."""
+    tree = sqlglot.parse_one(sql, read="bigquery", error_level=sqlglot.ErrorLevel.RAISE)
+    called = set()
+    for node in tree.find_all(exp.Func):
+        match = _CALL.match(node.sql(dialect="bigquery"))
+        if match:
+            called.add(match.group(1).lower())
+    return called - BIGQUERY_FUNCTIONS
+
+
+def test_function_check_catches_duckdb_only_sql() -> None:
+    assert non_bigquery_functions("select isodow(ts), median(x) from t") == {"isodow", "median"}
+    assert non_bigquery_functions("select json_extract_string(j, '$.a') from t") == {"json_extract_string"}
+    assert non_bigquery_functions("select extract(dayofweek from ts), json_value(j, '$.a') from t") == set()
+
+
+@pytest.fixture(scope="module")
+def prod_compile(tmp_path_factory: pytest.TempPathFactory):
+    from data_gcp import dbt_runner
+
+    target_path = tmp_path_factory.mktemp("dbt_prod_target")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATA_GCP_ENV", "prod")
+        mp.setenv("DATA_GCP_PROJECT_ID", "dummy-project")
+        mp.setenv("DATA_GCP_DATA_DIR", str(tmp_path_factory.mktemp("dbt_prod_data")))
+        # a dummy access token: credentials exist, nothing is sent (no introspection, no cache)
+        mp.setenv("DBT_BIGQUERY_METHOD", "oauth-secrets")
+        mp.setenv("DBT_BIGQUERY_TOKEN", "dummy-token")
+        reset_settings()
+        result = dbt_runner.compile(
+            target="prod",
+            exclude="test_type:unit",
+            target_path=target_path,
+            extra_args=["--no-introspect", "--no-populate-cache"],
+            check=False,
+        )
+    reset_settings()
+    return result, target_path
+
+
+def test_prod_compiles_and_every_model_parses_as_bigquery(prod_compile) -> None:
+    result, target_path = prod_compile
+    assert result.success, result.exception or result.failed
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert len(models) >= 29
+    problems = {}
+    for node in models:
+        compiled = Path(target_path, "compiled", "data_gcp", node["original_file_path"])
+        sql = compiled.read_text()
+        try:
+            unknown = non_bigquery_functions(sql)
+        except sqlglot.errors.ParseError as err:
+            problems[node["name"]] = str(err)[:300]
+            continue
+        if unknown:
+            problems[node["name"]] = f"not BigQuery functions: {sorted(unknown)}"
+        elif "::" in sql:
+            problems[node["name"]] = "'::' cast (not BigQuery syntax)"
+    assert not problems, problems
+
+
+def test_prod_layout_datasets_partitions_and_contracts(prod_compile) -> None:
+    _, target_path = prod_compile
+    nodes = json.loads((target_path / "manifest.json").read_text())["nodes"]
+    ml = nodes["model.data_gcp.ml_reco__recommendable_item"]
+    assert (ml["database"], ml["schema"]) == ("dummy-project", "ml_prod")
+    assert ml["columns"]["price"]["data_type"] == "float64"
+    assert nodes["model.data_gcp.mrt_global__user"]["schema"] == "analytics_prod"
+    assert nodes["model.data_gcp.int_applicative__offer"]["schema"] == "int_applicative_prod"
+    assert nodes["snapshot.data_gcp.snapshot__booking"]["schema"] == "snapshot_prod"
+    event = nodes["model.data_gcp.int_firebase__event"]["config"]
+    assert event["partition_by"] == {"field": "event_date", "data_type": "date", "granularity": "day"}
+    assert event["cluster_by"] == ["event_name", "user_id"]
+    compiled = (target_path / "compiled/data_gcp/models/ml/reco/ml_reco__ranking_training.sql").read_text()
+    assert "`dummy-project`.`int_applicative_prod`.`int_applicative__reco_display`" in compiled
+    assert "timestamp_add(" in compiled

@@ -1,0 +1,158 @@
+"""End to end: raw layer -> `dbt build --target ci` with zero errors, and what the ML jobs read."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from data_gcp.warehouse import get_warehouse
+
+pytestmark = pytest.mark.slow
+
+DBT = Path(__file__).resolve().parents[2] / "dbt"
+
+# docs/contracts.md, "dbt -> ML": the columns each ML table must have.
+ML_CONTRACT = {
+    "ml_reco__click_training": """user_id item_id offer_id event_timestamp event_date user_age user_department_code
+        user_deposit_remaining_credit category_id subcategory_id offer_name price""",
+    "ml_reco__recommendable_item": """item_id offer_id offer_name category_id subcategory_id search_group_name price
+        is_underage_recommendable is_digital is_event venue_latitude venue_longitude venue_department_code
+        booking_count booking_count_last_7_days booking_trend stock_beginning_date offer_creation_date""",
+    "ml_reco__user_features": """user_id user_age user_department_code deposit_type remaining_credit booking_count
+        consult_count favorite_category_id""",
+    "ml_reco__ranking_training": """call_id user_id offer_id item_id position context displayed_at event_date label""",
+}
+
+
+def test_build_has_zero_errors(built_project) -> None:
+    result = built_project.result
+    assert result.success, (
+        result.summary() + "\n" + "\n".join(f"{n}: {result.messages.get(n, '')}" for n in result.failed)
+    )
+    assert result.failed == []
+    # models, snapshots, unit tests and data tests all ran
+    kinds = {uid.split(".")[0] for uid in result.statuses}
+    assert {"model", "snapshot", "test", "unit_test"} <= kinds, kinds
+    assert result.count("success") >= 29
+
+
+def test_ml_tables_follow_the_contract_in_schema_ml(built_project) -> None:
+    wh = get_warehouse(built_project.settings)
+    for table, columns in ML_CONTRACT.items():
+        got = set(wh.query(f"select * from ml.{table} limit 0").column_names)
+        missing = set(columns.split()) - got
+        assert not missing, f"ml.{table} lacks {sorted(missing)}"
+        assert wh.row_count(f"ml.{table}") > 0, f"ml.{table} is empty"
+
+
+def test_item_ids_follow_the_convention(built_project) -> None:
+    wh = get_warehouse(built_project.settings)
+    bad = wh.query(
+        """
+        select o.offer_id, o.offer_product_id, o.item_id
+        from analytics.mrt_global__offer as o
+        where o.item_id <> case when o.offer_product_id is not null then 'product-' || o.offer_product_id
+                               else 'offer-' || o.offer_id end
+        """
+    )
+    assert bad.num_rows == 0, bad.slice(0, 5).to_pylist()
+    items = wh.query("select item_id, offer_id from ml.ml_reco__recommendable_item").to_pylist()
+    assert len({r["item_id"] for r in items}) == len(items)
+    # the representative offer is bookable and belongs to the item
+    wrong = wh.query(
+        """
+        select r.item_id from ml.ml_reco__recommendable_item r
+        join analytics.mrt_global__offer o on o.offer_id = r.offer_id
+        where o.item_id <> r.item_id or not o.offer_is_bookable
+        """
+    )
+    assert wrong.num_rows == 0
+
+
+def test_humanized_ids_match_the_backend(built_project) -> None:
+    def humanize(n: int) -> str:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        return base64.b32encode(raw).decode().replace("O", "8").replace("I", "9").rstrip("=")
+
+    rows = get_warehouse(built_project.settings).query(
+        "select offer_id, offer_humanized_id from analytics.mrt_global__offer"
+    )
+    for row in rows.to_pylist():
+        assert row["offer_humanized_id"] == humanize(int(row["offer_id"])), row
+
+
+def test_remaining_credit_is_granted_minus_spent(built_project) -> None:
+    wh = get_warehouse(built_project.settings)
+    rows = wh.query(
+        """
+        select u.user_id, u.remaining_credit, d.deposit_amount, d.deposit_is_expired,
+               coalesce((select sum(b.booking_intermediary_amount) from analytics.mrt_global__booking b
+                         where b.deposit_id = d.deposit_id and not b.booking_is_cancelled), 0) as spent
+        from analytics.mrt_global__user u
+        join int_applicative.int_applicative__deposit d on d.deposit_id = u.current_deposit_id
+        """
+    ).to_pylist()
+    assert rows
+    for r in rows:
+        expected = 0 if r["deposit_is_expired"] else max(r["deposit_amount"] - r["spent"], 0)
+        assert r["remaining_credit"] == pytest.approx(expected), r
+
+
+def test_every_mart_column_is_described_and_exists(built_project) -> None:
+    wh = get_warehouse(built_project.settings)
+    for yml, schema in [
+        (DBT / "models/marts/global/_mrt_global__models.yml", "analytics"),
+        (DBT / "models/ml/reco/_ml_reco__models.yml", "ml"),
+    ]:
+        models = yaml.safe_load(yml.read_text())["models"]
+        assert models
+        for model in models:
+            assert model.get("description"), model["name"]
+            documented = [c["name"] for c in model["columns"]]
+            undescribed = [c["name"] for c in model["columns"] if not c.get("description")]
+            assert not undescribed, f"{model['name']}: no description for {undescribed}"
+            actual = wh.query(f"select * from {schema}.{model['name']} limit 0").column_names
+            assert documented == actual, f"{model['name']}: yml columns differ from the table"
+
+
+def test_parse_writes_the_manifest_for_airflow(built_project) -> None:
+    manifest = json.loads((built_project.target_path / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    for name in ML_CONTRACT:
+        node = nodes[f"model.data_gcp.{name}"]
+        assert node["schema"] == "ml"
+        assert node["config"]["contract"]["enforced"] is True
+    assert nodes["model.data_gcp.mrt_global__user"]["schema"] == "analytics"
+    assert nodes["model.data_gcp.int_applicative__offer"]["schema"] == "int_applicative"
+    assert nodes["snapshot.data_gcp.snapshot__offer"]["schema"] == "snapshot"
+    # BigQuery layout is not set on DuckDB targets
+    assert nodes["model.data_gcp.int_firebase__event"]["config"].get("partition_by") is None
+
+
+def test_daily_kpis_add_up_to_the_bookings_and_users(built_project) -> None:
+    wh = get_warehouse(built_project.settings)
+    kpi = wh.query(
+        "select sum(booking_count) as n, sum(booking_amount) as spend, sum(first_booking_count) as firsts "
+        "from analytics.mrt_global__daily_booking_kpi"
+    ).to_pylist()[0]
+    bookings = wh.query(
+        "select count(*) as n, sum(booking_intermediary_amount) as spend from analytics.mrt_global__booking "
+        "where not booking_is_cancelled"
+    ).to_pylist()[0]
+    users = wh.query(
+        "select count(first_booking_at) as bookers, "
+        "sum(case when days_to_first_booking is not null then 1 else 0 end) as timed "
+        "from analytics.mrt_global__user"
+    ).to_pylist()[0]
+    firsts = wh.query(
+        "select sum(first_booking_user_count) as n from analytics.mrt_global__daily_first_booking"
+    ).to_pylist()[0]
+    assert bookings["n"] > 0
+    assert kpi["n"] == bookings["n"]
+    assert kpi["spend"] == pytest.approx(bookings["spend"])
+    assert kpi["firsts"] == users["bookers"]
+    assert firsts["n"] == users["timed"]

@@ -1,0 +1,141 @@
+"""The DAGs folder: loads without errors, matches the schedule table, and follows the platform policy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from data_gcp.config import Env, get_settings, reset_settings
+from data_gcp.orchestration import (
+    DBT_MODELS,
+    RAW_APPLICATIVE,
+    chain_order,
+    dbt_manifest_path,
+    schedule_table,
+    task_failure_alert,
+)
+
+
+def _cron(dag) -> str | None:  # noqa: ANN001
+    return dag.schedule if isinstance(dag.schedule, str) else None
+
+
+def _uris(condition) -> set[str]:  # noqa: ANN001
+    if condition is None:
+        return set()
+    if hasattr(condition, "uri"):
+        return {condition.uri}
+    return set().union(*(_uris(o) for o in getattr(condition, "objects", [])))
+
+
+def _asset_uris(dag) -> set[str]:  # noqa: ANN001
+    return _uris(getattr(dag.timetable, "asset_condition", None))
+
+
+def _has_cycle(dag) -> bool:  # noqa: ANN001
+    state: dict[str, int] = {}
+
+    def visit(task_id: str) -> bool:
+        if state.get(task_id) == 1:
+            return True
+        if state.get(task_id) == 2:
+            return False
+        state[task_id] = 1
+        if any(visit(d) for d in dag.task_dict[task_id].downstream_task_ids):
+            return True
+        state[task_id] = 2
+        return False
+
+    return any(visit(t) for t in dag.task_dict)
+
+
+def test_dagbag_loads_without_import_errors(load_dagbag):
+    bag = load_dagbag()
+    assert bag.import_errors == {}
+    assert bag.dags, "no DAG found in orchestration/dags"
+
+
+def test_table_and_dags_match_and_follow_the_policy(load_dagbag):
+    bag = load_dagbag()
+    table = schedule_table()
+    assert set(bag.dags) == set(table), "every table entry needs a DAG and every DAG a table entry"
+    for dag_id, dag in bag.dags.items():
+        spec = table[dag_id]
+        assert not _has_cycle(dag), dag_id
+        assert sorted(dag.tags) == sorted(spec.tags), dag_id
+        assert dag.owner == spec.owner, dag_id
+        assert dag.catchup is False, dag_id
+        assert dag.default_args["retries"] == spec.retries_for(Env.local) == 0, dag_id
+        for task in dag.tasks:
+            assert task.owner == spec.owner, (dag_id, task.task_id)
+            callbacks = task.on_failure_callback
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert task_failure_alert in callbacks, (dag_id, task.task_id)
+        # locally nothing is scheduled by time; data-triggered DAGs keep their assets
+        assert _cron(dag) is None, dag_id
+        assert _asset_uris(dag) == set(spec.after), dag_id
+
+
+def test_cloud_schedules_and_retries_come_from_the_table(load_dagbag, monkeypatch):
+    monkeypatch.setenv("DATA_GCP_ENV", "prod")
+    monkeypatch.setenv("DATA_GCP_PROJECT_ID", "test-project")
+    reset_settings()
+    assert get_settings().env is Env.prod
+    bag = load_dagbag()
+    assert bag.import_errors == {}
+    table = schedule_table()
+    for dag_id, dag in bag.dags.items():
+        spec = table[dag_id]
+        assert _cron(dag) == spec.cron_for(Env.prod), dag_id
+        assert dag.default_args["retries"] == spec.retries > 0, dag_id
+        for task in dag.tasks:
+            assert task.retries == spec.retries, (dag_id, task.task_id)
+    importer = bag.dags["import_applicative_database"]
+    assert _cron(importer) == "0 1 * * *"
+    assert type(importer.timetable).__name__ == "CronTriggerTimetable"
+    assert str(importer.timezone.name) == "Europe/Paris"  # the reference schedules are Paris wall times
+
+
+def test_import_triggers_dbt_through_an_asset(load_dagbag):
+    bag = load_dagbag()
+    importer = bag.dags["import_applicative_database"]
+    outlets = {a.uri for t in importer.tasks for a in t.outlets}
+    assert RAW_APPLICATIVE in outlets
+    dbt = bag.dags["dbt_run"]
+    assert _asset_uris(dbt) == {RAW_APPLICATIVE}
+    assert DBT_MODELS in {a.uri for t in dbt.tasks for a in t.outlets}
+    assert chain_order().index("import_applicative_database") < chain_order().index("dbt_run")
+
+
+def test_dbt_dag_has_one_task_per_model_from_the_manifest(load_dagbag):
+    manifest = dbt_manifest_path()
+    if not manifest.is_file():
+        pytest.skip("no dbt manifest yet (run `data-gcp dbt parse`)")
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    models = {n["name"] for n in nodes if n["resource_type"] == "model" and n["package_name"] == "data_gcp"}
+    dag = load_dagbag().dags["dbt_run"]
+    model_tasks = {
+        t.task_id.split(".")[-1].removesuffix("_model_build") for t in dag.tasks if "_model_" in t.task_id
+    }
+    assert models and model_tasks == models
+    # a model's task runs after the tasks of the models it selects from
+    for node in nodes:
+        if node["resource_type"] != "model" or node["package_name"] != "data_gcp":
+            continue
+        task = dag.task_dict[f"dbt.{node['name']}_model_build"]
+        for parent in node["depends_on"]["nodes"]:
+            name = parent.split(".")[-1]
+            if parent.startswith("model.data_gcp."):
+                assert f"dbt.{name}_model_build" in task.upstream_task_ids, (node["name"], name)
+
+
+def test_dbt_dag_parses_without_a_manifest(load_dagbag, monkeypatch, tmp_path):
+    import data_gcp.orchestration.tasks as tasks
+
+    monkeypatch.setattr(tasks, "dbt_manifest_path", lambda: tmp_path / "missing" / "manifest.json")
+    bag = load_dagbag()
+    assert bag.import_errors == {}
+    dag = bag.dags["dbt_run"]
+    assert set(dag.task_dict) == {"dbt_build", "models_ready"}
+    assert dag.task_dict["dbt_build"].op_args[0] == ["dbt", "build"]
