@@ -4,7 +4,8 @@
       b32encode(n.to_bytes((n.bit_length() + 7) // 8, "big")).replace("O", "8").replace("I", "9").rstrip("=")
   In SQL: the value has B = 8 * <bytes> bits and ceil(B / 5) base32 characters; character i is the
   5-bit group ending at bit B - 5 * (i + 1) (the last group is padded with zero bits on the right).
-  Only shifts, masks, substr and || are used: both engines have them with the same meaning.
+  Only shifts, masks, substr and || are used: both engines have them with the same meaning (shift
+  counts are kept >= 0 even in the branches not taken, as BigQuery rejects negative ones).
 #}
 {% macro humanize_id(expr) -%}
     {%- set alphabet = "'ABCDEFGH9JKLMN8PQRSTUVWXYZ234567'" -%}
@@ -20,8 +21,8 @@
             {%- set shift = bits ~ " - " ~ (5 * (i + 1)) %}
             {% if not loop.first %}|| {% endif %}(case
                 when {{ bits }} <= {{ 5 * i }} then ''
-                when {{ shift }} >= 0 then substr({{ alphabet }}, cast((({{ x }} >> ({{ shift }})) & 31) + 1 as {{ dbt.type_bigint() }}), 1)
-                else substr({{ alphabet }}, cast(((({{ x }} & 31) << (0 - ({{ shift }}))) & 31) + 1 as {{ dbt.type_bigint() }}), 1)
+                when {{ shift }} >= 0 then substr({{ alphabet }}, cast((({{ x }} >> greatest({{ shift }}, 0)) & 31) + 1 as {{ dbt.type_bigint() }}), 1)
+                else substr({{ alphabet }}, cast(((({{ x }} & 31) << greatest(0 - ({{ shift }}), 0)) & 31) + 1 as {{ dbt.type_bigint() }}), 1)
             end)
         {%- endfor %}
     end)
@@ -46,7 +47,7 @@
             + (case
                 when {{ k }} < {{ i }} then 0
                 when {{ k }} = {{ i }} then cast({{ c }} as {{ dbt.type_bigint() }}) >> {{ pad }}
-                else cast({{ c }} as {{ dbt.type_bigint() }}) << (5 * ({{ k }} - {{ i }}) - {{ pad }})
+                else cast({{ c }} as {{ dbt.type_bigint() }}) << greatest(5 * ({{ k }} - {{ i }}) - {{ pad }}, 0)
             end)
         {%- endfor %}
     end)

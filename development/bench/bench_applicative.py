@@ -6,7 +6,8 @@ Each phase runs in its own process so that its peak memory (max RSS) is its own.
 generation / full import / one-day advance / incremental import: seconds, peak MiB and rows, then
 the ratio between the largest and the smallest scale (time ratio vs data ratio: a time ratio at
 or below the data ratio means time grows no faster than the data). Target: full import at scale 1
-under 30 s on 2 cores. The machine may be shared: compare figures of one run only.
+under 30 s on 2 cores. The machine may be shared: compare figures of one run only, and read the
+CPU seconds (user + system of the phase's process) when other work competes for the cores.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def run_phase(code: str, env: dict[str, str]) -> dict:
     if status != 0:
         raise SystemExit(f"phase failed (status {status}):\n{code}")
     rows = json.loads(out.strip().splitlines()[-1])["rows"]
-    return {"seconds": seconds, "peak_mib": usage.ru_maxrss / 1024, "rows": rows}
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"seconds": seconds, "cpu_s": cpu, "peak_mib": usage.ru_maxrss / 1024, "rows": rows}
 
 
 def postgres_url() -> tuple[str, str]:
@@ -80,7 +82,8 @@ def main() -> None:
                     r = run_phase(code.format(scale=scale, url=url), env)
                     results[scale][phase] = r
                     print(
-                        f"scale {scale:<5} {phase:<20} {r['seconds']:8.1f} s  peak {r['peak_mib']:7.0f} MiB  "
+                        f"scale {scale:<5} {phase:<20} {r['seconds']:8.1f} s  cpu {r['cpu_s']:8.1f} s  "
+                        f"peak {r['peak_mib']:7.0f} MiB  "
                         f"{r['rows']:>11,} rows",
                         flush=True,
                     )
@@ -94,7 +97,8 @@ def main() -> None:
             a, b = results[lo][phase], results[hi][phase]
             data = (b["rows"] / a["rows"]) if a["rows"] else float("nan")
             print(
-                f"  {phase:<20} time x{b['seconds'] / a['seconds']:.2f}  data x{data:.2f}  "
+                f"  {phase:<20} time x{b['seconds'] / a['seconds']:.2f}  cpu x{b['cpu_s'] / max(a['cpu_s'], 1e-9):.2f}  "
+                f"data x{data:.2f}  "
                 f"peak memory x{b['peak_mib'] / a['peak_mib']:.2f}"
             )
         full = results[hi]["import_full"]["seconds"]

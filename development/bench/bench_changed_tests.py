@@ -47,8 +47,8 @@ def main() -> None:
     changed_s, changed_rc = (
         _pytest(root, selection.test_paths, args.pytest_args) if selection.test_paths else (0.0, 0)
     )
+    print(f"changed-brick tests: {changed_s:8.1f} s (pytest exit {changed_rc})", flush=True)
     full_s, full_rc = _pytest(root, ["test"], args.pytest_args)
-    print(f"changed-brick tests: {changed_s:8.1f} s (pytest exit {changed_rc})")
     print(f"full suite:          {full_s:8.1f} s (pytest exit {full_rc})")
     ratio = changed_s / full_s if full_s else float("nan")
     print(f"ratio changed/full:  {ratio:8.3f} (target <= 0.2)")

@@ -42,6 +42,15 @@ def main() -> None:
     parser.add_argument("--scales", nargs="+", type=float, default=[0.1, 1.0])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--threads", type=int, default=None, help="dbt threads (default: profile's, 4)")
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="keep each scale's data under DATA_ROOT/scale_<S> (default: a temporary folder)",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --data-root: skip generate+import where raw data exists"
+    )
     args = parser.parse_args()
 
     from data_gcp import dbt_runner
@@ -50,12 +59,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_dbt_") as tmp:
         target_path = Path(tmp) / "target"
         for scale in args.scales:
-            data_dir = Path(tmp) / f"scale_{scale}"
+            data_dir = (args.data_root or Path(tmp)) / f"scale_{scale}"
             env = {**os.environ, "DATA_GCP_ENV": "local", "DATA_GCP_DATA_DIR": str(data_dir)}
             if args.threads:
                 env["DBT_THREADS"] = str(args.threads)
-            gen_s = _cli(["sandbox", "generate", "--scale", str(scale), "--seed", str(args.seed)], env)
-            imp_s = _cli(["import", "applicative"], env)
+            if args.reuse and (data_dir / "warehouse.duckdb").is_file():
+                gen_s = imp_s = 0.0
+            else:
+                gen_s = _cli(["sandbox", "generate", "--scale", str(scale), "--seed", str(args.seed)], env)
+                imp_s = _cli(["import", "applicative"], env)
             os.environ.update({k: env[k] for k in ("DATA_GCP_ENV", "DATA_GCP_DATA_DIR")})
             if args.threads:
                 os.environ["DBT_THREADS"] = str(args.threads)

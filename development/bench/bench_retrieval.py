@@ -96,7 +96,9 @@ def numpy_service(service):
             top = top[np.argsort(-scores[top])]
             return [{"item_id": ids[i], "offer_id": offers[i]} for i in top]
 
-    return NumpyService(**{f: getattr(service, f) for f in service.__dataclass_fields__ if not f.startswith("_")})
+    return NumpyService(
+        **{f: getattr(service, f) for f in service.__dataclass_fields__ if not f.startswith("_")}
+    )
 
 
 def serve(folder: str, port: int, backend: str, cores: int | None, ready) -> None:
@@ -243,7 +245,8 @@ def main() -> None:
             (backend, pct(lat, 50), pct(lat, 99), len(lat) / wall, errors, statistics.mean(lat) * 1000)
         )
     print(
-        f"\nloopback load: {args.requests} requests, concurrency {args.concurrency}, cores {args.cores or 'all'}"
+        f"\nloopback load: {args.requests} requests, concurrency {args.concurrency}, cores {args.cores or 'all'}, "
+        f"machine load average {os.getloadavg()[0]:.1f} over {os.cpu_count()} cpus (other work included)"
     )
     print(f"{'backend':<10}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}{'errors':>8}")
     for backend, p50, p99, rps, errors, _ in rows:

@@ -8,8 +8,12 @@ import typer
 
 from data_gcp.cli.console import err, out
 
-SELECT = typer.Option(None, "--select", "-s", help="dbt selector(s), e.g. 'mrt_global__user+' (repeatable)")
-EXCLUDE = typer.Option(None, "--exclude", help="dbt selector(s) to leave out (repeatable)")
+SELECT = typer.Option(
+    None, "--select", "-s", help="dbt selector(s), e.g. 'mrt_global__user+' (repeatable, or quoted: 'a b')"
+)
+EXCLUDE = typer.Option(None, "--exclude", help="dbt selector(s) to leave out (repeatable, or quoted: 'a b')")
+# Anything after `--` goes to dbt as is: `data-gcp dbt build -s x -- --fail-fast`.
+PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 TARGET = typer.Option(
     None, "--target", "-t", help="profile target (default: local, or dev/stg/prod in the cloud; ci in CI)"
 )
@@ -38,6 +42,7 @@ def _report(result) -> None:  # noqa: ANN001 - DbtResult, imported lazily (dbt i
 
 
 def build(
+    ctx: typer.Context,
     select: list[str] | None = SELECT,
     exclude: list[str] | None = EXCLUDE,
     target: str | None = TARGET,
@@ -49,12 +54,18 @@ def build(
 
     _report(
         dbt_runner.build(
-            select=select, exclude=exclude, target=target, full_refresh=full_refresh, vars=_vars(vars)
+            select=select,
+            exclude=exclude,
+            target=target,
+            full_refresh=full_refresh,
+            vars=_vars(vars),
+            extra_args=ctx.args,
         )
     )
 
 
 def run(
+    ctx: typer.Context,
     select: list[str] | None = SELECT,
     exclude: list[str] | None = EXCLUDE,
     target: str | None = TARGET,
@@ -66,12 +77,18 @@ def run(
 
     _report(
         dbt_runner.run(
-            select=select, exclude=exclude, target=target, full_refresh=full_refresh, vars=_vars(vars)
+            select=select,
+            exclude=exclude,
+            target=target,
+            full_refresh=full_refresh,
+            vars=_vars(vars),
+            extra_args=ctx.args,
         )
     )
 
 
 def test(
+    ctx: typer.Context,
     select: list[str] | None = SELECT,
     exclude: list[str] | None = EXCLUDE,
     target: str | None = TARGET,
@@ -80,10 +97,13 @@ def test(
     """Run data and unit tests."""
     from data_gcp import dbt_runner
 
-    _report(dbt_runner.test(select=select, exclude=exclude, target=target, vars=_vars(vars)))
+    _report(
+        dbt_runner.test(select=select, exclude=exclude, target=target, vars=_vars(vars), extra_args=ctx.args)
+    )
 
 
 def compile(
+    ctx: typer.Context,
     select: list[str] | None = SELECT,
     exclude: list[str] | None = EXCLUDE,
     target: str | None = TARGET,
@@ -92,7 +112,11 @@ def compile(
     """Render every node's SQL into dbt/target/compiled without building anything."""
     from data_gcp import dbt_runner
 
-    _report(dbt_runner.compile(select=select, exclude=exclude, target=target, vars=_vars(vars)))
+    _report(
+        dbt_runner.compile(
+            select=select, exclude=exclude, target=target, vars=_vars(vars), extra_args=ctx.args
+        )
+    )
 
 
 def parse(target: str | None = TARGET) -> None:
@@ -121,14 +145,8 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(
         help="The dbt project (dbt/): build, run, test, compile, parse, docs.", no_args_is_help=True
     )
-    for name, fn in [
-        ("build", build),
-        ("run", run),
-        ("test", test),
-        ("compile", compile),
-        ("parse", parse),
-        ("docs", docs),
-        ("freshness", freshness),
-    ]:
+    for name, fn in [("build", build), ("run", run), ("test", test), ("compile", compile)]:
+        group.command(name, context_settings=PASSTHROUGH)(fn)
+    for name, fn in [("parse", parse), ("docs", docs), ("freshness", freshness)]:
         group.command(name)(fn)
     app.add_typer(group, name="dbt")

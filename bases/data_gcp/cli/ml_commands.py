@@ -53,6 +53,7 @@ def train_ranker(
     test_fraction: float = typer.Option(0.2, help="share of the newest calls kept for the test split"),
     min_category_count: int = typer.Option(5, help="rarer categorical values go to the unknown bucket"),
     seed: int = typer.Option(0, help="random seed"),
+    threads: int = typer.Option(1, help="LightGBM threads (more only on a dedicated machine)"),
     track: bool = typer.Option(True, help="log the run to MLflow (Settings.tracking_uri)"),
 ) -> None:
     """Train the LightGBM ranker (seen / consulted / booked) on `ml.ml_reco__ranking_training`, compare it
@@ -70,6 +71,7 @@ def train_ranker(
         test_fraction=test_fraction,
         min_category_count=min_category_count,
         seed=seed,
+        num_threads=threads,
     )
     result = run_training(config, track=track)
     table = Table("metric", "value", title=f"ranker run {result.run_id}")

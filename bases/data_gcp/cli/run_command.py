@@ -62,15 +62,25 @@ def run(
 
 
 def _summary(report) -> None:  # noqa: ANN001 - ChainReport, imported lazily with Airflow
-    tasks = Table(title="tasks", show_lines=False)
-    for col in ("day", "dag", "task", "state", "duration"):
-        tasks.add_column(col, justify="right" if col == "duration" else "left")
+    # One row per DAG run (the per-task lines were printed as the tasks finished).
+    several_days = len(report.dates) > 1
+    tasks = Table(title="DAG runs" if several_days else f"DAG runs for {report.dates[0].isoformat()}")
+    columns = (["day"] if several_days else []) + ["dag", "ok", "failed", "time", "slowest task"]
+    for col in columns:
+        tasks.add_column(
+            col, justify="right" if col in ("ok", "failed", "time") else "left", no_wrap=col != "slowest task"
+        )
     for dag in report.dags:
-        for t in dag.tasks:
-            color = "green" if t.state == "success" else "red"
-            tasks.add_row(
-                dag.logical_date.isoformat(), t.dag_id, t.task_id, f"[{color}]{t.state}[/]", _fmt(t.seconds)
-            )
+        n_failed = sum(1 for t in dag.tasks if t.state != "success")
+        slowest = max(dag.tasks, key=lambda t: t.seconds, default=None)
+        tasks.add_row(
+            *([dag.logical_date.isoformat()] if several_days else []),
+            dag.dag_id,
+            str(len(dag.tasks) - n_failed),
+            f"[red]{n_failed}[/]" if n_failed else "0",
+            _fmt(dag.seconds),
+            f"{slowest.task_id} ({_fmt(slowest.seconds)})" if slowest else "-",
+        )
     out.print(tasks)
     layers = Table(title="warehouse rows per layer")
     layers.add_column("layer")
@@ -84,21 +94,25 @@ def _summary(report) -> None:  # noqa: ANN001 - ChainReport, imported lazily wit
         f"{len(report.tasks)} task(s) run: {n_ok} succeeded, {len(report.failed)} failed, "
         f"in {_fmt(report.seconds)} (setup: "
         + ", ".join(f"{name} {_fmt(s)}" for name, s in report.steps if s >= 0.05)
-        + ")"
+        + ")",
+        soft_wrap=True,
     )
-    out.print(f"warehouse: {report.warehouse}")
-    out.print(f"full log:  {report.log_file}")
+    out.print(f"warehouse: {report.warehouse}", soft_wrap=True)
+    out.print(f"full log:  {report.log_file}", soft_wrap=True)
     if report.failed:
         for t in report.failed:
             out.print(
                 f"[bold red]failed:[/] {t.dag_id} > {t.task_id}: {t.error or 'see log'}", soft_wrap=True
             )
-            out.print(f"  log: {t.log_path or report.log_file}")
+            out.print(f"  log: {t.log_path or report.log_file}", soft_wrap=True)
         return
     out.print(
-        'query it:  uv run data-gcp sql "SELECT * FROM analytics.mrt_global__daily_booking_kpi LIMIT 10"'
+        'query it:  uv run data-gcp sql "SELECT * FROM analytics.mrt_global__daily_booking_kpi LIMIT 10"',
+        soft_wrap=True,
     )
-    out.print("serve it:  uv run data-gcp serve retrieval   |   uv run data-gcp serve ranking")
+    out.print(
+        "serve it:  uv run data-gcp serve retrieval   |   uv run data-gcp serve ranking", soft_wrap=True
+    )
 
 
 def register(app: typer.Typer) -> None:

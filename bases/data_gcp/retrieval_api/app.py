@@ -17,7 +17,14 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from data_gcp.log import get_logger
-from data_gcp.retrieval import FilterError, Query, RetrievalService, RetrievalUnavailable, load_service
+from data_gcp.retrieval import (
+    FilterError,
+    IndexParams,
+    Query,
+    RetrievalService,
+    RetrievalUnavailable,
+    load_service,
+)
 from data_gcp.retrieval_api.schemas import HealthResponse, PredictRequest, PredictResponse
 
 log = get_logger(__name__)
@@ -31,6 +38,9 @@ def default_loader() -> RetrievalService:
         model_dir=Path(path) if path else None,
         run_id=os.environ.get("DATA_GCP_RETRIEVAL_RUN_ID") or None,
         catalog_source=os.environ.get("DATA_GCP_RETRIEVAL_CATALOG", "auto"),
+        params=IndexParams(nprobes=int(os.environ["DATA_GCP_RETRIEVAL_NPROBES"]))
+        if os.environ.get("DATA_GCP_RETRIEVAL_NPROBES")
+        else None,
     )
 
 

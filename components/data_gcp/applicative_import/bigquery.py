@@ -62,6 +62,8 @@ def postgres_query(plan: Plan) -> str:
         return f"{sql} WHERE {col} >= {_pg_literal(plan.first_day)} AND {col} <= {_pg_literal(plan.last_day)}"
     if plan.full:
         return sql
+    if plan.since_key is not None:
+        return f'{sql} WHERE "{spec.append_key}" >= {int(plan.since_key)}'
     ors = " OR ".join(f'"{c}" >= {_pg_literal(plan.since)}' for c in spec.cursor_columns)
     return f"{sql} WHERE ({ors})"
 

@@ -50,7 +50,10 @@ def read_watermarks(wh: Warehouse) -> dict[str, str]:
 
 
 def _max_cursor(batch: pa.RecordBatch, spec: TableSpec) -> dt.datetime | dt.date | None:
-    cols = [spec.partition_column] if spec.partition_column else list(spec.cursor_columns)
+    if spec.partition_column or spec.append_key:
+        cols = [spec.partition_column or spec.append_key]
+    else:
+        cols = list(spec.cursor_columns)
     best = None
     for col in cols:
         value = pc.max(batch.column(col)).as_py()
@@ -68,9 +71,11 @@ def _lit(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _cursor_text(value: dt.datetime | dt.date | None) -> str | None:
+def _cursor_text(value: dt.datetime | dt.date | int | None) -> str | None:
     if value is None:
         return None
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
     return value.isoformat()

@@ -19,7 +19,13 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import sqlalchemy as sa
 
-from data_gcp.applicative_import.spec import Plan, check_columns, sqlalchemy_family, where_clause
+from data_gcp.applicative_import.spec import (
+    ImportError_,
+    Plan,
+    check_columns,
+    sqlalchemy_family,
+    where_clause,
+)
 from data_gcp.applicative_schema import TableSpec, database_url
 
 CHUNK_ROWS = 100_000
@@ -31,24 +37,34 @@ def batch_schema(spec: TableSpec) -> pa.Schema:
 
 
 class _CopyStream(io.RawIOBase):
-    """A file-like view of a psycopg COPY TO STDOUT, for pyarrow's streaming CSV reader."""
+    """A file-like view of a psycopg COPY TO STDOUT, for pyarrow's streaming CSV reader.
+
+    psycopg yields one row per block: rows are gathered until the reader's buffer is full, so the
+    Python cost per row is one loop step.
+    """
 
     def __init__(self, copy: Any) -> None:
         self._blocks = iter(copy)
-        self._buf = memoryview(b"")
+        self._buf = b""
+        self._pos = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b: Any) -> int:
-        while not len(self._buf):
-            try:
-                self._buf = memoryview(bytes(next(self._blocks)))
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
+        want = len(b)
+        if len(self._buf) - self._pos < want:
+            parts = [self._buf[self._pos :]]
+            size = len(parts[0])
+            for block in self._blocks:
+                parts.append(block)
+                size += len(block)
+                if size >= want:
+                    break
+            self._buf, self._pos = b"".join(parts), 0
+        n = min(want, len(self._buf) - self._pos)
+        b[:n] = self._buf[self._pos : self._pos + n]
+        self._pos += n
         return n
 
 
@@ -68,8 +84,16 @@ class SourceReader:
         Returns the tables to import: the sandbox's planted truth is skipped when the source is not
         a sandbox (a copy of the real app database has none); any app table missing is an error.
         """
-        inspector = sa.inspect(self.engine)
-        present = set(inspector.get_table_names())
+        try:
+            inspector = sa.inspect(self.engine)
+            present = set(inspector.get_table_names())
+        except sa.exc.OperationalError as err:
+            first_line = str(err.orig or err).strip().splitlines()[0]
+            host = self.engine.url.host or self.engine.url.database
+            raise ImportError_(
+                f"cannot read the app database ({self.dialect} at {host}): {first_line}; "
+                "check --database-url / DATA_GCP_SOURCE_DATABASE_URL and that the server is up"
+            ) from None
         kept = []
         for spec in specs:
             if spec.local_only and spec.name not in present:

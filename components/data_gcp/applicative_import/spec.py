@@ -105,6 +105,7 @@ class Plan:
     since: dt.datetime | None = None
     first_day: dt.date | None = None
     last_day: dt.date | None = None
+    since_key: int | None = None
 
     @property
     def mode(self) -> str:
@@ -126,6 +127,8 @@ def plan_table(
             return Plan(spec, True, last_day=run_date)
         first = min(dt.date.fromisoformat(watermark[:10]), run_date)
         return Plan(spec, False, first_day=first, last_day=run_date)
+    if spec.append_key and not (full or first_run):
+        return Plan(spec, False, since_key=int(watermark))
     if full or first_run or not spec.cursor_columns:
         return Plan(spec, True)
     return Plan(spec, False, since=dt.datetime.fromisoformat(watermark))
@@ -141,6 +144,8 @@ def where_clause(plan: Plan, placeholder: str = "?") -> tuple[str, list]:
         return f" WHERE {col} >= {placeholder} AND {col} <= {placeholder}", [plan.first_day, plan.last_day]
     if plan.full:
         return "", []
+    if plan.since_key is not None:
+        return f' WHERE "{spec.append_key}" >= {placeholder}', [plan.since_key]
     ors = " OR ".join(f'"{c}" >= {placeholder}' for c in spec.cursor_columns)
     return f" WHERE ({ors})", [plan.since] * len(spec.cursor_columns)
 

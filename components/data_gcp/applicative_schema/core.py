@@ -69,6 +69,7 @@ class TableSpec:
     local_only: bool = False
     history: bool = False
     indexes: tuple[str, ...] = field(default=())
+    append_key: str | None = None  # append-only table: new rows have a key >= the last one imported
 
     @property
     def column_names(self) -> list[str]:
@@ -80,7 +81,7 @@ class TableSpec:
 
     @property
     def incremental(self) -> bool:
-        return bool(self.cursor_columns) or self.partition_column is not None
+        return bool(self.cursor_columns) or self.partition_column is not None or self.append_key is not None
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -274,6 +275,7 @@ TABLES: tuple[TableSpec, ...] = (
         ("user_id", "topic_id"),
         raw_name="sandbox_truth_user_taste",
         local_only=True,
+        append_key="user_id",
     ),
     TableSpec(
         "sandbox_truth_offer_topic",
@@ -281,6 +283,7 @@ TABLES: tuple[TableSpec, ...] = (
         ("offer_id", "topic_id"),
         raw_name="sandbox_truth_offer_topic",
         local_only=True,
+        append_key="offer_id",
     ),
 )
 

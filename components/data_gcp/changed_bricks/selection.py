@@ -3,9 +3,12 @@
 Rules (each one a line below):
 - a changed brick selects itself and every brick that imports it, transitively (static imports;
   a registry naming a connector in a string does not make every connector depend on the others);
-- a selected brick selects its test folder, and every test folder whose files import it;
-- `orchestration/` (the DAGs) and `dbt/` select their test folders, and the DAG tests are also
-  selected when a brick the DAGs use (plugins included, e.g. a connector) is selected;
+- a selected brick selects its test folder, and every brick test folder whose files import it;
+- `orchestration/` (the DAGs) and `dbt/` select their whole test folders; otherwise the files of
+  those folders are selected one by one: a file that imports a selected brick (plugins included), or
+  that loads the DAGs while a brick the DAGs use is selected (a connector: "its DAG"). An end-to-end
+  test that reaches the code through a subprocess is selected by its own imports only: the full
+  suite (cd.yml, on master and production) covers the rest;
 - the files every test depends on (root pyproject, lock, workspace.toml, test/conftest.py) or a
   removed brick select everything;
 - a project is affected when one of its bricks is selected, its folder changed, or (Composer) the
@@ -20,11 +23,13 @@ from pathlib import Path
 
 from data_gcp.brick_graph import (
     NAMESPACE,
+    dependencies,
     dependents,
     import_graph,
     imported_bricks,
     list_projects,
     project_bricks,
+    python_files,
     workspace_bricks,
 )
 
@@ -145,23 +150,32 @@ def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
     graph = import_graph(root)
     sel.selected_bricks = dependents(graph, sel.changed_bricks)
 
-    # bricks the DAGs use, plugins included: a connector change selects its DAG's tests
-    dag_sources = [root / "orchestration", root / "test" / "orchestration"]
+    # bricks the DAGs use, plugins included: a connector change selects the tests that load its DAG
     plugin_graph = import_graph(root, plugins=True)
-    from data_gcp.brick_graph import dependencies
-
-    dag_bricks = dependencies(plugin_graph, imported_bricks(dag_sources, bricks, plugins=True))
+    dag_bricks = dependencies(plugin_graph, imported_bricks([root / "orchestration"], bricks, plugins=True))
 
     selected_tests: set[str] = set(touched_tests)
     for folder in _test_folders(root):
         parts = folder.split("/")
-        owner = parts[3] if len(parts) == 4 else None
-        if owner and owner in sel.selected_bricks:
-            selected_tests.add(folder)
-        elif imported_bricks([root / folder], bricks) & sel.selected_bricks:
-            selected_tests.add(folder)
-        elif folder == "test/orchestration" and dag_bricks & sel.selected_bricks:
-            selected_tests.add(folder)
+        if len(parts) == 4:  # a brick's test folder: its brick, or any brick it imports, is selected
+            if (
+                parts[3] in sel.selected_bricks
+                or imported_bricks([root / folder], bricks) & sel.selected_bricks
+            ):
+                selected_tests.add(folder)
+            continue
+        if folder in touched_tests:
+            continue
+        # other folders (test/orchestration, test/dbt, ...) file by file: a test file needs what it
+        # imports (plugins included) and, if it loads the DAGs, what the DAG files use
+        for file in python_files([root / folder]):
+            if not file.name.startswith("test_"):
+                continue
+            needs = dependencies(plugin_graph, imported_bricks([file], bricks, plugins=True))
+            if "dagbag" in file.read_text(encoding="utf-8").lower():
+                needs |= dag_bricks
+            if needs & sel.selected_bricks:
+                selected_tests.add(file.relative_to(root).as_posix())
     if workspace_tests:
         selected_tests.add(WORKSPACE_TESTS)
 

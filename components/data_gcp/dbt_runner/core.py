@@ -185,7 +185,7 @@ def invoke(
 ) -> DbtResult:
     """Run one dbt command (`["build"]`, `["docs", "generate"]`, ...) on the environment's target.
 
-    `select`/`exclude` take dbt selectors (a string is split on spaces). With `check` (default), a
+    `select`/`exclude` take dbt selectors (each string is split on spaces, as dbt's own CLI does). With `check` (default), a
     failure raises DbtRunError naming the failing nodes; otherwise the result says so.
     """
     from dbt.cli.main import dbtRunner
@@ -202,7 +202,7 @@ def invoke(
     args += ["--log-path", str(log_dir)]
     for flag, values in (("--select", select), ("--exclude", exclude)):
         if values:
-            items = values.split() if isinstance(values, str) else list(values)
+            items = [v for value in ([values] if isinstance(values, str) else values) for v in value.split()]
             if items:
                 args += [flag, *items]
     if full_refresh:

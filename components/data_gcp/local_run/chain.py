@@ -170,8 +170,13 @@ def run_chain(
             )
         from data_gcp.orchestration import dbt_manifest_path, dbt_project_dir
 
-        if _manifest_is_stale(dbt_manifest_path(), dbt_project_dir()):
-            step("parse the dbt project (manifest for Cosmos)", lambda: run_in_process(["dbt", "parse"]))
+        # Always parse: the manifest renders the dbt DAG, and the partial-parse file written next to it
+        # (for this data folder's profile) spares every Cosmos task a full re-parse of the project.
+        stale = _manifest_is_stale(dbt_manifest_path(), dbt_project_dir())
+        step(
+            "parse the dbt project (manifest for Cosmos)" + (" - sources changed" if stale else ""),
+            lambda: run_in_process(["dbt", "parse"]),
+        )
         servers = stack.enter_context(_vendor_servers(settings))
         if servers:
             report.steps.append((f"vendor servers on loopback: {', '.join(servers)}", 0.0))

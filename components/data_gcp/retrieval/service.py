@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -177,7 +178,9 @@ class RetrievalService:
             # broader one probes more partitions in proportion, since each holds fewer matches.
             share = self.estimated_share(node)
             exact = share * self.index.rows <= EXACT_MAX_MATCHES
-            nprobes = min(int(np.ceil(self.index.params.nprobes / max(share, 1e-3))), 4 * self.index.params.nprobes)
+            nprobes = min(
+                int(np.ceil(self.index.params.nprobes / max(share, 1e-3))), 4 * self.index.params.nprobes
+            )
         columns = ["item_id", "offer_id", *(DEBUG_COLUMNS if debug else [])]
         table = self.index.search(vector, size, where=where, exact=exact, columns=columns, nprobes=nprobes)
         rows = table.to_pylist()
@@ -252,6 +255,13 @@ def _fetch_run(
     return folder, run_id, None
 
 
+def _default_work_dir(settings: Settings) -> Path:
+    """Where the downloaded run and the index live: the data folder locally, /tmp in a container."""
+    if settings.is_cloud or settings.data_dir is None and os.environ.get("K_SERVICE"):
+        return Path(tempfile.gettempdir()) / "data_gcp_retrieval"
+    return settings.local_data_dir / "cache" / "retrieval"
+
+
 def _warehouse_catalog(settings: Settings) -> pa.Table | None:
     try:
         from data_gcp.warehouse import get_warehouse
@@ -282,7 +292,7 @@ def load_service(
     """
     settings = settings or get_settings()
     start = time.perf_counter()
-    work = work_dir or settings.local_data_dir / "cache" / "retrieval"
+    work = work_dir or _default_work_dir(settings)
     problems: list[str] = []
     folder, version = model_dir, None
     if folder is None:

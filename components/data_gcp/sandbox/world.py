@@ -41,6 +41,7 @@ DISPLAY_SIZE = 8
 CANDIDATES = 48
 TASTE_WEIGHT = 1.6
 DISTANCE_WEIGHT = 0.9
+DIGITAL_PENALTY = 1.3
 YEAR_S = 365 * 86400
 
 CATEGORY_TOPICS: dict[str, tuple[int, ...]] = {
@@ -94,11 +95,29 @@ SUB_PRODUCT = np.isin(
     ],
 )
 _cat_w = np.array([CATEGORY_BOOKING_WEIGHTS[c] for c in SUB_CAT])
-_cat_n = np.array([(SUB_CAT == c).sum() for c in SUB_CAT])
+# share of a category's bookings per subcategory (equal unless said here: paper books, cinema seats)
+_WITHIN = {
+    "LIVRE_PAPIER": 0.8,
+    "LIVRE_NUMERIQUE": 0.1,
+    "LIVRE_AUDIO_PHYSIQUE": 0.1,
+    "SEANCE_CINE": 0.85,
+    "CARTE_CINE_ILLIMITE": 0.15,
+    "CONCERT": 0.75,
+    "FESTIVAL_MUSIQUE": 0.25,
+    "SUPPORT_PHYSIQUE_MUSIQUE_CD": 0.3,
+    "SUPPORT_PHYSIQUE_MUSIQUE_VINYLE": 0.45,
+    "ABO_PLATEFORME_MUSIQUE": 0.25,
+}
+_share = np.array([_WITHIN.get(i, 0.0) for i in SUB_IDS])
+for _c in set(SUB_CAT):
+    _m = (SUB_CAT == _c) & (_share == 0)
+    _share[_m] = (1 - _share[(SUB_CAT == _c) & ~_m].sum()) / max(_m.sum(), 1)
+_cat_n = 1 / _share
 # offers per subcategory ~ weight^0.6, and a popularity factor making bookings follow the weights
 SUB_OFFER_P = (_cat_w**0.6) / _cat_n
 SUB_OFFER_P /= SUB_OFFER_P.sum()
 SUB_POP = (_cat_w / _cat_n) / SUB_OFFER_P
+SUB_POP = np.where(SUB_DIGITAL, 0.6, 1.0) * SUB_POP
 SUB_POP /= SUB_POP.mean()
 
 DEPT_CODE = np.array([d[0] for d in DEPARTMENTS])
@@ -196,7 +215,7 @@ def booking_fates(
     e2 = -np.log(np.clip(hash_uniform(booking_ids, 23, seed), 1e-9, 1))
     reason = (hash_uniform(booking_ids, 24, seed) * 3).astype(int).clip(0, 2)
     reimb_delay = (14 + hash_uniform(booking_ids, 25, seed) * 21) * 86400
-    cancelled = (kind != 2) & (u < np.where(kind == 1, 0.19, 0.17))
+    cancelled = (kind != 2) & (u < np.where(kind == 1, 0.2, 0.19))
     reason = np.where(cancelled, np.where(reason == 2, np.where(kind == 0, 2, 0), reason), -1)
     cancel_delay = np.where(reason == 2, 30 * 86400, (0.2 + e1 * 3) * 86400)
     begin_s = np.where(np.isnat(beginning), created + np.timedelta64(3650, "D"), beginning)
@@ -844,7 +863,9 @@ class World:
         dy = (vlat - la) * 111.0
         dist = np.nan_to_num(np.sqrt(dx * dx + dy * dy), nan=0.0)
         factor = np.where(self.o_kind[offers] == 1, 1.0, np.where(self.o_kind[offers] == 0, 0.6, 0.0))
-        return -DISTANCE_WEIGHT * factor * np.log1p(dist / 5)
+        # digital offers: no trip, but most young people still prefer a book or a seat to a screen
+        digital = np.where(self.o_kind[offers] == 2, DIGITAL_PENALTY, 0.0)
+        return -DISTANCE_WEIGHT * factor * np.log1p(dist / 5) - digital
 
     def _sessions(self, day: np.datetime64, rng: np.random.Generator) -> None:
         day_s = day.astype("datetime64[s]")

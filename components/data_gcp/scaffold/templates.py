@@ -172,7 +172,9 @@ def build(data: SandboxData, n_items: int = 250, **_: Any) -> VendorApp:
     ]
 
     def auth(request: Request) -> Response | None:
-        return None if request.header("authorization") == f"Bearer {LOCAL_KEY}" else json_error(401, "invalid token")
+        if request.header("authorization") == f"Bearer {LOCAL_KEY}":
+            return None
+        return json_error(401, "invalid token")
 
     def list_items(request: Request) -> Response:
         offset, limit = request.int_param("offset", 0), request.int_param("limit", 100)

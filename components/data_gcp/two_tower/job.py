@@ -104,9 +104,9 @@ def train_and_evaluate(inputs: Inputs, config: TrainConfig, run_id: str | None =
     test = build_eval_set(past, split.test)
     model, history = fit(config, space, enc_users, enc_items, split.train, validation)
     # users are embedded from everything they consulted before the test period (train + validation)
-    history = user_histories(past, enc_users.ids, space.item_ids, space.history) if space.history else None
+    past_items = user_histories(past, enc_users.ids, space.item_ids, space.history) if space.history else None
     user_vecs, item_vecs = embed(
-        model, Tensors.of(enc_users, enc_items, next(model.parameters()).device, history)
+        model, Tensors.of(enc_users, enc_items, next(model.parameters()).device, past_items)
     )
 
     u_index = {u: i for i, u in enumerate(enc_users.ids)}
@@ -127,6 +127,12 @@ def train_and_evaluate(inputs: Inputs, config: TrainConfig, run_id: str | None =
             else [inputs.offer_item]
         ).drop_duplicates("offer_id")
         scores = oracle_scores(test.users, enc_items.ids, inputs.user_taste, inputs.offer_topic, offer_item)
+        # equal taste scores (one topic per item) are ordered by training popularity, not by item order
+        counts = past["item_id"].value_counts()
+        scores = (
+            scores
+            + 1e-6 * np.log1p(np.array([counts.get(i, 0) for i in enc_items.ids], dtype=float))[None, :]
+        )
         recs["oracle"] = top_k_from_scores(scores, enc_items.ids, test.seen, kmax)
     metrics = {name: compute_metrics(r, test, popularity, n_users, catalog_size) for name, r in recs.items()}
     catalog = inputs.items.copy()

@@ -1,11 +1,14 @@
 """Data the vendor servers serve, consistent with the sandbox when there is one.
 
-The sandbox SQLite (`Settings.source_url`) gives real user ids and offerers' SIRENs; without it the
-data is generated from a seed, so tests and benchmarks are deterministic either way.
+The sandbox SQLite (`Settings.source_url`) gives real user ids and offerers' SIRENs, and its last
+simulated day (the data folder's "today", which servers anchoring data in time must use instead of
+the wall clock: a re-start after midnight must serve the same data); without it the data is generated
+from a seed, so tests and benchmarks are deterministic either way.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 import sqlite3
@@ -32,6 +35,7 @@ class SandboxData:
     offerer_sirens: list[str] = field(default_factory=list)
     seed: int = 7
     from_sandbox: bool = False
+    last_day: dt.date | None = None  # the sandbox's last simulated day (`sandbox_meta.end_date`)
 
     @property
     def rng(self) -> random.Random:
@@ -52,6 +56,13 @@ def _query(con: sqlite3.Connection, sql: str) -> list[tuple]:
         return []
 
 
+def _date(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def load_sandbox_data(settings: Settings | None = None, seed: int = 7, n_fake: int = 500) -> SandboxData:
     """Users and offerers from the sandbox if it exists, else `n_fake` generated ones."""
     settings = settings or get_settings()
@@ -64,6 +75,7 @@ def load_sandbox_data(settings: Settings | None = None, seed: int = 7, n_fake: i
                 con,
                 "SELECT DISTINCT offerer_siren FROM offerer WHERE offerer_siren IS NOT NULL ORDER BY 1 LIMIT 20000",
             )
+            meta = _query(con, "SELECT value FROM sandbox_meta WHERE key = 'end_date'")
         finally:
             con.close()
         if users:
@@ -75,6 +87,7 @@ def load_sandbox_data(settings: Settings | None = None, seed: int = 7, n_fake: i
                 offerer_sirens=[str(s[0]) for s in sirens],
                 seed=seed,
                 from_sandbox=True,
+                last_day=_date(meta[0][0]) if meta else None,
             )
     return fake_data(seed, n_fake)
 

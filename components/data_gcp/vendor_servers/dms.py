@@ -34,6 +34,17 @@ def _index(cursor: str | None) -> int:
     return int(base64.b64decode(cursor).decode().split(":")[1])
 
 
+def data_today(data: SandboxData) -> dt.date:
+    """The day after the sandbox's last simulated day; without a sandbox, today (UTC).
+
+    Why not the wall clock: every dossier date follows from it, so two starts on either side of
+    midnight served shifted dossiers and a re-run of the same window upserted extra rows.
+    """
+    if data.last_day is not None:
+        return data.last_day + dt.timedelta(days=1)
+    return dt.datetime.now(dt.UTC).date()
+
+
 def generate_dossiers(data: SandboxData, kind: str, procedure: int, n: int, first_day: dt.date) -> list[dict]:
     start = dt.datetime.combine(first_day, dt.time(8, 0), tzinfo=dt.UTC)
     rng = random.Random(f"{data.seed}-dms-{procedure}")
@@ -111,11 +122,11 @@ def generate_dossiers(data: SandboxData, kind: str, procedure: int, n: int, firs
 def build(
     data: SandboxData, dossiers_per_procedure: int = 400, first_day: dt.date | str | None = None, **_: object
 ) -> VendorApp:
-    """Dossiers deposited over SPAN_DAYS days from `first_day` (default: 90 days ago, so that the
-    local daily run always finds recent changes; tests pass a fixed day)."""
+    """Dossiers deposited over SPAN_DAYS days from `first_day` (default: 90 days before the data
+    folder's today, so that the local daily run always finds recent changes; tests pass a fixed day)."""
     if isinstance(first_day, str):
         first_day = dt.date.fromisoformat(first_day)
-    first_day = first_day or dt.date.today() - dt.timedelta(days=90)
+    first_day = first_day or data_today(data) - dt.timedelta(days=90)
     dossiers = {
         number: generate_dossiers(
             data,

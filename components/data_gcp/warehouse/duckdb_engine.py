@@ -51,11 +51,17 @@ class DuckDBWarehouse(Warehouse):
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
         with self.connect() as con:
-            con.execute(sql, params or None)
+            try:
+                con.execute(sql, params or None)
+            except duckdb.Error as err:
+                raise WarehouseError(f"query failed on {self.path}: {err}") from err
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         with self.connect() as con:
-            return con.execute(sql, params or None).fetch_arrow_table()
+            try:
+                return con.execute(sql, params or None).fetch_arrow_table()
+            except duckdb.Error as err:
+                raise WarehouseError(f"query failed on {self.path}: {err}") from err
 
     def create_dataset(self, dataset: str) -> None:
         with self.connect() as con:

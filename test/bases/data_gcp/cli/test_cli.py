@@ -50,5 +50,12 @@ def test_sql_prints_a_table(settings):
 
 def test_sql_error_is_reported(settings):
     r = run_cli("sql", "select * from raw.missing_table")
-    assert r.returncode != 0
+    assert r.returncode == 1
     assert "missing_table" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_sql_syntax_error_is_one_line(settings):
+    r = run_cli("sql", "selec 1")
+    assert r.returncode == 1
+    assert "syntax error" in r.stderr.lower() and "Traceback" not in r.stderr

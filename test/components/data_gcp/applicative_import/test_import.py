@@ -101,11 +101,13 @@ def test_incremental_after_advance(source: str, settings: Settings) -> None:
     result = import_applicative(moved.end_date, database_url=source, settings=settings)
     modes = {t.table: t.mode for t in result.tables}
     assert modes["booking"] == modes["offer"] == modes["app_event"] == "incremental"
+    assert modes["sandbox_truth_user_taste"] == "incremental"  # append-only: new users' rows only
     expected = source_counts(source, moved.end_date)
     for t in result.tables:
         assert t.rows_after == expected[t.table], t.table  # nothing lost, nothing duplicated
     read = {t.table: t.rows_read for t in result.tables}
     assert 0 < read["booking"] < expected["booking"]  # only what changed was read
+    assert 0 < read["sandbox_truth_user_taste"] < expected["sandbox_truth_user_taste"]
     src = sqlite3.connect(source.removeprefix("sqlite:///"))
     truth = dict(src.execute("SELECT booking_id, booking_status FROM booking").fetchall())
     now = {
@@ -231,3 +233,12 @@ def test_a_source_without_planted_truth_is_a_plain_app_database(source: str, set
     result = import_applicative(RUN_DATE, database_url=source, settings=settings)
     assert {t.table for t in result.tables} == {s.name for s in import_tables(cloud=True)}
     assert not get_warehouse(settings).table_exists("raw.sandbox_truth_user_taste")
+
+
+def test_an_unreachable_source_is_named_without_its_password(settings: Settings) -> None:
+    with pytest.raises(ImportError_, match="cannot read the app database") as info:
+        import_applicative(
+            RUN_DATE, database_url="postgresql://postgres:hunter2@127.0.0.1:1/app", settings=settings
+        )
+    assert "hunter2" not in str(info.value)
+    assert not get_warehouse(settings).table_exists(WATERMARK_TABLE)

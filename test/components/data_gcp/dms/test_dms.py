@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import types
 
 import pytest
 
 from data_gcp.dms import dossier_row
 from data_gcp.http_client import SourceError
-from data_gcp.vendor_servers import connector_harness, email_hash, user_email
+from data_gcp.sandbox import generate as generate_sandbox
+from data_gcp.vendor_servers import connector_harness, email_hash, load_sandbox_data, user_email
+from data_gcp.vendor_servers import dms as dms_server
 from data_gcp.vendor_servers.dms import LOCAL_TOKEN
 
 GQL = "/api/v2/graphql"
@@ -116,3 +119,40 @@ def test_expired_token(dms):
     with pytest.raises(SourceError, match=r"dms: POST /api/v2/graphql failed \(HTTP 401\)"):
         dms.extract(DAY, DAY, objects="young")
     assert len(dms.server.requests_to(GQL)) == 1  # never retried
+
+
+def _wall_clock(day: dt.date) -> types.SimpleNamespace:
+    """The `datetime` module as the DMS server sees it, with the wall clock on `day` (00:05 UTC)."""
+
+    class _Date(dt.date):
+        @classmethod
+        def today(cls) -> dt.date:
+            return day
+
+    class _DateTime(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:
+            return dt.datetime.combine(day, dt.time(0, 5), tzinfo=dt.UTC).astimezone(tz)
+
+    names = {k: v for k, v in vars(dt).items() if not k.startswith("__")}
+    return types.SimpleNamespace(**{**names, "date": _Date, "datetime": _DateTime})
+
+
+def test_a_rerun_after_midnight_gives_the_same_rows(settings, monkeypatch):
+    """Regression: `data-gcp run` twice for one date, the first server start just before midnight,
+    grew raw.dms_young 97 -> 107 (the server dated its dossiers from the wall clock). The server's
+    "today" comes from the data folder's sandbox, so two starts answer the same request the same way
+    and a re-run of the same window gives the same rows."""
+    generate_sandbox(scale=0.001, start_date=dt.date(2026, 11, 19), days=2, settings=settings)
+    data = load_sandbox_data(settings)
+    assert data.last_day == dt.date(2026, 11, 20)
+    runs = []
+    for wall_day in (dt.date(2026, 11, 21), dt.date(2026, 11, 22)):  # either side of a midnight
+        monkeypatch.setattr(dms_server, "dt", _wall_clock(wall_day))
+        with connector_harness("dms", data=data) as h:  # a separate server start each time
+            result = h.run(DAY, DAY)
+            runs.append((result.rows, h.table("dms_young"), h.table("dms_pro")))
+    (rows1, young1, pro1), (rows2, young2, pro2) = runs
+    assert rows1["dms_young"] > 50 and rows1["dms_pro"] > 0
+    assert rows2 == rows1  # the second server answered the same request with the same dossiers
+    assert young2.equals(young1) and pro2.equals(pro1)  # the whole tables, not just their counts

@@ -86,6 +86,13 @@ def test_new_connector_gives_a_workspace_where_checks_and_its_tests_pass(tmp_pat
     ruff = _run(copy, str(BIN / "ruff"), "check", "components/data_gcp/demo", "test/components/data_gcp/demo",
                 "components/data_gcp/etl_core/registry.py", "components/data_gcp/vendor_servers")  # fmt: skip
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    new_files = [
+        "components/data_gcp/demo",
+        "components/data_gcp/vendor_servers/demo.py",
+        "test/components/data_gcp/demo",
+    ]
+    fmt = _run(copy, str(BIN / "ruff"), "format", "--check", *new_files)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
     tests = _run(
         copy, sys.executable, "-m", "pytest", "test/components/data_gcp/demo", "-q", "-p", "no:cacheprovider"
