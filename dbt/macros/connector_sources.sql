@@ -25,7 +25,7 @@
 {% macro connector_type(type) -%}
     {%- if type == 'string' -%}{{ dbt.type_string() }}
     {%- elif type == 'bigint' -%}{{ dbt.type_bigint() }}
-    {%- elif type == 'float' -%}{{ dbt.type_float() }}
+    {%- elif type == 'float' -%}{{ 'float64' if target.type == 'bigquery' else 'double' }}
     {%- elif type == 'timestamp' -%}{{ dbt.type_timestamp() }}
     {%- else -%}{{ type }}
     {%- endif -%}

@@ -1,6 +1,7 @@
 """Benchmark: sandbox generation and applicative import, time and peak memory per scale.
 
     uv run python development/bench/bench_applicative.py [--scales 0.1 1] [--source sqlite|postgres]
+        [--baseline HEAD]
 
 Each phase runs in its own process so that its peak memory (max RSS) is its own. Prints, per scale,
 generation / full import / one-day advance / incremental import: seconds, peak MiB and rows, then
@@ -8,6 +9,8 @@ the ratio between the largest and the smallest scale (time ratio vs data ratio: 
 or below the data ratio means time grows no faster than the data). Target: full import at scale 1
 under 30 s on 2 cores. The machine may be shared: compare figures of one run only, and read the
 CPU seconds (user + system of the phase's process) when other work competes for the cores.
+`--baseline REF` also runs the full import with the import brick as it was at git REF (into its own
+warehouse, same source, same run), and prints new / baseline ratios.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,7 +36,33 @@ PHASES = {
 }
 
 
-def run_phase(code: str, env: dict[str, str]) -> dict:
+BRICK = "components/data_gcp/applicative_import"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def extract_baseline(ref: str, dest: Path) -> Path:
+    """The import brick's files at git `ref`, as a `data_gcp` namespace folder put first on sys.path."""
+    brick = dest / "data_gcp" / "applicative_import"
+    brick.mkdir(parents=True)
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", f"{ref}:{BRICK}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    for name in names:
+        if name.endswith(".py"):
+            text = subprocess.run(
+                ["git", "show", f"{ref}:{BRICK}/{name}"], cwd=ROOT, check=True, capture_output=True, text=True
+            ).stdout
+            (brick / name).write_text(text)
+    return dest
+
+
+def run_phase(code: str, env: dict[str, str], first_path: Path | None = None) -> dict:
+    if first_path is not None:
+        code = f"import sys; sys.path.insert(0, {str(first_path)!r})\n{code}"
     script = f"{code}\nimport json, sys; print(json.dumps({{'rows': rows}}))"
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
@@ -66,10 +96,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", type=float, default=[0.1, 1.0])
     parser.add_argument("--source", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--copy-source",
+        metavar="SQLITE",
+        type=Path,
+        help="with one scale and --source sqlite: copy this generated sandbox instead of generating one",
+    )
+    parser.add_argument("--baseline", metavar="REF", help="also time the full import of the brick at git REF")
     args = parser.parse_args()
+    if args.copy_source and (len(args.scales) != 1 or args.source != "sqlite"):
+        parser.error("--copy-source needs one --scales value and --source sqlite")
     results: dict[float, dict[str, dict]] = {}
     for scale in args.scales:
         with tempfile.TemporaryDirectory(prefix="bench_applicative_") as tmp:
+            old = extract_baseline(args.baseline, Path(tmp) / "baseline_code") if args.baseline else None
             env = {**os.environ, "DATA_GCP_ENV": "local", "DATA_GCP_DATA_DIR": tmp}
             pg_name = None
             if args.source == "postgres":
@@ -79,6 +119,20 @@ def main() -> None:
             try:
                 results[scale] = {}
                 for phase, code in PHASES.items():
+                    if phase == "generate" and args.copy_source:
+                        (Path(tmp) / "sandbox").mkdir()
+                        shutil.copy(args.copy_source, Path(tmp) / "sandbox" / "app.sqlite")
+                        code = "rows = 0"
+                    if phase == "import_full" and old is not None:
+                        base_env = {**env, "DATA_GCP_DATA_DIR": str(Path(tmp) / "baseline_data")}
+                        r = run_phase(code.format(scale=scale, url=url), base_env, old)
+                        results[scale]["import_full_baseline"] = r
+                        shutil.rmtree(Path(tmp) / "baseline_data", ignore_errors=True)
+                        print(
+                            f"scale {scale:<5} {'import_full @' + args.baseline:<20} {r['seconds']:8.1f} s  "
+                            f"cpu {r['cpu_s']:8.1f} s  peak {r['peak_mib']:7.0f} MiB  {r['rows']:>11,} rows",
+                            flush=True,
+                        )
                     r = run_phase(code.format(scale=scale, url=url), env)
                     results[scale][phase] = r
                     print(
@@ -101,6 +155,15 @@ def main() -> None:
                 f"data x{data:.2f}  "
                 f"peak memory x{b['peak_mib'] / a['peak_mib']:.2f}"
             )
+    if args.baseline:
+        for scale in args.scales:
+            a, b = results[scale]["import_full_baseline"], results[scale]["import_full"]
+            print(
+                f"scale {scale}: full import new / {args.baseline}: wall x{b['seconds'] / a['seconds']:.2f}  "
+                f"cpu x{b['cpu_s'] / max(a['cpu_s'], 1e-9):.2f}  peak memory x{b['peak_mib'] / a['peak_mib']:.2f}"
+            )
+    if len(args.scales) > 1:
+        hi = max(args.scales)
         full = results[hi]["import_full"]["seconds"]
         print(f"full import at scale {hi}: {full:.1f} s (target < 30 s on 2 cores at scale 1)")
 

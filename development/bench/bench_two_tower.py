@@ -20,7 +20,9 @@ from pathlib import Path
 def build(scale: float, env: dict[str, str]) -> None:
     for cmd in (
         ["data-gcp", "sandbox", "generate", "--scale", str(scale)],
-        ["data-gcp", "import", "applicative"],
+        # --full: a regenerated sandbox in a reused data folder must not be merged into the previous
+        # raw layer by an incremental import (its watermarks are newer than most of the new data)
+        ["data-gcp", "import", "applicative", "--full"],
         ["data-gcp", "dbt", "build"],
     ):
         t = time.perf_counter()

@@ -110,6 +110,8 @@ def test_cd_workflow_deploys_affected_projects_per_branch() -> None:
     assert 'envs=["dev", "prod"]' in text and 'envs=["stg"]' in text
     assert cd["jobs"]["deploy"]["strategy"]["max-parallel"] == 1, "dev before prod, one at a time"
     assert "data-gcp deploy" in text and ".projects" in text
+    plan_runs = [step.get("run", "") for step in cd["jobs"]["plan"]["steps"]]
+    assert "uv run --frozen pytest -q" in plan_runs, "the full suite runs before any deploy"
 
 
 def test_workflows_pass_actionlint() -> None:

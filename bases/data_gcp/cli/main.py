@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from data_gcp.cli import core_commands
@@ -44,17 +43,14 @@ for _module, _name in [
 
 
 def main() -> None:
-    """Console entry point: user errors print one redacted line and exit with their code, no traceback."""
+    """Console entry point: user errors print one redacted line and exit with their code, no traceback.
+
+    Typer's standalone mode already turns usage errors (bad option, missing argument) into a short
+    message and exit code 2; our own errors (DataGcpError) are caught here.
+    """
     setup_logging()
     try:
-        rc = app(standalone_mode=False)
-    except click.exceptions.Abort:
-        err.print("[red]aborted[/]")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        app()
     except DataGcpError as exc:
         err.print(f"[bold red]error:[/] {redact(str(exc))}", soft_wrap=True)
         sys.exit(exc.exit_code)
-    sys.exit(rc if isinstance(rc, int) else 0)

@@ -1,26 +1,23 @@
-"""Local engine: source -> Arrow batches -> staging tables in `tmp` -> one DuckDB transaction.
+"""Local engine: source -> Arrow batches -> one DuckDB transaction (raw, history, watermarks).
 
-Why stage then swap: the raw tables, the daily history and the watermarks change together in one
-transaction at the end, so a failure anywhere (source, network, disk) leaves every table and every
-watermark as they were, and a re-run starts from the same point.
+Why one transaction: the raw tables, the daily history and the watermarks change together at
+COMMIT, so a failure anywhere (source, network, disk) leaves every table and every watermark as
+they were, and a re-run starts from the same point.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import duckdb
 
-from data_gcp.applicative_import.source import SourceReader, batch_schema
+from data_gcp.applicative_import.source import Prefetch, SourceReader, typed_select
 from data_gcp.applicative_import.spec import (
     SUBCATEGORIES_TABLE,
     WATERMARK_TABLE,
+    ImportError_,
     Plan,
     history_table,
     history_tables,
@@ -29,7 +26,15 @@ from data_gcp.applicative_import.spec import (
 )
 from data_gcp.applicative_schema import TableSpec
 from data_gcp.offer_categories import subcategories_table
-from data_gcp.warehouse import Warehouse
+from data_gcp.warehouse import DuckDBWarehouse, Warehouse
+
+# Why: the final transaction holds every new table until COMMIT; a bounded buffer pool spills to
+# disk instead of growing with the data, and unordered inserts let DuckDB stream CREATE TABLE AS.
+SESSION_SETTINGS = (
+    "SET memory_limit = '1GB'",
+    "SET preserve_insertion_order = false",
+    "SET TimeZone = 'UTC'",
+)
 
 
 @dataclass
@@ -47,19 +52,6 @@ def read_watermarks(wh: Warehouse) -> dict[str, str]:
         return {}
     rows = wh.query(f"SELECT table_name, cursor_value FROM {wh.physical(WATERMARK_TABLE)}").to_pylist()
     return {r["table_name"]: r["cursor_value"] for r in rows if r["cursor_value"] is not None}
-
-
-def _max_cursor(batch: pa.RecordBatch, spec: TableSpec) -> dt.datetime | dt.date | None:
-    if spec.partition_column or spec.append_key:
-        cols = [spec.partition_column or spec.append_key]
-    else:
-        cols = list(spec.cursor_columns)
-    best = None
-    for col in cols:
-        value = pc.max(batch.column(col)).as_py()
-        if value is not None and (best is None or value > best):
-            best = value
-    return best
 
 
 def _lit(value: object) -> str:
@@ -87,105 +79,160 @@ def run_local(
     run_date: dt.date,
     full: bool,
     tick: Callable[[str], None] | None = None,
+    native: bool | None = None,
 ) -> list[TableResult]:
-    """Read every table into Parquet staging files, then apply them all in one warehouse transaction.
+    """Stream every table from the source into one DuckDB transaction, then commit once.
 
-    Why files rather than staging tables: each DuckDB connection costs a checkpoint, and the
-    warehouse opens one per call; files let the whole run cost a handful of connections while the
-    final statement still makes everything visible at once.
+    Why one connection and one transaction: the raw tables, the daily history and the watermarks
+    change together at COMMIT, so a failure anywhere (source, network, disk) leaves every table and
+    every watermark as they were, and a re-run starts from the same point. Batches go straight
+    from the source driver into DuckDB (no staging files); full reloads replace the table
+    (`CREATE OR REPLACE ... AS SELECT`), incremental reads go through a temporary table and are
+    merged. `native` picks the source reader (see `SourceReader`); the default is the fastest.
     """
-    specs = import_tables(cloud=False)
-    reader = SourceReader(source_url)
-    stage_dir = wh.settings.local_data_dir / "tmp" / f"applicative_import_{uuid.uuid4().hex[:8]}"
-    staged: list[tuple[Plan, str, int, str | None]] = []
+    if not isinstance(wh, DuckDBWarehouse):
+        raise TypeError(f"the local import writes to DuckDB, not {type(wh).__name__}")
+    reader = SourceReader(source_url, native=native)
     try:
-        specs = reader.check(specs)  # every table checked before anything is written
-        marks = read_watermarks(wh)
-        existing = set(wh.list_tables("raw"))
-        for spec in specs:
-            target_exists = spec.raw_table.split(".", 1)[1] in existing
-            plan = plan_table(spec, marks.get(spec.name), run_date, full, target_exists)
-            folder = stage_dir / spec.name
-            folder.mkdir(parents=True)
-            rows, best, part = 0, None, 0
-            for batch in reader.read(plan):
-                if not batch.num_rows:
-                    continue
-                pq.write_table(pa.Table.from_batches([batch]), folder / f"part-{part:05d}.parquet")
-                part += 1
-                rows += batch.num_rows
-                value = _max_cursor(batch, spec)
-                best = value if best is None or (value is not None and value > best) else best
-            if not rows:
-                pq.write_table(batch_schema(spec).empty_table(), folder / "part-00000.parquet")
-            new_mark = _cursor_text(best) if best is not None else marks.get(spec.name)
-            staged.append((plan, str(folder / "*.parquet"), rows, new_mark))
-            if tick:
-                tick(spec.name)
-        pq.write_table(subcategories_table(), stage_dir / "subcategories.parquet")
-        wh.execute(_finalize_sql(wh, staged, str(stage_dir / "subcategories.parquet"), run_date))
+        specs = reader.check(import_tables(cloud=False))  # every table checked before anything is written
+        with wh.connect() as con:
+            for setting in SESSION_SETTINGS:
+                con.execute(setting)
+            marks = _watermarks(con, wh)
+            existing = _raw_tables(con, wh)
+            plans = [
+                plan_table(s, marks.get(s.name), run_date, full, s.raw_table.split(".", 1)[1] in existing)
+                for s in specs
+            ]
+            prefetch = Prefetch(reader, plans)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                results = _apply(con, wh, prefetch, marks, run_date, reader.sentinels, tick)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                prefetch.close()
     finally:
         reader.close()
-        shutil.rmtree(stage_dir, ignore_errors=True)
-    counts = _row_counts(wh, [p.spec.raw_table for p, _, _, _ in staged])
-    return [
-        TableResult(p.spec.name, p.spec.raw_table, p.mode, rows, counts[p.spec.raw_table], mark)
-        for p, _, rows, mark in staged
-    ]
+    return results
 
 
-def _row_counts(wh: Warehouse, tables: list[str]) -> dict[str, int]:
-    sql = " UNION ALL ".join(f"SELECT {_lit(t)} AS t, count(*) AS n FROM {wh.physical(t)}" for t in tables)
-    return {r["t"]: r["n"] for r in wh.query(sql).to_pylist()}
+def _watermarks(con: duckdb.DuckDBPyConnection, wh: Warehouse) -> dict[str, str]:
+    schema, name = wh.settings.dataset("raw"), WATERMARK_TABLE.split(".", 1)[1]
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()[0]
+    if not found:
+        return {}
+    rows = con.execute(f"SELECT table_name, cursor_value FROM {wh.physical(WATERMARK_TABLE)}").fetchall()
+    return {t: v for t, v in rows if v is not None}
 
 
-def _finalize_sql(
-    wh: Warehouse, staged: list[tuple[Plan, str, int, str | None]], sub_staging: str, run_date: dt.date
-) -> str:
-    """One DuckDB transaction: raw tables, subcategories, daily history, watermarks."""
+def _raw_tables(con: duckdb.DuckDBPyConnection, wh: Warehouse) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+        [wh.settings.dataset("raw")],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _cursor_columns(spec: TableSpec) -> list[str]:
+    if spec.partition_column or spec.append_key:
+        return [spec.partition_column or spec.append_key]
+    return list(spec.cursor_columns)
+
+
+def _apply(
+    con: duckdb.DuckDBPyConnection,
+    wh: Warehouse,
+    prefetch: Prefetch,
+    marks: dict[str, str],
+    run_date: dt.date,
+    sentinels: bool,
+    tick: Callable[[str], None] | None,
+) -> list[TableResult]:
+    """Inside the open transaction: raw tables, subcategories, daily history, watermarks."""
     ds = wh.settings.dataset
-    stmts = ["BEGIN TRANSACTION"]
-    stmts += [f'CREATE SCHEMA IF NOT EXISTS "{ds(d)}"' for d in ("raw", "clean")]
-    for plan, files, _, _ in staged:
-        spec, target, stg = plan.spec, wh.physical(plan.spec.raw_table), f"read_parquet({_lit(files)})"
-        if plan.full and not spec.partition_column:
-            stmts.append(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {stg}")
-            continue
-        stmts.append(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM {stg} LIMIT 0")
-        if spec.partition_column:
-            col = f'"{spec.partition_column}"'
-            if plan.full:
-                stmts.append(f"DELETE FROM {target}")
-            else:
-                stmts.append(
-                    f"DELETE FROM {target} WHERE {col} BETWEEN DATE {_lit(plan.first_day)} AND DATE {_lit(plan.last_day)}"
+    for d in ("raw", "clean"):
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{ds(d)}"')
+    loaded: list[tuple[Plan, int, str | None]] = []
+    for plan, stream in prefetch.tables():
+        spec, target = plan.spec, wh.physical(plan.spec.raw_table)
+        con.register("__incoming", stream)
+        staged = target if plan.full else "__staged"
+        kind = "TABLE" if plan.full else "TEMP TABLE"
+        try:
+            con.execute(f"CREATE OR REPLACE {kind} {staged} AS {typed_select(spec, '__incoming', sentinels)}")
+        except duckdb.Error as err:
+            raise ImportError_(
+                f"loading source table {spec.name!r} into {spec.raw_table} failed: {err}; nothing was imported"
+            ) from err
+        finally:
+            con.unregister("__incoming")
+        cursors = _cursor_columns(spec)
+        maxima = "".join(f', max("{c}")' for c in cursors)
+        stats = con.execute(f"SELECT count(*){maxima} FROM {staged}").fetchone()
+        rows = stats[0]
+        values = [v for v in stats[1:] if v is not None]
+        best = max(values) if values else None
+        if not plan.full:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM {staged} LIMIT 0")
+            if rows:
+                if spec.partition_column:
+                    col = f'"{spec.partition_column}"'
+                    con.execute(
+                        f"DELETE FROM {target} WHERE {col} BETWEEN DATE {_lit(plan.first_day)} "
+                        f"AND DATE {_lit(plan.last_day)}"
+                    )
+                else:
+                    on = " AND ".join(f'{target}."{k}" = s."{k}"' for k in spec.primary_key)
+                    con.execute(f"DELETE FROM {target} USING {staged} AS s WHERE {on}")
+                con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {staged}")
+            elif spec.partition_column:  # days re-read with no rows left: the source deleted them
+                col = f'"{spec.partition_column}"'
+                con.execute(
+                    f"DELETE FROM {target} WHERE {col} BETWEEN DATE {_lit(plan.first_day)} "
+                    f"AND DATE {_lit(plan.last_day)}"
                 )
-        else:
-            on = " AND ".join(f'{target}."{k}" = s."{k}"' for k in spec.primary_key)
-            stmts.append(f"DELETE FROM {target} USING {stg} AS s WHERE {on}")
-        stmts.append(f"INSERT INTO {target} BY NAME SELECT * FROM {stg}")
-    stmts.append(
-        f"CREATE OR REPLACE TABLE {wh.physical(SUBCATEGORIES_TABLE)} AS SELECT * FROM read_parquet({_lit(sub_staging)})"
+            con.execute(f"DROP TABLE {staged}")
+        loaded.append((plan, rows, _cursor_text(best) if best is not None else marks.get(spec.name)))
+        if tick:
+            tick(spec.name)
+    con.register("__subcategories", subcategories_table())
+    con.execute(
+        f"CREATE OR REPLACE TABLE {wh.physical(SUBCATEGORIES_TABLE)} AS SELECT * FROM __subcategories"
     )
+    con.unregister("__subcategories")
     day = f"DATE {_lit(run_date)}"
     for spec in history_tables():
         hist, raw = wh.physical(history_table(spec)), wh.physical(spec.raw_table)
-        stmts.append(
+        con.execute(
             f"CREATE TABLE IF NOT EXISTS {hist} AS SELECT *, {day} AS snapshot_date FROM {raw} LIMIT 0"
         )
-        stmts.append(f"DELETE FROM {hist} WHERE snapshot_date = {day}")
-        stmts.append(f"INSERT INTO {hist} BY NAME SELECT *, {day} AS snapshot_date FROM {raw}")
-    marks = wh.physical(WATERMARK_TABLE)
-    stmts.append(
-        f"CREATE TABLE IF NOT EXISTS {marks} (table_name VARCHAR, cursor_value VARCHAR, mode VARCHAR, "
+        con.execute(f"DELETE FROM {hist} WHERE snapshot_date = {day}")
+        con.execute(f"INSERT INTO {hist} BY NAME SELECT *, {day} AS snapshot_date FROM {raw}")
+    marks_table = wh.physical(WATERMARK_TABLE)
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {marks_table} (table_name VARCHAR, cursor_value VARCHAR, mode VARCHAR, "
         "rows_loaded BIGINT, run_date DATE, imported_at TIMESTAMP)"
     )
-    names = ", ".join(_lit(p.spec.name) for p, _, _, _ in staged)
-    stmts.append(f"DELETE FROM {marks} WHERE table_name IN ({names})")
+    names = ", ".join(_lit(p.spec.name) for p, _, _ in loaded)
+    con.execute(f"DELETE FROM {marks_table} WHERE table_name IN ({names})")
     values = ", ".join(
         f"({_lit(p.spec.name)}, {_lit(mark)}, {_lit(p.mode)}, {rows}, {day}, now()::TIMESTAMP)"
-        for p, _, rows, mark in staged
+        for p, rows, mark in loaded
     )
-    stmts.append(f"INSERT INTO {marks} VALUES {values}")
-    stmts.append("COMMIT")
-    return ";\n".join(stmts) + ";"
+    con.execute(f"INSERT INTO {marks_table} VALUES {values}")
+    counts = _row_counts(con, wh, [p.spec.raw_table for p, _, _ in loaded])
+    return [
+        TableResult(p.spec.name, p.spec.raw_table, p.mode, rows, counts[p.spec.raw_table], mark)
+        for p, rows, mark in loaded
+    ]
+
+
+def _row_counts(con: duckdb.DuckDBPyConnection, wh: Warehouse, tables: list[str]) -> dict[str, int]:
+    sql = " UNION ALL ".join(f"SELECT {_lit(t)} AS t, count(*) AS n FROM {wh.physical(t)}" for t in tables)
+    return dict(con.execute(sql).fetchall())

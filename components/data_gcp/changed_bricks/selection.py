@@ -5,7 +5,7 @@ Rules (each one a line below):
   a registry naming a connector in a string does not make every connector depend on the others);
 - a selected brick selects its test folder, and every brick test folder whose files import it;
 - `orchestration/` (the DAGs) and `dbt/` select their whole test folders; otherwise the files of
-  those folders are selected one by one: a file that imports a selected brick (plugins included), or
+  those folders are selected one by one: a file that imports a selected brick, or
   that loads the DAGs while a brick the DAGs use is selected (a connector: "its DAG"). An end-to-end
   test that reaches the code through a subprocess is selected by its own imports only: the full
   suite (cd.yml, on master and production) covers the rest;
@@ -167,11 +167,11 @@ def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
         if folder in touched_tests:
             continue
         # other folders (test/orchestration, test/dbt, ...) file by file: a test file needs what it
-        # imports (plugins included) and, if it loads the DAGs, what the DAG files use
+        # imports and, if it loads the DAGs, what the DAG files use (plugins included)
         for file in python_files([root / folder]):
             if not file.name.startswith("test_"):
                 continue
-            needs = dependencies(plugin_graph, imported_bricks([file], bricks, plugins=True))
+            needs = imported_bricks([file], bricks)
             if "dagbag" in file.read_text(encoding="utf-8").lower():
                 needs |= dag_bricks
             if needs & sel.selected_bricks:

@@ -114,7 +114,12 @@ def generate(
         counts = _counts(db)
     result = SandboxResult(_safe_url(url), start, end, seed, scale, counts, time.perf_counter() - t0)
     log.info(
-        "sandbox generated: %s, %s to %s, %s bookings", result.database, start, end, counts.get("booking")
+        "sandbox generated: %s, %s to %s, %s bookings (a warehouse already imported from an earlier "
+        "sandbox needs `data-gcp import applicative --full`: incremental watermarks do not apply)",
+        result.database,
+        start,
+        end,
+        counts.get("booking"),
     )
     return result
 

@@ -6,8 +6,12 @@ How it works, and why:
   the time at random, so categories carry only part of the signal and a model of taste beats one of
   categories or popularity. The truth lives in `sandbox_truth_*`, never in the app tables.
 - A day is simulated in numpy: sessions (users drawn by activity), a recommendation call on part of
-  them (logged in `reco_display_log`), consultations chosen among popularity-sampled candidates by
-  taste x distance (Gumbel-max, i.e. probability ~ popularity x exp(affinity - distance)),
+  them (logged in `reco_display_log`), consultations chosen among candidates by taste x distance
+  (Gumbel-max, i.e. probability ~ proposal x (0.1 + affinity)^TASTE_WEIGHT x exp(-distance)).
+  Half of the candidates are drawn by item popularity (log-normal, moderate spread), half by
+  category popularity only (search and venue pages reach the long tail), so that at every scale
+  clicks spread over most of the catalogue and taste, not popularity, decides most of them (a
+  pure-taste oracle beats popularity on recall; popularity x taste beats both),
   favourites and bookings following consultations with a probability growing with affinity, credit
   checked so that a booking never exceeds what the deposit has left.
 - What happens to a booking later (cancelled, used, reimbursed, and when) is a pure function of its
@@ -39,7 +43,11 @@ CANCEL_REASONS = np.array(["BENEFICIARY", "OFFERER", "EXPIRED"])
 SESSION_RATE = 0.05  # sessions per registered user per day, before seasonality
 DISPLAY_SIZE = 8
 CANDIDATES = 48
-TASTE_WEIGHT = 1.6
+EXPLORE_SHARE = 0.5  # share of organic candidates drawn uniformly (search, venue pages: the long tail)
+POP_SIGMA_PRODUCT = 1.0  # log-normal spread of item popularity (products, then other offers)
+POP_SIGMA_OFFER = 0.8
+PRODUCT_ZIPF_SCALE = 0.25  # offers of a product: Lomax(1.2) x this share of the products
+TASTE_WEIGHT = 2.0
 DISTANCE_WEIGHT = 0.9
 DIGITAL_PENALTY = 1.3
 YEAR_S = 365 * 86400
@@ -455,7 +463,7 @@ class World:
         """Hashed properties of offers: popularity and topics (items share them through products)."""
         ids = np.arange(1, len(self.o_sub) + 1)
         item = np.where(self.o_product > 0, self.o_product + 10**9, ids)
-        sigma = np.where(self.o_product > 0, 1.5, 1.0)
+        sigma = np.where(self.o_product > 0, POP_SIGMA_PRODUCT, POP_SIGMA_OFFER)
         self.o_pop = np.exp(sigma * hash_normal(item, 41, self.seed)) * SUB_POP[self.o_sub]
         self.o_t1, self.o_t2, self.o_w1 = item_topics(item, self.o_sub, self.seed)
         self.o_kind = np.where(SUB_DIGITAL[self.o_sub], 2, np.where(SUB_EVENT[self.o_sub], 1, 0))
@@ -635,10 +643,10 @@ class World:
             m = (sub == t) & (rng.random(n) < 0.8)
             pool = self.products_by_sub.get(int(t))
             if pool is not None and m.any():
-                # a few products are sold by many venues (zipf-like)
-                product[m] = pool[
-                    np.minimum((rng.pareto(1.2, m.sum()) * len(pool) / 20).astype(int), len(pool) - 1)
-                ]
+                # a few products are sold by many venues (zipf-like; the rare far tail wraps around
+                # instead of piling onto the last product)
+                rank = (rng.pareto(1.2, m.sum()) * len(pool) * PRODUCT_ZIPF_SCALE).astype(np.int64)
+                product[m] = pool[rank % len(pool)]
         price = np.round(SUB_PMIN[sub] + rng.random(n) * (SUB_PMAX[sub] - SUB_PMIN[sub]), 0)
         price = np.where(rng.random(n) < 0.05, 0.0, price)
         is_event = SUB_EVENT[sub]
@@ -894,6 +902,7 @@ class World:
         platform = PLATFORMS[sample_weighted(rng, np.array([0.45, 0.45, 0.1]), n)]
         version = np.where(rng.random(n) < 0.7, "1.300.2", "1.299.0")
         pop = self.o_pop[bookable]
+        sub_pop = SUB_POP[self.o_sub[bookable]]  # category-level popularity only: the long tail
         ev: list[dict] = []
 
         def events(
@@ -980,7 +989,14 @@ class World:
         s_idx = np.repeat(all_s, k)
         if len(s_idx):
             m = len(s_idx)
-            cand = bookable[sample_weighted(rng, pop, (m, CANDIDATES))]
+            n_pop = CANDIDATES - round(CANDIDATES * EXPLORE_SHARE)
+            cand = np.concatenate(
+                [
+                    bookable[sample_weighted(rng, pop, (m, n_pop))],
+                    bookable[sample_weighted(rng, sub_pop, (m, CANDIDATES - n_pop))],
+                ],
+                axis=1,
+            )
             u_rep = np.repeat(users[s_idx], CANDIDATES).reshape(m, CANDIDATES)
             score = TASTE_WEIGHT * np.log(0.1 + self._affinity(u_rep, cand)) + self._distance_term(
                 u_rep, cand, ulat, ulon

@@ -59,3 +59,14 @@ def test_sql_syntax_error_is_one_line(settings):
     r = run_cli("sql", "selec 1")
     assert r.returncode == 1
     assert "syntax error" in r.stderr.lower() and "Traceback" not in r.stderr
+
+
+def test_bad_option_is_a_usage_error_without_traceback():
+    r = run_cli("sql", "--bogus")
+    assert r.returncode == 2
+    assert "--bogus" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_no_arguments_prints_help():
+    r = run_cli(env={"COLUMNS": "200"})
+    assert "env" in r.stdout + r.stderr and "sql" in r.stdout + r.stderr

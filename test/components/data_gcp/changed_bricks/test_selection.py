@@ -53,7 +53,8 @@ def repo(tmp_path: Path) -> Path:
         "projects/etl/pyproject.toml": PROJECT.format(name="etl", roots='["bases/data_gcp/cli"]'),
         "projects/composer/pyproject.toml": PROJECT.format(name="composer", roots='["orchestration"]'),
         "test/conftest.py": "",
-        "test/orchestration/test_dags.py": "def test_x():\n    pass\n",
+        "test/orchestration/test_dags.py": "def test_dagbag_loads():\n    pass\n",
+        "test/orchestration/test_e2e.py": "from data_gcp import shared\n",
         "test/dbt/test_models.py": "def test_x():\n    pass\n",
     }
     for brick in ("shared", "http", "conn_a", "conn_b", "registry", "other"):
@@ -84,7 +85,8 @@ def test_shared_component_selects_all_its_transitive_dependents(repo: Path) -> N
         "test/components/data_gcp/conn_b",
         "test/components/data_gcp/http",
         "test/components/data_gcp/shared",
-        "test/orchestration",  # the DAGs run the connectors
+        "test/orchestration/test_dags.py",  # it loads the DAGs, which run the connectors
+        "test/orchestration/test_e2e.py",  # it imports shared
     ]
     assert sel.projects == ["composer", "etl"]
     assert sel.run_all is None
@@ -94,7 +96,7 @@ def test_one_connector_selects_only_it_and_its_dag(repo: Path) -> None:
     _commit(repo, "components/data_gcp/conn_a/__init__.py")
     sel = select_since(repo)
     assert sel.selected_bricks == {"conn_a"}
-    assert sel.test_paths == ["test/components/data_gcp/conn_a", "test/orchestration"]
+    assert sel.test_paths == ["test/components/data_gcp/conn_a", "test/orchestration/test_dags.py"]
     assert sel.projects == ["composer", "etl"]
 
 

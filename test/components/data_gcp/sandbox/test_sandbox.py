@@ -175,6 +175,20 @@ def test_truth_is_separate_and_the_signal_is_planted(sq: sqlite3.Connection) -> 
     assert spread > 1.5
 
 
+def test_consultations_reach_the_long_tail(sq: sqlite3.Connection) -> None:
+    # a realistic catalogue: the 10% most consulted items do not take most consultations (taste and
+    # search spread them; with popularity-only candidates they took about half at this scale)
+    counts = [
+        c
+        for (c,) in sq.execute(
+            "SELECT count(*) FROM app_event e JOIN offer o USING (offer_id) WHERE e.event_name = 'ConsultOffer' "
+            "GROUP BY coalesce('product-' || o.offer_product_id, 'offer-' || o.offer_id) ORDER BY 1 DESC"
+        )
+    ]
+    assert len(counts) > 20
+    assert sum(counts[: max(1, len(counts) // 10)]) < 0.42 * sum(counts)
+
+
 def test_same_seed_same_database_and_advance_moves_forward(tmp_path: Path, sandbox_file: Path) -> None:
     url = f"sqlite:///{tmp_path / 'again.sqlite'}"
     result = generate(SCALE, SEED, url, START, DAYS)

@@ -58,6 +58,7 @@ def _poly_problems(copy: Path) -> set[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # ~20 s of CPU; minutes of wall time on a loaded 2-core machine
 def test_new_connector_gives_a_workspace_where_checks_and_its_tests_pass(tmp_path: Path) -> None:
     copy = _copy_workspace(tmp_path / "ws")
     before = _poly_problems(copy)
