@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from data_gcp.config import Env, get_settings, reset_settings
 from data_gcp.orchestration import (
     DBT_MODELS,
@@ -108,10 +106,16 @@ def test_import_triggers_dbt_through_an_asset(load_dagbag):
     assert chain_order().index("import_applicative_database") < chain_order().index("dbt_run")
 
 
-def test_dbt_dag_has_one_task_per_model_from_the_manifest(load_dagbag):
+def test_dbt_dag_has_one_task_per_model_from_the_manifest(load_dagbag, monkeypatch, tmp_path):
     manifest = dbt_manifest_path()
     if not manifest.is_file():
-        pytest.skip("no dbt manifest yet (run `data-gcp dbt parse`)")
+        # a fresh clone has no manifest: make one the way `data-gcp dbt parse` does, in a temp folder
+        import data_gcp.orchestration.tasks as tasks
+        from data_gcp.dbt_runner import parse
+
+        parse(target_path=tmp_path / "target")
+        manifest = tmp_path / "target" / "manifest.json"
+        monkeypatch.setattr(tasks, "dbt_manifest_path", lambda: manifest)
     nodes = json.loads(manifest.read_text())["nodes"].values()
     models = {n["name"] for n in nodes if n["resource_type"] == "model" and n["package_name"] == "data_gcp"}
     dag = load_dagbag().dags["dbt_run"]

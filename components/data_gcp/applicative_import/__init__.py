@@ -2,8 +2,8 @@
 
 Incremental where the source has cursors (merged on primary keys), full with `full=True` or on the
 first run; events into `raw.firebase_events` by day; daily history of offer, stock, booking and
-venue in `clean`. Locally the source is read through SQLAlchemy into Arrow; in the cloud BigQuery
-reads Cloud SQL through `EXTERNAL_QUERY`.
+venue in `clean`. Locally the source is read into Arrow (ADBC drivers, else SQLAlchemy) and
+streamed into one DuckDB transaction; in the cloud BigQuery reads Cloud SQL through `EXTERNAL_QUERY`.
 """
 
 from data_gcp.applicative_import.bigquery import (

@@ -33,7 +33,7 @@ class TrainConfig:
     embedding_dim: int = 64
     learning_rate: float = 3e-3
     weight_decay: float = 1e-6
-    temperature: float = 0.05
+    temperature: float = 0.2  # 0.05 overfit at scale 0.1 (recall@50 0.247 vs 0.303 at 0.2)
     seed: int = 0
     max_steps_per_epoch: int | None = None
     patience: int = 3
