@@ -7,6 +7,8 @@ Each command imports its base lazily so the CLI starts fast. Add a service with
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -15,6 +17,26 @@ serve_app = typer.Typer(help="Serve a model over HTTP (FastAPI + uvicorn).", no_
 
 def _port(port: int | None) -> int:
     return port if port is not None else int(os.environ.get("PORT", "8080"))
+
+
+def _serve(
+    create_app: Callable[[], Any],
+    model_env: str,
+    model_path: str | None,
+    host: str,
+    port: int | None,
+    workers: int,
+) -> None:
+    """Run one FastAPI app factory under uvicorn (several workers need the factory's import path)."""
+    import uvicorn
+
+    if model_path:
+        os.environ[model_env] = model_path
+    if workers > 1:
+        factory = f"{create_app.__module__}:{create_app.__name__}"
+        uvicorn.run(factory, factory=True, host=host, port=_port(port), workers=workers)
+        return
+    uvicorn.run(create_app(), host=host, port=_port(port))
 
 
 @serve_app.command("retrieval")
@@ -27,22 +49,9 @@ def serve_retrieval(
     workers: int = typer.Option(1, help="uvicorn worker processes"),
 ) -> None:
     """Serve candidate retrieval: POST /predict, GET /isalive."""
-    import uvicorn
-
-    if model_path:
-        os.environ["DATA_GCP_RETRIEVAL_MODEL_PATH"] = model_path
-    if workers > 1:
-        uvicorn.run(
-            "data_gcp.retrieval_api.app:create_app",
-            factory=True,
-            host=host,
-            port=_port(port),
-            workers=workers,
-        )
-        return
     from data_gcp.retrieval_api import create_app
 
-    uvicorn.run(create_app(), host=host, port=_port(port))
+    _serve(create_app, "DATA_GCP_RETRIEVAL_MODEL_PATH", model_path, host, port, workers)
 
 
 @serve_app.command("ranking")
@@ -55,22 +64,9 @@ def serve_ranking(
     workers: int = typer.Option(1, help="uvicorn worker processes"),
 ) -> None:
     """Serve candidate ranking: POST /predict, GET /isalive."""
-    import uvicorn
-
-    if model_path:
-        os.environ["DATA_GCP_RANKER_MODEL_PATH"] = model_path
-    if workers > 1:
-        uvicorn.run(
-            "data_gcp.ranking_api.app:create_app",
-            factory=True,
-            host=host,
-            port=_port(port),
-            workers=workers,
-        )
-        return
     from data_gcp.ranking_api import create_app
 
-    uvicorn.run(create_app(), host=host, port=_port(port))
+    _serve(create_app, "DATA_GCP_RANKER_MODEL_PATH", model_path, host, port, workers)
 
 
 def register(app: typer.Typer) -> None:

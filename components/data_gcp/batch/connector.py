@@ -156,7 +156,7 @@ def transactional_rows(
 
 def stats_window(window: DateWindow) -> DateWindow:
     """The run's window, widened to the `STATS_DAYS` days ending at its end when shorter."""
-    return window if window.n_days >= STATS_DAYS else window.last_days(STATS_DAYS)
+    return window.at_least(STATS_DAYS)
 
 
 # --- the connector ----------------------------------------------------------------------------

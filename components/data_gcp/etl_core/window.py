@@ -52,6 +52,11 @@ class DateWindow:
         """The n days ending at `end` (e.g. Batch's 7-day transactional stats)."""
         return DateWindow(self.end - dt.timedelta(days=n - 1), self.end)
 
+    def at_least(self, n: int) -> DateWindow:
+        """This window, widened to the n days ending at `end` when it is shorter (vendors that
+        report over a sliding period: Batch stats, Qualtrics answers)."""
+        return self if self.n_days >= n else self.last_days(n)
+
     @property
     def start_datetime(self) -> dt.datetime:
         return dt.datetime.combine(self.start, dt.time(), tzinfo=dt.UTC)

@@ -277,7 +277,7 @@ def _dedupe(names: list[str]) -> list[str]:
 
 def answers_window(window: DateWindow) -> DateWindow:
     """The run's window, widened to the `ANSWER_DAYS` days ending at its end when shorter."""
-    return window if window.n_days >= ANSWER_DAYS else window.last_days(ANSWER_DAYS)
+    return window.at_least(ANSWER_DAYS)
 
 
 # --- the connector ----------------------------------------------------------------------------
