@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (makes pa.compute available)
 import pyarrow.parquet as pq
 
 from data_gcp.config import DataGcpError, Settings
