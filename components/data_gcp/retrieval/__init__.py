@@ -4,13 +4,14 @@ from data_gcp.retrieval.filters import (
     FILTER_COLUMNS,
     OPERATORS,
     FilterError,
+    columns_of,
     conjoin,
     exclude_items,
     parse_filters,
     to_arrow,
     to_sql,
 )
-from data_gcp.retrieval.index import IndexParams, ItemIndex, normalise_catalog
+from data_gcp.retrieval.index import Hits, IndexParams, ItemIndex, normalise_catalog
 from data_gcp.retrieval.service import (
     Answer,
     ModelType,
@@ -26,6 +27,7 @@ __all__ = [
     "OPERATORS",
     "Answer",
     "FilterError",
+    "Hits",
     "IndexParams",
     "ItemIndex",
     "ModelType",
@@ -33,6 +35,7 @@ __all__ = [
     "RetrievalService",
     "RetrievalUnavailable",
     "build_index_archive",
+    "columns_of",
     "conjoin",
     "exclude_items",
     "load_service",

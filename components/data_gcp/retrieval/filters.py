@@ -194,6 +194,13 @@ def exclude_items(ids: list[str] | None) -> Node:
     return And((Cond("item_id", "$nin", values), Cond("offer_id", "$nin", values)))
 
 
+def columns_of(node: Node) -> set[str]:
+    """The columns a filter reads (to evaluate it on just those)."""
+    if isinstance(node, Cond):
+        return {node.column}
+    return set().union(*(columns_of(c) for c in node.children))
+
+
 def conjoin(*nodes: Node) -> Node:
     kids = tuple(n for n in nodes if n != TRUE)
     return TRUE if not kids else kids[0] if len(kids) == 1 else And(kids)

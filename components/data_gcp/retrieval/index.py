@@ -7,16 +7,19 @@ selective filters are searched exactly (flat scan inside LanceDB); large ones th
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lancedb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from lancedb.index import Bitmap, BTree
 
 from data_gcp.log import get_logger
 from data_gcp.retrieval.filters import FILTER_COLUMNS, ColumnType
@@ -94,8 +97,30 @@ def with_fixed_vectors(table: pa.Table) -> pa.Table:
     return table.set_column(table.column_names.index(VECTOR), VECTOR, arr)
 
 
+@dataclass(frozen=True)
+class Hits:
+    """A search's answer: positions in `ItemIndex.items` (best first) and their dot-product distances."""
+
+    positions: np.ndarray
+    distances: np.ndarray
+
+
+def _scalar_index(kind: ColumnType, column: str) -> BTree | Bitmap | None:
+    """BITMAP for low-cardinality columns, BTREE for ranges and ids; free text is not indexed."""
+    if column in ("offer_name", "venue_latitude", "venue_longitude"):
+        return None
+    if kind in (ColumnType.NUMBER, ColumnType.DATE) or column in ("item_id", "offer_id"):
+        return BTree()
+    return Bitmap()
+
+
 class ItemIndex:
-    """Search items by vector under a pushed-down filter."""
+    """Search items by vector under a pushed-down filter.
+
+    The item columns are also held in memory (`items`, in LanceDB row order): a search asks LanceDB
+    for row ids and distances only, and the service reads ids and debug columns from memory, which
+    halves the cost of a query against fetching the columns from the dataset files.
+    """
 
     def __init__(self, folder: Path, params: IndexParams | None = None) -> None:
         self.folder = folder
@@ -103,17 +128,43 @@ class ItemIndex:
         self.db = lancedb.connect(str(folder))
         self.table = self.db.open_table(TABLE)
         self.rows = self.table.count_rows()
-        self.indexed = bool(self.table.list_indices())
+        indices = self.table.list_indices()
+        self.indexed = any(VECTOR in i.columns for i in indices)
+        self.scalar_indexed = sorted(c for i in indices for c in i.columns if c != VECTOR)
+        columns = [c for c in self.table.schema.names if c != VECTOR]
+        items = self.table.search().select(columns).with_row_id(True).limit(max(self.rows, 1)).to_arrow()
+        row_ids = items.column("_rowid").to_numpy()
+        order = np.argsort(row_ids, kind="stable")
+        self.items = items.drop_columns(["_rowid"]).take(order)
+        self._row_ids = row_ids[order]
+        self._async: tuple[asyncio.AbstractEventLoop, Any] | None = None
+        self._ids: tuple[list[str], list[str | None]] | None = None
+
+    def id_lists(self) -> tuple[list[str], list[str | None]]:
+        """Item ids and offer ids by position, as Python lists (answers are built from them per call)."""
+        if self._ids is None:
+            self._ids = (
+                self.items.column("item_id").to_pylist(),
+                self.items.column("offer_id").to_pylist(),
+            )
+        return self._ids
 
     @classmethod
     def build(cls, catalog: pa.Table, folder: Path, params: IndexParams | None = None) -> ItemIndex:
-        """Write the items (normalised filter columns + vector) and index them when there are many."""
+        """Write the items (normalised filter columns + vector), with scalar indexes on the filter
+        columns (so a pushed-down filter is an index lookup, not a scan) and, when there are many
+        items, an IVF vector index."""
         params = params or IndexParams()
         folder.mkdir(parents=True, exist_ok=True)
         keep = ["item_id", *[c for c in FILTER_COLUMNS if c != "item_id"], VECTOR]
         data = with_fixed_vectors(normalise_catalog(catalog)).select(keep)
         db = lancedb.connect(str(folder))
         table = db.create_table(TABLE, data, mode="overwrite")
+        if data.num_rows:
+            for column, kind in FILTER_COLUMNS.items():
+                config = _scalar_index(kind, column)
+                if config is not None:
+                    table.create_index(column, config=config, replace=True)
         if data.num_rows >= params.min_rows:
             partitions = params.num_partitions or max(8, int(math.sqrt(data.num_rows) / 2))
             log.info("indexing %d items (%s, %d partitions)", data.num_rows, params.index_type, partitions)
@@ -121,6 +172,59 @@ class ItemIndex:
                 metric="dot", index_type=params.index_type, num_partitions=partitions, replace=True
             )
         return cls(folder, params)
+
+    def _hits(self, found: pa.Table) -> Hits:
+        positions = np.searchsorted(self._row_ids, found.column("_rowid").to_numpy())
+        return Hits(positions, found.column("_distance").to_numpy())
+
+    def nearest(
+        self,
+        vector: np.ndarray,
+        k: int,
+        where: str | None = None,
+        exact: bool = False,
+        nprobes: int | None = None,
+    ) -> Hits:
+        """The k nearest items (dot product on unit vectors; distance = 1 - cosine) passing `where`."""
+        query = self.table.search(np.asarray(vector, dtype=np.float32)).distance_type("dot").limit(k)
+        if where:
+            query = query.where(where, prefilter=True)
+        if exact or not self.indexed:
+            query = query.bypass_vector_index()
+        else:
+            query = query.nprobes(nprobes or self.params.nprobes)
+            if self.params.refine_factor:
+                query = query.refine_factor(self.params.refine_factor)
+        return self._hits(query.select([]).with_row_id(True).to_arrow())
+
+    async def anearest(
+        self,
+        vector: np.ndarray,
+        k: int,
+        where: str | None = None,
+        exact: bool = False,
+        nprobes: int | None = None,
+    ) -> Hits:
+        """`nearest` through LanceDB's async API: what the HTTP service awaits (no thread hop per call)."""
+        table = await self._async_table()
+        query = table.query().nearest_to(np.asarray(vector, dtype=np.float32)).distance_type("dot").limit(k)
+        if where:
+            query = query.where(where)  # a prefilter in the async API
+        if exact or not self.indexed:
+            query = query.bypass_vector_index()
+        else:
+            query = query.nprobes(nprobes or self.params.nprobes)
+            if self.params.refine_factor:
+                query = query.refine_factor(self.params.refine_factor)
+        return self._hits(await query.select([]).with_row_id().to_arrow())
+
+    async def _async_table(self) -> Any:
+        # one handle per event loop: a test client and the server each run their own loop
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            db = await lancedb.connect_async(str(self.folder))
+            self._async = (loop, await db.open_table(TABLE))
+        return self._async[1]
 
     def search(
         self,
@@ -131,19 +235,12 @@ class ItemIndex:
         columns: list[str] | None = None,
         nprobes: int | None = None,
     ) -> pa.Table:
-        """The k nearest items (dot product on unit vectors; `_distance` = 1 - cosine) passing `where`."""
-        query = self.table.search(np.asarray(vector, dtype=np.float32)).distance_type("dot").limit(k)
-        if where:
-            query = query.where(where, prefilter=True)
-        if exact or not self.indexed:
-            query = query.bypass_vector_index()
-        else:
-            query = query.nprobes(nprobes or self.params.nprobes)
-            if self.params.refine_factor:
-                query = query.refine_factor(self.params.refine_factor)
+        """`nearest` as a table of the requested item columns plus `_distance`."""
+        hits = self.nearest(vector, k, where=where, exact=exact, nprobes=nprobes)
+        table = self.items.take(hits.positions)
         if columns:
-            query = query.select([*columns, "_distance"] if "_distance" not in columns else columns)
-        return query.to_arrow()
+            table = table.select(columns)
+        return table.append_column("_distance", pa.array(hits.distances, pa.float32()))
 
 
 def archive_index(folder: Path, archive: Path) -> Path:

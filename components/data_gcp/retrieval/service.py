@@ -22,10 +22,19 @@ import pyarrow.parquet as pq
 
 from data_gcp.config import DataGcpError, Settings, get_settings
 from data_gcp.log import get_logger
-from data_gcp.retrieval.filters import Node, conjoin, exclude_items, parse_filters, to_arrow, to_sql
+from data_gcp.retrieval.filters import (
+    Node,
+    columns_of,
+    conjoin,
+    exclude_items,
+    parse_filters,
+    to_arrow,
+    to_sql,
+)
 from data_gcp.retrieval.index import (
     EXACT_MAX_MATCHES,
     VECTOR,
+    Hits,
     IndexParams,
     ItemIndex,
     extract_index,
@@ -100,6 +109,7 @@ class RetrievalService:
     model_version: str | None = None
     problems: list[str] = field(default_factory=list)
     _sample: pa.Table | None = field(default=None, repr=False)
+    _by_date: pa.Table | None = field(default=None, repr=False)
 
     @property
     def ready(self) -> bool:
@@ -117,31 +127,82 @@ class RetrievalService:
         }
 
     # ---- request handling --------------------------------------------------------------------
+    #
+    # `retrieve` (sync: CLI, tests) and `aretrieve` (the HTTP service, LanceDB's async API) share
+    # every decision: `_plan` says what to search, `_finish` turns the hits into the answer.
 
     def retrieve(self, query: Query) -> Answer:
         """Answer one query; raises FilterError (a ValueError) for a bad filter."""
-        node = conjoin(parse_filters(query.params), exclude_items(query.excluded_items))
+        plan = self._plan(query)
+        if plan.search is None:
+            return self._finish(plan, None)
+        try:
+            hits = self.index.nearest(*plan.search) if self.index else None
+        except Exception as exc:  # noqa: BLE001 - a broken index must degrade to tops, not to a 500
+            return self._failed(plan, exc)
+        return self._finish(plan, hits)
+
+    async def aretrieve(self, query: Query) -> Answer:
+        """`retrieve` for an event loop: the vector search is awaited, the rest is the same."""
+        plan = self._plan(query)
+        if plan.search is None:
+            return self._finish(plan, None)
+        try:
+            hits = await self.index.anearest(*plan.search) if self.index else None
+        except Exception as exc:  # noqa: BLE001 - a broken index must degrade to tops, not to a 500
+            return self._failed(plan, exc)
+        return self._finish(plan, hits)
+
+    def _plan(self, query: Query) -> _Plan:
+        node = parse_filters(query.params)
+        excluded = frozenset(query.excluded_items)
         mode = ModelType(query.model_type)
-        if mode is ModelType.tops:
-            return self._answer(self.tops(node, query.size, query.debug), mode.value, None, query)
-        if mode is ModelType.filter:
-            return self._answer(
-                self._scan(node, query.size, FILTER_ORDER, query.debug), mode.value, None, query
-            )
-        vector, reason = self._query_vector(query, mode)
-        if vector is not None:
-            if mode is ModelType.similar_offer:
-                node = conjoin(node, exclude_items(list(query.items)))
-            try:
-                rows = self.search(vector, node, query.size, query.debug)
-            except Exception as exc:  # noqa: BLE001 - a broken index must degrade to tops, not to a 500
-                log.error("vector search failed for call %s: %s", query.call_id, exc)
-                rows, reason = [], "search_error"
-            else:
-                reason = "empty_result"
+        plan = _Plan(query, mode, node, excluded)
+        if mode in (ModelType.tops, ModelType.filter):
+            return plan
+        vector, plan.reason = self._query_vector(query, mode)
+        if vector is None:
+            return plan
+        if mode is ModelType.similar_offer:
+            plan.excluded = excluded | frozenset(query.items)
+        # Excluded ids are dropped after the search rather than pushed into it (a NOT IN list costs
+        # more than the search): asking for size + 2 per excluded id keeps `size` answers, since an
+        # id removes at most one row as item id and one as offer id.
+        k = query.size + 2 * len(plan.excluded)
+        plan.search = (vector, k, *self._search_params(node))
+        return plan
+
+    def _search_params(self, node: Node) -> tuple[str | None, bool, int | None]:
+        """The LanceDB `where`, whether to search exactly, and how many IVF partitions to probe."""
+        where = to_sql(node)
+        if where is None or self.index is None or not self.index.indexed:
+            return where, False, None
+        # A selective filter is searched exactly (an IVF probe could miss its few matches); a
+        # broader one probes more partitions in proportion, since each holds fewer matches.
+        share = self.estimated_share(node)
+        nprobes = self.index.params.nprobes
+        return (
+            where,
+            share * self.index.rows <= EXACT_MAX_MATCHES,
+            min(int(np.ceil(nprobes / max(share, 1e-3))), 4 * nprobes),
+        )
+
+    def _failed(self, plan: _Plan, exc: Exception) -> Answer:
+        log.error("vector search failed for call %s: %s", plan.query.call_id, exc)
+        plan.search, plan.reason = None, "search_error"
+        return self._finish(plan, None)
+
+    def _finish(self, plan: _Plan, hits: Hits | None) -> Answer:
+        q = plan.query
+        if plan.mode is ModelType.filter:
+            return self._answer(self._scan(plan, self._by_creation()), plan.mode.value, None, q)
+        if plan.search is not None and hits is not None:
+            rows = self._rows_of_hits(hits, plan, q.size, q.debug)
             if rows:
-                return self._answer(rows, mode.value, None, query)
-        return self._answer(self.tops(node, query.size, query.debug), ModelType.tops.value, reason, query)
+                return self._answer(rows, plan.mode.value, None, q)
+            plan.reason = "empty_result"
+        served, reason = (plan.mode.value, None) if plan.mode is ModelType.tops else ("tops", plan.reason)
+        return self._answer(self._scan(plan, self.catalog), served, reason, q)
 
     def _answer(self, rows: list[dict[str, Any]], served: str, fallback: str | None, q: Query) -> Answer:
         for i, row in enumerate(rows):
@@ -169,27 +230,35 @@ class RetrievalService:
         norm = float(np.linalg.norm(mean))
         return (mean / norm if norm > 0 else mean), None
 
-    def search(self, vector: np.ndarray, node: Node, size: int, debug: bool) -> list[dict[str, Any]]:
+    def _rows_of_hits(self, hits: Hits, plan: _Plan, size: int, debug: bool) -> list[dict[str, Any]]:
         assert self.index is not None
-        where = to_sql(node)
-        exact, nprobes = False, None
-        if where is not None and self.index.indexed:
-            # A selective filter is searched exactly (an IVF probe could miss its few matches); a
-            # broader one probes more partitions in proportion, since each holds fewer matches.
-            share = self.estimated_share(node)
-            exact = share * self.index.rows <= EXACT_MAX_MATCHES
-            nprobes = min(
-                int(np.ceil(self.index.params.nprobes / max(share, 1e-3))), 4 * self.index.params.nprobes
-            )
-        columns = ["item_id", "offer_id", *(DEBUG_COLUMNS if debug else [])]
-        table = self.index.search(vector, size, where=where, exact=exact, columns=columns, nprobes=nprobes)
-        rows = table.to_pylist()
-        for row in rows:
-            distance = row.pop("_distance", None)
-            if debug and distance is not None:
+        item_ids, offer_ids = self.index.id_lists()
+        excluded = plan.excluded
+        rows: list[dict[str, Any]] = []
+        keep: list[int] = []
+        for n, pos in enumerate(hits.positions.tolist()):
+            item, offer = item_ids[pos], offer_ids[pos]
+            if excluded and (item in excluded or offer in excluded):
+                continue
+            rows.append({"item_id": item, "offer_id": offer})
+            keep.append(n)
+            if len(rows) == size:
+                break
+        if debug and rows:
+            extra = self.index.items.take(hits.positions[keep]).select(DEBUG_COLUMNS).to_pylist()
+            for row, more, distance in zip(rows, extra, hits.distances[keep].tolist(), strict=True):
+                row.update(more)
                 row["distance"] = float(distance)
                 row["score"] = 1.0 - float(distance)
         return rows
+
+    def search(self, vector: np.ndarray, node: Node, size: int, debug: bool) -> list[dict[str, Any]]:
+        """The nearest items to `vector` under `node` (what a recommendation serves, without fallback)."""
+        if self.index is None:
+            return []
+        plan = _Plan(Query(size=size, debug=debug), ModelType.recommendation, node, frozenset())
+        hits = self.index.nearest(vector, size, *self._search_params(node))
+        return self._rows_of_hits(hits, plan, size, debug)
 
     def estimated_share(self, node: Node) -> float:
         """Share of the catalogue a filter keeps, measured on a fixed sample (a full scan costs ms per call)."""
@@ -206,17 +275,56 @@ class RetrievalService:
 
     def tops(self, node: Node, size: int, debug: bool = False) -> list[dict[str, Any]]:
         """The most booked items (last 7 days, then all time) under the same filters."""
-        return self._scan(node, size, None, debug)
+        return self._scan(
+            _Plan(Query(size=size, debug=debug), ModelType.tops, node, frozenset()), self.catalog
+        )
 
-    def _scan(
-        self, node: Node, size: int, order: list[tuple[str, str]] | None, debug: bool
-    ) -> list[dict[str, Any]]:
-        expr = to_arrow(node)
-        table = self.catalog if expr is None else self.catalog.filter(expr)
-        if order is not None:
-            table = table.sort_by(order)
+    def _by_creation(self) -> pa.Table:
+        if self._by_date is None:
+            self._by_date = self.catalog.sort_by(FILTER_ORDER)
+        return self._by_date
+
+    def _scan(self, plan: _Plan, ordered: pa.Table) -> list[dict[str, Any]]:
+        """The first `size` rows of `ordered` passing the filter and the exclusions.
+
+        Why in slices: the catalogue is already in the answer's order, so the scan stops as soon as
+        it has `size` rows; a broad filter reads a few thousand rows instead of the whole catalogue.
+        Only the columns the filter reads are filtered, then the answer's rows are taken.
+        """
+        size, debug = plan.query.size, plan.query.debug
+        node = conjoin(plan.node, exclude_items(sorted(plan.excluded)))
         columns = ["item_id", "offer_id", *(DEBUG_COLUMNS if debug else [])]
-        return table.slice(0, size).select(columns).to_pylist()
+        expr = to_arrow(node)
+        if expr is None:
+            return ordered.slice(0, size).select(columns).to_pylist()
+        narrow = ordered.select(sorted(columns_of(node)))
+        narrow = narrow.append_column(_POS, pa.array(np.arange(ordered.num_rows, dtype=np.int64)))
+        found: list[np.ndarray] = []
+        have, start, step = 0, 0, max(SCAN_SLICE, 4 * size)
+        while start < ordered.num_rows and have < size:
+            kept = narrow.slice(start, step).filter(expr).column(_POS).to_numpy()
+            found.append(kept)
+            have += len(kept)
+            start += step
+            step *= 2
+        positions = np.concatenate(found)[:size] if found else np.empty(0, np.int64)
+        return ordered.take(positions).select(columns).to_pylist()
+
+
+@dataclass
+class _Plan:
+    """What one query asks for once checked: filter, exclusions, and the vector search if any."""
+
+    query: Query
+    mode: ModelType
+    node: Node
+    excluded: frozenset[str]
+    reason: str | None = None
+    search: tuple[np.ndarray, int, str | None, bool, int | None] | None = None
+
+
+_POS = "__position"
+SCAN_SLICE = 4096
 
 
 # ---- loading -------------------------------------------------------------------------------------

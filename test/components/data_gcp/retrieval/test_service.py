@@ -145,6 +145,11 @@ def test_ivf_index_keeps_recall_and_selective_filters_stay_exact(tmp_path, setti
         rare_exact = [f"i{i}" for i in np.argsort(-(vecs @ q)) if i % 100 == 7]
         assert [r["item_id"] for r in rare] == rare_exact
     assert np.mean(hits) >= 0.9
+    # the HTTP service's async search probes the same partitions
+    import asyncio
+
+    for q in [Query(user_id="u0", size=20), Query(user_id="u1", size=20, params={"price": {"$lt": 50}})]:
+        assert asyncio.run(svc.aretrieve(q)) == svc.retrieve(q)
 
 
 def parse(params):
@@ -199,3 +204,63 @@ def test_loads_the_latest_run_from_the_bucket_and_refreshes_items_from_the_wareh
     assert svc.ready and svc.model_version == "run-7" and svc.index.rows == 2
     assert ids(svc.retrieve(Query(user_id="u1", size=5))) == ["offer-9", "offer-17"]
     assert ids(svc.retrieve(Query(model_type="tops", size=1))) == ["new-item"]
+
+
+def test_the_async_path_answers_as_the_sync_one(service, tmp_path, settings) -> None:
+    """The HTTP service awaits LanceDB's async API; every mode must answer exactly as `retrieve` does."""
+    import asyncio
+
+    queries = [
+        Query(user_id="u1", size=5, debug=True),
+        Query(user_id="u0", size=50, params={"price": {"$lte": 20}, "category_id": "LIVRE"}),
+        Query(user_id="u2", size=4, excluded_items=["offer-2", "10"]),
+        Query(model_type="similar_offer", items=["2"], size=3),
+        Query(user_id="stranger", size=3, params={"category_id": "LIVRE"}),
+        Query(model_type="tops", size=2, excluded_items=["offer-0"]),
+        Query(model_type="filter", size=10, params={"is_digital": True}),
+    ]
+
+    async def both():
+        return [await service.aretrieve(q) for q in queries]
+
+    for sync, async_ in zip([service.retrieve(q) for q in queries], asyncio.run(both()), strict=True):
+        assert async_ == sync
+    assert ids(asyncio.run(service.aretrieve(Query(user_id="u1", size=1)))) == ["offer-1"]
+
+
+def test_excluded_items_never_cost_answers(service) -> None:
+    """Exclusions are dropped after the search, which asks for enough more rows to still fill `size`."""
+    plain = ids(service.retrieve(Query(user_id="u1", size=4)))
+    assert plain == ["offer-1", "offer-9", "offer-17", "offer-25"]
+    # the two nearest excluded, one by item id and one by offer id: the next two take their places
+    answer = service.retrieve(Query(user_id="u1", size=2, excluded_items=["offer-1", "9"]))
+    assert answer.fallback is None and ids(answer) == ["offer-17", "offer-25"]
+
+
+def test_tops_and_filter_scans_equal_a_full_sort_of_the_filtered_catalogue(tmp_path, settings) -> None:
+    """The scans read the pre-sorted catalogue in growing slices and stop early: they must still give
+    what filtering and sorting the whole catalogue gives, for rare, broad and exclusion filters."""
+    n = 12_000  # several scan slices
+    svc = load_service(settings, model_dir=write_run(tmp_path / "run", n_items=n), work_dir=tmp_path / "w")
+    catalog = pq.read_table(tmp_path / "run" / "catalog.parquet")
+    booked = np.asarray(catalog["booking_count"])
+    price = np.asarray(catalog["price"])
+    digital = np.asarray(catalog["is_digital"])
+    by_tops = [f"offer-{i}" for i in np.argsort(-booked, kind="stable")]
+    cases = [
+        ({"price": {"$gt": n - 6}}, [], 10, lambda i: price[i] > n - 6),  # rare, at the very end
+        ({"is_digital": True}, [], 5000, lambda i: digital[i]),  # broad, crosses slices
+        (None, ["offer-0", "5"], 3, lambda i: i not in (0, 5)),
+    ]
+    for params, excluded, size, keep in cases:
+        answer = svc.retrieve(Query(model_type="tops", size=size, params=params, excluded_items=excluded))
+        expected = [item for item in by_tops if keep(int(item.split("-")[1]))][:size]
+        assert ids(answer) == expected
+    # filter mode: newest first; without creation dates every row ties and item id decides
+    newest = svc.retrieve(Query(model_type="filter", size=4, params={"price": {"$gte": n - 10}}))
+    assert ids(newest) == sorted(f"offer-{i}" for i in range(n - 10, n))[:4]
+
+
+def test_the_index_holds_scalar_indexes_on_the_filter_columns(service) -> None:
+    assert service.index is not None
+    assert {"category_id", "price", "is_digital", "offer_id", "item_id"} <= set(service.index.scalar_indexed)
