@@ -18,6 +18,7 @@ import json
 import multiprocessing as mp
 import os
 import re
+import shutil
 import socket
 import tempfile
 import time
@@ -344,6 +345,7 @@ def main() -> None:
         f"\ntargets: p99 at {args.rate} req/s {lance[6]:.1f} ms (<= 20), peak {lance[3]:.0f} req/s (>= 200), "
         f"index recall {np.mean(recalls):.3f} (>= 0.95); lancedb/numpy peak throughput {lance[3] / numpy_[3]:.2f}x"
     )
+    shutil.rmtree(tmp, ignore_errors=True)  # the run and three copies of the index: about 100 MB
 
 
 def wait_alive(port: int, workers: int) -> None:
