@@ -37,6 +37,25 @@ def _raw_rows(settings: Settings) -> dict[str, int]:
     return {t: wh.row_count(f"raw.{t}") for t in wh.list_tables("raw")}
 
 
+def _print_slowest(build: object, top: int) -> None:
+    """The `top` slowest nodes of a build (dbt's own per-node execution time; threads overlap them)."""
+    results = getattr(getattr(build, "raw", None), "results", None) or []
+    timed = sorted(
+        (
+            (r.execution_time or 0.0, r.node.resource_type, r.node.name)
+            for r in results
+            if getattr(r, "node", None)
+        ),
+        reverse=True,
+    )
+    if top and timed:
+        print(
+            f"\nslowest {min(top, len(timed))} of {len(timed)} nodes (sum of all nodes {sum(t for t, _, _ in timed):.1f}s):"
+        )
+        for secs, kind, name in timed[:top]:
+            print(f"  {secs:6.2f}s  {kind:<9} {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", nargs="+", type=float, default=[0.1, 1.0])
@@ -51,6 +70,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="with --data-root: skip generate+import where raw data exists"
     )
+    parser.add_argument("--top", type=int, default=10, help="print the N slowest nodes of each build")
     args = parser.parse_args()
 
     from data_gcp import dbt_runner
@@ -75,8 +95,11 @@ def main() -> None:
             settings = Settings(env="local", data_dir=data_dir)
             rows = _raw_rows(settings)
             parse = dbt_runner.parse(target="ci", settings=settings, target_path=target_path)
+            load_before = os.getloadavg()[0]
             build = dbt_runner.build(target="ci", settings=settings, target_path=target_path)
+            load_after = os.getloadavg()[0]
             builds[scale] = build.elapsed_s
+            _print_slowest(build, args.top)
             big = ", ".join(
                 f"{t.removeprefix('applicative_database_')}={n}" for t, n in sorted(rows.items()) if n >= 1000
             )
@@ -85,6 +108,7 @@ def main() -> None:
             )
             print(
                 f"scale {scale}: dbt parse {parse.elapsed_s:.1f}s, dbt build {build.elapsed_s:.1f}s -> {build.summary()}"
+                f" (1-min load average {load_before:.2f} before, {load_after:.2f} after)"
             )
     base = min(builds)
     print("\nscale   dbt build (s)   ratio to scale", base)

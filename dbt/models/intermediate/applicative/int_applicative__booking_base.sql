@@ -1,4 +1,6 @@
 -- Bookings with clean types; no join yet, so that stocks and deposits can aggregate them.
+-- A view on DuckDB (casts only: its readers re-cast for less than writing a copy costs), a table on BigQuery.
+{{ config(materialized='table' if target.type == 'bigquery' else 'view') }}
 select
     {{ as_id('booking_id') }} as booking_id,
     {{ as_id('user_id') }} as user_id,

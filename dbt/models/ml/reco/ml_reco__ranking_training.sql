@@ -4,13 +4,18 @@
 -- 0 = only seen. Features describe the user, the item and the display context.
 {{ config(partition_by=bq_partition('event_date'), cluster_by=bq_cluster(['user_id'])) }}
 
-with bounds as (
-    select max(display_date) as max_display_date from {{ ref('int_applicative__reco_display') }}
+-- The displays are read once (a view on DuckDB: its dedup then runs once rather than twice).
+with all_displays as (
+    select * from {{ ref('int_applicative__reco_display') }}
+),
+
+bounds as (
+    select max(display_date) as max_display_date from all_displays
 ),
 
 displays as (
     select d.*
-    from {{ ref('int_applicative__reco_display') }} as d
+    from all_displays as d
     cross join bounds
     where d.display_date > {{ add_days('bounds.max_display_date', -var('ml_ranking_training_days')) }}
 ),
