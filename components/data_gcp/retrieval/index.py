@@ -189,12 +189,7 @@ class ItemIndex:
         query = self.table.search(np.asarray(vector, dtype=np.float32)).distance_type("dot").limit(k)
         if where:
             query = query.where(where, prefilter=True)
-        if exact or not self.indexed:
-            query = query.bypass_vector_index()
-        else:
-            query = query.nprobes(nprobes or self.params.nprobes)
-            if self.params.refine_factor:
-                query = query.refine_factor(self.params.refine_factor)
+        query = self._tuned(query, exact, nprobes)
         return self._hits(query.select([]).with_row_id(True).to_arrow())
 
     async def anearest(
@@ -210,13 +205,15 @@ class ItemIndex:
         query = table.query().nearest_to(np.asarray(vector, dtype=np.float32)).distance_type("dot").limit(k)
         if where:
             query = query.where(where)  # a prefilter in the async API
-        if exact or not self.indexed:
-            query = query.bypass_vector_index()
-        else:
-            query = query.nprobes(nprobes or self.params.nprobes)
-            if self.params.refine_factor:
-                query = query.refine_factor(self.params.refine_factor)
+        query = self._tuned(query, exact, nprobes)
         return self._hits(await query.select([]).with_row_id().to_arrow())
+
+    def _tuned(self, query: Any, exact: bool, nprobes: int | None) -> Any:
+        """Exact scan or IVF probes, the same for LanceDB's sync and async query builders."""
+        if exact or not self.indexed:
+            return query.bypass_vector_index()
+        query = query.nprobes(nprobes or self.params.nprobes)
+        return query.refine_factor(self.params.refine_factor) if self.params.refine_factor else query
 
     async def _async_table(self) -> Any:
         # one handle per event loop: a test client and the server each run their own loop
