@@ -80,7 +80,7 @@ class NumpyIndex:
         self.vectors = vectors_of(table)
         self.items = index.items  # same order: LanceDB row order
         self.rows, self.indexed, self.params = index.rows, False, index.params
-        self.id_lists = index.id_lists
+        self.item_ids, self.offer_ids = index.item_ids, index.offer_ids
         self.positions = pa.array(np.arange(self.items.num_rows))
 
     def nearest(self, vector, k, node=None, exact=False, nprobes=None):

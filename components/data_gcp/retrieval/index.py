@@ -137,17 +137,10 @@ class ItemIndex:
         order = np.argsort(row_ids, kind="stable")
         self.items = items.drop_columns(["_rowid"]).take(order)
         self._row_ids = row_ids[order]
+        # by position, as Python lists: each answer is built from them
+        self.item_ids: list[str] = self.items.column("item_id").to_pylist()
+        self.offer_ids: list[str | None] = self.items.column("offer_id").to_pylist()
         self._async: tuple[asyncio.AbstractEventLoop, Any] | None = None
-        self._ids: tuple[list[str], list[str | None]] | None = None
-
-    def id_lists(self) -> tuple[list[str], list[str | None]]:
-        """Item ids and offer ids by position, as Python lists (answers are built from them per call)."""
-        if self._ids is None:
-            self._ids = (
-                self.items.column("item_id").to_pylist(),
-                self.items.column("offer_id").to_pylist(),
-            )
-        return self._ids
 
     @classmethod
     def build(cls, catalog: pa.Table, folder: Path, params: IndexParams | None = None) -> ItemIndex:

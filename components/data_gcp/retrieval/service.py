@@ -197,7 +197,7 @@ class RetrievalService:
         if plan.mode is ModelType.filter:
             return self._answer(self._scan(plan, self._by_creation()), plan.mode.value, None, q)
         if plan.search is not None and hits is not None:
-            rows = self._rows_of_hits(hits, plan, q.size, q.debug)
+            rows = self._rows_of_hits(hits, plan)
             if rows:
                 return self._answer(rows, plan.mode.value, None, q)
             plan.reason = "empty_result"
@@ -230,9 +230,10 @@ class RetrievalService:
         norm = float(np.linalg.norm(mean))
         return (mean / norm if norm > 0 else mean), None
 
-    def _rows_of_hits(self, hits: Hits, plan: _Plan, size: int, debug: bool) -> list[dict[str, Any]]:
+    def _rows_of_hits(self, hits: Hits, plan: _Plan) -> list[dict[str, Any]]:
         assert self.index is not None
-        item_ids, offer_ids = self.index.id_lists()
+        size, debug = plan.query.size, plan.query.debug
+        item_ids, offer_ids = self.index.item_ids, self.index.offer_ids
         excluded = plan.excluded
         rows: list[dict[str, Any]] = []
         keep: list[int] = []
@@ -258,7 +259,7 @@ class RetrievalService:
             return []
         plan = _Plan(Query(size=size, debug=debug), ModelType.recommendation, node, frozenset())
         hits = self.index.nearest(vector, size, *self._search_params(node))
-        return self._rows_of_hits(hits, plan, size, debug)
+        return self._rows_of_hits(hits, plan)
 
     def estimated_share(self, node: Node) -> float:
         """Share of the catalogue a filter keeps, measured on a fixed sample (a full scan costs ms per call)."""
@@ -298,11 +299,12 @@ class RetrievalService:
         if expr is None:
             return ordered.slice(0, size).select(columns).to_pylist()
         narrow = ordered.select(sorted(columns_of(node)))
-        narrow = narrow.append_column(_POS, pa.array(np.arange(ordered.num_rows, dtype=np.int64)))
         found: list[np.ndarray] = []
         have, start, step = 0, 0, max(SCAN_SLICE, 4 * size)
         while start < ordered.num_rows and have < size:
-            kept = narrow.slice(start, step).filter(expr).column(_POS).to_numpy()
+            part = narrow.slice(start, step)
+            part = part.append_column(_POS, pa.array(np.arange(start, start + part.num_rows)))
+            kept = part.filter(expr).column(_POS).to_numpy()
             found.append(kept)
             have += len(kept)
             start += step
