@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from data_gcp.cli.console import err, out
+from data_gcp.cli_kit import err, out
 
 new_app = typer.Typer(
     help="Scaffold a new connector, ML job or service (wraps `poly create`).", no_args_is_help=True

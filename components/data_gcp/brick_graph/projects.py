@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import re
+import runpy
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -50,10 +51,18 @@ class Project:
     exclude_bricks: tuple[str, ...] = ()
     deploy: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     version: str = "0.0.0"
+    version_file: str | None = None  # `[tool.hatch.version] path`: the version comes from the commit
+
+    @property
+    def built_version(self) -> str:
+        """The version its wheel gets when built now (from the commit for a `code` version source)."""
+        if self.version_file is None:
+            return self.version
+        return str(runpy.run_path(str(self.path / self.version_file))["__version__"])
 
     @property
     def wheel_name(self) -> str:
-        return f"{self.package.replace('-', '_')}-{self.version}-py3-none-any.whl"
+        return f"{self.package.replace('-', '_')}-{self.built_version}-py3-none-any.whl"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -79,6 +88,11 @@ def load_project(path: Path) -> Project:
         path=path,
         package=project.get("name", path.name),
         version=project.get("version", "0.0.0"),
+        version_file=(
+            data.get("tool", {}).get("hatch", {}).get("version", {}).get("path")
+            if "version" in project.get("dynamic", ())
+            else None
+        ),
         roots=tuple(roots),
         extra_dependencies=tuple(tool.get("extra-dependencies", ())),
         exclude_dependencies=tuple(tool.get("exclude-dependencies", ())),
