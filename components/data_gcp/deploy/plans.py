@@ -85,7 +85,10 @@ def _build_steps(project: Project, out_dir: str) -> list[Step]:
             ("uv", "build", "--package", project.package, "--wheel", "--out-dir", out_dir),
             f"build the {project.package} wheel (only its bricks; version 0.1.0+g<commit>)",
         ),
-        Step(export_argv(project, f"{out_dir}/requirements.txt"), "pin its third-party requirements from the one lock"),
+        Step(
+            export_argv(project, f"{out_dir}/requirements.txt"),
+            "pin its third-party requirements from the one lock",
+        ),
     ]
 
 
