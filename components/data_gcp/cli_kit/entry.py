@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from data_gcp.cli_kit.console import err
 from data_gcp.config import DataGcpError
@@ -36,5 +37,5 @@ def run_app(app: typer.Typer) -> None:
     try:
         app()
     except DataGcpError as exc:
-        err.print(f"[bold red]error:[/] {redact(str(exc))}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(redact(str(exc)))}", soft_wrap=True)
         sys.exit(exc.exit_code)
