@@ -1,6 +1,6 @@
 -- Home page performance per day and module kind: displays, clicks (consultations from the home),
--- favourites and bookings after a click (the clicked offer booked from the home in the same
--- session), with the Contentful modules of that kind on the home pages.
+-- favourites and bookings after a click (clicked offers booked from the home later in the same
+-- session, one per session and offer), with the Contentful modules of that kind on the home pages.
 {{ config(partition_by=bq_partition("event_date")) }}
 
 with
@@ -28,7 +28,10 @@ with
     ),
 
     bookings_after_click as (
-        select c.event_date, c.home_module_type, count(distinct b.event_timestamp) as n
+        select
+            c.event_date,
+            c.home_module_type,
+            count(distinct {{ composite_key(["c.session_id", "c.offer_id"]) }}) as n
         from clicks as c
         inner join
             {{ ref("int_firebase__home_interaction") }} as b
