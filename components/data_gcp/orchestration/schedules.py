@@ -97,6 +97,16 @@ def _static_specs() -> list[DagSpec]:
             job="dbt-job",
             local_chain=True,
         ),
+        DagSpec(
+            dag_id="dbt_exports",
+            description="Write the partners' export files (dbt export models) once the models are built.",
+            owner=OWNER_ENGINEERING,
+            tags=("dbt", "export", "daily"),
+            after=(DBT_MODELS,),
+            retries=1,
+            job="dbt-job",
+            local_chain=True,
+        ),
     ]
     if importlib.util.find_spec("data_gcp.two_tower") and importlib.util.find_spec("data_gcp.ranking"):
         specs.append(
