@@ -129,11 +129,25 @@ def parse(target: str | None = TARGET) -> None:
     out.print(f"manifest: {dbt_runner.manifest_path()}")
 
 
-def docs(target: str | None = TARGET) -> None:
-    """Generate the documentation site files (manifest + catalog) into dbt/target."""
+def docs(
+    target: str | None = TARGET,
+    serve: bool = typer.Option(False, "--serve", help="then serve the site on 127.0.0.1 until Ctrl-C"),
+    port: int = typer.Option(8081, "--port", help="port of --serve"),
+) -> None:
+    """Build the documentation site (models, columns, tests, lineage) into <data>/dbt_docs; --serve it."""
     from data_gcp import dbt_runner
 
-    _report(dbt_runner.docs_generate(target=target))
+    site = dbt_runner.docs_site(target=target)
+    out.print(f"documentation site: {site / 'static_index.html'}")
+    if serve:
+        server = dbt_runner.docs_server(site, port=port)
+        out.print(f"serving http://127.0.0.1:{server.server_address[1]}/static_index.html (Ctrl-C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
 
 
 def freshness(select: list[str] | None = SELECT, target: str | None = TARGET) -> None:
