@@ -16,6 +16,7 @@ select b.user_id, b.diversification_delta, null, b.booking_id
 from {{ ref("mrt_diversification__booking") }} as b
 where
     b.user_booking_rank = 1
-    and b.diversification_delta <> 4
+    and b.diversification_delta
+    <> 4
     + case when b.venue_type_code is not null then 1 else 0 end
     + case when b.offer_genre is not null then 1 else 0 end

@@ -16,16 +16,13 @@ select
     s.collective_stock_beginning_date,
     {{ as_ts("b.collective_booking_creation_date") }} as collective_booking_created_at,
     {{ as_date("b.collective_booking_creation_date") }} as collective_booking_creation_date,
-    {{ as_ts("b.collective_booking_confirmation_date") }}
-    as collective_booking_confirmation_date,
+    {{ as_ts("b.collective_booking_confirmation_date") }} as collective_booking_confirmation_date,
     {{ as_ts("b.collective_booking_used_date") }} as collective_booking_used_date,
-    {{ as_ts("b.collective_booking_cancellation_date") }}
-    as collective_booking_cancellation_date,
+    {{ as_ts("b.collective_booking_cancellation_date") }} as collective_booking_cancellation_date,
     cast(
         b.collective_booking_cancellation_reason as {{ dbt.type_string() }}
     ) as collective_booking_cancellation_reason,
-    {{ as_ts("b.collective_booking_reimbursement_date") }}
-    as collective_booking_reimbursement_date
+    {{ as_ts("b.collective_booking_reimbursement_date") }} as collective_booking_reimbursement_date
 from {{ source("raw", "applicative_database_collective_booking") }} as b
 left join
     {{ ref("int_applicative__collective_stock") }} as s

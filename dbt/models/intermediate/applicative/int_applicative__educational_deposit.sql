@@ -18,12 +18,7 @@ select
         case when collective_booking_is_cancelled then 1 end
     ) as cancelled_collective_booking_count,
     coalesce(
-        sum(
-            case
-                when not collective_booking_is_cancelled then collective_booking_amount
-            end
-        ),
-        0
+        sum(case when not collective_booking_is_cancelled then collective_booking_amount end), 0
     ) as educational_deposit_spent_amount,
     coalesce(
         sum(
@@ -35,12 +30,7 @@ select
         0
     ) as educational_deposit_used_amount,
     coalesce(
-        sum(
-            case
-                when collective_booking_status = 'REIMBURSED'
-                then collective_booking_amount
-            end
-        ),
+        sum(case when collective_booking_status = 'REIMBURSED' then collective_booking_amount end),
         0
     ) as educational_deposit_reimbursed_amount,
     min(collective_booking_created_at) as first_collective_booking_at,

@@ -5,7 +5,5 @@ select
     cast(institution_name as {{ dbt.type_string() }}) as institution_name,
     cast(institution_type as {{ dbt.type_string() }}) as institution_type,
     cast(institution_city as {{ dbt.type_string() }}) as institution_city,
-    cast(
-        institution_department_code as {{ dbt.type_string() }}
-    ) as institution_department_code
+    cast(institution_department_code as {{ dbt.type_string() }}) as institution_department_code
 from {{ source("raw", "applicative_database_educational_institution") }}

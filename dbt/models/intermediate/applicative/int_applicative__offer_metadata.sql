@@ -15,9 +15,7 @@ select
         else 'PHYSICAL_GOOD'
     end as offer_format,
     v.venue_type_code,
-    coalesce(
-        {{ json_string("r.offer_extra_data", "genre") }}, p.product_genre
-    ) as offer_genre,
+    coalesce({{ json_string("r.offer_extra_data", "genre") }}, p.product_genre) as offer_genre,
     coalesce(o.offer_author, p.product_author) as offer_author,
     coalesce(o.offer_performer, p.product_performer) as offer_performer,
     coalesce(
@@ -28,7 +26,6 @@ select
     o.offer_product_id is not null as offer_has_product
 from {{ ref("int_applicative__offer") }} as o
 inner join
-    {{ source("raw", "applicative_database_offer") }} as r
-    on o.offer_id = {{ as_id("r.offer_id") }}
+    {{ source("raw", "applicative_database_offer") }} as r on o.offer_id = {{ as_id("r.offer_id") }}
 left join {{ ref("int_applicative__product") }} as p on o.offer_product_id = p.product_id
 left join {{ ref("int_applicative__venue") }} as v on o.venue_id = v.venue_id

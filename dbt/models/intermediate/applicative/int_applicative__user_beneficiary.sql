@@ -11,6 +11,4 @@ select
     d.deposit_expiration_date as current_deposit_expiration_date
 from {{ ref("int_applicative__user") }} as u
 left join
-    {{ ref("int_applicative__deposit") }} as d
-    on u.user_id = d.user_id
-    and d.deposit_is_current
+    {{ ref("int_applicative__deposit") }} as d on u.user_id = d.user_id and d.deposit_is_current

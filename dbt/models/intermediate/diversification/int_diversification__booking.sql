@@ -3,7 +3,6 @@
 -- or genre. As the original platform's diversification score: the booking's delta is the number of
 -- new attributes (the first booking is new on every attribute it has), and the user's score after a
 -- booking is the running sum of the deltas.
-
 with
     bookings as (
         select
@@ -42,8 +41,7 @@ with
                     then 0
                     when
                         row_number() over (
-                            partition by user_id, {{ f }}
-                            order by booking_created_at, booking_id
+                            partition by user_id, {{ f }} order by booking_created_at, booking_id
                         )
                         = 1
                     then 1

@@ -21,6 +21,4 @@ select
         else 'booking'
     end as funnel_step
 from {{ ref("int_firebase__event") }}
-where
-    event_name
-    in ('Search', 'ConsultOffer', 'HasAddedOfferToFavorites', 'BookingConfirmation')
+where event_name in ('Search', 'ConsultOffer', 'HasAddedOfferToFavorites', 'BookingConfirmation')

@@ -13,9 +13,7 @@ select
     count(*) as event_count,
     count(case when event_name = 'Search' then 1 end) as search_count,
     count(case when event_name = 'ConsultOffer' then 1 end) as consult_offer_count,
-    count(
-        case when event_name = 'HasAddedOfferToFavorites' then 1 end
-    ) as add_favorite_count,
+    count(case when event_name = 'HasAddedOfferToFavorites' then 1 end) as add_favorite_count,
     count(case when event_name = 'BookingConfirmation' then 1 end) as booking_count,
     count(
         case when event_name = 'ModuleDisplayedOnHomePage' then 1 end

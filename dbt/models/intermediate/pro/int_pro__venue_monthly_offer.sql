@@ -1,7 +1,6 @@
 -- Per venue and month: offers created, and offers bookable during the month (active, approved
 -- offer created by the month's end with a live stock: not deleted, created by the month's end, and
 -- for events a beginning date in or after the month).
-
 with
     months as (
         select distinct {{ month_start("offer_creation_date") }} as activity_month
@@ -29,10 +28,7 @@ with
             o.offer_created_at
         from {{ ref("int_applicative__offer") }} as o
         inner join {{ ref("int_applicative__stock") }} as s on o.offer_id = s.offer_id
-        where
-            o.offer_is_active
-            and o.offer_validation = 'APPROVED'
-            and not s.stock_is_soft_deleted
+        where o.offer_is_active and o.offer_validation = 'APPROVED' and not s.stock_is_soft_deleted
     ),
 
     bookable as (
@@ -44,12 +40,10 @@ with
         inner join
             months
             on {{ month_start("live_stock.offer_created_at") }} <= months.activity_month
-            and {{ month_start("live_stock.stock_creation_date") }}
-            <= months.activity_month
+            and {{ month_start("live_stock.stock_creation_date") }} <= months.activity_month
             and (
                 live_stock.stock_beginning_date is null
-                or {{ month_start("live_stock.stock_beginning_date") }}
-                >= months.activity_month
+                or {{ month_start("live_stock.stock_beginning_date") }} >= months.activity_month
             )
         group by 1, 2
     )

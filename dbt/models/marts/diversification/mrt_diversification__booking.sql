@@ -1,5 +1,6 @@
 -- Per non-cancelled booking: which attributes were new to the user (category, subcategory,
--- format, venue type, venue, genre), the booking's diversification delta and the user's score after it.
+-- format, venue type, venue, genre), the booking's diversification delta and the user's score
+-- after it.
 {{ config(partition_by=bq_partition("booking_creation_date")) }}
 
 select

@@ -29,8 +29,7 @@ select
     p.venue_count,
     p.genre_count,
     p.diversification_score,
-    {{ safe_divide("p.diversification_score", "p.booking_count") }}
-    as diversification_per_booking,
+    {{ safe_divide("p.diversification_score", "p.booking_count") }} as diversification_per_booking,
     p.first_booking_at,
     p.last_booking_at
 from per_user as p

@@ -10,8 +10,7 @@ with
             count(*) as booking_count,
             {{ as_int("sum(diversification_delta)") }} as diversification_delta,
             {{ as_int("sum(is_new_offer_category_id)") }} as new_category_count,
-            {{ as_int("max(user_diversification_score)") }}
-            as user_diversification_score,
+            {{ as_int("max(user_diversification_score)") }} as user_diversification_score,
             {{ as_int("max(user_booking_rank)") }} as user_booking_count_to_date
         from {{ ref("int_diversification__booking") }}
         group by 1, 2

@@ -1,4 +1,5 @@
--- Collective offers with their venue, offerer, the school they target (when one) and their bookings.
+-- Collective offers with their venue, offerer, the school they target (when one) and their
+-- bookings.
 with
     bookings as (
         select
@@ -9,10 +10,7 @@ with
             ) as confirmed_collective_booking_count,
             coalesce(
                 sum(
-                    case
-                        when not collective_booking_is_cancelled
-                        then collective_booking_amount
-                    end
+                    case when not collective_booking_is_cancelled then collective_booking_amount end
                 ),
                 0
             ) as collective_booking_amount
@@ -40,9 +38,7 @@ select
     o.collective_offer_first_beginning_date,
     o.collective_offer_last_booking_limit_date,
     coalesce(b.collective_booking_count, 0) as collective_booking_count,
-    coalesce(
-        b.confirmed_collective_booking_count, 0
-    ) as confirmed_collective_booking_count,
+    coalesce(b.confirmed_collective_booking_count, 0) as confirmed_collective_booking_count,
     coalesce(b.collective_booking_amount, 0) as collective_booking_amount
 from {{ ref("int_applicative__collective_offer") }} as o
 left join bookings as b on o.collective_offer_id = b.collective_offer_id

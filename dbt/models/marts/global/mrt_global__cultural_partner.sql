@@ -34,9 +34,7 @@ with
             partner_id,
             min(partner_type) as partner_type,
             min(offerer_id) as offerer_id,
-            case
-                when min(partner_type) = 'PERMANENT_VENUE' then min(v_venue_id)
-            end as venue_id,
+            case when min(partner_type) = 'PERMANENT_VENUE' then min(v_venue_id) end as venue_id,
             count(*) as venue_count,
             min(venue_department_code) as partner_department_code,
             {{ as_int("sum(offer_count)") }} as offer_count,

@@ -20,8 +20,7 @@ select
     d.deposit_is_current,
     d.deposit_first_booking_at,
     d.deposit_last_booking_at,
-    {{ age_at("u.user_birth_date", as_date("d.deposit_creation_date")) }}
-    as user_age_at_deposit,
+    {{ age_at("u.user_birth_date", as_date("d.deposit_creation_date")) }} as user_age_at_deposit,
     u.user_department_code
 from {{ ref("int_applicative__deposit") }} as d
 left join {{ ref("int_applicative__user") }} as u on d.user_id = u.user_id

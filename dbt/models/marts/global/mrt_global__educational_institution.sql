@@ -9,10 +9,7 @@ with
             ) as confirmed_collective_booking_count,
             coalesce(
                 sum(
-                    case
-                        when not collective_booking_is_cancelled
-                        then collective_booking_amount
-                    end
+                    case when not collective_booking_is_cancelled then collective_booking_amount end
                 ),
                 0
             ) as collective_booking_amount,
@@ -32,14 +29,11 @@ select
     i.institution_city,
     i.institution_department_code,
     coalesce(b.collective_booking_count, 0) as collective_booking_count,
-    coalesce(
-        b.confirmed_collective_booking_count, 0
-    ) as confirmed_collective_booking_count,
+    coalesce(b.confirmed_collective_booking_count, 0) as confirmed_collective_booking_count,
     coalesce(b.collective_booking_amount, 0) as collective_booking_amount,
     coalesce(b.educational_year_count, 0) as educational_year_count,
     coalesce(b.venue_count, 0) as venue_count,
     b.first_collective_booking_at,
     b.last_collective_booking_at
 from {{ ref("int_applicative__educational_institution") }} as i
-left join
-    bookings as b on i.educational_institution_id = b.educational_institution_id
+left join bookings as b on i.educational_institution_id = b.educational_institution_id

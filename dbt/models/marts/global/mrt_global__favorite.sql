@@ -15,9 +15,7 @@ select
     o.offer_category_id,
     o.offer_subcategory_id,
     f.favorite_creation_date,
-    coalesce(
-        b.first_booking_at >= f.favorite_creation_date, false
-    ) as favorite_is_booked_after
+    coalesce(b.first_booking_at >= f.favorite_creation_date, false) as favorite_is_booked_after
 from {{ ref("int_applicative__favorite") }} as f
 left join {{ ref("int_applicative__offer") }} as o on f.offer_id = o.offer_id
 left join booked as b on f.user_id = b.user_id and f.offer_id = b.offer_id

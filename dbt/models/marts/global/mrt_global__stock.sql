@@ -8,10 +8,7 @@ with
             count(case when not booking_is_cancelled then 1 end) as booking_count,
             count(case when booking_is_cancelled then 1 end) as cancelled_booking_count,
             coalesce(
-                sum(
-                    case when not booking_is_cancelled then booking_intermediary_amount end
-                ),
-                0
+                sum(case when not booking_is_cancelled then booking_intermediary_amount end), 0
             ) as booking_amount
         from {{ ref("int_applicative__booking_base") }}
         group by stock_id

@@ -1,4 +1,5 @@
--- Beneficiaries today: users with a beneficiary role or a deposit, their current deposit and credit.
+-- Beneficiaries today: users with a beneficiary role or a deposit, their current deposit and
+-- credit.
 select
     u.user_id,
     u.user_role,
@@ -22,6 +23,5 @@ select
     and {{ as_date("d.current_deposit_expiration_date") }}
     >= {{ as_of_date() }} as user_has_active_deposit
 from {{ ref("int_applicative__user") }} as u
-inner join
-    {{ ref("int_applicative__user_deposit_booking") }} as d on u.user_id = d.user_id
+inner join {{ ref("int_applicative__user_deposit_booking") }} as d on u.user_id = d.user_id
 where d.deposit_count > 0 or u.user_role in ('BENEFICIARY', 'UNDERAGE_BENEFICIARY')

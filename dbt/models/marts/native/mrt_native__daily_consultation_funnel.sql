@@ -27,7 +27,6 @@ select
     {{ as_int("sum(consulted * favorited)") }} as consult_favorite_count,
     {{ as_int("sum(consulted * booked)") }} as consult_booking_count,
     count(distinct case when consulted = 1 then session_id end) as consulting_session_count,
-    {{ safe_divide("sum(consulted * booked)", "sum(consulted)") }}
-    as consult_to_booking_rate
+    {{ safe_divide("sum(consulted * booked)", "sum(consulted)") }} as consult_to_booking_rate
 from per_offer_session
 group by event_date, origin

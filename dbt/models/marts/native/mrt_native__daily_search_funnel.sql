@@ -32,8 +32,7 @@ select
     {{ as_int("sum(searched * consulted)") }} as search_consult_session_count,
     {{ as_int("sum(searched * favorited)") }} as search_favorite_session_count,
     {{ as_int("sum(searched * booked)") }} as search_booking_session_count,
-    {{ safe_divide("sum(searched * consulted)", "sum(searched)") }}
-    as search_to_consult_rate,
+    {{ safe_divide("sum(searched * consulted)", "sum(searched)") }} as search_to_consult_rate,
     {{ safe_divide("sum(searched * booked)", "sum(searched)") }} as search_to_booking_rate
 from per_session
 group by event_date, platform

@@ -15,15 +15,9 @@ with
 select
     cohort_month,
     count(*) as cohort_user_count,
-    count(
-        case when days_to_first_booking <= 7 then 1 end
-    ) as first_booking_within_7_days_count,
-    count(
-        case when days_to_first_booking <= 30 then 1 end
-    ) as first_booking_within_30_days_count,
-    count(
-        case when days_to_first_booking <= 90 then 1 end
-    ) as first_booking_within_90_days_count,
+    count(case when days_to_first_booking <= 7 then 1 end) as first_booking_within_7_days_count,
+    count(case when days_to_first_booking <= 30 then 1 end) as first_booking_within_30_days_count,
+    count(case when days_to_first_booking <= 90 then 1 end) as first_booking_within_90_days_count,
     count(days_to_first_booking) as first_booking_count,
     {{ safe_divide("count(case when days_to_first_booking <= 30 then 1 end)", "count(*)") }}
     as conversion_30_days_rate,

@@ -10,10 +10,7 @@ with
             count(case when not booking_is_cancelled then 1 end) as booking_count,
             count(case when booking_is_cancelled then 1 end) as cancelled_booking_count,
             coalesce(
-                sum(
-                    case when not booking_is_cancelled then booking_intermediary_amount end
-                ),
-                0
+                sum(case when not booking_is_cancelled then booking_intermediary_amount end), 0
             ) as revenue_amount,
             count(
                 distinct case when not booking_is_cancelled then user_id end
@@ -65,7 +62,5 @@ left join
     {{ ref("int_pro__venue_monthly_offer") }} as o
     on k.venue_id = o.venue_id
     and k.activity_month = o.activity_month
-left join
-    bookings as b on k.venue_id = b.venue_id and k.activity_month = b.activity_month
-left join
-    collective as c on k.venue_id = c.venue_id and k.activity_month = c.activity_month
+left join bookings as b on k.venue_id = b.venue_id and k.activity_month = b.activity_month
+left join collective as c on k.venue_id = c.venue_id and k.activity_month = c.activity_month
