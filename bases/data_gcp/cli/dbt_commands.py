@@ -159,7 +159,9 @@ def freshness(select: list[str] | None = SELECT, target: str | None = TARGET) ->
 
 def export(
     family: str = typer.Argument("ministry", help="export family (ministry)"),
-    date: str | None = typer.Option(None, "--date", help="day in the files' path YYYY-MM-DD (default: today)"),
+    date: str | None = typer.Option(
+        None, "--date", help="day in the files' path YYYY-MM-DD (default: today)"
+    ),
 ) -> None:
     """Write an export family (models export.export__*) as dated Parquet files to the bucket."""
     from data_gcp.config import DataGcpError
@@ -175,7 +177,8 @@ def export(
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
-        help="The dbt project (dbt/): build, run, test, compile, parse, docs, freshness, export.", no_args_is_help=True
+        help="The dbt project (dbt/): build, run, test, compile, parse, docs, freshness, export.",
+        no_args_is_help=True,
     )
     for name, fn in [("build", build), ("run", run), ("test", test), ("compile", compile)]:
         group.command(name, context_settings=PASSTHROUGH)(fn)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -303,7 +303,9 @@ def docs_site(
     JSON files is copied alongside for `dbt docs serve`-style hosting. Returns the folder.
     """
     settings = settings or get_settings()
-    docs_generate(target=target, settings=settings, target_path=target_path, extra_args=["--static"], **kwargs)
+    docs_generate(
+        target=target, settings=settings, target_path=target_path, extra_args=["--static"], **kwargs
+    )
     built = manifest_path(target_path).parent
     site = settings.local_data_dir / "dbt_docs"
     site.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,9 @@ same pseudonym in every file and every day, and nobody without the key can link 
 from data_gcp.exports.core import (
     EXPORTS,
     PSEUDONYM_KEY_SECRET,
+    ExportedFile,
     ExportError,
     ExportFamily,
-    ExportedFile,
     export_family,
     export_key,
     pseudonymise,
