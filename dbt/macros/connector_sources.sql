@@ -11,22 +11,23 @@
         which keeps `dbt compile --target prod --no-introspect` working without a connection. -#}
     {%- set local = target.type == 'duckdb' -%}
     {%- set found = execute and local and adapter.get_relation(database=rel.database, schema=rel.schema, identifier=rel.identifier) is not none -%}
-    {%- if found or not execute or not local -%}
-        {{ rel }}
+    {%- if found or not execute or not local -%} {{ rel }}
     {%- else -%}
-        (select
-        {%- for name, type in columns %}
-            cast(null as {{ connector_type(type) }}) as {{ name }}{{ "," if not loop.last }}
-        {%- endfor %}
-        where 1 = 0)
+        (
+            select
+                {%- for name, type in columns %}
+                    cast(null as {{ connector_type(type) }}) as {{ name }}{{ "," if not loop.last }}
+                {%- endfor %}
+            where 1 = 0
+        )
     {%- endif -%}
 {%- endmacro %}
 
 {% macro connector_type(type) -%}
-    {%- if type == 'string' -%}{{ dbt.type_string() }}
-    {%- elif type == 'bigint' -%}{{ dbt.type_bigint() }}
-    {%- elif type == 'float' -%}{{ 'float64' if target.type == 'bigquery' else 'double' }}
-    {%- elif type == 'timestamp' -%}{{ dbt.type_timestamp() }}
-    {%- else -%}{{ type }}
+    {%- if type == 'string' -%} {{ dbt.type_string() }}
+    {%- elif type == 'bigint' -%} {{ dbt.type_bigint() }}
+    {%- elif type == 'float' -%} {{ 'float64' if target.type == 'bigquery' else 'double' }}
+    {%- elif type == 'timestamp' -%} {{ dbt.type_timestamp() }}
+    {%- else -%} {{ type }}
     {%- endif -%}
 {%- endmacro %}

@@ -1,55 +1,46 @@
 {# Small cross-database helpers where DuckDB and BigQuery differ (no dbt hub packages here). #}
-
 {# Id columns are strings in every model (as in production); raw ids may land as integers locally. #}
-{% macro as_id(expr) -%}
-    cast({{ expr }} as {{ dbt.type_string() }})
-{%- endmacro %}
+{% macro as_id(expr) -%} cast({{ expr }} as {{ dbt.type_string() }}) {%- endmacro %}
 
 {# The item id contract: 'product-<product_id>' when the offer has a product, else 'offer-<offer_id>'. #}
 {% macro item_id(product_id, offer_id) -%}
-    (case
-        when {{ product_id }} is not null then {{ dbt.concat(["'product-'", as_id(product_id)]) }}
-        else {{ dbt.concat(["'offer-'", as_id(offer_id)]) }}
-    end)
+    (
+        case
+            when {{ product_id }} is not null
+            then {{ dbt.concat(["'product-'", as_id(product_id)]) }}
+            else {{ dbt.concat(["'offer-'", as_id(offer_id)]) }}
+        end
+    )
 {%- endmacro %}
 
-{% macro as_ts(expr) -%}
-    cast({{ expr }} as {{ dbt.type_timestamp() }})
-{%- endmacro %}
+{% macro as_ts(expr) -%} cast({{ expr }} as {{ dbt.type_timestamp() }}) {%- endmacro %}
 
-{% macro as_date(expr) -%}
-    cast({{ expr }} as date)
-{%- endmacro %}
+{% macro as_date(expr) -%} cast({{ expr }} as date) {%- endmacro %}
 
-{% macro as_float(expr) -%}
-    cast({{ expr }} as {{ float_type() }})
-{%- endmacro %}
+{% macro as_float(expr) -%} cast({{ expr }} as {{ float_type() }}) {%- endmacro %}
 
-{% macro as_int(expr) -%}
-    cast({{ expr }} as {{ dbt.type_bigint() }})
-{%- endmacro %}
+{% macro as_int(expr) -%} cast({{ expr }} as {{ dbt.type_bigint() }}) {%- endmacro %}
 
 {# Booleans may land as 0/1 integers (SQLite) or true booleans (PostgreSQL); both cast alike. #}
-{% macro as_bool(expr) -%}
-    cast({{ expr }} as {{ dbt.type_boolean() }})
-{%- endmacro %}
+{% macro as_bool(expr) -%} cast({{ expr }} as {{ dbt.type_boolean() }}) {%- endmacro %}
 
 {# Exact age in whole years at a date (birthday reached or not). #}
 {% macro age_at(birth_date, at_date) -%}
-    ({{ dbt.datediff(birth_date, at_date, 'year') }}
-        - case
-            when extract(month from {{ at_date }}) * 100 + extract(day from {{ at_date }})
+    (
+        {{ dbt.datediff(birth_date, at_date, 'year') }} - case
+            when
+                extract(month from {{ at_date }}) * 100 + extract(day from {{ at_date }})
                 < extract(month from {{ birth_date }}) * 100 + extract(day from {{ birth_date }})
-            then 1 else 0
-        end)
+            then 1
+            else 0
+        end
+    )
 {%- endmacro %}
 
 {# The date the models treat as "today": var as_of_date (YYYY-MM-DD) when given, else current_date. #}
 {% macro as_of_date() -%}
-    {%- if var('as_of_date', none) -%}
-        cast('{{ var("as_of_date") }}' as date)
-    {%- else -%}
-        current_date
+    {%- if var('as_of_date', none) -%} cast('{{ var("as_of_date") }}' as date)
+    {%- else -%} current_date
     {%- endif -%}
 {%- endmacro %}
 
@@ -72,17 +63,17 @@
 {%- endmacro %}
 
 {% macro default__safe_divide(num, den) -%}
-    (case when ({{ den }}) = 0 then null else cast({{ num }} as {{ float_type() }}) / ({{ den }}) end)
+    (
+        case
+            when ({{ den }}) = 0 then null else cast({{ num }} as {{ float_type() }}) / ({{ den }})
+        end
+    )
 {%- endmacro %}
 
-{% macro bigquery__safe_divide(num, den) -%}
-    safe_divide({{ num }}, {{ den }})
-{%- endmacro %}
+{% macro bigquery__safe_divide(num, den) -%} safe_divide({{ num }}, {{ den }}) {%- endmacro %}
 
 {# Float type name for model contracts (yml data_type): float64 on BigQuery, double on DuckDB. #}
-{% macro float_type() -%}
-    {{ 'float64' if target.type == 'bigquery' else 'double' }}
-{%- endmacro %}
+{% macro float_type() -%} {{ 'float64' if target.type == 'bigquery' else 'double' }} {%- endmacro %}
 
 {#
   BigQuery physical layout, applied only on BigQuery targets (DuckDB gets none, so nothing to ignore):
@@ -91,16 +82,13 @@
 {% macro bq_partition(field, data_type='date', granularity='day') -%}
     {%- if target.type == 'bigquery' -%}
         {{ return({'field': field, 'data_type': data_type, 'granularity': granularity}) }}
-    {%- else -%}
-        {{ return(none) }}
+    {%- else -%} {{ return(none) }}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro bq_cluster(columns) -%}
-    {%- if target.type == 'bigquery' -%}
-        {{ return(columns) }}
-    {%- else -%}
-        {{ return(none) }}
+    {%- if target.type == 'bigquery' -%} {{ return(columns) }}
+    {%- else -%} {{ return(none) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -15,7 +15,6 @@
 {% macro data_gcp_dataset(logical) -%}
     {%- if target.type == 'bigquery' and not logical.endswith('_' ~ target.name) -%}
         {{ logical }}_{{ target.name }}
-    {%- else -%}
-        {{ logical }}
+    {%- else -%} {{ logical }}
     {%- endif -%}
 {%- endmacro %}

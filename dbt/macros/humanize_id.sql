@@ -13,19 +13,44 @@
     {%- set bits -%}
         (8 * (case {% for b in range(1, 8) %}when {{ x }} < {{ 2 ** (8 * b) }} then {{ b }} {% endfor %}else 8 end))
     {%- endset -%}
-    (case
-        when {{ x }} is null then null
-        when {{ x }} <= 0 then ''
-        else
-        {%- for i in range(13) %}
-            {%- set shift = bits ~ " - " ~ (5 * (i + 1)) %}
-            {% if not loop.first %}|| {% endif %}(case
-                when {{ bits }} <= {{ 5 * i }} then ''
-                when {{ shift }} >= 0 then substr({{ alphabet }}, cast((({{ x }} >> greatest({{ shift }}, 0)) & 31) + 1 as {{ dbt.type_bigint() }}), 1)
-                else substr({{ alphabet }}, cast(((({{ x }} & 31) << greatest(0 - ({{ shift }}), 0)) & 31) + 1 as {{ dbt.type_bigint() }}), 1)
-            end)
-        {%- endfor %}
-    end)
+    (
+        case
+            when {{ x }} is null
+            then null
+            when {{ x }} <= 0
+            then ''
+            else
+                {%- for i in range(13) %}
+                    {%- set shift = bits ~ " - " ~ (5 * (i + 1)) %}
+                    {% if not loop.first %}
+                        || {% endif %} (
+                        case
+                            when {{ bits }} <= {{ 5 * i }}
+                            then ''
+                            when {{ shift }} >= 0
+                            then
+                                substr(
+                                    {{ alphabet }},
+                                    cast(
+                                        (({{ x }} >> greatest({{ shift }}, 0)) & 31)
+                                        + 1 as {{ dbt.type_bigint() }}
+                                    ),
+                                    1
+                                )
+                            else
+                                substr(
+                                    {{ alphabet }},
+                                    cast(
+                                        ((({{ x }} & 31) << greatest(0 - ({{ shift }}), 0)) & 31)
+                                        + 1 as {{ dbt.type_bigint() }}
+                                    ),
+                                    1
+                                )
+                        end
+                    )
+                {%- endfor %}
+        end
+    )
 {%- endmacro %}
 
 {#
@@ -38,17 +63,28 @@
     {%- set s = "upper(cast(" ~ expr ~ " as " ~ dbt.type_string() ~ "))" -%}
     {%- set k = "length(" ~ s ~ ")" -%}
     {%- set pad = "(5 * " ~ k ~ " - 8 * cast(floor(5 * " ~ k ~ " / 8) as " ~ dbt.type_bigint() ~ "))" -%}
-    (case
-        when {{ expr }} is null then null
-        when {{ k }} = 0 then 0
-        else 0
-        {%- for i in range(1, 14) %}
-            {%- set c = "(strpos(" ~ alphabet ~ ", substr(" ~ s ~ ", " ~ i ~ ", 1)) - 1)" %}
-            + (case
-                when {{ k }} < {{ i }} then 0
-                when {{ k }} = {{ i }} then cast({{ c }} as {{ dbt.type_bigint() }}) >> {{ pad }}
-                else cast({{ c }} as {{ dbt.type_bigint() }}) << greatest(5 * ({{ k }} - {{ i }}) - {{ pad }}, 0)
-            end)
-        {%- endfor %}
-    end)
+    (
+        case
+            when {{ expr }} is null
+            then null
+            when {{ k }} = 0
+            then 0
+            else
+                0
+                {%- for i in range(1, 14) %}
+                    {%- set c = "(strpos(" ~ alphabet ~ ", substr(" ~ s ~ ", " ~ i ~ ", 1)) - 1)" %}
+                    + (
+                        case
+                            when {{ k }} < {{ i }}
+                            then 0
+                            when {{ k }} = {{ i }}
+                            then cast({{ c }} as {{ dbt.type_bigint() }}) >> {{ pad }}
+                            else
+                                cast({{ c }} as {{ dbt.type_bigint() }})
+                                << greatest(5 * ({{ k }} - {{ i }}) - {{ pad }}, 0)
+                        end
+                    )
+                {%- endfor %}
+        end
+    )
 {%- endmacro %}

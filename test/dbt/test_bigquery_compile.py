@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import sqlglot
@@ -23,8 +22,8 @@ BIGQUERY_FUNCTIONS = set(
     """abs any_value approx_count_distinct approx_quantiles array array_agg array_length avg bit_count
     case cast ceil ceiling coalesce concat count countif current_date current_datetime current_timestamp
     date date_add date_diff date_sub date_trunc datetime datetime_add datetime_diff datetime_sub
-    datetime_trunc ends_with exp extract farm_fingerprint first_value floor format format_date
-    format_timestamp generate_date_array greatest if ifnull json_extract_scalar json_query json_value lag
+    datetime_trunc ends_with exists exp extract farm_fingerprint first_value floor format format_date
+    format_timestamp generate_date_array greatest if ifnull instr json_extract_scalar json_query json_value lag
     last_day last_value lead least length ln log log10 logical_and logical_or lower lpad ltrim max md5 min
     mod nullif ntile parse_date parse_timestamp percentile_cont pow power rank dense_rank regexp_contains
     regexp_extract regexp_replace replace round row_number rpad rtrim safe_cast safe_divide sha256 sign
@@ -76,25 +75,29 @@ def prod_compile(tmp_path_factory: pytest.TempPathFactory):
     return result, target_path
 
 
-def test_prod_compiles_and_every_model_parses_as_bigquery(prod_compile) -> None:
+def test_prod_compiles_and_every_node_parses_as_bigquery(prod_compile) -> None:
+    """Every node dbt runs on BigQuery: models, snapshots and data tests (generic and singular)."""
     result, target_path = prod_compile
     assert result.success, result.exception or result.failed
     manifest = json.loads((target_path / "manifest.json").read_text())
-    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
-    assert len(models) >= 29
+    nodes = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "snapshot", "test")]
+    kinds = {kind: sum(n["resource_type"] == kind for n in nodes) for kind in ("model", "snapshot", "test")}
+    assert kinds["model"] >= 80 and kinds["snapshot"] >= 4 and kinds["test"] >= 300, kinds
     problems = {}
-    for node in models:
-        compiled = Path(target_path, "compiled", "data_gcp", node["original_file_path"])
-        sql = compiled.read_text()
+    for node in nodes:
+        sql = node.get("compiled_code")
+        if not sql:
+            problems[node["unique_id"]] = "not compiled"
+            continue
         try:
             unknown = non_bigquery_functions(sql)
         except sqlglot.errors.ParseError as err:
-            problems[node["name"]] = str(err)[:300]
+            problems[node["unique_id"]] = str(err)[:300]
             continue
         if unknown:
-            problems[node["name"]] = f"not BigQuery functions: {sorted(unknown)}"
+            problems[node["unique_id"]] = f"not BigQuery functions: {sorted(unknown)}"
         elif "::" in sql:
-            problems[node["name"]] = "'::' cast (not BigQuery syntax)"
+            problems[node["unique_id"]] = "'::' cast (not BigQuery syntax)"
     assert not problems, problems
 
 

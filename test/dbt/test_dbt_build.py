@@ -104,19 +104,77 @@ def test_remaining_credit_is_granted_minus_spent(built_project) -> None:
 
 def test_every_mart_column_is_described_and_exists(built_project) -> None:
     wh = get_warehouse(built_project.settings)
-    for yml, schema in [
-        (DBT / "models/marts/global/_mrt_global__models.yml", "analytics"),
+    ymls = [(p, "analytics") for p in sorted((DBT / "models/marts").glob("*/_*.yml"))]
+    ymls += [
         (DBT / "models/ml/reco/_ml_reco__models.yml", "ml"),
-    ]:
+        (DBT / "models/export/_export__models.yml", "export"),
+    ]
+    documented_models = set()
+    for yml, schema in ymls:
         models = yaml.safe_load(yml.read_text())["models"]
         assert models
         for model in models:
+            documented_models.add(model["name"])
             assert model.get("description"), model["name"]
             documented = [c["name"] for c in model["columns"]]
             undescribed = [c["name"] for c in model["columns"] if not c.get("description")]
             assert not undescribed, f"{model['name']}: no description for {undescribed}"
             actual = wh.query(f"select * from {schema}.{model['name']} limit 0").column_names
             assert documented == actual, f"{model['name']}: yml columns differ from the table"
+    # every mart and export model is documented (none forgotten in a yml)
+    sql_models = {
+        p.stem for folder in ("marts", "export", "ml") for p in (DBT / "models" / folder).rglob("*.sql")
+    }
+    assert sql_models - documented_models == set()
+
+
+def test_every_mart_has_a_tested_key(built_project) -> None:
+    """Each mart's first column is its key: unique and not_null tests attached to it in the manifest."""
+    manifest = json.loads((built_project.target_path / "manifest.json").read_text())
+    tested: dict[tuple[str, str], set[str]] = {}
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        if node["resource_type"] == "test" and node.get("attached_node") and node.get("column_name"):
+            key = (node["attached_node"], node["column_name"])
+            tested.setdefault(key, set()).add(meta.get("name", ""))
+    missing = []
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] != "model" or not node["name"].startswith(("mrt_", "export__")):
+            continue
+        first = next(iter(node["columns"]), None)
+        if not first or not {"unique", "not_null"} <= tested.get((uid, first), set()):
+            missing.append(node["name"])
+    assert missing == []
+
+
+def test_business_rules_hold_on_the_school_and_individual_sides(built_project) -> None:
+    wh = get_warehouse(built_project.settings)
+    # the school side has rows in every mart, and the deposits add up to their collective bookings
+    for mart in ("collective_offer", "collective_booking", "educational_institution", "educational_deposit"):
+        assert wh.row_count(f"analytics.mrt_global__{mart}") > 0, mart
+    spent = wh.query(
+        "select sum(educational_deposit_spent_amount) as d from analytics.mrt_global__educational_deposit"
+    ).to_pylist()[0]["d"]
+    booked = wh.query(
+        "select sum(collective_booking_amount) as b from analytics.mrt_global__collective_booking "
+        "where collective_booking_status <> 'CANCELLED'"
+    ).to_pylist()[0]["b"]
+    assert spent == pytest.approx(booked)
+    # every booking falls in a beneficiary period of its user
+    orphans = wh.query(
+        """
+        select count(*) as n from analytics.mrt_global__booking b
+        where not exists (select 1 from analytics.mrt_global__user_beneficiary_history h
+                          where h.user_id = b.user_id and b.booking_created_at >= h.beneficiary_from
+                            and (h.beneficiary_to is null or b.booking_created_at <= h.beneficiary_to))
+        """
+    ).to_pylist()[0]["n"]
+    assert orphans == 0
+    # the diversification of a user's first booking counts every attribute it has as new
+    first = wh.query(
+        "select min(diversification_delta) as lo from analytics.mrt_diversification__booking where user_booking_rank = 1"
+    ).to_pylist()[0]["lo"]
+    assert first >= 4
 
 
 def test_parse_writes_the_manifest_for_airflow(built_project) -> None:

@@ -19,6 +19,7 @@ from data_gcp.config import workspace_root
 EXPECTED_DAG_IDS = {
     "import_applicative_database",
     "dbt_run",
+    "dbt_exports",
     "ml_training",
     "etl_batch",
     "etl_brevo",

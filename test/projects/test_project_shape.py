@@ -26,7 +26,8 @@ CONNECTORS = {"batch", "brevo", "contentful", "dms", "qualtrics", "siren"}
 EXPECTED_BRICKS = {
     "etl_job": {
         "etl_job", "cli_kit", "config", "log", "secrets", "warehouse", "http_client", "etl_core",
-        "dbt_runner", "applicative_import", "applicative_schema", "offer_categories", *CONNECTORS,
+        "dbt_runner", "applicative_import", "applicative_schema", "offer_categories", "exports", "storage",
+        *CONNECTORS,
     },
     "ml_job": {
         "ml_job", "cli_kit", "config", "log", "storage", "warehouse", "ml_tracking", "reco_metrics",

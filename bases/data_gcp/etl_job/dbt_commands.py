@@ -1,7 +1,9 @@
-"""`data-gcp dbt build|run|test|compile|parse|docs|freshness`: thin wrappers over data_gcp.dbt_runner."""
+"""`data-gcp dbt build|run|test|compile|parse|docs|freshness|export`: thin wrappers over data_gcp.dbt_runner
+(and data_gcp.exports for the partner files the export models feed)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import typer
@@ -127,11 +129,25 @@ def parse(target: str | None = TARGET) -> None:
     out.print(f"manifest: {dbt_runner.manifest_path()}")
 
 
-def docs(target: str | None = TARGET) -> None:
-    """Generate the documentation site files (manifest + catalog) into dbt/target."""
+def docs(
+    target: str | None = TARGET,
+    serve: bool = typer.Option(False, "--serve", help="then serve the site on 127.0.0.1 until Ctrl-C"),
+    port: int = typer.Option(8081, "--port", help="port of --serve"),
+) -> None:
+    """Build the documentation site (models, columns, tests, lineage) into <data>/dbt_docs; --serve it."""
     from data_gcp import dbt_runner
 
-    _report(dbt_runner.docs_generate(target=target))
+    site = dbt_runner.docs_site(target=target)
+    out.print(f"documentation site: {site / 'static_index.html'}")
+    if serve:
+        server = dbt_runner.docs_server(site, port=port)
+        out.print(f"serving http://127.0.0.1:{server.server_address[1]}/static_index.html (Ctrl-C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
 
 
 def freshness(select: list[str] | None = SELECT, target: str | None = TARGET) -> None:
@@ -141,12 +157,31 @@ def freshness(select: list[str] | None = SELECT, target: str | None = TARGET) ->
     _report(dbt_runner.source_freshness(select=select, target=target))
 
 
+def export(
+    family: str = typer.Argument("ministry", help="export family (ministry)"),
+    date: str | None = typer.Option(
+        None, "--date", help="day in the files' path YYYY-MM-DD (default: today)"
+    ),
+) -> None:
+    """Write an export family (models export.export__*) as dated Parquet files to the bucket."""
+    from data_gcp.config import DataGcpError
+    from data_gcp.exports import export_family
+
+    try:
+        day = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        raise DataGcpError(f"--date must be a date YYYY-MM-DD (got {date!r})") from None
+    for f in export_family(family, day):
+        out.print(f"{f.table}: {f.rows} rows -> {f.key} ({f.bytes} bytes)")
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
-        help="The dbt project (dbt/): build, run, test, compile, parse, docs.", no_args_is_help=True
+        help="The dbt project (dbt/): build, run, test, compile, parse, docs, freshness, export.",
+        no_args_is_help=True,
     )
     for name, fn in [("build", build), ("run", run), ("test", test), ("compile", compile)]:
         group.command(name, context_settings=PASSTHROUGH)(fn)
-    for name, fn in [("parse", parse), ("docs", docs), ("freshness", freshness)]:
+    for name, fn in [("parse", parse), ("docs", docs), ("freshness", freshness), ("export", export)]:
         group.command(name)(fn)
     app.add_typer(group, name="dbt")

@@ -8,13 +8,16 @@ environment is set only for the duration of a call.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +285,44 @@ def parse(target: str | None = None, **kwargs: Any) -> DbtResult:
 def docs_generate(target: str | None = None, **kwargs: Any) -> DbtResult:
     """`dbt docs generate`: manifest + catalog for the documentation site."""
     return invoke(["docs", "generate"], target=target, **kwargs)
+
+
+DOCS_SITE_FILES = ("static_index.html", "index.html", "manifest.json", "catalog.json")
+
+
+def docs_site(
+    target: str | None = None,
+    settings: Settings | None = None,
+    target_path: Path | None = None,
+    **kwargs: Any,
+) -> Path:
+    """Build the documentation site (models, columns, tests, lineage) into `<data>/dbt_docs`.
+
+    `dbt docs generate --static` writes `static_index.html`, one self-contained page (manifest and
+    catalog inlined) that opens from the file system or any static server; `index.html` with its
+    JSON files is copied alongside for `dbt docs serve`-style hosting. Returns the folder.
+    """
+    settings = settings or get_settings()
+    docs_generate(
+        target=target, settings=settings, target_path=target_path, extra_args=["--static"], **kwargs
+    )
+    built = manifest_path(target_path).parent
+    site = settings.local_data_dir / "dbt_docs"
+    site.mkdir(parents=True, exist_ok=True)
+    for name in DOCS_SITE_FILES:
+        source = built / name
+        if not source.is_file():
+            raise DbtRunError(f"dbt docs generate did not write {source}: see the dbt log above")
+        shutil.copyfile(source, site / name)
+    return site
+
+
+def docs_server(site: Path, host: str = "127.0.0.1", port: int = 8081) -> ThreadingHTTPServer:
+    """A static HTTP server for the docs folder (port 0: any free port); the caller runs serve_forever."""
+    if not (site / "static_index.html").is_file():
+        raise DbtRunError(f"no documentation site in {site}: run `data-gcp dbt docs` first")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+    return ThreadingHTTPServer((host, port), handler)
 
 
 def source_freshness(

@@ -96,6 +96,16 @@ def _static_specs() -> list[DagSpec]:
             job="dbt-job",
             local_chain=True,
         ),
+        DagSpec(
+            dag_id="dbt_exports",
+            description="Write the partners' export files (dbt export models) once the models are built.",
+            owner=OWNER_ENGINEERING,
+            tags=("dbt", "export", "daily"),
+            after=(DBT_MODELS,),
+            retries=1,
+            job="dbt-job",
+            local_chain=True,
+        ),
         # Its tasks run the ml-job image (Cloud Run): Composer needs no ML package for it.
         DagSpec(
             dag_id="ml_training",

@@ -1,4 +1,5 @@
--- Bookings enriched with what was booked (offer, item, category) and who booked it (age, department,
+-- Bookings enriched with what was booked (offer, item, category) and who booked it (age,
+-- department,
 -- deposit type), plus each user's booking rank (1 = first non-cancelled booking).
 {{ config(partition_by=bq_partition('booking_creation_date'), cluster_by=bq_cluster(['offer_category_id'])) }}
 
@@ -36,9 +37,12 @@ select
     u.user_department_code,
     {{ age_at('u.user_birth_date', 'b.booking_creation_date') }} as user_age_at_booking,
     case
-        when not b.booking_is_cancelled then row_number() over (
-            partition by b.user_id, b.booking_is_cancelled order by b.booking_created_at, b.booking_id
-        )
+        when not b.booking_is_cancelled
+        then
+            row_number() over (
+                partition by b.user_id, b.booking_is_cancelled
+                order by b.booking_created_at, b.booking_id
+            )
     end as user_booking_rank
 from {{ ref('int_applicative__booking_base') }} as b
 left join {{ ref('int_applicative__stock') }} as s on b.stock_id = s.stock_id

@@ -1,5 +1,6 @@
 -- Bookings with clean types; no join yet, so that stocks and deposits can aggregate them.
--- A view on DuckDB (casts only: its readers re-cast for less than writing a copy costs), a table on BigQuery.
+-- A view on DuckDB (casts only: its readers re-cast for less than writing a copy costs), a table
+-- on BigQuery.
 {{ config(materialized='table' if target.type == 'bigquery' else 'view') }}
 select
     {{ as_id('booking_id') }} as booking_id,
@@ -10,7 +11,8 @@ select
     {{ as_id('offerer_id') }} as offerer_id,
     {{ as_float('booking_amount') }} as booking_amount,
     {{ as_int('booking_quantity') }} as booking_quantity,
-    {{ as_float('booking_amount') }} * {{ as_int('booking_quantity') }} as booking_intermediary_amount,
+    {{ as_float('booking_amount') }}
+    * {{ as_int('booking_quantity') }} as booking_intermediary_amount,
     cast(booking_status as {{ dbt.type_string() }}) as booking_status,
     cast(booking_status as {{ dbt.type_string() }}) = 'CANCELLED' as booking_is_cancelled,
     cast(booking_status as {{ dbt.type_string() }}) in ('USED', 'REIMBURSED') as booking_is_used,

@@ -9,8 +9,12 @@ select
     {{ as_bool('can_be_duo') }} as can_be_duo,
     {{ as_bool('is_physical_deposit') }} as is_physical_deposit,
     -- 15-17 year olds cannot book digital offers, except the subcategories listed in the var.
-    (not {{ as_bool('is_digital') }}
+    (
+        not {{ as_bool('is_digital') }}
         or cast(id as {{ dbt.type_string() }}) in (
-            {%- for s in var('underage_allowed_digital_subcategories') %}'{{ s }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-        )) as is_underage_recommendable
+            {%- for s in var('underage_allowed_digital_subcategories') %}
+                '{{ s }}'{% if not loop.last %}, {% endif %}
+            {% endfor -%}
+        )
+    ) as is_underage_recommendable
 from {{ source('raw', 'subcategories') }}

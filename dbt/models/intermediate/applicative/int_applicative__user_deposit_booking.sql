@@ -1,34 +1,41 @@
 -- Per user: credit granted, spent and remaining, first/last booking and time to first booking.
 -- Time to first booking = days from the user's first deposit to their first non-cancelled booking
 -- (null until they book). Remaining credit is the current (latest) deposit's.
-with deposits as (
-    select
-        user_id,
-        count(*) as deposit_count,
-        min(deposit_creation_date) as first_deposit_creation_date,
-        sum(deposit_amount) as total_deposit_amount,
-        sum(deposit_spent_amount) as total_credit_spent,
-        max(case when deposit_is_current then deposit_id end) as current_deposit_id,
-        max(case when deposit_is_current then deposit_type end) as current_deposit_type,
-        max(case when deposit_is_current then deposit_amount end) as current_deposit_amount,
-        max(case when deposit_is_current then deposit_expiration_date end) as current_deposit_expiration_date,
-        max(case when deposit_is_current then deposit_remaining_credit end) as current_deposit_remaining_credit
-    from {{ ref('int_applicative__deposit') }}
-    group by user_id
-),
+with
+    deposits as (
+        select
+            user_id,
+            count(*) as deposit_count,
+            min(deposit_creation_date) as first_deposit_creation_date,
+            sum(deposit_amount) as total_deposit_amount,
+            sum(deposit_spent_amount) as total_credit_spent,
+            max(case when deposit_is_current then deposit_id end) as current_deposit_id,
+            max(case when deposit_is_current then deposit_type end) as current_deposit_type,
+            max(case when deposit_is_current then deposit_amount end) as current_deposit_amount,
+            max(
+                case when deposit_is_current then deposit_expiration_date end
+            ) as current_deposit_expiration_date,
+            max(
+                case when deposit_is_current then deposit_remaining_credit end
+            ) as current_deposit_remaining_credit
+        from {{ ref('int_applicative__deposit') }}
+        group by user_id
+    ),
 
-bookings as (
-    select
-        user_id,
-        count(*) as total_booking_count,
-        count(case when not booking_is_cancelled then 1 end) as booking_count,
-        count(case when booking_is_cancelled then 1 end) as cancelled_booking_count,
-        min(case when not booking_is_cancelled then booking_created_at end) as first_booking_at,
-        max(case when not booking_is_cancelled then booking_created_at end) as last_booking_at,
-        count(distinct case when not booking_is_cancelled then offer_category_id end) as booked_category_count
-    from {{ ref('int_applicative__booking') }}
-    group by user_id
-)
+    bookings as (
+        select
+            user_id,
+            count(*) as total_booking_count,
+            count(case when not booking_is_cancelled then 1 end) as booking_count,
+            count(case when booking_is_cancelled then 1 end) as cancelled_booking_count,
+            min(case when not booking_is_cancelled then booking_created_at end) as first_booking_at,
+            max(case when not booking_is_cancelled then booking_created_at end) as last_booking_at,
+            count(
+                distinct case when not booking_is_cancelled then offer_category_id end
+            ) as booked_category_count
+        from {{ ref('int_applicative__booking') }}
+        group by user_id
+    )
 
 select
     coalesce(deposits.user_id, bookings.user_id) as user_id,
@@ -48,8 +55,11 @@ select
     bookings.first_booking_at,
     bookings.last_booking_at,
     case
-        when bookings.first_booking_at is not null and deposits.first_deposit_creation_date is not null
-            then {{ dbt.datediff(as_date('deposits.first_deposit_creation_date'), as_date('bookings.first_booking_at'), 'day') }}
+        when
+            bookings.first_booking_at is not null
+            and deposits.first_deposit_creation_date is not null
+        then
+            {{ dbt.datediff(as_date('deposits.first_deposit_creation_date'), as_date('bookings.first_booking_at'), 'day') }}
     end as days_to_first_booking
 from deposits
 full outer join bookings on deposits.user_id = bookings.user_id

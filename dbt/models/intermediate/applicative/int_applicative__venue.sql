@@ -1,4 +1,5 @@
--- Current state of venues: clean types, plus the offerer's name and whether the venue can be located.
+-- Current state of venues: clean types, plus the offerer's name and whether the venue can be
+-- located.
 select
     {{ as_id('v.venue_id') }} as venue_id,
     {{ humanize_id('v.venue_id') }} as venue_humanized_id,
@@ -17,5 +18,6 @@ select
     cast(v.venue_city as {{ dbt.type_string() }}) as venue_city,
     o.offerer_name
 from {{ source('raw', 'applicative_database_venue') }} as v
-left join {{ ref('int_applicative__offerer') }} as o
+left join
+    {{ ref('int_applicative__offerer') }} as o
     on {{ as_id('v.venue_managing_offerer_id') }} = o.offerer_id

@@ -1,5 +1,6 @@
 {{ config(schema='int_brevo') }}
--- Transactional e-mails per day, audience and template: recipients and delivered / opened / unsubscribed.
+-- Transactional e-mails per day, audience and template: recipients and delivered / opened /
+-- unsubscribed.
 {%- set cols = [('event_date', 'date'), ('audience', 'string'), ('template_id', 'bigint'), ('tag', 'string'),
     ('email_hash', 'string'), ('delivered_count', 'bigint'), ('opened_count', 'bigint'),
     ('unsubscribed_count', 'bigint')] %}

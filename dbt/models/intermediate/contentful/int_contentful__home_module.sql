@@ -5,15 +5,26 @@
 {%- set link_cols = [('snapshot_date', 'date'), ('parent', 'string'), ('child', 'string'),
     ('field_name', 'string'), ('position', 'bigint')] %}
 
-with entries as (
-    select * from {{ source_or_empty('raw_contentful', 'contentful_entry', entry_cols) }}
-    where snapshot_date = (select max(snapshot_date) from {{ source_or_empty('raw_contentful', 'contentful_entry', entry_cols) }})
-),
+with
+    entries as (
+        select *
+        from {{ source_or_empty('raw_contentful', 'contentful_entry', entry_cols) }}
+        where
+            snapshot_date = (
+                select max(snapshot_date)
+                from {{ source_or_empty('raw_contentful', 'contentful_entry', entry_cols) }}
+            )
+    ),
 
-links as (
-    select * from {{ source_or_empty('raw_contentful', 'contentful_relationship', link_cols) }}
-    where snapshot_date = (select max(snapshot_date) from {{ source_or_empty('raw_contentful', 'contentful_relationship', link_cols) }})
-)
+    links as (
+        select *
+        from {{ source_or_empty('raw_contentful', 'contentful_relationship', link_cols) }}
+        where
+            snapshot_date = (
+                select max(snapshot_date)
+                from {{ source_or_empty('raw_contentful', 'contentful_relationship', link_cols) }}
+            )
+    )
 
 select
     home.entry_id as home_entry_id,

@@ -1,5 +1,6 @@
 -- Offer consultations by known users, with what was consulted (item, taxonomy).
--- A view on DuckDB: writing its ~2M wide rows costs far more than its three readers' re-computing the
+-- A view on DuckDB: writing its ~2M wide rows costs far more than its three readers' re-computing
+-- the
 -- filtered scan + join; a partitioned, clustered table on BigQuery.
 {{ config(
     materialized='table' if target.type == 'bigquery' else 'view',

@@ -9,18 +9,19 @@
     ('owner_id', 'string'), ('is_active', dbt.type_boolean()), ('created_at', 'timestamp'),
     ('last_modified_at', 'timestamp')] %}
 
-with surveys as (
-    select
-        survey_id,
-        survey_name,
-        is_active,
-        row_number() over (partition by survey_id order by snapshot_date desc) as snapshot_rank
-    from {{ source_or_empty('raw_qualtrics', 'qualtrics_survey', survey_cols) }}
-),
+with
+    surveys as (
+        select
+            survey_id,
+            survey_name,
+            is_active,
+            row_number() over (partition by survey_id order by snapshot_date desc) as snapshot_rank
+        from {{ source_or_empty('raw_qualtrics', 'qualtrics_survey', survey_cols) }}
+    ),
 
-answers as (
-    select * from {{ source_or_empty('raw_qualtrics', 'qualtrics_answers', answer_cols) }}
-)
+    answers as (
+        select * from {{ source_or_empty('raw_qualtrics', 'qualtrics_answers', answer_cols) }}
+    )
 
 select
     a.survey_id,

@@ -6,29 +6,33 @@
     ('administrative_status', 'string'), ('creation_date', 'date'), ('closing_date', 'date'),
     ('employee_band', 'string'), ('company_category', 'string'), ('refreshed_at', 'timestamp')] %}
 
-with sirene as (
-    select * from {{ source_or_empty('raw_siren', 'siren_data', cols) }}
-),
+with
+    sirene as (select * from {{ source_or_empty('raw_siren', 'siren_data', cols) }}),
 
-offerers as (
-    select
-        offerer_id,
-        offerer_name,
-        offerer_siren,
-        -- the connector asks Sirene for 9-digit SIRENs: an integer copy may have lost leading zeros
-        lpad(offerer_siren, 9, '0') as siren
-    from {{ ref('int_applicative__offerer') }}
-)
+    offerers as (
+        select
+            offerer_id,
+            offerer_name,
+            offerer_siren,
+            -- the connector asks Sirene for 9-digit SIRENs: an integer copy may have lost leading
+            -- zeros
+            lpad(offerer_siren, 9, '0') as siren
+        from {{ ref('int_applicative__offerer') }}
+    )
 
 select
     o.offerer_id,
     o.offerer_name,
     o.offerer_siren,
     case
-        when o.offerer_siren is null then 'no_siren'
-        when s.siren is null then 'not_fetched'
-        when not s.found_in_sirene then 'unknown_to_sirene'
-        when s.administrative_status = 'C' then 'closed'
+        when o.offerer_siren is null
+        then 'no_siren'
+        when s.siren is null
+        then 'not_fetched'
+        when not s.found_in_sirene
+        then 'unknown_to_sirene'
+        when s.administrative_status = 'C'
+        then 'closed'
         else 'active'
     end as sirene_status,
     s.legal_name as sirene_legal_name,

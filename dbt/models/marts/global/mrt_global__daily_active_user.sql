@@ -1,25 +1,24 @@
 -- Daily active users: users with at least one app event that day, and what they did.
 {{ config(partition_by=bq_partition('activity_date')) }}
 
-with events as (
-    select
-        event_date as activity_date,
-        count(*) as active_user_count,
-        count(case when consult_offer_count > 0 then 1 end) as consulting_user_count,
-        count(case when search_count > 0 then 1 end) as searching_user_count,
-        {{ as_int('sum(event_count)') }} as event_count
-    from {{ ref('int_firebase__user_daily_activity') }}
-    group by event_date
-),
+with
+    events as (
+        select
+            event_date as activity_date,
+            count(*) as active_user_count,
+            count(case when consult_offer_count > 0 then 1 end) as consulting_user_count,
+            count(case when search_count > 0 then 1 end) as searching_user_count,
+            {{ as_int('sum(event_count)') }} as event_count
+        from {{ ref('int_firebase__user_daily_activity') }}
+        group by event_date
+    ),
 
-bookings as (
-    select
-        booking_creation_date as activity_date,
-        count(distinct user_id) as booking_user_count
-    from {{ ref('int_applicative__booking') }}
-    where not booking_is_cancelled
-    group by booking_creation_date
-)
+    bookings as (
+        select booking_creation_date as activity_date, count(distinct user_id) as booking_user_count
+        from {{ ref('int_applicative__booking') }}
+        where not booking_is_cancelled
+        group by booking_creation_date
+    )
 
 select
     coalesce(events.activity_date, bookings.activity_date) as activity_date,

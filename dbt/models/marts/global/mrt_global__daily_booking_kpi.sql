@@ -2,20 +2,25 @@
 -- Grouped on the dimensions first, the key built once per group (not once per booking).
 {{ config(partition_by=bq_partition('booking_creation_date'), cluster_by=bq_cluster(['offer_category_id'])) }}
 
-with daily as (
-    select
-        booking_creation_date,
-        coalesce(offer_category_id, 'UNKNOWN') as offer_category_id,
-        coalesce(user_department_code, 'UNKNOWN') as user_department_code,
-        count(*) as total_booking_count,
-        count(case when not booking_is_cancelled then 1 end) as booking_count,
-        count(case when booking_is_cancelled then 1 end) as cancelled_booking_count,
-        sum(case when not booking_is_cancelled then booking_intermediary_amount else 0 end) as booking_amount,
-        count(distinct case when not booking_is_cancelled then user_id end) as booking_user_count,
-        count(case when user_booking_rank = 1 then 1 end) as first_booking_count
-    from {{ ref('int_applicative__booking') }}
-    group by 1, 2, 3
-)
+with
+    daily as (
+        select
+            booking_creation_date,
+            coalesce(offer_category_id, 'UNKNOWN') as offer_category_id,
+            coalesce(user_department_code, 'UNKNOWN') as user_department_code,
+            count(*) as total_booking_count,
+            count(case when not booking_is_cancelled then 1 end) as booking_count,
+            count(case when booking_is_cancelled then 1 end) as cancelled_booking_count,
+            sum(
+                case when not booking_is_cancelled then booking_intermediary_amount else 0 end
+            ) as booking_amount,
+            count(
+                distinct case when not booking_is_cancelled then user_id end
+            ) as booking_user_count,
+            count(case when user_booking_rank = 1 then 1 end) as first_booking_count
+        from {{ ref('int_applicative__booking') }}
+        group by 1, 2, 3
+    )
 
 select
     {{ dbt.concat([

@@ -1,4 +1,5 @@
--- Time to first booking: users who made their first (non-cancelled) booking that day, by department,
+-- Time to first booking: users who made their first (non-cancelled) booking that day, by
+-- department,
 -- and how many days after their first deposit.
 {{ config(partition_by=bq_partition('first_booking_date')) }}
 

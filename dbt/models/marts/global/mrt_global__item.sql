@@ -1,4 +1,5 @@
--- One row per item: the offers of one work grouped by product (an offer without product is its own item).
+-- One row per item: the offers of one work grouped by product (an offer without product is its
+-- own item).
 select
     o.item_id,
     max(o.offer_product_id) as product_id,

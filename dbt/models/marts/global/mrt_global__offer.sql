@@ -1,21 +1,24 @@
 {{ config(cluster_by=bq_cluster(['offer_category_id', 'venue_department_code'])) }}
 
-with bookings as (
-    select
-        offer_id,
-        count(case when not booking_is_cancelled then 1 end) as booking_count,
-        count(case when booking_is_cancelled then 1 end) as cancelled_booking_count,
-        sum(case when not booking_is_cancelled then booking_intermediary_amount else 0 end) as booking_amount,
-        max(booking_created_at) as last_booking_at
-    from {{ ref('int_applicative__booking') }}
-    group by offer_id
-),
+with
+    bookings as (
+        select
+            offer_id,
+            count(case when not booking_is_cancelled then 1 end) as booking_count,
+            count(case when booking_is_cancelled then 1 end) as cancelled_booking_count,
+            sum(
+                case when not booking_is_cancelled then booking_intermediary_amount else 0 end
+            ) as booking_amount,
+            max(booking_created_at) as last_booking_at
+        from {{ ref('int_applicative__booking') }}
+        group by offer_id
+    ),
 
-favorites as (
-    select offer_id, count(*) as favorite_count
-    from {{ ref('int_applicative__favorite') }}
-    group by offer_id
-)
+    favorites as (
+        select offer_id, count(*) as favorite_count
+        from {{ ref('int_applicative__favorite') }}
+        group by offer_id
+    )
 
 select
     o.offer_id,

@@ -1,16 +1,17 @@
-with venues as (
-    select
-        offerer_id,
-        count(*) as venue_count,
-        count(case when not venue_is_virtual then 1 end) as physical_venue_count,
-        {{ as_int('sum(offer_count)') }} as offer_count,
-        {{ as_int('sum(bookable_offer_count)') }} as bookable_offer_count,
-        {{ as_int('sum(booking_count)') }} as booking_count,
-        sum(booking_amount) as booking_amount,
-        min(first_offer_creation_date) as first_offer_creation_date
-    from {{ ref('mrt_global__venue') }}
-    group by offerer_id
-)
+with
+    venues as (
+        select
+            offerer_id,
+            count(*) as venue_count,
+            count(case when not venue_is_virtual then 1 end) as physical_venue_count,
+            {{ as_int('sum(offer_count)') }} as offer_count,
+            {{ as_int('sum(bookable_offer_count)') }} as bookable_offer_count,
+            {{ as_int('sum(booking_count)') }} as booking_count,
+            sum(booking_amount) as booking_amount,
+            min(first_offer_creation_date) as first_offer_creation_date
+        from {{ ref('mrt_global__venue') }}
+        group by offerer_id
+    )
 
 select
     o.offerer_id,

@@ -1,20 +1,21 @@
 {{ config(cluster_by=bq_cluster(['user_department_code'])) }}
 
-with activity as (
-    select
-        user_id,
-        min(event_date) as first_event_date,
-        max(event_date) as last_event_date,
-        count(*) as active_day_count,
-        {{ as_int('sum(consult_offer_count)') }} as consult_offer_count,
-        {{ as_int('sum(search_count)') }} as search_count
-    from {{ ref('int_firebase__user_daily_activity') }}
-    group by user_id
-),
+with
+    activity as (
+        select
+            user_id,
+            min(event_date) as first_event_date,
+            max(event_date) as last_event_date,
+            count(*) as active_day_count,
+            {{ as_int('sum(consult_offer_count)') }} as consult_offer_count,
+            {{ as_int('sum(search_count)') }} as search_count
+        from {{ ref('int_firebase__user_daily_activity') }}
+        group by user_id
+    ),
 
-last_event_day as (
-    select max(event_date) as max_event_date from {{ ref('int_firebase__user_daily_activity') }}
-)
+    last_event_day as (
+        select max(event_date) as max_event_date from {{ ref('int_firebase__user_daily_activity') }}
+    )
 
 select
     u.user_id,

@@ -1,14 +1,15 @@
-with offers as (
-    select
-        venue_id,
-        count(*) as offer_count,
-        count(case when offer_is_bookable then 1 end) as bookable_offer_count,
-        {{ as_int('sum(booking_count)') }} as booking_count,
-        sum(booking_amount) as booking_amount,
-        min(offer_creation_date) as first_offer_creation_date
-    from {{ ref('mrt_global__offer') }}
-    group by venue_id
-)
+with
+    offers as (
+        select
+            venue_id,
+            count(*) as offer_count,
+            count(case when offer_is_bookable then 1 end) as bookable_offer_count,
+            {{ as_int('sum(booking_count)') }} as booking_count,
+            sum(booking_amount) as booking_amount,
+            min(offer_creation_date) as first_offer_creation_date
+        from {{ ref('mrt_global__offer') }}
+        group by venue_id
+    )
 
 select
     v.venue_id,

@@ -2,9 +2,10 @@
 -- `ml_click_training_days` days of events, with user and item features.
 {{ config(partition_by=bq_partition('event_date'), cluster_by=bq_cluster(['user_id'])) }}
 
-with bounds as (
-    select max(event_date) as max_event_date from {{ ref('int_firebase__consult_offer') }}
-)
+with
+    bounds as (
+        select max(event_date) as max_event_date from {{ ref('int_firebase__consult_offer') }}
+    )
 
 select
     c.user_id,

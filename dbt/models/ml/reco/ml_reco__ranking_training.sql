@@ -5,40 +5,42 @@
 {{ config(partition_by=bq_partition('event_date'), cluster_by=bq_cluster(['user_id'])) }}
 
 -- The displays are read once (a view on DuckDB: its dedup then runs once rather than twice).
-with all_displays as (
-    select * from {{ ref('int_applicative__reco_display') }}
-),
+with
+    all_displays as (select * from {{ ref('int_applicative__reco_display') }}),
 
-bounds as (
-    select max(display_date) as max_display_date from all_displays
-),
+    bounds as (select max(display_date) as max_display_date from all_displays),
 
-displays as (
-    select d.*
-    from all_displays as d
-    cross join bounds
-    where d.display_date > {{ add_days('bounds.max_display_date', -var('ml_ranking_training_days')) }}
-),
+    displays as (
+        select d.*
+        from all_displays as d
+        cross join bounds
+        where
+            d.display_date
+            > {{ add_days('bounds.max_display_date', -var('ml_ranking_training_days')) }}
+    ),
 
-consulted as (
-    select distinct d.call_id, d.offer_id
-    from displays as d
-    inner join {{ ref('int_firebase__consult_offer') }} as c
-        on c.user_id = d.user_id
-        and c.offer_id = d.offer_id
-        and c.event_timestamp >= d.displayed_at
-        and c.event_timestamp < {{ timestamp_add_days('d.displayed_at', 1) }}
-),
+    consulted as (
+        select distinct d.call_id, d.offer_id
+        from displays as d
+        inner join
+            {{ ref('int_firebase__consult_offer') }} as c
+            on c.user_id = d.user_id
+            and c.offer_id = d.offer_id
+            and c.event_timestamp >= d.displayed_at
+            and c.event_timestamp < {{ timestamp_add_days('d.displayed_at', 1) }}
+    ),
 
-booked as (
-    select distinct d.call_id, d.offer_id
-    from displays as d
-    inner join {{ ref('int_applicative__booking') }} as b
-        on b.user_id = d.user_id
-        and b.offer_id = d.offer_id
-        and b.booking_created_at >= d.displayed_at
-        and b.booking_created_at < {{ timestamp_add_days('d.displayed_at', var('ranking_booking_window_days')) }}
-)
+    booked as (
+        select distinct d.call_id, d.offer_id
+        from displays as d
+        inner join
+            {{ ref('int_applicative__booking') }} as b
+            on b.user_id = d.user_id
+            and b.offer_id = d.offer_id
+            and b.booking_created_at >= d.displayed_at
+            and b.booking_created_at
+            < {{ timestamp_add_days('d.displayed_at', var('ranking_booking_window_days')) }}
+    )
 
 select
     d.call_id,
@@ -50,7 +52,8 @@ select
     d.model_version,
     d.displayed_at,
     d.display_date as event_date,
-    {{ as_int('case when bk.call_id is not null then 2 when cs.call_id is not null then 1 else 0 end') }} as label,
+    {{ as_int('case when bk.call_id is not null then 2 when cs.call_id is not null then 1 else 0 end') }}
+    as label,
     -- user features
     u.user_age,
     u.user_department_code,

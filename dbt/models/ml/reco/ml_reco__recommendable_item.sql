@@ -1,44 +1,56 @@
--- Items a user can be recommended now: one row per item with at least one bookable offer, described by
--- a representative bookable offer (most booked, then cheapest, then lowest id) and the item's bookings.
+-- Items a user can be recommended now: one row per item with at least one bookable offer,
+-- described by
+-- a representative bookable offer (most booked, then cheapest, then lowest id) and the item's
+-- bookings.
 -- "Last 7 days" is relative to the latest booking in the data (today in production, the sandbox's
 -- last day locally). booking_trend = (last 7 days - the 7 days before) / max(the 7 days before, 1).
 {{ config(cluster_by=bq_cluster(['category_id', 'subcategory_id'])) }}
 
-with bounds as (
-    select max(booking_creation_date) as max_booking_date from {{ ref('int_applicative__booking') }}
-),
+with
+    bounds as (
+        select max(booking_creation_date) as max_booking_date
+        from {{ ref('int_applicative__booking') }}
+    ),
 
-item_bookings as (
-    select
-        b.item_id,
-        count(*) as booking_count,
-        count(case
-            when b.booking_creation_date > {{ add_days('bounds.max_booking_date', -7) }} then 1
-        end) as booking_count_last_7_days,
-        count(case
-            when b.booking_creation_date > {{ add_days('bounds.max_booking_date', -14) }}
-                and b.booking_creation_date <= {{ add_days('bounds.max_booking_date', -7) }} then 1
-        end) as booking_count_previous_7_days
-    from {{ ref('int_applicative__booking') }} as b
-    cross join bounds
-    where not b.booking_is_cancelled and b.item_id is not null
-    group by b.item_id
-),
-
-representative as (
-    select *
-    from (
+    item_bookings as (
         select
-            o.*,
-            row_number() over (
-                partition by o.item_id
-                order by o.booking_count desc, o.offer_bookable_min_price, o.offer_id
-            ) as rn
-        from {{ ref('mrt_global__offer') }} as o
-        where o.offer_is_bookable
-    ) as ranked
-    where rn = 1
-)
+            b.item_id,
+            count(*) as booking_count,
+            count(
+                case
+                    when b.booking_creation_date > {{ add_days('bounds.max_booking_date', -7) }}
+                    then 1
+                end
+            ) as booking_count_last_7_days,
+            count(
+                case
+                    when
+                        b.booking_creation_date > {{ add_days('bounds.max_booking_date', -14) }}
+                        and b.booking_creation_date <= {{ add_days('bounds.max_booking_date', -7) }}
+                    then 1
+                end
+            ) as booking_count_previous_7_days
+        from {{ ref('int_applicative__booking') }} as b
+        cross join bounds
+        where not b.booking_is_cancelled and b.item_id is not null
+        group by b.item_id
+    ),
+
+    representative as (
+        select *
+        from
+            (
+                select
+                    o.*,
+                    row_number() over (
+                        partition by o.item_id
+                        order by o.booking_count desc, o.offer_bookable_min_price, o.offer_id
+                    ) as rn
+                from {{ ref('mrt_global__offer') }} as o
+                where o.offer_is_bookable
+            ) as ranked
+        where rn = 1
+    )
 
 select
     r.item_id,

@@ -1,0 +1,23 @@
+-- One row per app session: who, when, on which platform, and how far it went (search, consult,
+-- favourite, booking). The funnels and the home module performance aggregate these.
+{{ config(partition_by=bq_partition("session_date"), cluster_by=bq_cluster(["platform"])) }}
+
+select
+    session_id,
+    min(user_pseudo_id) as user_pseudo_id,
+    max(user_id) as user_id,
+    min(platform) as platform,
+    min(event_date) as session_date,
+    min(event_timestamp) as session_started_at,
+    max(event_timestamp) as session_ended_at,
+    count(*) as event_count,
+    count(case when event_name = 'Search' then 1 end) as search_count,
+    count(case when event_name = 'ConsultOffer' then 1 end) as consult_offer_count,
+    count(case when event_name = 'HasAddedOfferToFavorites' then 1 end) as add_favorite_count,
+    count(case when event_name = 'BookingConfirmation' then 1 end) as booking_count,
+    count(
+        case when event_name = 'ModuleDisplayedOnHomePage' then 1 end
+    ) as home_module_display_count
+from {{ ref("int_firebase__event") }}
+where session_id is not null
+group by session_id
