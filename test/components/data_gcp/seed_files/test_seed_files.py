@@ -69,10 +69,10 @@ def test_malformed_file_fails_its_table_only_naming_file_and_line(settings, buck
     bucket.put_bytes(
         "bigquery_imports/seed/qpv/qpv_20270101.csv",
         (
-            "qpv_code,qpv_name,commune_code,commune_name,postal_code,department_code,population\n"
-            "QN1,A,75111,Paris,75011,75,100\n"
-            "QN2,B,75111,Paris,75011,75,many\n"
-        ).encode(),
+            b"qpv_code,qpv_name,commune_code,commune_name,postal_code,department_code,population\n"
+            b"QN1,A,75111,Paris,75011,75,100\n"
+            b"QN2,B,75111,Paris,75011,75,many\n"
+        ),
     )
     # meanwhile another table got a new file: it must still load
     bucket.put_bytes(
