@@ -38,7 +38,8 @@ def list_() -> None:
     for connector in list_connectors():
         table.add_row(
             connector.name,
-            connector.schedule,
+            connector.schedule
+            + ("" if len(connector.cloud_envs) == 3 else f" ({', '.join(connector.cloud_envs)} only)"),
             "\n".join(t.qualified_name for t in connector.tables),
             "\n".join(t.write for t in connector.tables),
             ", ".join(connector.secrets),
