@@ -1,8 +1,8 @@
 """Plausible reference files for the local import bucket: what the data team keeps by hand as seeds.
 
 The departments are those the sandbox places users and venues in (`geo.DEPARTMENTS`), so that every
-user and venue gets a region; priority districts (QPV) sit in the postal codes of the sandbox's
-cities where real QPVs exist; rural areas (ZRR) are real small rural communes (none of the sandbox's
+user and venue gets a region; priority districts (QPV) are real ones, some in the postal codes of sandbox
+cities (about a fifth of sandbox users then live in a postal code with a QPV); rural areas (ZRR) are real small rural communes (none of the sandbox's
 main cities is one, as in reality). Files follow the bucket's layout:
 `bigquery_imports/seed/{table}/{table}_YYYYMMDD.(csv|parquet)`; ZRR uses `;` (as the INSEE file does)
 and the book macro-sections are Parquet, so both readers are exercised.
@@ -62,13 +62,11 @@ REGIONS: dict[str, tuple[str, str, str]] = {
 
 # qpv code, name, commune code, commune, postal code, department, population
 QPV: tuple[tuple[str, str, str, str, str, str, int], ...] = (
-    ("QN07505M", "Fontaine au Roi", "75111", "Paris 11e", "75011", "75", 9600),
+    ("QN07512M", "Porte Montmartre - Porte de Clignancourt", "75118", "Paris 18e", "75018", "75", 16400),
     ("QN09320M", "Franc Moisin - Bel Air", "93066", "Saint-Denis", "93200", "93", 11200),
-    ("QN09217M", "Parc Sud", "92050", "Nanterre", "92000", "92", 6900),
-    ("QN09409M", "Mont-Mesly - Habette - Coteaux du Sud", "94028", "Créteil", "94000", "94", 14500),
     ("QN09116M", "Pyramides - Bois Sauvageon", "91228", "Évry-Courcouronnes", "91000", "91", 9800),
     ("QN09504M", "Axe Majeur - Horloge", "95127", "Cergy", "95000", "95", 8300),
-    ("QN01301M", "Centre-Ville Canet Arnavaux Jean Jaurès", "13201", "Marseille 1er", "13001", "13", 36900),
+    ("QN01314M", "Frais Vallon - Le Petit Séminaire", "13213", "Marseille 13e", "13013", "13", 7900),
     ("QN05907M", "Lille Sud", "59350", "Lille", "59000", "59", 19100),
     ("QN97101M", "Centre-Ville", "97120", "Pointe-à-Pitre", "97110", "971", 9400),
     ("QN97302M", "Centre Ancien", "97302", "Cayenne", "97300", "973", 7600),
