@@ -17,6 +17,10 @@ when the card runs, i.e. is viewed; a card never viewed counts from its creation
 archive; dates are relative to the run's day (`--end`), not the wall clock. A session refused (401)
 in the middle of a run logs in again once and repeats the call; a second refusal fails the run.
 
+A write that fails after its retries stops the run: the actions already done are logged, the
+dependency table is left as it was, and the run fails (`PartialRunError`); the re-run goes on from the
+new state.
+
 Safety: the run is a dry run unless `--no-dry-run`, or the environment is prod (`dry_run_default`):
 a dry run reads, plans and lists every action (the log rows it would write), and changes nothing. The
 plan is computed once from one read of the state (`planner.plan_actions`), so a real run does exactly
@@ -193,7 +197,16 @@ class MetabaseConnector(Connector):
                     act.reason,
                 )
                 if not ctx.dry_run:
-                    api.call("PUT", f"api/{act.object_type}/{act.object_id}", {"archived": True})
+                    try:
+                        api.call("PUT", f"api/{act.object_type}/{act.object_id}", {"archived": True})
+                    except SourceError as err:
+                        # what was done stays logged; the rest (and the lineage) waits for the re-run
+                        ctx.fail_table(
+                            CARD_DEPENDENCY.name,
+                            f"stopped at {act.action} {act.object_id} after {len(rows)} of {len(actions)} "
+                            f"action(s), not refreshed: {err}",
+                        )
+                        break
                 rows.append(_log_row(act, ctx.window.end))
         if ctx.wants("archiving"):
             yield ARCHIVING_LOG.name, ARCHIVING_LOG.to_arrow(rows)

@@ -222,3 +222,25 @@ def test_protected_collection_by_id_from_a_rules_file(metabase, tmp_path):
     ].to_pylist()
     assert not {r["object_id"] for r in plan if r["object_type"] == "card"} & {5, 6, 7}
     assert dt.date.fromisoformat(DAY) == plan[0]["run_date"]
+
+
+def test_a_write_failing_mid_run_logs_what_was_done_and_the_rerun_finishes(metabase):
+    from data_gcp.etl_core import PartialRunError
+
+    metabase.server.faults.add(
+        "status", r"/api/dashboard/3$", status=500, skip=1, times=-1
+    )  # GET ok, PUT fails
+    with pytest.raises(PartialRunError, match="stopped at archive_dashboard 3"):
+        metabase.run(DAY, DAY, dry_run=False)
+    state = metabase.server.app.state
+    logged = {
+        (r["object_type"], r["object_id"]) for r in metabase.table("metabase_archiving_log").to_pylist()
+    }
+    done = {("card", c["id"]) for c in state["cards"] if c["archived"]}
+    done |= {("dashboard", d["id"]) for d in state["dashboards"] if d["archived"]}
+    assert logged == done and ("dashboard", 3) not in logged
+    assert metabase.table("metabase_card_dependency") is None
+    metabase.server.faults.clear()
+    metabase.run(DAY, DAY, dry_run=False)
+    final = {(r["object_type"], r["object_id"]) for r in metabase.table("metabase_archiving_log").to_pylist()}
+    assert ("dashboard", 3) in final and logged < final
