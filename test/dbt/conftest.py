@@ -37,8 +37,9 @@ def _load_raw(settings: Settings) -> str:
         from data_gcp.applicative_import import import_applicative
         from data_gcp.sandbox import generate
 
-        generate(scale=SANDBOX_SCALE, seed=42, settings=settings)
+        generate(scale=SANDBOX_SCALE, seed=42, settings=settings)  # also the seed files of the bucket
         import_applicative(settings=settings)
+        _run_reference_connectors(settings)
         return "sandbox+import"
     from data_gcp.warehouse import get_warehouse
 
@@ -49,6 +50,16 @@ def _load_raw(settings: Settings) -> str:
         sys.path.remove(str(HERE))
     write_fixture(get_warehouse(settings))
     return "fixture"
+
+
+def _run_reference_connectors(settings: Settings) -> None:
+    """The producers of raw.subcategories / raw.offer_types (fake backend) and of seed.* (bucket)."""
+    from data_gcp.etl_core import run_connector
+    from data_gcp.vendor_servers import start_all
+
+    with start_all(["api_referentials"], settings=settings, apply_env=True):
+        run_connector("api_referentials", settings=settings)
+    run_connector("seed_files", settings=settings)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ import random
 
 import pyarrow as pa
 
-from data_gcp.offer_categories import SUBCATEGORIES, subcategories_table
+from data_gcp.api_referentials import referential_tables
+from data_gcp.offer_categories import SUBCATEGORIES, backend_subcategories_v2
 from data_gcp.warehouse import Warehouse
 
 DAY0 = dt.datetime(2026, 11, 1, 9, 0, 0)
@@ -289,4 +290,5 @@ def write_fixture(wh: Warehouse, users: int = 40, offers: int = 60, seed: int = 
     for name, rows in tables.items():
         wh.load(f"raw.applicative_database_{name}", pa.Table.from_pylist(rows), mode="replace")
     wh.load("raw.firebase_events", pa.Table.from_pylist(events), mode="replace")
-    wh.load("raw.subcategories", subcategories_table(), mode="replace")
+    for name, table in referential_tables(backend_subcategories_v2(), DAY0.date()).items():
+        wh.load(f"raw.{name}", table, mode="replace")

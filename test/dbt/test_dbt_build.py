@@ -214,3 +214,22 @@ def test_daily_kpis_add_up_to_the_bookings_and_users(built_project) -> None:
     assert kpi["spend"] == pytest.approx(bookings["spend"])
     assert kpi["firsts"] == users["bookers"]
     assert firsts["n"] == users["timed"]
+
+
+def test_users_and_venues_get_region_and_area_flags_from_the_seed_files(built_project) -> None:
+    if built_project.raw_source != "sandbox+import":
+        pytest.skip("the hand-written fixture has no seed files (DBT_TEST_RAW=fixture)")
+    wh = get_warehouse(built_project.settings)
+    for mart, prefix, where in (
+        ("mrt_global__user", "user", "user_department_code is not null"),
+        ("mrt_global__venue", "venue", "not venue_is_virtual"),
+    ):
+        row = wh.query(
+            f"select count(*) as n, count({prefix}_region_name) as with_region, "
+            f"count(case when {prefix}_in_qpv_postal_code then 1 end) as in_qpv, "
+            f"count(case when {prefix}_region_name = 'Île-de-France' then 1 end) as idf "
+            f"from analytics.{mart} where {where}"
+        ).to_pylist()[0]
+        assert row["n"] > 0 and row["with_region"] == row["n"], (mart, row)  # every sandbox department
+        assert 0 < row["in_qpv"] < row["n"], (mart, row)
+        assert 0 < row["idf"] < row["n"], (mart, row)

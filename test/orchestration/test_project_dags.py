@@ -27,6 +27,9 @@ EXPECTED_DAG_IDS = {
     "etl_dms",
     "etl_qualtrics",
     "etl_siren",
+    "etl_api_referentials",
+    "etl_seed_files",
+    "etl_metabase",
 }
 
 

@@ -22,11 +22,13 @@ from data_gcp.deploy import export_argv
 
 ROOT = workspace_root(Path(__file__).parent)
 
-CONNECTORS = {"batch", "brevo", "contentful", "dms", "qualtrics", "siren"}
+CONNECTORS = {
+    "batch", "brevo", "contentful", "dms", "qualtrics", "siren", "api_referentials", "seed_files", "metabase",
+}  # fmt: skip
 EXPECTED_BRICKS = {
     "etl_job": {
         "etl_job", "cli_kit", "config", "log", "secrets", "warehouse", "http_client", "etl_core",
-        "dbt_runner", "applicative_import", "applicative_schema", "offer_categories", "exports", "storage",
+        "dbt_runner", "applicative_import", "applicative_schema", "exports", "storage",
         *CONNECTORS,
     },
     "ml_job": {
@@ -35,7 +37,7 @@ EXPECTED_BRICKS = {
     },
     "composer": {
         "alerts", "config", "log", "secrets", "warehouse", "http_client", "etl_core", "dbt_runner",
-        "execution", "orchestration", *CONNECTORS,
+        "execution", "orchestration", "storage", *CONNECTORS,
     },
     "retrieval_endpoint": {"retrieval_api", "retrieval", "config", "log", "storage", "warehouse"},
     "ranking_endpoint": {"ranking_api", "ranking", "reco_metrics", "config", "log", "storage"},

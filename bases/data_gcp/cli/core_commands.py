@@ -22,6 +22,7 @@ KNOWN_SECRETS = [
     "batch-api-key-ios",
     "batch-api-key-android",
     "insee-api-key",
+    "metabase-bot-password",
 ]
 
 

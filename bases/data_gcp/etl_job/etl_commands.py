@@ -9,18 +9,24 @@ from data_gcp.cli_kit import err, out
 
 
 def run(
-    system: str = typer.Argument(..., help="source system: brevo, qualtrics, dms, contentful, batch, siren"),
+    system: str = typer.Argument(..., help="source system (see `data-gcp etl list`)"),
     start: str | None = typer.Option(None, "--start", help="first day YYYY-MM-DD (default: yesterday)"),
     end: str | None = typer.Option(None, "--end", help="last day YYYY-MM-DD, inclusive (default: --start)"),
     object_: list[str] | None = typer.Option(
         None, "--object", help="only this object or table (repeatable; default: all)"
+    ),
+    dry_run: bool | None = typer.Option(
+        None,
+        "--dry-run/--no-dry-run",
+        help="list what the run would do, change nothing, load nothing (default: the connector's, "
+        "e.g. metabase outside prod)",
     ),
 ) -> None:
     """Extract one system for a window and load its raw tables (all or nothing)."""
     from data_gcp.etl_core import run_connector
 
     with err.status(f"etl {system}..."):
-        result = run_connector(system, start, end, object_ or None)
+        result = run_connector(system, start, end, object_ or None, dry_run=dry_run)
     out.print(result.summary())
 
 
@@ -32,8 +38,9 @@ def list_() -> None:
     for connector in list_connectors():
         table.add_row(
             connector.name,
-            connector.schedule,
-            "\n".join(f"raw.{t.name}" for t in connector.tables),
+            connector.schedule
+            + ("" if len(connector.cloud_envs) == 3 else f" ({', '.join(connector.cloud_envs)} only)"),
+            "\n".join(t.qualified_name for t in connector.tables),
             "\n".join(t.write for t in connector.tables),
             ", ".join(connector.secrets),
         )

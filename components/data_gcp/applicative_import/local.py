@@ -15,7 +15,6 @@ import duckdb
 
 from data_gcp.applicative_import.source import Prefetch, SourceReader, typed_select
 from data_gcp.applicative_import.spec import (
-    SUBCATEGORIES_TABLE,
     WATERMARK_TABLE,
     ImportError_,
     Plan,
@@ -25,7 +24,6 @@ from data_gcp.applicative_import.spec import (
     plan_table,
 )
 from data_gcp.applicative_schema import TableSpec
-from data_gcp.offer_categories import subcategories_table
 from data_gcp.warehouse import DuckDBWarehouse, Warehouse
 
 # Why: the final transaction holds every new table until COMMIT; a bounded buffer pool spills to
@@ -154,7 +152,10 @@ def _apply(
     sentinels: bool,
     tick: Callable[[str], None] | None,
 ) -> list[TableResult]:
-    """Inside the open transaction: raw tables, subcategories, daily history, watermarks."""
+    """Inside the open transaction: raw tables, daily history, watermarks.
+
+    `raw.subcategories` is not ours: the `api_referentials` connector writes it in every environment.
+    """
     ds = wh.settings.dataset
     for d in ("raw", "clean"):
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{ds(d)}"')
@@ -201,11 +202,6 @@ def _apply(
         loaded.append((plan, rows, _cursor_text(best) if best is not None else marks.get(spec.name)))
         if tick:
             tick(spec.name)
-    con.register("__subcategories", subcategories_table())
-    con.execute(
-        f"CREATE OR REPLACE TABLE {wh.physical(SUBCATEGORIES_TABLE)} AS SELECT * FROM __subcategories"
-    )
-    con.unregister("__subcategories")
     day = f"DATE {_lit(run_date)}"
     for spec in history_tables():
         hist, raw = wh.physical(history_table(spec)), wh.physical(spec.raw_table)

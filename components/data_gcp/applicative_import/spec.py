@@ -17,7 +17,6 @@ from data_gcp.config import DataGcpError
 
 WATERMARK_TABLE = "raw.applicative_import_watermarks"
 HISTORY_DATASET = "clean"
-SUBCATEGORIES_TABLE = "raw.subcategories"
 EPOCH = dt.datetime(1970, 1, 1)
 
 

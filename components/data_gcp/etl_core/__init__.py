@@ -7,6 +7,7 @@ from data_gcp.etl_core.pipeline import LoadError, destination_for, dlt_pipeline,
 from data_gcp.etl_core.registry import CONNECTOR_MODULES, get_connector, list_connectors
 from data_gcp.etl_core.runner import (
     EmptySourceError,
+    PartialRunError,
     RunResult,
     base_url_for,
     build_context,
@@ -26,6 +27,7 @@ __all__ = [
     "DateWindow",
     "EmptySourceError",
     "LoadError",
+    "PartialRunError",
     "RunContext",
     "RunResult",
     "TableSpec",

@@ -63,7 +63,7 @@ def destination_for(settings: Settings) -> Any:
 
 
 @contextmanager
-def dlt_pipeline(system: str, settings: Settings) -> Iterator[Any]:
+def dlt_pipeline(system: str, settings: Settings, dataset: str = "raw") -> Iterator[Any]:
     """A dlt pipeline in a fresh temporary working folder, removed afterwards.
 
     Why fresh: state lives in our window arguments, not in dlt's state, so a re-run of a window is
@@ -76,9 +76,9 @@ def dlt_pipeline(system: str, settings: Settings) -> Iterator[Any]:
     workdir = tempfile.mkdtemp(prefix=f"dlt_{system}_")
     try:
         pipeline = dlt.pipeline(
-            pipeline_name=f"data_gcp_{system}",
+            pipeline_name=f"data_gcp_{system}" + ("" if dataset == "raw" else f"_{dataset}"),
             destination=destination_for(settings),
-            dataset_name=settings.dataset("raw"),
+            dataset_name=settings.dataset(dataset),
             pipelines_dir=workdir,
             progress=None,
         )
@@ -108,21 +108,25 @@ def dlt_resource(spec: TableSpec, data: pa.Table) -> Any:
 def load_tables(
     system: str, settings: Settings, specs: Mapping[str, TableSpec], data: Mapping[str, pa.Table]
 ) -> dict[str, int]:
-    """Load every table of one run in one dlt run; returns rows loaded per table."""
+    """Load every table of one run, one dlt run per dataset (`TableSpec.dataset`); rows per table."""
     if not data:
         return {}
-    resources = [dlt_resource(specs[name], table) for name, table in data.items()]
-    with dlt_pipeline(system, settings) as pipeline:
-        try:
-            pipeline.run(resources)
-        except Exception as err:  # dlt wraps destination errors in PipelineStepFailed
-            cause = err.__cause__ or err
-            raise LoadError(
-                f"{system}: loading {', '.join(data)} into {settings.dataset('raw')} failed: "
-                f"{redact(str(cause))[:500]}"
-            ) from None
-        finally:
-            _close_duckdb(pipeline)
+    by_dataset: dict[str, list[str]] = {}
+    for name in data:
+        by_dataset.setdefault(specs[name].dataset, []).append(name)
+    for dataset, names in by_dataset.items():
+        resources = [dlt_resource(specs[name], data[name]) for name in names]
+        with dlt_pipeline(system, settings, dataset) as pipeline:
+            try:
+                pipeline.run(resources)
+            except Exception as err:  # dlt wraps destination errors in PipelineStepFailed
+                cause = err.__cause__ or err
+                raise LoadError(
+                    f"{system}: loading {', '.join(names)} into {settings.dataset(dataset)} failed: "
+                    f"{redact(str(cause))[:500]}"
+                ) from None
+            finally:
+                _close_duckdb(pipeline)
     return {name: table.num_rows for name, table in data.items()}
 
 

@@ -20,6 +20,9 @@ CONNECTOR_MODULES: dict[str, str] = {
     "contentful": "data_gcp.contentful",
     "batch": "data_gcp.batch",
     "siren": "data_gcp.siren",
+    "api_referentials": "data_gcp.api_referentials",
+    "seed_files": "data_gcp.seed_files",
+    "metabase": "data_gcp.metabase",
 }
 
 

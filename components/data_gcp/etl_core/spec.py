@@ -63,6 +63,13 @@ class TableSpec:
     # one app replaces that app's day only, never the other's
     scope: tuple[str, ...] = ()
     allow_empty: bool = True
+    # logical dataset the table lands in: `raw` (`raw_<env>` in BigQuery), or `seed` for reference files
+    dataset: str = "raw"
+
+    @property
+    def qualified_name(self) -> str:
+        """`<dataset>.<name>`: the table this spec writes (what dbt sources read)."""
+        return f"{self.dataset}.{self.name}"
 
     @property
     def arrow_schema(self) -> pa.Schema:
@@ -98,6 +105,17 @@ class RunContext:
     policy: RetryPolicy | None = None
     timeout: float = 60.0
     run_date: dt.date = field(default_factory=dt.date.today)
+    # a dry run performs no side effect at the source and loads nothing (see `Connector.dry_run_default`)
+    dry_run: bool = False
+    # tables that failed on their own (`fail_table`): the others still load, then the run fails
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def fail_table(self, table: str, message: str) -> None:
+        """Mark one table as failed (its previous content stays); the run loads the rest, then fails.
+
+        Why: independent tables (one file each) should not wait for a malformed neighbour.
+        """
+        self.failures[table] = message
 
     def secret(self, name: str) -> str:
         """A secret by name (registered with the log redactor as it is read)."""
@@ -167,6 +185,13 @@ class Connector:
     tables: ClassVar[tuple[TableSpec, ...]] = ()
     # options read with `ctx.option(...)`, listed for `etl list` and the docs: {KEY: help}
     settings_help: ClassVar[dict[str, str]] = {}
+    # cloud environments where the DAG is scheduled (the others get the DAG, unscheduled)
+    cloud_envs: ClassVar[tuple[str, ...]] = ("dev", "stg", "prod")
+
+    @classmethod
+    def dry_run_default(cls, settings: Settings) -> bool:
+        """Whether a run is a dry run unless told otherwise (`--dry-run/--no-dry-run`). Default: no."""
+        return False
 
     @classmethod
     def objects(cls) -> tuple[str, ...]:

@@ -100,6 +100,14 @@ def _vendor_servers(settings: Settings) -> Iterator[list[str]]:
         yield sorted(running.servers)
 
 
+def _sandbox_seed_files(settings: Settings) -> None:
+    """The sandbox's reference files, for a data folder generated before they existed (no overwrite)."""
+    if importlib.util.find_spec("data_gcp.sandbox") is not None:
+        from data_gcp.sandbox import write_seed_files
+
+        write_seed_files(settings, only_missing=True)
+
+
 def layer_counts(settings: Settings) -> dict[str, tuple[int, int]]:
     """Tables and rows per warehouse layer (through the warehouse component, like every reader)."""
     from data_gcp.warehouse import get_warehouse
@@ -168,6 +176,7 @@ def run_chain(
                 f"generate the sandbox source (scale {scale})",
                 lambda: run_in_process(["sandbox", "generate", "--scale", str(scale)]),
             )
+        step("reference files in the local import bucket (seed_files)", lambda: _sandbox_seed_files(settings))
         from data_gcp.orchestration import dbt_manifest_path, dbt_project_dir
 
         # Always parse: the manifest renders the dbt DAG, and the partial-parse file written next to it

@@ -48,6 +48,9 @@ class DagSpec:
     cron: dict[Env, str | None] = field(default_factory=dict)
     after: tuple[str, ...] = ()
     produces: tuple[str, ...] = ()
+    # assets the DAG reads without being triggered by them (a weekly referential read by the daily dbt):
+    # they order the local chain only, Airflow's schedule stays `after`
+    reads: tuple[str, ...] = ()
     retries: int = 2
     retry_delay_minutes: int = 5
     job: str = "etl-job"
@@ -91,6 +94,7 @@ def _static_specs() -> list[DagSpec]:
             owner=OWNER_ENGINEERING,
             tags=("dbt", "daily"),
             after=(RAW_APPLICATIVE,),
+            reads=(raw_asset("api_referentials"), raw_asset("seed_files")),
             produces=(DBT_MODELS,),
             retries=1,
             job="dbt-job",
@@ -133,7 +137,10 @@ def _connector_specs() -> list[DagSpec]:
                 description=f"{connector.name}: {connector.description}".strip(": "),
                 owner=OWNER_ENGINEERING,
                 tags=("etl", "connector", connector.name),
-                cron=every_cloud_env(connector.schedule),
+                cron={
+                    env: connector.schedule if env.value in connector.cloud_envs else None
+                    for env in CLOUD_ENVS
+                },
                 produces=(raw_asset(connector.name),),
                 retries=3,
                 retry_delay_minutes=10,
@@ -172,7 +179,8 @@ def chain_order(dag_ids: list[str] | None = None) -> list[str]:
     """The DAGs of the local daily chain, producers before the DAGs their assets trigger.
 
     Why from the assets: the order is the data dependency Airflow itself schedules in the cloud, so the
-    local run cannot drift from it. Ties keep table order.
+    local run cannot drift from it; `reads` (assets used but not waited for) order it too. Ties keep
+    table order.
     """
     table = schedule_table()
     ids = dag_ids if dag_ids is not None else [d for d, s in table.items() if s.local_chain]
@@ -186,7 +194,12 @@ def chain_order(dag_ids: list[str] | None = None) -> list[str]:
         ready = [
             d
             for d in remaining
-            if all(p in ordered for a in table[d].after for p in producers.get(a, set()) if p != d)
+            if all(
+                p in ordered
+                for a in (*table[d].after, *table[d].reads)
+                for p in producers.get(a, set())
+                if p != d
+            )
         ]
         if not ready:
             raise DataGcpError(f"cycle between the DAGs {', '.join(remaining)} (through their assets)")

@@ -6,6 +6,7 @@
 
 from data_gcp.sandbox.core import DEFAULT_DAYS, SandboxResult, advance, default_window, generate
 from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.seeds import seed_files, write_seed_files
 from data_gcp.sandbox.world import K_TOPICS, booking_fates, hash_uniform
 
 __all__ = [
@@ -19,4 +20,6 @@ __all__ = [
     "default_window",
     "generate",
     "hash_uniform",
+    "seed_files",
+    "write_seed_files",
 ]

@@ -21,6 +21,7 @@ from data_gcp.applicative_schema import TABLES
 from data_gcp.config import Settings, get_settings
 from data_gcp.log import get_logger
 from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.seeds import write_seed_files
 from data_gcp.sandbox.world import World
 
 log = get_logger(__name__)
@@ -112,6 +113,8 @@ def generate(
         )
         db.commit()
         counts = _counts(db)
+    if not settings.is_cloud:
+        write_seed_files(settings)  # the reference tables the models join (local import bucket)
     result = SandboxResult(_safe_url(url), start, end, seed, scale, counts, time.perf_counter() - t0)
     log.info(
         "sandbox generated: %s, %s to %s, %s bookings (a warehouse already imported from an earlier "

@@ -147,6 +147,8 @@ class VendorApp:
     auth: Callable[[Request], Response | None] | None = None
     env: dict[str, str] = field(default_factory=dict)
     base_path: str = ""
+    # the server's mutable data, for tests that change it between runs (`server.app.state[...]`)
+    state: dict[str, Any] = field(default_factory=dict)
 
     def route(self, request: Request) -> Response:
         if self.auth:

@@ -22,7 +22,7 @@ from data_gcp.vendor_servers.registry import start_vendor
 class ConnectorHarness:
     """Runs `system` against `server` with a fake clock and a short timeout.
 
-    `run(start, end, **kw)` -> RunResult; `extract(...)` -> {table: Arrow} without loading; `table(name)` -> the raw table as Arrow (sorted), or None.
+    `run(start, end, **kw)` -> RunResult; `extract(...)` -> {table: Arrow} without loading; `table(name)` -> the raw table (or `dataset.table`) as Arrow (sorted), or None.
     """
 
     def __init__(self, system: str, server: VendorServer, timeout: float = 2.0) -> None:
@@ -59,9 +59,10 @@ class ConnectorHarness:
         from data_gcp.warehouse import get_warehouse
 
         wh = get_warehouse()
-        if not wh.table_exists(f"raw.{name}"):
+        qualified = name if "." in name else f"raw.{name}"  # `seed.regions`, or a raw table's name
+        if not wh.table_exists(qualified):
             return None
-        data = wh.query(f"SELECT * FROM {wh.physical('raw.' + name)}")
+        data = wh.query(f"SELECT * FROM {wh.physical(qualified)}")
         keys = [(c, "ascending") for c in (order_by.split(",") if order_by else data.column_names)]
         return data.sort_by(keys)
 

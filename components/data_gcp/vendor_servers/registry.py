@@ -21,6 +21,8 @@ VENDOR_MODULES: dict[str, str] = {
     "qualtrics": "data_gcp.vendor_servers.qualtrics",
     "batch": "data_gcp.vendor_servers.batch",
     "siren": "data_gcp.vendor_servers.siren",
+    "api_referentials": "data_gcp.vendor_servers.backend",
+    "metabase": "data_gcp.vendor_servers.metabase",
 }
 
 

@@ -55,8 +55,16 @@ select
     coalesce(
         a.last_event_date >= {{ add_days('l.max_event_date', -var('active_user_window_days')) }},
         false
-    ) as user_is_recently_active
+    ) as user_is_recently_active,
+    geo.region_name as user_region_name,
+    coalesce(area.is_in_qpv_postal_code, false) as user_in_qpv_postal_code,
+    coalesce(area.is_in_zrr, false) as user_in_zrr
 from {{ ref('int_applicative__user') }} as u
 left join {{ ref('int_applicative__user_deposit_booking') }} as d on u.user_id = d.user_id
 left join activity as a on u.user_id = a.user_id
 cross join last_event_day as l
+left join
+    {{ ref('int_seed_files__department_region') }} as geo
+    on u.user_department_code = geo.department_code
+left join
+    {{ ref('int_seed_files__postal_code_area') }} as area on u.user_postal_code = area.postal_code

@@ -32,6 +32,14 @@ select
     coalesce(o.bookable_offer_count, 0) as bookable_offer_count,
     coalesce(o.booking_count, 0) as booking_count,
     coalesce(o.booking_amount, 0) as booking_amount,
-    o.first_offer_creation_date
+    o.first_offer_creation_date,
+    geo.region_name as venue_region_name,
+    coalesce(area.is_in_qpv_postal_code, false) as venue_in_qpv_postal_code,
+    coalesce(area.is_in_zrr, false) as venue_in_zrr
 from {{ ref('int_applicative__venue') }} as v
 left join offers as o on v.venue_id = o.venue_id
+left join
+    {{ ref('int_seed_files__department_region') }} as geo
+    on v.venue_department_code = geo.department_code
+left join
+    {{ ref('int_seed_files__postal_code_area') }} as area on v.venue_postal_code = area.postal_code

@@ -44,13 +44,23 @@ def test_window_defaults_to_yesterday_and_validates():
         DateWindow.resolve("yesterday")
 
 
-def test_registry_lists_the_six_systems_without_io():
-    assert list(CONNECTOR_MODULES) == ["brevo", "qualtrics", "dms", "contentful", "batch", "siren"]
+# raw tables whose names the source contract fixes (not `<system>_<object>`)
+CONTRACT_TABLE_NAMES = {"raw.subcategories", "raw.offer_types"}
+
+
+def test_registry_lists_the_systems_without_io():
+    assert {"brevo", "qualtrics", "dms", "contentful", "batch", "siren"} <= set(CONNECTOR_MODULES)
+    assert {"api_referentials", "seed_files", "metabase"} <= set(CONNECTOR_MODULES)
     names = [c.name for c in list_connectors()]
-    assert {"brevo", "dms", "contentful"} <= set(names)
+    assert {"brevo", "dms", "contentful", "api_referentials", "seed_files", "metabase"} <= set(names)
+    written: list[str] = []
     for connector in list_connectors():
         assert connector.schedule.count(" ") == 4, connector.name
-        assert all(t.name.startswith(connector.name + "_") for t in connector.tables)
+        for t in connector.tables:
+            written.append(t.qualified_name)
+            if t.dataset == "raw" and t.qualified_name not in CONTRACT_TABLE_NAMES:
+                assert t.name.startswith(connector.name + "_"), t.qualified_name
+    assert len(written) == len(set(written))  # one producer per table
     with pytest.raises(DataGcpError, match="unknown source system 'nope'"):
         get_connector("nope")
 
@@ -94,3 +104,37 @@ def test_cloud_destination_is_bigquery_dataset_raw_env_without_network():
     destination = destination_for(settings)
     assert destination.destination_type.endswith("bigquery")
     assert settings.dataset("raw") == "raw_prod"
+
+
+SEED = TableSpec(
+    name="toy_ref",
+    object="ref",
+    columns=(Column("code"), Column("label")),
+    write="replace",
+    dataset="seed",
+)
+
+
+def test_tables_land_in_their_dataset_and_replace_whole(settings):
+    specs = {"toy_stats": STATS, "toy_ref": SEED}
+    day = dt.date(2026, 11, 20)
+    ref = SEED.to_arrow([{"code": "a", "label": "A"}, {"code": "b", "label": "B"}])
+    load_tables("toy", settings, specs, {"toy_stats": _stats("ios", day, 1), "toy_ref": ref})
+    load_tables("toy", settings, specs, {"toy_ref": SEED.to_arrow([{"code": "c", "label": "C"}])})
+    wh = get_warehouse(settings)
+    assert wh.query("SELECT code FROM seed.toy_ref").to_pylist() == [{"code": "c"}]
+    assert wh.row_count("raw.toy_stats") == 1 and not wh.table_exists("raw.toy_ref")
+
+
+def test_dbt_sources_of_the_reference_connectors_have_a_producer():
+    """Every table of these dbt sources is a TableSpec of a connector (the cloud plan runs them)."""
+    import yaml
+
+    from data_gcp.config import workspace_root
+
+    produced = {t.qualified_name for c in list_connectors() for t in c.tables}
+    for file, dataset in (("api_referentials.yml", "raw"), ("seed_files.yml", "seed")):
+        doc = yaml.safe_load((workspace_root() / "dbt" / "models" / "sources" / file).read_text())
+        for source in doc["sources"]:
+            for table in source["tables"]:
+                assert f"{dataset}.{table['name']}" in produced, (file, table["name"])

@@ -58,4 +58,30 @@ def test_connectors_of_the_registry_get_a_dag_each():
     for connector in etl.list_connectors():
         spec = get_spec(f"etl_{connector.name}")
         assert spec.cron_for(Env.prod) == connector.schedule
+        assert {e for e in (Env.dev, Env.stg, Env.prod) if spec.cron_for(e)} == {
+            Env(e) for e in connector.cloud_envs
+        }
         assert spec.local_chain
+
+
+def test_referentials_and_seed_files_run_before_dbt_in_the_local_chain():
+    order = chain_order()
+    for dag_id in ("etl_api_referentials", "etl_seed_files"):
+        assert order.index(dag_id) < order.index("dbt_run"), order
+    # read by dbt, but a weekly referential must not hold the daily dbt run back in Airflow
+    assert get_spec("dbt_run").after == (RAW_APPLICATIVE,)
+    assert get_spec("etl_api_referentials").cron_for(Env.prod) == "0 3 * * 1"
+
+
+def test_chain_order_follows_assets_read_without_waiting_for_them(monkeypatch):
+    reader = DagSpec("reader", "", "o", ("t",), after=("asset://a",), reads=("asset://ref",))
+    a = DagSpec("a", "", "o", ("t",), produces=("asset://a",))
+    ref = DagSpec("ref", "", "o", ("t",), produces=("asset://ref",), after=("asset://a",))
+    monkeypatch.setattr(sched, "schedule_table", lambda: {"reader": reader, "a": a, "ref": ref})
+    assert chain_order(["reader", "a", "ref"]) == ["a", "ref", "reader"]
+
+
+def test_metabase_governance_is_scheduled_in_production_only():
+    spec = get_spec("etl_metabase")
+    assert spec.cron_for(Env.prod) == "0 8 * * *"
+    assert spec.cron_for(Env.dev) is None and spec.cron_for(Env.stg) is None
