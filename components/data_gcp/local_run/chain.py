@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_gcp.config import DataGcpError, Settings, get_settings, workspace_root
+from data_gcp.config import DataGcpError, Settings, get_settings, processing_day, workspace_root
 from data_gcp.local_run.runner import DagOutcome, OutputCapture, Reporter, TaskOutcome
 
 DEFAULT_SCALE = 0.01
@@ -59,8 +59,11 @@ class ChainReport:
 
 
 def run_dates(date: dt.date | None, days: int | None, today: dt.date | None = None) -> list[dt.date]:
-    """`--date D` -> [D]; `--days N` -> the N days ending yesterday, oldest first; default: [yesterday]."""
-    yesterday = (today or dt.date.today()) - dt.timedelta(days=1)
+    """`--date D` -> [D]; `--days N` -> the N days ending yesterday, oldest first; default: [yesterday].
+
+    Yesterday is the Paris day before now, as for a scheduled run (`data_gcp.config.processing_day`).
+    """
+    yesterday = today - dt.timedelta(days=1) if today else processing_day()
     if date and days:
         raise DataGcpError("give either --date or --days, not both")
     if days is not None:

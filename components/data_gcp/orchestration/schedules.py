@@ -12,12 +12,11 @@ clock times. Crons are Europe/Paris wall times (the reference schedules), see `T
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from data_gcp.config import DataGcpError, Env
 
-TIMEZONE = "Europe/Paris"
 CLOUD_ENVS = (Env.dev, Env.stg, Env.prod)
 
 OWNER_ENGINEERING = "data-engineering"
@@ -48,14 +47,21 @@ class DagSpec:
     tags: tuple[str, ...]
     cron: dict[Env, str | None] = field(default_factory=dict)
     after: tuple[str, ...] = ()
+    # assets each of which alone also triggers the DAG: producers that land less often than daily
+    # (a weekly connector); the DAG runs again after them, and never waits days for them
+    after_any: tuple[str, ...] = ()
     produces: tuple[str, ...] = ()
     retries: int = 2
     retry_delay_minutes: int = 5
+    # Airflow fails a task running longer than this (`execution_timeout`), and a whole run longer
+    # than `dagrun_timeout_minutes`; shorter than the gap between two runs of the DAG
+    task_timeout_minutes: int = 60
+    dagrun_timeout_minutes: int = 180
     job: str = "etl-job"
     local_chain: bool = False
 
     def __post_init__(self) -> None:
-        if self.after and any(self.cron.values()):
+        if (self.after or self.after_any) and any(self.cron.values()):
             raise DataGcpError(f"DAG {self.dag_id}: a DAG is scheduled by cron or by assets, not both")
 
     def cron_for(self, env: Env) -> str | None:
@@ -83,6 +89,8 @@ def _static_specs() -> list[DagSpec]:
             cron=every_cloud_env("0 1 * * *"),
             produces=(RAW_APPLICATIVE,),
             retries=2,
+            task_timeout_minutes=120,
+            dagrun_timeout_minutes=240,
             job="import-job",
             local_chain=True,
         ),
@@ -91,9 +99,11 @@ def _static_specs() -> list[DagSpec]:
             description="Build every dbt model with its tests once the day's imports have landed.",
             owner=OWNER_ENGINEERING,
             tags=("dbt", "daily"),
-            after=(RAW_APPLICATIVE,),
+            after=(RAW_APPLICATIVE,),  # and every connector's asset: see `schedule_table`
             produces=(DBT_MODELS,),
             retries=1,
+            task_timeout_minutes=60,
+            dagrun_timeout_minutes=300,
             job="dbt-job",
             local_chain=True,
         ),
@@ -107,6 +117,8 @@ def _static_specs() -> list[DagSpec]:
                 tags=("ml", "recommendation", "weekly"),
                 cron={Env.dev: None, Env.stg: "0 4 * * 1", Env.prod: "0 4 * * 1"},
                 retries=1,
+                task_timeout_minutes=240,
+                dagrun_timeout_minutes=480,
                 job="ml-job",
             )
         )
@@ -131,6 +143,8 @@ def _connector_specs() -> list[DagSpec]:
                 produces=(raw_asset(connector.name),),
                 retries=3,
                 retry_delay_minutes=10,
+                task_timeout_minutes=90,
+                dagrun_timeout_minutes=150,
                 job="etl-job",
                 local_chain=True,
             )
@@ -142,10 +156,45 @@ def etl_dag_id(system: str) -> str:
     return f"etl_{system}"
 
 
+def fires_daily(cron: str) -> bool:
+    """Whether a 5-field cron fires at least once every day (day of month, month, weekday all `*`)."""
+    fields = cron.split()
+    return len(fields) == 5 and fields[2:] == ["*", "*", "*"]
+
+
+def _dbt_waits_for_every_raw_producer(specs: list[DagSpec]) -> list[DagSpec]:
+    """dbt reads every raw dataset: it waits for the asset of every DAG that writes `raw`.
+
+    Producers that land at least daily must all have landed since dbt's last run (AND); one landing
+    less often (a weekly connector) triggers a run of its own after it (OR), so dbt never builds a
+    model before that night's load of its source, and never waits a week for a weekly one.
+    """
+    raw_producers = [
+        s
+        for s in specs
+        if s.dag_id != "dbt_run" and any(a.startswith("warehouse://raw/") for a in s.produces)
+    ]
+    every_day, less_often = [], []
+    for spec in raw_producers:
+        crons = [c for c in spec.cron.values() if c]
+        daily = not crons or all(fires_daily(c) for c in crons)
+        (every_day if daily else less_often).extend(
+            a for a in spec.produces if a.startswith("warehouse://raw/")
+        )
+    out = []
+    for spec in specs:
+        if spec.dag_id == "dbt_run":
+            spec = replace(
+                spec, after=tuple(dict.fromkeys(every_day)), after_any=tuple(dict.fromkeys(less_often))
+            )
+        out.append(spec)
+    return out
+
+
 @lru_cache(maxsize=1)
 def schedule_table() -> dict[str, DagSpec]:
     """dag id -> spec, for every DAG of the platform."""
-    specs = _static_specs() + _connector_specs()
+    specs = _dbt_waits_for_every_raw_producer(_static_specs() + _connector_specs())
     table = {s.dag_id: s for s in specs}
     if len(table) != len(specs):
         raise DataGcpError("duplicate dag_id in the schedule table")
@@ -180,7 +229,12 @@ def chain_order(dag_ids: list[str] | None = None) -> list[str]:
         ready = [
             d
             for d in remaining
-            if all(p in ordered for a in table[d].after for p in producers.get(a, set()) if p != d)
+            if all(
+                p in ordered
+                for a in (*table[d].after, *table[d].after_any)
+                for p in producers.get(a, set())
+                if p != d
+            )
         ]
         if not ready:
             raise DataGcpError(f"cycle between the DAGs {', '.join(remaining)} (through their assets)")

@@ -23,7 +23,7 @@ def run_cli_job(argv: list[str], job: str) -> None:
 
 
 def cli_task(task_id: str, argv: list[str], *, job: str = "etl-job", outlets: list[Any] | None = None) -> Any:
-    """A TaskFlow task running `data-gcp <argv>`; argv items are Jinja-templated (`{{ ds }}`)."""
+    """A TaskFlow task running `data-gcp <argv>`; argv items are Jinja-templated (`FIRST_DAY`, `LAST_DAY`)."""
     from airflow.sdk import task
 
     return task(run_cli_job, task_id=task_id, outlets=outlets or [])(argv, job)
