@@ -15,6 +15,7 @@ import importlib.util
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from data_gcp.config import TIMEZONE as TIMEZONE  # Paris wall times, re-exported
 from data_gcp.config import DataGcpError, Env
 
 CLOUD_ENVS = (Env.dev, Env.stg, Env.prod)
