@@ -114,16 +114,8 @@ def test_import_triggers_dbt_through_an_asset(load_dagbag):
     assert chain_order().index("import_applicative_database") < chain_order().index("dbt_run")
 
 
-def test_dbt_dag_has_one_task_per_model_from_the_manifest(load_dagbag, monkeypatch, tmp_path):
+def test_dbt_dag_has_one_task_per_model_from_the_manifest(load_dagbag, current_manifest):
     manifest = dbt_manifest_path()
-    if not manifest.is_file():
-        # a fresh clone has no manifest: make one the way `data-gcp dbt parse` does, in a temp folder
-        import data_gcp.orchestration.tasks as tasks
-        from data_gcp.dbt_runner import parse
-
-        parse(target_path=tmp_path / "target")
-        manifest = tmp_path / "target" / "manifest.json"
-        monkeypatch.setattr(tasks, "dbt_manifest_path", lambda: manifest)
     nodes = json.loads(manifest.read_text())["nodes"].values()
     models = {n["name"] for n in nodes if n["resource_type"] == "model" and n["package_name"] == "data_gcp"}
     dag = load_dagbag().dags["dbt_run"]
@@ -150,4 +142,4 @@ def test_dbt_dag_parses_without_a_manifest(load_dagbag, monkeypatch, tmp_path):
     assert bag.import_errors == {}
     dag = bag.dags["dbt_run"]
     assert set(dag.task_dict) == {"dbt_build", "models_ready"}
-    assert dag.task_dict["dbt_build"].op_args[0] == ["dbt", "build"]
+    assert dag.task_dict["dbt_build"].op_args[0] == ["build"]  # the whole project, on the worker

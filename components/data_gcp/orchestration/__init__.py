@@ -33,7 +33,10 @@ from data_gcp.orchestration.tasks import (
     dbt_manifest_path,
     dbt_project_dir,
     dbt_task_group,
+    read_manifest,
     run_cli_job,
+    run_dbt,
+    tests_outside_model_tasks,
 )
 
 __all__ = [
@@ -59,6 +62,9 @@ __all__ = [
     "get_spec",
     "outlets_for",
     "raw_asset",
+    "read_manifest",
+    "run_dbt",
+    "tests_outside_model_tasks",
     "run_cli_job",
     "schedule_for",
     "schedule_table",

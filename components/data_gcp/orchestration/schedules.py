@@ -105,7 +105,7 @@ def _static_specs() -> list[DagSpec]:
             retries=1,
             task_timeout_minutes=60,
             dagrun_timeout_minutes=300,
-            job="dbt-job",
+            job="",  # dbt runs on the Airflow workers (Cosmos), not as a Cloud Run job
             local_chain=True,
         ),
     ]

@@ -138,6 +138,6 @@ def test_every_cloud_run_job_the_dags_run_is_deployed() -> None:
         for a in _argvs(build_plan(project, deploy_target("prod"), TAG))
         if a[:4] == ["gcloud", "run", "jobs", "deploy"]
     }
-    wanted = {spec.job for spec in orchestration.schedule_table().values()}
+    wanted = {spec.job for spec in orchestration.schedule_table().values() if spec.job}  # dbt: workers
     assert wanted <= deployed, f"jobs run by DAGs but deployed by no project: {sorted(wanted - deployed)}"
     assert os.environ.get("DATA_GCP_ENV") == "local"
