@@ -28,6 +28,7 @@ _LOCK = threading.Lock()
 LOCAL_TARGETS = ("local", "ci")
 CLOUD_TARGETS = ("dev", "stg", "prod")
 _FAILED = {"error", "fail", "runtime error"}
+MESSAGE_LINES = 8  # lines of dbt's message kept per error in DbtRunError
 
 
 class DbtRunError(DataGcpError):
@@ -72,15 +73,19 @@ class DbtResult:
             return self
         lines = [f"dbt {self.command} --target {self.target} failed"]
         if self.exception:
-            lines.append(
-                f"  {self.exception.strip().splitlines()[0] if self.exception.strip() else self.exception}"
-            )
+            # the whole error: its first line is only the kind ("Compilation Error"), the culprit
+            # (the model, the missing ref, the SQL error) is on the next ones
+            detail = [ln.rstrip() for ln in str(self.exception).strip().splitlines() if ln.strip()]
+            lines += [f"  {ln.strip()[:500]}" for ln in detail[:MESSAGE_LINES]]
         for node in self.failed:
-            message = (self.messages.get(node) or "").strip().splitlines()
-            lines.append(f"  {self.statuses[node]}: {node}" + (f": {message[0][:300]}" if message else ""))
+            message = [
+                ln.strip() for ln in (self.messages.get(node) or "").strip().splitlines() if ln.strip()
+            ]
+            lines.append(f"  {self.statuses[node]}: {node}" + (f": {message[0][:500]}" if message else ""))
+            lines += [f"    {ln[:500]}" for ln in message[1:MESSAGE_LINES]]
         if not self.failed and not self.exception:
             lines.append("  (no node failed: see the dbt log above)")
-        if self.command in ("build", "run", "test"):
+        if self.failed and self.command in ("build", "run", "test"):
             lines.append(f"  rerun one node with: data-gcp dbt {self.command} --select <name>")
         raise DbtRunError("\n".join(lines))
 

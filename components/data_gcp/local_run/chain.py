@@ -80,17 +80,6 @@ def _source_exists(settings: Settings) -> bool:
     return True  # a server database (PostgreSQL): the sandbox is managed by whoever set the URL
 
 
-def _manifest_is_stale(manifest: Path, project: Path) -> bool:
-    if not manifest.is_file():
-        return True
-    built = manifest.stat().st_mtime
-    for folder in ("models", "macros", "snapshots", "tests", "seeds"):
-        for path in (project / folder).rglob("*"):
-            if path.is_file() and path.stat().st_mtime > built:
-                return True
-    return (project / "dbt_project.yml").stat().st_mtime > built
-
-
 @contextmanager
 def _vendor_servers(settings: Settings) -> Iterator[list[str]]:
     """The connectors' fake vendor servers on loopback, with the connectors pointed at them."""
@@ -171,11 +160,12 @@ def run_chain(
                 f"generate the sandbox source (scale {scale})",
                 lambda: run_in_process(["sandbox", "generate", "--scale", str(scale)]),
             )
+        from data_gcp.dbt_runner import stale_manifest_reason
         from data_gcp.orchestration import dbt_manifest_path, dbt_project_dir
 
         # Always parse: the manifest renders the dbt DAG, and the partial-parse file written next to it
         # (for this data folder's profile) spares every Cosmos task a full re-parse of the project.
-        stale = _manifest_is_stale(dbt_manifest_path(), dbt_project_dir())
+        stale = stale_manifest_reason(dbt_manifest_path(), dbt_project_dir()) is not None
         step(
             "parse the dbt project (manifest for Cosmos)" + (" - sources changed" if stale else ""),
             lambda: run_in_process(["dbt", "parse"]),
