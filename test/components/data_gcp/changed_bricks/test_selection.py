@@ -172,3 +172,11 @@ def test_bricks_used_by_a_conftest_a_helper_or_development_select_the_folder(rep
     assert "test/development/test_bench.py" in other
     assert "test/components/data_gcp/registry" in other
     assert "test/dbt" not in select(repo, ["components/data_gcp/other/__init__.py"]).test_paths
+
+
+def test_since_a_base_branch_that_moved_on_diffs_against_the_merge_base(repo: Path) -> None:
+    _commit(repo, "components/data_gcp/conn_a/__init__.py")  # this branch's change
+    _git(repo, "checkout", "-q", "main")
+    _commit(repo, "components/data_gcp/other/__init__.py")  # merged into main meanwhile
+    _git(repo, "checkout", "-q", "feature")
+    assert select_since(repo, "main").changed_bricks == {"conn_a"}
