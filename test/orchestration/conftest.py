@@ -25,8 +25,9 @@ DAGS_FOLDER = workspace_root() / "orchestration" / "dags"
 
 
 @pytest.fixture
-def load_dagbag():
-    """Parse the DAGs folder now (in the current environment) and return the DagBag."""
+def load_dagbag(current_manifest):
+    """Parse the DAGs folder now (in the current environment) and return the DagBag (the dbt DAG
+    rendered from a current manifest: the DAG refuses a stale one)."""
 
     def _load():
         from airflow.dag_processing.dagbag import DagBag
