@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from data_gcp.cli.console import err
+from data_gcp.cli_kit import err
 
 
 def deploy(
