@@ -1,8 +1,16 @@
-"""One DAG per external connector of the registry: `data-gcp etl run <system>` for the run's day."""
+"""One DAG per external connector of the registry: `data-gcp etl run <system>` for the days the run processes."""
 
 from airflow.sdk import dag
 
-from data_gcp.orchestration import cli_task, dag_kwargs, get_spec, outlets_for, schedule_table
+from data_gcp.orchestration import (
+    FIRST_DAY,
+    LAST_DAY,
+    cli_task,
+    dag_kwargs,
+    get_spec,
+    outlets_for,
+    schedule_table,
+)
 
 
 def _connector_dag(dag_id: str, system: str) -> None:
@@ -10,7 +18,7 @@ def _connector_dag(dag_id: str, system: str) -> None:
     def connector() -> None:
         cli_task(
             f"extract_load_{system}",
-            ["etl", "run", system, "--start", "{{ ds }}", "--end", "{{ ds }}"],
+            ["etl", "run", system, "--start", FIRST_DAY, "--end", LAST_DAY],
             job=get_spec(dag_id).job,
             outlets=outlets_for(dag_id),
         )

@@ -2,7 +2,7 @@
 
 from airflow.sdk import dag
 
-from data_gcp.orchestration import cli_task, dag_kwargs, get_spec, outlets_for
+from data_gcp.orchestration import LAST_DAY, cli_task, dag_kwargs, get_spec, outlets_for
 
 DAG_ID = "import_applicative_database"
 
@@ -11,7 +11,7 @@ DAG_ID = "import_applicative_database"
 def import_applicative_database() -> None:
     cli_task(
         "import_applicative",
-        ["import", "applicative", "--date", "{{ ds }}"],
+        ["import", "applicative", "--date", LAST_DAY],
         job=get_spec(DAG_ID).job,
         outlets=outlets_for(DAG_ID),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import typer
 
@@ -17,20 +16,18 @@ def deploy(
     tag: str | None = typer.Option(
         None, help="image tag (default: the commit, git rev-parse --short=12 HEAD)"
     ),
+    allow_dirty: bool = typer.Option(
+        False, "--allow-dirty", help="deploy uncommitted changes, tagged <commit>-dirty (default: refuse)"
+    ),
 ) -> None:
     """Build and deploy one project: Composer bundle or Cloud Run image + job/service."""
     from data_gcp.brick_graph import get_project
     from data_gcp.config import get_settings, workspace_root
-    from data_gcp.deploy import OVERRIDE_VARS, DeployError, build_plan, deploy_target, run_plan
+    from data_gcp.deploy import OVERRIDE_VARS, build_plan, commit_tag, deploy_target, run_plan
 
     root = workspace_root()
     if tag is None:
-        result = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=False
-        )
-        tag = result.stdout.strip()
-        if result.returncode != 0 or not tag:
-            raise DeployError(f"cannot read the commit of {root} for the image tag: pass --tag")
+        tag = commit_tag(root, allow_dirty=allow_dirty)
     overrides = {var: os.environ[var] for var in OVERRIDE_VARS.values() if os.environ.get(var)}
     target = deploy_target(env, get_settings(), overrides)
     plan = build_plan(get_project(root, project), target, tag)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from data_gcp.applicative_import.bigquery import run_cloud
 from data_gcp.applicative_import.local import TableResult, run_local
 from data_gcp.applicative_import.spec import import_tables
-from data_gcp.config import Settings, get_settings
+from data_gcp.config import Settings, get_settings, processing_day
 from data_gcp.log import get_logger
 from data_gcp.warehouse import get_warehouse
 
@@ -40,12 +40,12 @@ def import_applicative(
 ) -> ImportResult:
     """Import every app table into `raw` (incremental where possible), history into `clean`.
 
-    `run_date` (default: yesterday, UTC) is the day whose events are the newest imported and the
+    `run_date` (default: the Paris day before now, `data_gcp.config.processing_day`) is the day whose events are the newest imported and the
     `snapshot_date` of the daily history; app tables are copied as they are now. `full` reloads
     everything. Locally the source is `database_url` or the settings' source (the sandbox file).
     """
     settings = settings or get_settings()
-    run_date = run_date or dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    run_date = run_date or processing_day()
     wh = get_warehouse(settings)
     n = len(import_tables(settings.is_cloud))
     t0 = time.perf_counter()

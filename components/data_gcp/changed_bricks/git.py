@@ -29,7 +29,8 @@ def _commit(root: Path, ref: str) -> str | None:
 
 
 def resolve_base(root: Path, since: str | None = None) -> str:
-    """The commit to diff against: `since` itself, else the merge base of HEAD with the main branch."""
+    """The commit to diff against: the merge base of HEAD with `since` (the branch point: commits
+    the base branch got since are not this branch's changes), else with the main branch."""
     if since:
         commit = _commit(root, since)
         if not commit:
@@ -37,7 +38,15 @@ def resolve_base(root: Path, since: str | None = None) -> str:
                 f"cannot resolve --since {since!r} in {root}: not a commit here (fetch it, e.g. "
                 "`git fetch --depth=50 origin master`, or pass another ref)"
             )
-        return commit
+        if not _commit(root, "HEAD"):
+            return commit
+        result = _git(root, "merge-base", "HEAD", commit)
+        if result.returncode != 0 or not result.stdout.strip():
+            raise ChangeDetectionError(
+                f"--since {since!r} shares no history with HEAD in {root} (a shallow clone? fetch with "
+                "`fetch-depth: 0`, or pass another ref)"
+            )
+        return result.stdout.strip()
     if not _commit(root, "HEAD"):
         raise ChangeDetectionError(f"{root} has no commit yet: pass --since REF or run the full suite")
     for branch in MAIN_BRANCHES:

@@ -4,6 +4,8 @@ Rules (each one a line below):
 - a changed brick selects itself and every brick that imports it, transitively (static imports;
   a registry naming a connector in a string does not make every connector depend on the others);
 - a selected brick selects its test folder, and every brick test folder whose files import it;
+  "import" counts the conftest files, helpers and `development/` modules a test folder imports
+  (transitively): a brick used by `test/dbt/conftest.py` selects all of `test/dbt`;
 - `orchestration/` (the DAGs) and `dbt/` select their whole test folders; otherwise the files of
   those folders are selected one by one: a file that imports a selected brick, or
   that loads the DAGs while a brick the DAGs use is selected (a connector: "its DAG"). An end-to-end
@@ -28,6 +30,7 @@ from data_gcp.brick_graph import (
     import_graph,
     imported_bricks,
     list_projects,
+    module_imports,
     project_bricks,
     python_files,
     workspace_bricks,
@@ -108,6 +111,49 @@ def _test_folder_of(path: str) -> str | None:
     return "/".join(parts[:2])
 
 
+def _local_modules(root: Path, file: Path) -> list[Path]:
+    """Workspace modules outside the bricks that `file` imports: `development.*` (helpers,
+    benchmarks) and sibling helpers imported by bare name (`from fixture_data import ...`)."""
+    found = []
+    for name in module_imports(file):
+        parts = name.split(".")
+        for base in (root, file.parent):
+            for candidate in (
+                base.joinpath(*parts).with_suffix(".py"),
+                base.joinpath(*parts) / "__init__.py",
+            ):
+                if candidate.is_file() and candidate != file and candidate not in found:
+                    found.append(candidate)
+    return found
+
+
+def needed_bricks(root: Path, files: Iterable[Path], bricks: Iterable[str]) -> set[str]:
+    """Bricks the test `files` use: their own imports and those of every workspace module they
+    import (conftest files, helpers, `development/`), transitively."""
+    bricks = set(bricks)
+    seen: set[Path] = set()
+    todo = [f for f in files if f.is_file()]
+    while todo:
+        file = todo.pop()
+        if file in seen:
+            continue
+        seen.add(file)
+        todo += _local_modules(root, file)
+    return imported_bricks(sorted(seen), bricks)
+
+
+def _support_files(root: Path, folder: Path) -> list[Path]:
+    """The files of a test folder that are not tests (conftest.py, helpers), and the conftest files
+    above it inside test/: pytest loads them for every test of the folder."""
+    files = [f for f in python_files([folder]) if not f.name.startswith("test_")]
+    test_root, parent = root / "test", folder.parent
+    while test_root in parent.parents:  # test/conftest.py itself selects everything already
+        if (parent / "conftest.py").is_file():
+            files.append(parent / "conftest.py")
+        parent = parent.parent
+    return files
+
+
 def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
     """The selection for `files` (paths relative to `root`) in the workspace as it is now."""
     files = sorted(set(files))
@@ -158,20 +204,25 @@ def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
     for folder in _test_folders(root):
         parts = folder.split("/")
         if len(parts) == 4:  # a brick's test folder: its brick, or any brick it imports, is selected
+            folder_files = python_files([root / folder]) + _support_files(root, root / folder)
             if (
                 parts[3] in sel.selected_bricks
-                or imported_bricks([root / folder], bricks) & sel.selected_bricks
+                or needed_bricks(root, folder_files, bricks) & sel.selected_bricks
             ):
                 selected_tests.add(folder)
             continue
         if folder in touched_tests:
+            continue
+        # what the folder's conftest files and helpers use, every test of the folder uses
+        if needed_bricks(root, _support_files(root, root / folder), bricks) & sel.selected_bricks:
+            selected_tests.add(folder)
             continue
         # other folders (test/orchestration, test/dbt, ...) file by file: a test file needs what it
         # imports and, if it loads the DAGs, what the DAG files use (plugins included)
         for file in python_files([root / folder]):
             if not file.name.startswith("test_"):
                 continue
-            needs = imported_bricks([file], bricks)
+            needs = needed_bricks(root, [file], bricks)
             if "dagbag" in file.read_text(encoding="utf-8").lower():
                 needs |= dag_bricks
             if needs & sel.selected_bricks:

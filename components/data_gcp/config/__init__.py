@@ -10,9 +10,23 @@ from data_gcp.config.core import (
     reset_settings,
     workspace_root,
 )
+from data_gcp.config.days import (
+    TIMEZONE,
+    ProcessedDays,
+    paris_date,
+    processed_days,
+    processing_day,
+    scheduled_moment,
+)
 
 __all__ = [
     "DATASETS",
+    "TIMEZONE",
+    "ProcessedDays",
+    "paris_date",
+    "processed_days",
+    "processing_day",
+    "scheduled_moment",
     "ConfigError",
     "DataGcpError",
     "Env",

@@ -5,6 +5,7 @@ reads only environment variables, which this brick sets from `Settings`.
 """
 
 from data_gcp.dbt_runner.core import (
+    FINGERPRINT_FILE,
     DbtResult,
     DbtRunError,
     build,
@@ -17,13 +18,16 @@ from data_gcp.dbt_runner.core import (
     manifest_path,
     parse,
     project_dir,
+    project_fingerprint,
     run,
     source_freshness,
+    stale_manifest_reason,
     target_for,
     test,
 )
 
 __all__ = [
+    "FINGERPRINT_FILE",
     "DbtResult",
     "DbtRunError",
     "build",
@@ -36,8 +40,10 @@ __all__ = [
     "manifest_path",
     "parse",
     "project_dir",
+    "project_fingerprint",
     "run",
     "source_freshness",
+    "stale_manifest_reason",
     "target_for",
     "test",
 ]

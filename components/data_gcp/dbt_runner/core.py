@@ -9,6 +9,7 @@ environment is set only for the duration of a call.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ _LOCK = threading.Lock()
 LOCAL_TARGETS = ("local", "ci")
 CLOUD_TARGETS = ("dev", "stg", "prod")
 _FAILED = {"error", "fail", "runtime error"}
+MESSAGE_LINES = 8  # lines of dbt's message kept per error in DbtRunError
 
 
 class DbtRunError(DataGcpError):
@@ -74,15 +76,19 @@ class DbtResult:
             return self
         lines = [f"dbt {self.command} --target {self.target} failed"]
         if self.exception:
-            lines.append(
-                f"  {self.exception.strip().splitlines()[0] if self.exception.strip() else self.exception}"
-            )
+            # the whole error: its first line is only the kind ("Compilation Error"), the culprit
+            # (the model, the missing ref, the SQL error) is on the next ones
+            detail = [ln.rstrip() for ln in str(self.exception).strip().splitlines() if ln.strip()]
+            lines += [f"  {ln.strip()[:500]}" for ln in detail[:MESSAGE_LINES]]
         for node in self.failed:
-            message = (self.messages.get(node) or "").strip().splitlines()
-            lines.append(f"  {self.statuses[node]}: {node}" + (f": {message[0][:300]}" if message else ""))
+            message = [
+                ln.strip() for ln in (self.messages.get(node) or "").strip().splitlines() if ln.strip()
+            ]
+            lines.append(f"  {self.statuses[node]}: {node}" + (f": {message[0][:500]}" if message else ""))
+            lines += [f"    {ln[:500]}" for ln in message[1:MESSAGE_LINES]]
         if not self.failed and not self.exception:
             lines.append("  (no node failed: see the dbt log above)")
-        if self.command in ("build", "run", "test"):
+        if self.failed and self.command in ("build", "run", "test"):
             lines.append(f"  rerun one node with: data-gcp dbt {self.command} --select <name>")
         raise DbtRunError("\n".join(lines))
 
@@ -104,6 +110,44 @@ def manifest_path(target_path: Path | None = None) -> Path:
         env_path = os.environ.get("DBT_TARGET_PATH")
         target_path = Path(env_path) if env_path else project_dir() / "target"
     return target_path / "manifest.json"
+
+
+# What a manifest is built from: a change to any of these files makes it stale.
+PROJECT_SOURCES = ("models", "macros", "snapshots", "tests", "seeds", "analyses")
+PROJECT_FILES = ("dbt_project.yml", "packages.yml", "dependencies.yml")
+FINGERPRINT_FILE = "manifest.sources.sha256"
+
+
+def project_fingerprint(project: Path | None = None) -> str:
+    """sha256 of every dbt source file's path and content (independent of file times, which a copy
+    to Composer or a checkout changes)."""
+    project = project or project_dir()
+    digest = hashlib.sha256()
+    paths = [project / name for name in PROJECT_FILES if (project / name).is_file()]
+    for folder in PROJECT_SOURCES:
+        if (project / folder).is_dir():
+            paths += [p for p in (project / folder).rglob("*") if p.is_file()]
+    for path in sorted(paths):
+        digest.update(path.relative_to(project).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def stale_manifest_reason(manifest: Path | None = None, project: Path | None = None) -> str | None:
+    """Why `manifest` cannot be trusted for the current dbt files, or None when it matches them.
+
+    A manifest is trusted only next to the fingerprint this brick writes when dbt wrote it, and only
+    while the fingerprint matches the files (a model deleted, renamed or edited since makes it stale).
+    """
+    manifest = manifest or manifest_path()
+    if not manifest.is_file():
+        return f"no manifest at {manifest}"
+    stamp = manifest.parent / FINGERPRINT_FILE
+    if not stamp.is_file():
+        return f"{manifest} was not written by `data-gcp dbt ...` (no {FINGERPRINT_FILE} next to it)"
+    if stamp.read_text(encoding="utf-8").strip() != project_fingerprint(project):
+        return f"the dbt files changed since {manifest} was written"
+    return None
 
 
 def target_for(settings: Settings | None = None) -> str:
@@ -216,8 +260,16 @@ def invoke(
     name = " ".join(command)
     log.info("dbt %s --target %s", name, target)
     started = time.perf_counter()
+    fingerprint = project_fingerprint(project)  # of the files dbt is about to read
+    manifest = manifest_path(target_path)
+    before = manifest.stat().st_mtime_ns if manifest.is_file() else None
     with _LOCK, _environ(env):
         res = dbtRunner().invoke(args)
+    if manifest.is_file() and manifest.stat().st_mtime_ns != before:
+        (manifest.parent / FINGERPRINT_FILE).unlink(missing_ok=True)  # until proven current below
+    if res.success and manifest.is_file() and manifest.stat().st_mtime_ns != before:
+        # dbt rewrote the manifest from these files: it can be trusted until they change
+        (manifest.parent / FINGERPRINT_FILE).write_text(fingerprint + "\n", encoding="utf-8")
     statuses, messages = _collect(res.result)
     result = DbtResult(
         command=name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,8 +13,55 @@ from data_gcp.log import get_logger
 log = get_logger(__name__)
 
 
+def missing_tools(plan: Plan) -> list[str]:
+    """The programs the plan's steps run that are not on PATH (gcloud, docker, ...), in plan order."""
+    programs = dict.fromkeys(step.argv[0] for step in plan.steps)
+    return [p for p in programs if shutil.which(p) is None]
+
+
+def commit_tag(root: Path, allow_dirty: bool = False) -> str:
+    """The image tag of the checkout: its commit (`git rev-parse --short=12 HEAD`).
+
+    A tree with uncommitted changes would ship code no commit holds under that commit's tag: refused,
+    unless `allow_dirty`, which tags `<commit>-dirty` (and says so).
+    """
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+
+    head = git("rev-parse", "--short=12", "HEAD")
+    if head.returncode != 0 or not head.stdout.strip():
+        raise DeployError(f"cannot read the commit of {root} for the image tag: pass --tag")
+    tag = head.stdout.strip()
+    status = git("status", "--porcelain")
+    if status.returncode != 0:
+        raise DeployError(f"cannot read the state of {root} (git status failed): pass --tag")
+    changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
+    if not changed:
+        return tag
+    listed = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    if not allow_dirty:
+        raise DeployError(
+            f"the working tree has uncommitted changes ({listed}): commit or stash them, "
+            "or deploy with --allow-dirty (tag <commit>-dirty)"
+        )
+    log.warning("deploying uncommitted changes (%s) under the tag %s-dirty", listed, tag)
+    return f"{tag}-dirty"
+
+
 def run_plan(plan: Plan, root: Path) -> None:
-    """Execute `plan`; raise DeployError naming the failed step (its command, never an env value)."""
+    """Execute `plan`; raise DeployError naming the failed step (its command, never an env value).
+
+    Every program the plan needs is checked first: a missing gcloud or docker fails at once, before
+    any build step runs.
+    """
+    missing = missing_tools(plan)
+    if missing:
+        raise DeployError(
+            f"deploy {plan.project} to {plan.env} needs {', '.join(missing)}, not found on PATH: "
+            "install them (gcloud: https://cloud.google.com/sdk/docs/install, docker: "
+            "https://docs.docker.com/get-docker/) and retry"
+        )
     for i, step in enumerate(plan.steps, 1):
         log.info("deploy %s/%s step %d/%d: %s", plan.project, plan.env, i, len(plan.steps), step.why)
         try:

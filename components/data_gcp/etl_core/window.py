@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from data_gcp.config import DataGcpError
+from data_gcp.config import DataGcpError, processing_day
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class DateWindow:
 
     @classmethod
     def yesterday(cls, today: dt.date | None = None) -> DateWindow:
-        day = (today or dt.date.today()) - dt.timedelta(days=1)
+        """The day before `today`; default: the Paris day before now (`data_gcp.config.processing_day`)."""
+        day = today - dt.timedelta(days=1) if today else processing_day()
         return cls(day, day)
 
     @classmethod

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import metadata
@@ -132,13 +131,41 @@ def build_run_job_request(argv: list[str], *, job: str, settings: Settings) -> d
     }
 
 
-def _default_token() -> str:
+def _default_credentials() -> Any:
+    """Application default credentials (the Composer worker's service account) for Cloud Run."""
     import google.auth
-    import google.auth.transport.requests
 
     credentials, _ = google.auth.default(scopes=list(SCOPES))
-    credentials.refresh(google.auth.transport.requests.Request())
-    return credentials.token
+    return credentials
+
+
+class CredentialsAuth(httpx.Auth):
+    """Signs each request with a current token of google-auth `credentials`.
+
+    Why not one token for the whole wait: an execution can run for hours and tokens last about one;
+    the credentials are refreshed when they say they expired, and again when the API answers 401.
+    """
+
+    def __init__(self, credentials: Any) -> None:
+        self.credentials = credentials
+
+    def _refresh(self) -> None:
+        import google.auth.transport.requests
+
+        self.credentials.refresh(google.auth.transport.requests.Request())
+
+    def _sign(self, request: httpx.Request) -> None:
+        if not self.credentials.valid:
+            self._refresh()
+        request.headers["Authorization"] = f"Bearer {self.credentials.token}"
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        self._sign(request)
+        response = yield request
+        if response.status_code == 401:
+            self._refresh()
+            request.headers["Authorization"] = f"Bearer {self.credentials.token}"
+            yield request
 
 
 def run_cloud_run_job(
@@ -147,54 +174,63 @@ def run_cloud_run_job(
     job: str,
     settings: Settings,
     api_url: str = RUN_API,
-    token: Callable[[], str] = _default_token,
+    credentials: Any = None,
     poll_seconds: float = 10.0,
     timeout_seconds: float = 6 * 3600,
-    client: httpx.Client | None = None,
+    policy: Any = None,
+    clock: Any = None,
 ) -> JobResult:
-    """Execute the Cloud Run job with `argv` and wait for its execution; raise JobError if it failed."""
+    """Execute the Cloud Run job with `argv` and wait for its execution; raise JobError if it failed.
+
+    Every call (start and each poll) goes through the shared HTTP client: 429 and 5xx answers are
+    retried with the shared `RetryPolicy` (the execution keeps running meanwhile), and the token is
+    refreshed as it expires. A failed execution raises JobError naming the execution and its logs.
+    """
+    from data_gcp.http_client import HttpClient, RetryPolicy, SourceError, SystemClock
+
     request = build_run_job_request(argv, job=job, settings=settings)
-    started = time.monotonic()
-    owns_client = client is None
-    client = client or httpx.Client(timeout=60)
+    clock = clock or SystemClock()
+    started = clock.monotonic()
     shown = redact(" ".join(argv))
-    try:
-        headers = {"Authorization": f"Bearer {token()}"}
-        response = client.post(f"{api_url}/{request['name']}:run", json=request["body"], headers=headers)
-        if response.status_code >= 300:
+    auth = CredentialsAuth(credentials if credentials is not None else _default_credentials())
+    execution: dict[str, Any] = {}
+    with HttpClient("cloud-run", api_url, policy=policy or RetryPolicy(), clock=clock, auth=auth) as http:
+        try:
+            operation = http.post_json(f"{request['name']}:run", request["body"])
+            while not operation.get("done"):
+                execution = operation.get("metadata") or execution
+                if clock.monotonic() - started > timeout_seconds:
+                    raise JobError(
+                        f"Cloud Run execution {execution.get('name', operation.get('name'))} of job "
+                        f"{request['name']} still running after {timeout_seconds:.0f} s"
+                        + (f" (logs: {execution['logUri']})" if execution.get("logUri") else "")
+                    )
+                clock.sleep(poll_seconds)
+                operation = http.get_json(operation["name"])
+        except SourceError as err:
+            where = execution.get("name") or request["name"]
             raise JobError(
-                f"Cloud Run job {request['name']} did not start for `{shown}`: HTTP {response.status_code} "
-                f"{redact(response.text[:300])}"
-            )
-        operation = response.json()
-        while not operation.get("done"):
-            if time.monotonic() - started > timeout_seconds:
-                raise JobError(f"Cloud Run job {request['name']} still running after {timeout_seconds:.0f} s")
-            time.sleep(poll_seconds)
-            polled = client.get(f"{api_url}/{operation['name']}", headers=headers)
-            if polled.status_code >= 300:
-                raise JobError(f"polling {operation['name']} failed: HTTP {polled.status_code}")
-            operation = polled.json()
-    finally:
-        if owns_client:
-            client.close()
-    execution = operation.get("response") or operation.get("metadata") or {}
+                f"Cloud Run job {request['name']} for `{shown}`: {err}"
+                + (f" (execution {where}, logs: {execution['logUri']})" if execution.get("logUri") else "")
+            ) from None
+    execution = operation.get("response") or operation.get("metadata") or execution
+    name = execution.get("name", "?")
     log_uri = execution.get("logUri")
+    logs = f" (logs: {log_uri})" if log_uri else ""
     if "error" in operation:
         message = operation["error"].get("message", "unknown error")
         raise JobError(
-            f"Cloud Run job {request['name']} failed for `{shown}`: {redact(message)}"
-            + (f" (logs: {log_uri})" if log_uri else "")
+            f"Cloud Run execution {name} of job {request['name']} failed for `{shown}`: {redact(message)}{logs}"
         )
     if execution.get("failedCount"):
         raise JobError(
-            f"Cloud Run job {request['name']} failed for `{shown}`: {execution['failedCount']} task(s) failed"
-            + (f" (logs: {log_uri})" if log_uri else "")
+            f"Cloud Run execution {name} of job {request['name']} failed for `{shown}`: "
+            f"{execution['failedCount']} task(s) failed{logs}"
         )
     return JobResult(
         backend=Backend.cloud_run,
         argv=tuple(argv),
-        seconds=time.monotonic() - started,
+        seconds=clock.monotonic() - started,
         execution=execution.get("name"),
         log_uri=log_uri,
     )

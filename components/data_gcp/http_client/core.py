@@ -116,7 +116,8 @@ class HttpClient:
     """A client bound to one system and base URL.
 
     `secret_headers` are sent like `headers` but their values are registered with the log redactor
-    first. `clock` and `seed` make waits testable and deterministic.
+    first. `auth` signs each request (e.g. credentials that refresh their token). `clock` and `seed`
+    make waits testable and deterministic.
     """
 
     def __init__(
@@ -134,6 +135,7 @@ class HttpClient:
         remaining_headers: tuple[str, ...] = DEFAULT_REMAINING_HEADERS,
         seed: int | None = None,
         transport: httpx.BaseTransport | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.system = system
         self.policy = policy or RetryPolicy()
@@ -152,6 +154,7 @@ class HttpClient:
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
             transport=transport,
+            auth=auth,
         )
         self.requests_sent = 0
 

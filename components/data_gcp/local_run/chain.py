@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_gcp.config import DataGcpError, Settings, get_settings, workspace_root
+from data_gcp.config import DataGcpError, Settings, get_settings, processing_day, workspace_root
 from data_gcp.local_run.runner import DagOutcome, OutputCapture, Reporter, TaskOutcome
 
 DEFAULT_SCALE = 0.01
@@ -59,8 +59,11 @@ class ChainReport:
 
 
 def run_dates(date: dt.date | None, days: int | None, today: dt.date | None = None) -> list[dt.date]:
-    """`--date D` -> [D]; `--days N` -> the N days ending yesterday, oldest first; default: [yesterday]."""
-    yesterday = (today or dt.date.today()) - dt.timedelta(days=1)
+    """`--date D` -> [D]; `--days N` -> the N days ending yesterday, oldest first; default: [yesterday].
+
+    Yesterday is the Paris day before now, as for a scheduled run (`data_gcp.config.processing_day`).
+    """
+    yesterday = today - dt.timedelta(days=1) if today else processing_day()
     if date and days:
         raise DataGcpError("give either --date or --days, not both")
     if days is not None:
@@ -75,17 +78,6 @@ def _source_exists(settings: Settings) -> bool:
     if url.startswith("sqlite:///"):
         return Path(url.removeprefix("sqlite:///")).is_file()
     return True  # a server database (PostgreSQL): the sandbox is managed by whoever set the URL
-
-
-def _manifest_is_stale(manifest: Path, project: Path) -> bool:
-    if not manifest.is_file():
-        return True
-    built = manifest.stat().st_mtime
-    for folder in ("models", "macros", "snapshots", "tests", "seeds"):
-        for path in (project / folder).rglob("*"):
-            if path.is_file() and path.stat().st_mtime > built:
-                return True
-    return (project / "dbt_project.yml").stat().st_mtime > built
 
 
 @contextmanager
@@ -177,11 +169,12 @@ def run_chain(
                 lambda: run_in_process(["sandbox", "generate", "--scale", str(scale)]),
             )
         step("reference files in the local import bucket (seed_files)", lambda: _sandbox_seed_files(settings))
+        from data_gcp.dbt_runner import stale_manifest_reason
         from data_gcp.orchestration import dbt_manifest_path, dbt_project_dir
 
         # Always parse: the manifest renders the dbt DAG, and the partial-parse file written next to it
         # (for this data folder's profile) spares every Cosmos task a full re-parse of the project.
-        stale = _manifest_is_stale(dbt_manifest_path(), dbt_project_dir())
+        stale = stale_manifest_reason(dbt_manifest_path(), dbt_project_dir()) is not None
         step(
             "parse the dbt project (manifest for Cosmos)" + (" - sources changed" if stale else ""),
             lambda: run_in_process(["dbt", "parse"]),

@@ -193,11 +193,17 @@ def task_reporting(
 
 
 def run_dag(dag: Any, logical_date: dt.date, listener: _TaskListener) -> DagOutcome:
-    """One DagRun of `dag` for `logical_date` (midnight UTC), every task run in this process."""
+    """One DagRun of `dag` processing the Paris day `logical_date`, every task run in this process.
+
+    The run's logical date is the midnight (Paris) ending that day: a run started then processes it
+    (`data_gcp.config.processed_days`), exactly as a scheduled run would.
+    """
     import pendulum
 
+    from data_gcp.config import scheduled_moment
+
     started = time.monotonic()
-    when = pendulum.datetime(logical_date.year, logical_date.month, logical_date.day, tz="UTC")
+    when = pendulum.instance(scheduled_moment(logical_date))
     dag_run = dag.test(logical_date=when)
     tasks: list[TaskOutcome] = []
     for ti in sorted(dag_run.get_task_instances(), key=lambda t: (t.start_date is None, t.start_date or 0)):

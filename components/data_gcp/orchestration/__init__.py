@@ -5,6 +5,8 @@ Reading the table imports neither Airflow nor Cosmos; the builders import them w
 
 from data_gcp.orchestration.defaults import (
     ALERTED_RUN_TYPES,
+    FIRST_DAY,
+    LAST_DAY,
     dag_kwargs,
     default_args,
     outlets_for,
@@ -19,6 +21,7 @@ from data_gcp.orchestration.schedules import (
     UnknownDagError,
     chain_order,
     etl_dag_id,
+    fires_daily,
     get_spec,
     raw_asset,
     schedule_table,
@@ -30,12 +33,17 @@ from data_gcp.orchestration.tasks import (
     dbt_manifest_path,
     dbt_project_dir,
     dbt_task_group,
+    read_manifest,
     run_cli_job,
+    run_dbt,
+    tests_outside_model_tasks,
 )
 
 __all__ = [
     "asset_task",
     "ALERTED_RUN_TYPES",
+    "FIRST_DAY",
+    "LAST_DAY",
     "DBT_MODELS",
     "RAW_APPLICATIVE",
     "TIMEZONE",
@@ -50,9 +58,13 @@ __all__ = [
     "dbt_task_group",
     "default_args",
     "etl_dag_id",
+    "fires_daily",
     "get_spec",
     "outlets_for",
     "raw_asset",
+    "read_manifest",
+    "run_dbt",
+    "tests_outside_model_tasks",
     "run_cli_job",
     "schedule_for",
     "schedule_table",

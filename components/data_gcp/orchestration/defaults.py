@@ -9,9 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from data_gcp.config import Settings, get_settings
+from data_gcp.config import Settings, get_settings, processed_days
 from data_gcp.log import get_logger
 from data_gcp.orchestration.schedules import TIMEZONE, DagSpec, get_spec
+
+# The days a run processes, as Jinja for task arguments (`data_gcp.config.processed_days`: the Paris
+# days that ended within the run's data interval). Never `{{ ds }}`: that is a UTC date.
+FIRST_DAY = "{{ processed_days(data_interval_start, data_interval_end).start }}"
+LAST_DAY = "{{ processed_days(data_interval_start, data_interval_end).end }}"
 
 log = get_logger(__name__)
 
@@ -50,13 +55,26 @@ def task_failure_alert(context: dict[str, Any]) -> bool:
 
 
 def schedule_for(spec: DagSpec, settings: Settings | None = None) -> Any:
-    """The `schedule=` argument: a cron string, None, or the assets the DAG waits for."""
-    settings = settings or get_settings()
-    if spec.after:
-        from airflow.sdk import Asset
+    """The `schedule=` argument: None, the assets the DAG waits for, or a Paris cron as data intervals.
 
-        return [Asset(uri) for uri in spec.after]
-    return spec.cron_for(settings.env)
+    Why data intervals (`CronDataIntervalTimetable`) and not a bare cron: a run then covers the time
+    from the previous tick to its own, so `processed_days` names the days that ended in between, the
+    same in winter and summer.
+    """
+    settings = settings or get_settings()
+    if spec.after or spec.after_any:
+        from airflow.sdk import Asset, AssetAll
+
+        condition = AssetAll(*(Asset(uri) for uri in spec.after))
+        for uri in spec.after_any:
+            condition = condition | Asset(uri)
+        return condition
+    cron = spec.cron_for(settings.env)
+    if cron is None:
+        return None
+    from airflow.sdk import CronDataIntervalTimetable
+
+    return CronDataIntervalTimetable(cron, timezone=TIMEZONE)
 
 
 def outlets_for(dag_id: str) -> list[Any]:
@@ -74,6 +92,7 @@ def default_args(spec: DagSpec, settings: Settings | None = None) -> dict[str, A
         "retry_delay": dt.timedelta(minutes=spec.retry_delay_minutes),
         "retry_exponential_backoff": True,
         "on_failure_callback": task_failure_alert,
+        "execution_timeout": dt.timedelta(minutes=spec.task_timeout_minutes),
     }
 
 
@@ -93,4 +112,6 @@ def dag_kwargs(dag_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "tags": list(spec.tags),
         "default_args": default_args(spec, settings),
         "doc_md": spec.description,
+        "dagrun_timeout": dt.timedelta(minutes=spec.dagrun_timeout_minutes),
+        "user_defined_macros": {"processed_days": processed_days},
     }

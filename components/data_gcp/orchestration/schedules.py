@@ -11,12 +11,12 @@ clock times. Crons are Europe/Paris wall times (the reference schedules), see `T
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from data_gcp.config import TIMEZONE as TIMEZONE  # Paris wall times, re-exported
 from data_gcp.config import DataGcpError, Env
 
-TIMEZONE = "Europe/Paris"
 CLOUD_ENVS = (Env.dev, Env.stg, Env.prod)
 
 OWNER_ENGINEERING = "data-engineering"
@@ -47,17 +47,21 @@ class DagSpec:
     tags: tuple[str, ...]
     cron: dict[Env, str | None] = field(default_factory=dict)
     after: tuple[str, ...] = ()
+    # assets each of which alone also triggers the DAG: producers that land less often than daily
+    # (a weekly connector); the DAG runs again after them, and never waits days for them
+    after_any: tuple[str, ...] = ()
     produces: tuple[str, ...] = ()
-    # assets the DAG reads without being triggered by them (a weekly referential read by the daily dbt):
-    # they order the local chain only, Airflow's schedule stays `after`
-    reads: tuple[str, ...] = ()
     retries: int = 2
     retry_delay_minutes: int = 5
+    # Airflow fails a task running longer than this (`execution_timeout`), and a whole run longer
+    # than `dagrun_timeout_minutes`; shorter than the gap between two runs of the DAG
+    task_timeout_minutes: int = 60
+    dagrun_timeout_minutes: int = 180
     job: str = "etl-job"
     local_chain: bool = False
 
     def __post_init__(self) -> None:
-        if self.after and any(self.cron.values()):
+        if (self.after or self.after_any) and any(self.cron.values()):
             raise DataGcpError(f"DAG {self.dag_id}: a DAG is scheduled by cron or by assets, not both")
 
     def cron_for(self, env: Env) -> str | None:
@@ -85,6 +89,8 @@ def _static_specs() -> list[DagSpec]:
             cron=every_cloud_env("0 1 * * *"),
             produces=(RAW_APPLICATIVE,),
             retries=2,
+            task_timeout_minutes=120,
+            dagrun_timeout_minutes=240,
             job="import-job",
             local_chain=True,
         ),
@@ -93,11 +99,12 @@ def _static_specs() -> list[DagSpec]:
             description="Build every dbt model with its tests once the day's imports have landed.",
             owner=OWNER_ENGINEERING,
             tags=("dbt", "daily"),
-            after=(RAW_APPLICATIVE,),
-            reads=(raw_asset("api_referentials"), raw_asset("seed_files")),
+            after=(RAW_APPLICATIVE,),  # and every connector's asset: see `schedule_table`
             produces=(DBT_MODELS,),
             retries=1,
-            job="dbt-job",
+            task_timeout_minutes=60,
+            dagrun_timeout_minutes=300,
+            job="",  # dbt runs on the Airflow workers (Cosmos), not as a Cloud Run job
             local_chain=True,
         ),
         DagSpec(
@@ -118,6 +125,8 @@ def _static_specs() -> list[DagSpec]:
             tags=("ml", "recommendation", "weekly"),
             cron={Env.dev: None, Env.stg: "0 4 * * 1", Env.prod: "0 4 * * 1"},
             retries=1,
+            task_timeout_minutes=240,
+            dagrun_timeout_minutes=480,
             job="ml-job",
         ),
     ]
@@ -144,6 +153,8 @@ def _connector_specs() -> list[DagSpec]:
                 produces=(raw_asset(connector.name),),
                 retries=3,
                 retry_delay_minutes=10,
+                task_timeout_minutes=90,
+                dagrun_timeout_minutes=150,
                 job="etl-job",
                 local_chain=True,
             )
@@ -155,10 +166,48 @@ def etl_dag_id(system: str) -> str:
     return f"etl_{system}"
 
 
+def fires_daily(cron: str) -> bool:
+    """Whether a 5-field cron fires at least once every day (day of month, month, weekday all `*`)."""
+    fields = cron.split()
+    return len(fields) == 5 and fields[2:] == ["*", "*", "*"]
+
+
+def _dbt_waits_for_every_raw_producer(specs: list[DagSpec]) -> list[DagSpec]:
+    """dbt reads every raw dataset: it waits for the asset of every DAG that writes `raw`.
+
+    Producers that land at least daily in every cloud env must all have landed since dbt's last run
+    (AND); one landing less often (a weekly connector) or only in some envs triggers a run of its own
+    after it (OR), so dbt never builds a model before that night's load of its source, and never waits
+    a week for a weekly one.
+    """
+    raw_producers = [
+        s
+        for s in specs
+        if s.dag_id != "dbt_run" and any(a.startswith("warehouse://raw/") for a in s.produces)
+    ]
+    every_day, less_often = [], []
+    for spec in raw_producers:
+        crons = [spec.cron.get(env) for env in CLOUD_ENVS]
+        # AND only for a producer landing every day in every cloud env: one scheduled in some envs only
+        # (Metabase: production) or less often would hold dbt back where it never runs
+        daily = all(c and fires_daily(c) for c in crons)
+        (every_day if daily else less_often).extend(
+            a for a in spec.produces if a.startswith("warehouse://raw/")
+        )
+    out = []
+    for spec in specs:
+        if spec.dag_id == "dbt_run":
+            spec = replace(
+                spec, after=tuple(dict.fromkeys(every_day)), after_any=tuple(dict.fromkeys(less_often))
+            )
+        out.append(spec)
+    return out
+
+
 @lru_cache(maxsize=1)
 def schedule_table() -> dict[str, DagSpec]:
     """dag id -> spec, for every DAG of the platform."""
-    specs = _static_specs() + _connector_specs()
+    specs = _dbt_waits_for_every_raw_producer(_static_specs() + _connector_specs())
     table = {s.dag_id: s for s in specs}
     if len(table) != len(specs):
         raise DataGcpError("duplicate dag_id in the schedule table")
@@ -179,8 +228,8 @@ def chain_order(dag_ids: list[str] | None = None) -> list[str]:
     """The DAGs of the local daily chain, producers before the DAGs their assets trigger.
 
     Why from the assets: the order is the data dependency Airflow itself schedules in the cloud, so the
-    local run cannot drift from it; `reads` (assets used but not waited for) order it too. Ties keep
-    table order.
+    local run cannot drift from it (`after_any` producers, e.g. a weekly connector, come first too).
+    Ties keep table order.
     """
     table = schedule_table()
     ids = dag_ids if dag_ids is not None else [d for d, s in table.items() if s.local_chain]
@@ -196,7 +245,7 @@ def chain_order(dag_ids: list[str] | None = None) -> list[str]:
             for d in remaining
             if all(
                 p in ordered
-                for a in (*table[d].after, *table[d].reads)
+                for a in (*table[d].after, *table[d].after_any)
                 for p in producers.get(a, set())
                 if p != d
             )

@@ -1,12 +1,14 @@
 """Task builders for the DAG files: a `data-gcp ...` command as a task, the dbt models as a task group.
 
-Why builders: every task of the platform is a CLI argv run by `data_gcp.execution.run_job` (in-process
-locally, a Cloud Run job in the cloud); the DAG files only wire them. Airflow and Cosmos are imported
+Why builders: every task but dbt's is a CLI argv run by `data_gcp.execution.run_job` (in-process
+locally, a Cloud Run job in the cloud); dbt runs on the Airflow workers themselves (Cosmos, dbtRunner,
+dbt-bigquery in Composer), as the original platform did. The DAG files only wire them. Airflow and Cosmos are imported
 inside the functions so that reading the schedule table never imports Airflow.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ def run_cli_job(argv: list[str], job: str) -> None:
 
 
 def cli_task(task_id: str, argv: list[str], *, job: str = "etl-job", outlets: list[Any] | None = None) -> Any:
-    """A TaskFlow task running `data-gcp <argv>`; argv items are Jinja-templated (`{{ ds }}`)."""
+    """A TaskFlow task running `data-gcp <argv>`; argv items are Jinja-templated (`FIRST_DAY`, `LAST_DAY`)."""
     from airflow.sdk import task
 
     return task(run_cli_job, task_id=task_id, outlets=outlets or [])(argv, job)
@@ -47,27 +49,103 @@ def dbt_env(settings: Settings | None = None) -> dict[str, str]:
     return runner_env(settings, target_for(settings))
 
 
+def run_dbt(command: list[str], select: list[str]) -> None:
+    """The callable of the dbt tasks outside Cosmos: dbt in this worker's process, like Cosmos' own.
+
+    A failure raises DbtRunError naming each failing node and dbt's message (the task log shows it).
+    """
+    from data_gcp.dbt_runner import invoke
+
+    invoke(command, select=select or None)
+
+
+def dbt_command_task(task_id: str, command: list[str], select: list[str] | None = None) -> Any:
+    from airflow.sdk import task
+
+    return task(run_dbt, task_id=task_id)(command, list(select or []))
+
+
+def read_manifest(path: Path | None = None) -> dict[str, Any] | None:
+    """The manifest Cosmos renders from, or None without one; a stale one is refused (never trusted:
+    it would render tasks for models that no longer exist, or miss new ones)."""
+    from data_gcp.config import DataGcpError
+    from data_gcp.dbt_runner import stale_manifest_reason
+
+    path = path or dbt_manifest_path()
+    if not path.is_file():
+        return None
+    reason = stale_manifest_reason(path, dbt_project_dir())
+    if reason:
+        raise DataGcpError(
+            f"the dbt DAG is not rendered from a stale manifest: {reason}; run `data-gcp dbt parse`"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _ancestors(manifest: dict[str, Any]) -> dict[str, set[str]]:
+    parents = {uid: set(n.get("depends_on", {}).get("nodes", [])) for uid, n in manifest["nodes"].items()}
+    memo: dict[str, set[str]] = {}
+
+    def up(uid: str) -> set[str]:
+        if uid not in memo:
+            memo[uid] = set()
+            for p in parents.get(uid, ()):
+                memo[uid] |= {p} | up(p)
+        return memo[uid]
+
+    return {uid: up(uid) for uid in parents}
+
+
+def tests_outside_model_tasks(manifest: dict[str, Any]) -> list[str]:
+    """Names of the data tests no per-model task runs, sorted.
+
+    A model's task (`dbt build --select <model> --indirect-selection buildable`) runs a test of that
+    model only when every other parent of the test is upstream of the model. A relationships test
+    between two models neither of which is the other's ancestor, and a test of a source (Cosmos renders
+    no task for sources), run in the final `tests` task instead.
+    """
+    ancestors = _ancestors(manifest)
+    models = {
+        uid for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "snapshot", "seed")
+    }
+    left = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test":
+            continue
+        parents = set(node.get("depends_on", {}).get("nodes", []))
+        covered = any(m in parents and parents <= {m} | ancestors.get(m, set()) for m in parents & models)
+        if not covered:
+            left.append(node["name"])
+    return sorted(left)
+
+
 def dbt_task_group(group_id: str = "dbt", settings: Settings | None = None) -> Any:
     """One Airflow task per dbt model (`dbt build --select <model>`: the model, then its tests), rendered
-    by Cosmos from the precompiled `dbt/target/manifest.json` so parsing the DAG never runs dbt.
+    by Cosmos from the precompiled `dbt/target/manifest.json` so parsing the DAG never runs dbt; then a
+    `<group_id>_tests` task running the data tests no model task selects (`tests_outside_model_tasks`).
 
-    Without a manifest (a fresh clone before `data-gcp dbt parse`) the DAG still parses: one task runs
-    `data-gcp dbt build` for the whole project.
+    dbt runs on the Airflow workers (dbtRunner in the task's process; dbt-bigquery in the cloud), as
+    every other dbt command of the platform does. Without a manifest (a fresh clone before
+    `data-gcp dbt parse`) the DAG still parses: one task runs `dbt build` for the whole project. A
+    manifest older than the dbt files is refused (the DAG fails to import, saying so).
+
+    Returns (first, last): the tasks to wire the group between.
     """
     settings = settings or get_settings()
-    manifest = dbt_manifest_path()
-    if not manifest.is_file():
-        return cli_task(f"{group_id}_build", ["dbt", "build"], job="dbt-job")
+    manifest = read_manifest()
+    if manifest is None:
+        only = dbt_command_task(f"{group_id}_build", ["build"])
+        return only, only
 
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
     project_dir = dbt_project_dir()
-    return DbtTaskGroup(
+    group = DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
             dbt_project_path=project_dir,
-            manifest_path=manifest,
+            manifest_path=dbt_manifest_path(),
             project_name=DBT_PROJECT_NAME,
             env_vars=dbt_env(settings),
             install_dbt_deps=False,
@@ -91,6 +169,12 @@ def dbt_task_group(group_id: str = "dbt", settings: Settings | None = None) -> A
         # before its other parents exist ("buildable"; dbt's default "eager" would run it too early).
         operator_args={"indirect_selection": "buildable"},
     )
+    remaining = tests_outside_model_tasks(manifest)
+    if not remaining:
+        return group, group
+    tests = dbt_command_task(f"{group_id}_tests", ["test"], remaining)
+    group >> tests
+    return group, tests
 
 
 def _assets_updated() -> None:

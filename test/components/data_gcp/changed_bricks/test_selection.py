@@ -152,3 +152,31 @@ def test_unresolvable_ref_fails_loudly_never_no_changes(repo: Path) -> None:
     _git(repo, "branch", "-qm", "main", "trunk")
     with pytest.raises(ChangeDetectionError, match="cannot find the main branch"):
         resolve_base(repo)
+
+
+def test_bricks_used_by_a_conftest_a_helper_or_development_select_the_folder(repo: Path) -> None:
+    """test/dbt's conftest builds the warehouse with the sandbox and the import: a change to either
+    must select the dbt tests, though no test_*.py file imports them."""
+    _write(repo, "test/dbt/conftest.py", "def fixture():\n    from data_gcp.conn_a import X\n")
+    _write(repo, "test/orchestration/helpers.py", "from data_gcp.conn_b import X\n")
+    _write(repo, "test/orchestration/test_uses_helper.py", "from helpers import X\n")
+    _write(repo, "development/bench/tools.py", "from data_gcp.other import Y\n")
+    _write(repo, "test/development/test_bench.py", "from development.bench.tools import Y\n")
+    _write(repo, "test/components/data_gcp/registry/conftest.py", "from development.bench import tools\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "support files")
+    assert "test/dbt" in select(repo, ["components/data_gcp/conn_a/__init__.py"]).test_paths
+    # a helper module of the folder may serve any of its tests: the whole folder
+    assert "test/orchestration" in select(repo, ["components/data_gcp/conn_b/x.py"]).test_paths
+    other = select(repo, ["components/data_gcp/other/__init__.py"]).test_paths
+    assert "test/development/test_bench.py" in other
+    assert "test/components/data_gcp/registry" in other
+    assert "test/dbt" not in select(repo, ["components/data_gcp/other/__init__.py"]).test_paths
+
+
+def test_since_a_base_branch_that_moved_on_diffs_against_the_merge_base(repo: Path) -> None:
+    _commit(repo, "components/data_gcp/conn_a/__init__.py")  # this branch's change
+    _git(repo, "checkout", "-q", "main")
+    _commit(repo, "components/data_gcp/other/__init__.py")  # merged into main meanwhile
+    _git(repo, "checkout", "-q", "feature")
+    assert select_since(repo, "main").changed_bricks == {"conn_a"}

@@ -47,3 +47,37 @@ def test_failure_message_names_failing_nodes() -> None:
     assert "error: model.data_gcp.b: Catalog Error: Table raw.x does not exist" in text
     assert "fail: test.data_gcp.t" in text
     assert "model.data_gcp.a" not in text
+
+
+def _project(root, models: dict[str, str]):  # noqa: ANN001, ANN202
+    """A minimal dbt project under `root` (the workspace's profile), with `models`."""
+    (root / "workspace.toml").write_text("")
+    dbt = root / "dbt"
+    (dbt / "models").mkdir(parents=True)
+    (dbt / "profiles.yml").write_text((dbt_runner.project_dir() / "profiles.yml").read_text())
+    (dbt / "dbt_project.yml").write_text('name: data_gcp\nversion: "1.0"\nprofile: data_gcp\n')
+    for name, sql in models.items():
+        (dbt / "models" / f"{name}.sql").write_text(sql)
+    return dbt
+
+
+def test_a_missing_ref_and_a_sql_error_name_the_model_and_the_cause(
+    tmp_path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model referencing a deleted one: dbt fails at compile time with 'Compilation Error' on the
+    first line; the model and the missing name are on the next."""
+    _project(tmp_path, {"uses_gone": "select * from {{ ref('gone_model') }}", "fine": "select 1 as x"})
+    monkeypatch.setenv("DATA_GCP_WORKSPACE_ROOT", str(tmp_path))
+    with pytest.raises(dbt_runner.DbtRunError) as info:
+        dbt_runner.build(target="local", settings=settings, target_path=tmp_path / "target")
+    text = str(info.value)
+    assert "uses_gone" in text and "gone_model" in text, text
+    assert "rerun one node" not in text  # no node ran: nothing to rerun
+    # the manifest of a failed command is never trusted
+    assert dbt_runner.stale_manifest_reason(tmp_path / "target" / "manifest.json", tmp_path / "dbt")
+
+    (tmp_path / "dbt" / "models" / "uses_gone.sql").write_text("select no_such_column from {{ ref('fine') }}")
+    with pytest.raises(dbt_runner.DbtRunError) as info:
+        dbt_runner.build(target="local", settings=settings, target_path=tmp_path / "target")
+    text = str(info.value)
+    assert "error: model.data_gcp.uses_gone" in text and "no_such_column" in text, text

@@ -138,6 +138,51 @@ def test_every_cloud_run_job_the_dags_run_is_deployed() -> None:
         for a in _argvs(build_plan(project, deploy_target("prod"), TAG))
         if a[:4] == ["gcloud", "run", "jobs", "deploy"]
     }
-    wanted = {spec.job for spec in orchestration.schedule_table().values()}
+    wanted = {spec.job for spec in orchestration.schedule_table().values() if spec.job}  # dbt: workers
     assert wanted <= deployed, f"jobs run by DAGs but deployed by no project: {sorted(wanted - deployed)}"
     assert os.environ.get("DATA_GCP_ENV") == "local"
+
+
+def test_a_missing_gcloud_or_docker_fails_before_any_build_step(tmp_path: Path) -> None:
+    from data_gcp.deploy import Step, run_plan
+
+    marker = tmp_path / "built"
+    plan = Plan(
+        "etl_job",
+        "dev",
+        (
+            Step(("touch", str(marker)), "a local build step"),
+            Step(("no-such-gcloud-xyz", "run", "jobs", "deploy"), "deploy"),
+        ),
+    )
+    with pytest.raises(DeployError, match="needs no-such-gcloud-xyz, not found on PATH"):
+        run_plan(plan, tmp_path)
+    assert not marker.exists(), "a build step ran before the missing tool was found"
+
+
+def _git(root: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=root, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def test_a_dirty_tree_is_refused_or_tagged_dirty_when_allowed(tmp_path: Path) -> None:
+    from data_gcp.deploy import commit_tag
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "base")
+    clean = commit_tag(tmp_path)
+    assert len(clean) == 12
+    (tmp_path / "a.py").write_text("x = 2\n")
+    with pytest.raises(DeployError, match=r"uncommitted changes \(a.py\).*--allow-dirty"):
+        commit_tag(tmp_path)
+    assert commit_tag(tmp_path, allow_dirty=True) == f"{clean}-dirty"
+    _git(tmp_path, "checkout", "a.py")
+    (tmp_path / "new.py").write_text("")  # untracked files would be built into the image too
+    with pytest.raises(DeployError, match="new.py"):
+        commit_tag(tmp_path)

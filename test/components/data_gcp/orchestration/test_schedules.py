@@ -24,11 +24,24 @@ def test_every_entry_has_owner_tags_and_a_schedule_or_trigger():
         assert spec.retries_for(Env.local) == 0 and spec.retries_for(Env.prod) == spec.retries > 0
 
 
-def test_import_runs_at_one_and_dbt_waits_for_its_asset():
+def test_import_runs_at_one_and_dbt_waits_for_every_raw_producer():
     assert get_spec("import_applicative_database").cron_for(Env.prod) == "0 1 * * *"
-    assert get_spec("dbt_run").after == (RAW_APPLICATIVE,)
+    dbt = get_spec("dbt_run")
+    assert RAW_APPLICATIVE in dbt.after
+    table = schedule_table()
+    for dag_id, spec in table.items():
+        for asset in spec.produces:
+            if asset.startswith("warehouse://raw/"):
+                # daily producers must all land first; a weekly one triggers a run of its own
+                daily = sched.fires_daily(spec.cron_for(Env.prod) or "* * * * *")
+                assert asset in (dbt.after if daily else dbt.after_any), dag_id
     order = chain_order()
-    assert order.index("import_applicative_database") < order.index("dbt_run")
+    assert all(order.index(d) < order.index("dbt_run") for d in order if d != "dbt_run")
+
+
+def test_fires_daily_reads_the_day_fields_of_a_cron():
+    assert sched.fires_daily("0 1 * * *") and sched.fires_daily("0 */6 * * *")
+    assert not sched.fires_daily("0 4 * * 1") and not sched.fires_daily("0 0 1 * *")
 
 
 def test_unknown_dag_names_the_table():
