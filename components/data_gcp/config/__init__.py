@@ -8,6 +8,7 @@ from data_gcp.config.core import (
     Settings,
     get_settings,
     reset_settings,
+    temporary_env,
     workspace_root,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "Settings",
     "get_settings",
     "reset_settings",
+    "temporary_env",
     "workspace_root",
 ]

@@ -12,13 +12,12 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from data_gcp.config import DataGcpError, Settings, get_settings, workspace_root
+from data_gcp.config import DataGcpError, Settings, get_settings, temporary_env, workspace_root
 from data_gcp.log import get_logger
 
 log = get_logger(__name__)
@@ -139,20 +138,6 @@ def dbt_env(settings: Settings, target: str) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _collect(result: Any) -> tuple[dict[str, str], dict[str, str]]:
     """Per-node status and message of a run-like result (build, run, test, snapshot, freshness)."""
     statuses: dict[str, str] = {}
@@ -213,7 +198,7 @@ def invoke(
     name = " ".join(command)
     log.info("dbt %s --target %s", name, target)
     started = time.perf_counter()
-    with _LOCK, _environ(env):
+    with _LOCK, temporary_env(env):
         res = dbtRunner().invoke(args)
     statuses, messages = _collect(res.result)
     result = DbtResult(

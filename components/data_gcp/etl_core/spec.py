@@ -98,6 +98,19 @@ class RunContext:
     policy: RetryPolicy | None = None
     timeout: float = 60.0
     run_date: dt.date = field(default_factory=dt.date.today)
+    # (table, partition values, scope) units this run read in full: see `covers`
+    coverage: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+
+    def covers(self, table: str, partitions: Any, **scope: Any) -> None:
+        """Declare that this run read `table`'s `partitions` (days) for `scope` in full.
+
+        The core then clears, after the load, every such day x scope that came back with zero rows:
+        a re-run of a day that now has nothing removes that day's old rows. Without a declaration,
+        an unscoped `window` table covers the run's window and an unscoped `snapshot_day` table its
+        end day; a scoped table (`scope=("app",)`...) must declare what it read.
+        """
+        values = tuple(partitions) if not isinstance(partitions, (str, dt.date)) else (partitions,)
+        self.coverage.append((table, values, dict(scope)))
 
     def secret(self, name: str) -> str:
         """A secret by name (registered with the log redactor as it is read)."""
@@ -167,6 +180,9 @@ class Connector:
     tables: ClassVar[tuple[TableSpec, ...]] = ()
     # options read with `ctx.option(...)`, listed for `etl list` and the docs: {KEY: help}
     settings_help: ClassVar[dict[str, str]] = {}
+    # the vendor's documented minimum pause per HTTP status (e.g. {429: 5.0}): applied to the run's
+    # retry policy, whatever policy the caller passes
+    retry_min_wait: ClassVar[dict[int, float]] = {}
 
     @classmethod
     def objects(cls) -> tuple[str, ...]:
