@@ -539,6 +539,10 @@ class HttpClient:
     def _join(self, path: str) -> httpx.URL:
         return httpx.URL(self._client.base_url).join(self._url(path))
 
+    def endpoint(self, method: str, path: str) -> str:
+        """`GET /v3/...`: how errors name `path` of this client (the path only, no query string)."""
+        return endpoint_of(method, self._join(path))
+
 
 class RetryableResponse(Exception):
     """Raised by a `check` to have a 2xx response retried like a 5xx."""
