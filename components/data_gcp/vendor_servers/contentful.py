@@ -123,6 +123,14 @@ def build(data: SandboxData, n_homepages: int = 50, **_: object) -> VendorApp:
     def list_tags(request: Request) -> Response:
         return page(tag_items, request)
 
+    def edit(position: int = 0) -> str:
+        """An editor saves the entry at `position` now: it moves to the end of the updatedAt order."""
+        entry = entries.pop(position)
+        latest = dt.datetime.fromisoformat(entries[-1]["sys"]["updatedAt"].replace("Z", "+00:00"))
+        entry = {**entry, "sys": {**entry["sys"], "updatedAt": (latest + dt.timedelta(seconds=1)).isoformat()}}
+        entries.append(entry)
+        return entry["sys"]["id"]
+
     return VendorApp(
         name="contentful",
         routes=[
@@ -130,6 +138,7 @@ def build(data: SandboxData, n_homepages: int = 50, **_: object) -> VendorApp:
             ("GET", rf"/spaces/{SPACE}/environments/{ENVIRONMENT}/tags", list_tags),
         ],
         auth=auth,
+        controls={"edit": edit},
         env={
             "DATA_GCP_CONTENTFUL_BASE_URL": "{base_url}",
             "DATA_GCP_CONTENTFUL_SPACE_ID": SPACE,

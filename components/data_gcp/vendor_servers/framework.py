@@ -108,6 +108,7 @@ class Fault:
     transform: Callable[[Any], Any] | None = None
     action: Callable[[Request], None] | None = None
     location: str = ""
+    body: Any = None  # `status`: the answer's body instead of a JSON error (e.g. an HTML 404 page)
     delay: float = 1.0
     skip: int = 0
     times: int = 1
@@ -184,6 +185,8 @@ class VendorApp:
     auth: Callable[[Request], Response | None] | None = None
     env: dict[str, str] = field(default_factory=dict)
     base_path: str = ""
+    # test controls that change the served data while a client reads it (e.g. Contentful's `edit`)
+    controls: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def route(self, request: Request) -> Response:
         if self.auth:
@@ -274,6 +277,8 @@ class VendorServer:
                         )
                     elif fault.retry_after is not None:
                         headers["Retry-After"] = f"{fault.retry_after:g}"
+                    if fault.body is not None:
+                        return self._send(Response(fault.status, fault.body, headers))
                     return self._send(json_error(fault.status, "injected fault", **headers))
                 if fault and kind == "redirect":
                     return self._send(Response(302, b"", {"Location": fault.location}))
