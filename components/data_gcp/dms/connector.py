@@ -101,7 +101,9 @@ def dossier_row(node: dict[str, Any], procedure: int, loaded: dt.date) -> dict[s
         "processing_at": utc_timestamp(node.get("dateTraitement")),
         "last_modified_at": utc_timestamp(node.get("dateDerniereModification")),
         "instructor_emails": json.dumps(sorted(i["email"] for i in node.get("instructeurs") or [])),
-        "applicant_email_hash": email_hash(email) if demandeur.get("__typename") not in LEGAL_ENTITIES else None,
+        "applicant_email_hash": email_hash(email)
+        if demandeur.get("__typename") not in LEGAL_ENTITIES
+        else None,
         "applicant_siret": demandeur.get("siret"),
         "fields": json.dumps(
             {c.get("label"): c.get("stringValue") for c in node.get("champs") or []},

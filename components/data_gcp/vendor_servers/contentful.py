@@ -127,7 +127,10 @@ def build(data: SandboxData, n_homepages: int = 50, **_: object) -> VendorApp:
         """An editor saves the entry at `position` now: it moves to the end of the updatedAt order."""
         entry = entries.pop(position)
         latest = dt.datetime.fromisoformat(entries[-1]["sys"]["updatedAt"].replace("Z", "+00:00"))
-        entry = {**entry, "sys": {**entry["sys"], "updatedAt": (latest + dt.timedelta(seconds=1)).isoformat()}}
+        entry = {
+            **entry,
+            "sys": {**entry["sys"], "updatedAt": (latest + dt.timedelta(seconds=1)).isoformat()},
+        }
         entries.append(entry)
         return entry["sys"]["id"]
 

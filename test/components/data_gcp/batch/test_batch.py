@@ -11,7 +11,7 @@ import pytest
 from data_gcp.batch.connector import campaign_stats_rows, stats_window
 from data_gcp.etl_core import DateWindow
 from data_gcp.http_client import SourceError
-from data_gcp.vendor_servers import connector_harness, fake_data
+from data_gcp.vendor_servers import fake_data
 from data_gcp.vendor_servers.batch import FIRST_PUSH, GROUPS, LOCAL_APP_KEYS, LOCAL_REST_KEY
 
 N_CAMPAIGNS = {"ios": 130, "android": 115}  # > 100: two pages each

@@ -134,7 +134,9 @@ def test_a_rerun_of_a_day_that_now_has_no_rows_clears_that_day(settings, monkeyp
     del TOY_ROWS[("ios", d1)]  # the vendor now has nothing for iOS on d1
     result = run_connector("toy", d1, d1, settings=settings)
     assert result.rows == {"toy_stats": 1}
-    rows = get_warehouse(settings).query("SELECT app, day, n FROM raw.toy_stats ORDER BY app, day").to_pylist()
+    rows = (
+        get_warehouse(settings).query("SELECT app, day, n FROM raw.toy_stats ORDER BY app, day").to_pylist()
+    )
     assert rows == [{"app": "android", "day": d1, "n": 3}, {"app": "ios", "day": d2, "n": 2}]
 
 

@@ -216,7 +216,12 @@ def test_every_encoded_form_of_a_secret_is_masked(server):
     special = "k3y+with/special=chars&more"
     with HttpClient("toy", server.url, secret_headers={"x-key": special}, clock=FakeClock()):
         pass
-    for form in (special, quote(special, safe=""), quote_plus(special), quote(quote(special, safe=""), safe="")):
+    for form in (
+        special,
+        quote(special, safe=""),
+        quote_plus(special),
+        quote(quote(special, safe=""), safe=""),
+    ):
         assert form not in redact(f"GET https://vendor.example/items?key={form} failed")
 
 

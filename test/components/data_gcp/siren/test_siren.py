@@ -10,7 +10,7 @@ import pytest
 
 from data_gcp.http_client import FakeClock, RateLimiter, SourceError
 from data_gcp.siren.connector import batch_rows, legal_name, search_query, unit_row
-from data_gcp.vendor_servers import connector_harness, fake_data
+from data_gcp.vendor_servers import fake_data
 from data_gcp.vendor_servers.siren import LOCAL_KEY, is_known, unite_legale
 from data_gcp.warehouse import get_warehouse
 
