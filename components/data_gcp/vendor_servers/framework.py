@@ -251,6 +251,9 @@ class VendorServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: with Nagle's algorithm on, a kept-alive
+            # connection then waits for the client's delayed ACK (~40 ms) on every answer
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: tests capture logs
                 return

@@ -140,3 +140,33 @@ def test_expired_key_fails_cleanly_and_no_key_reaches_logs(vendor, caplog):
     for secret in (LOCAL_REST_KEY, *LOCAL_APP_KEYS.values()):
         assert secret not in caplog.text and secret not in message
     assert vendor.table("batch_campaigns") is None
+
+
+def test_the_documented_429_without_retry_after_waits_at_least_5_seconds(vendor, monkeypatch):
+    monkeypatch.setenv("DATA_GCP_BATCH_APPS", "ios")
+    # Batch: "wait at least 5 seconds", no Retry-After header; refused 4 times in a row
+    vendor.server.faults.add("status", r"/campaigns/list$", status=429, times=4)
+    tables = vendor.extract(START, END, objects="campaigns")
+    assert tables["batch_campaigns"].num_rows == 130
+    assert len(vendor.clock.sleeps) == 4 and min(vendor.clock.sleeps) >= 5.0
+
+
+def test_a_campaign_list_ignoring_from_fails_instead_of_looping(vendor, monkeypatch):
+    monkeypatch.setenv("DATA_GCP_BATCH_APPS", "ios")
+    vendor.server.faults.add("repeat", r"/campaigns/list$", skip=1, times=40)
+    with pytest.raises(
+        SourceError, match=r"batch: GET .*campaigns/list failed: the page at from=100 repeats"
+    ):
+        vendor.extract(START, END, objects="campaigns")
+    assert len(vendor.server.requests_to(r"/campaigns/list$")) == 2
+
+
+def test_ab_stats_count_the_day_errors_once(vendor, monkeypatch):
+    monkeypatch.setenv("DATA_GCP_BATCH_APPS", "ios")
+    stats = vendor.extract(START, END, objects="campaign_stats")["batch_campaign_stats"].to_pylist()
+    ab_days = {(r["campaign_token"], r["stat_date"]) for r in stats if r["version"] in ("a", "b")}
+    assert ab_days
+    for token, day in ab_days:
+        rows = [r for r in stats if (r["campaign_token"], r["stat_date"]) == (token, day)]
+        assert sorted(r["version"] for r in rows) == ["a", "all", "b"]
+        assert sum(1 for r in rows if r["errors"] is not None) == 1  # only the day's own row

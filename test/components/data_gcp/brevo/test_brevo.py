@@ -155,3 +155,64 @@ def test_empty_snapshot_is_an_error_not_a_success(tmp_path):
         with pytest.raises(EmptySourceError, match="brevo_newsletters came back empty"):
             h.run(DAY, DAY, objects="newsletters")
         assert h.table("brevo_newsletters") is None
+
+
+def test_event_dates_with_an_offset_belong_to_their_utc_day(vendor):
+    # the server renders times in Europe/Paris (+01:00): 23:xx UTC reads as the next day's 00:xx
+    events = vendor.server.requests
+    trans = vendor.extract(DAY, DAY, objects="transactional")["brevo_transactional"]
+    assert set(trans["event_date"].to_pylist()) == {dt.date(2026, 11, 20)}
+    page = httpx.get(
+        f"{vendor.server.url}/smtp/statistics/events",
+        params={"startDate": DAY, "endDate": DAY, "event": "delivered", "limit": 5000},
+        headers={"api-key": next(iter(LOCAL_KEYS))},
+    ).json()["events"]
+    assert page[-1]["date"].startswith("2026-11-21T00:") and page[-1]["date"].endswith("+01:00")
+    assert events  # the listing was read through the server
+
+
+def test_a_corrupt_compressed_answer_is_retried_then_fails_naming_brevo(vendor):
+    clean = vendor.extract(DAY, DAY, objects="transactional")["brevo_transactional"]
+    vendor.server.faults.add("corrupt_gzip", r"/smtp/statistics/events", skip=1)
+    assert vendor.extract(DAY, DAY, objects="transactional")["brevo_transactional"].equals(clean)
+    vendor.server.faults.add("corrupt_gzip", r"/smtp/statistics/events", times=-1)
+    with pytest.raises(
+        SourceError, match=r"^brevo: GET /v3/smtp/statistics/events failed after 5.*undecodable"
+    ):
+        vendor.extract(DAY, DAY, objects="transactional")
+
+
+def test_an_event_listing_whose_server_ignores_the_offset_fails_instead_of_looping(vendor):
+    vendor.server.faults.add("repeat", r"/smtp/statistics/events", skip=1, times=30)
+    with pytest.raises(SourceError, match=r"the page at offset=2500 repeats the page at offset=0"):
+        vendor.extract(DAY, DAY, objects="transactional")
+
+
+def test_unknown_fields_and_gzip_answers_change_nothing(vendor):
+    clean = vendor.extract(DAY, DAY)
+    vendor.server.faults.add("unknown_fields", r"/(emailCampaigns|smtp/statistics/events)", times=-1)
+    assert all(vendor.extract(DAY, DAY)[name].equals(clean[name]) for name in clean)
+    vendor.server.faults.clear()
+    vendor.server.faults.add("gzip", None, times=-1)
+    assert all(vendor.extract(DAY, DAY)[name].equals(clean[name]) for name in clean)
+
+
+def test_a_backfill_longer_than_90_days_is_split_and_streamed(tmp_path):
+    with connector_harness("brevo", events_per_day=20, campaigns={"native": 1, "pro": 1}) as h:
+        result = h.run("2026-08-01", "2026-11-01", objects="transactional")  # 93 days
+        ranges = {(r.param("startDate"), r.param("endDate")) for r in h.server.requests_to("/events")}
+        assert all(
+            (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days < 90 for start, end in ranges
+        )
+        days = set(h.table("brevo_transactional")["event_date"].to_pylist())
+        assert len(days) == 93 and result.rows["brevo_transactional"] > 0
+        # a re-run of a day where the vendor now has nothing clears that day (both audiences)
+        h.server.faults.add("empty", r"/smtp/statistics/events", times=-1)
+        h.server.faults.add("transform", r"/aggregatedReport", times=-1, transform=_no_events)
+        h.run("2026-08-01", "2026-08-01", objects="transactional")
+        days_after = set(h.table("brevo_transactional")["event_date"].to_pylist())
+        assert days_after == days - {dt.date(2026, 8, 1)}
+
+
+def _no_events(report):
+    return {**report, "delivered": 0, "opens": 0, "unsubscribed": 0}

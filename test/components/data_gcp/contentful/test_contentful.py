@@ -110,3 +110,49 @@ def test_empty_space_is_an_error():
     with connector_harness("contentful", n_homepages=0) as h:
         with pytest.raises(EmptySourceError, match="contentful_entry came back empty"):
             h.run(DAY, DAY)
+
+
+def test_an_edit_during_paging_is_caught_by_the_completeness_check_and_read_again():
+    with connector_harness("contentful", n_homepages=50) as h:  # own server: the edits change its data
+        edit = h.server.app.controls["edit"]
+        # between pages 1 and 2 an editor saves an entry of page 1: it moves to the end of the order,
+        # the entries after it shift left and one of them is never served at its old offset
+        h.server.faults.add("call", ENTRIES, skip=1, times=1, action=lambda _request: edit(0))
+        entries = h.extract(DAY, DAY)["contentful_entry"]
+        assert len(h.server.requests_to(ENTRIES)) == 6  # 3 pages read twice: the first read was short
+        ids = entries["entry_id"].to_pylist()
+        assert len(ids) == len(set(ids)) == _served_total(h)  # every entry of the space, none lost
+
+        # edited on every read: refused, never loaded short
+        h.server.faults.clear()
+        h.server.faults.add("call", ENTRIES, times=-1, action=lambda request: _edit_on_page_2(request, edit))
+        with pytest.raises(SourceError, match=r"contentful: GET .*/entries failed: incomplete snapshot"):
+            h.run(DAY, DAY)
+        assert h.table("contentful_entry") is None
+
+
+def _edit_on_page_2(request, edit) -> None:
+    if request.param("skip") == "500":
+        edit(0)
+
+
+def _served_total(h) -> int:
+    import httpx
+
+    url = f"{h.server.url}/spaces/localspace/environments/master/entries"
+    answer = httpx.get(url, params={"limit": 1}, headers={"Authorization": f"Bearer {LOCAL_TOKEN}"})
+    return answer.json()["total"]
+
+
+def test_a_server_ignoring_skip_fails_instead_of_loading_duplicates(vendor):
+    vendor.server.faults.add("repeat", ENTRIES, skip=1, times=-1)
+    with pytest.raises(SourceError, match=r"the page at skip=500 repeats the page at skip=0"):
+        vendor.extract(DAY, DAY)
+
+
+def test_unknown_fields_are_kept_in_the_fields_json_and_break_nothing(vendor):
+    clean = vendor.extract(DAY, DAY)["contentful_entry"]
+    vendor.server.faults.add("unknown_fields", ENTRIES, times=-1)
+    changed = vendor.extract(DAY, DAY)["contentful_entry"]
+    assert changed["entry_id"].to_pylist() == clean["entry_id"].to_pylist()
+    assert changed["updated_at"].equals(clean["updated_at"])

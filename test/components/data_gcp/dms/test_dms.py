@@ -145,3 +145,57 @@ def test_a_rerun_after_midnight_gives_the_same_rows(settings, monkeypatch):
     assert rows1["dms_young"] > 50 and rows1["dms_pro"] > 0
     assert rows2 == rows1  # the second server answered the same request with the same dossiers
     assert young2.equals(young1) and pro2.equals(pro1)  # the whole tables, not just their counts
+
+
+def _cycle_after_three_pages(body):
+    """Page 3 of a démarche points back at page 1's cursor: a cursor cycle three pages long."""
+    dossiers = ((body.get("data") or {}).get("demarche") or {}).get("dossiers") or {}
+    info = dossiers.get("pageInfo") or {}
+    if info.get("hasNextPage") and info.get("endCursor") == dms_server._cursor(300):
+        info["endCursor"] = dms_server._cursor(100)
+    return body
+
+
+def test_a_cursor_cycle_longer_than_one_page_fails_instead_of_looping(vendor):
+    # bounded so that a client without the guard ends (with duplicates) rather than hang the suite
+    vendor.server.faults.add("transform", GQL, transform=_cycle_after_three_pages, times=60)
+    with pytest.raises(
+        SourceError, match=r"dms: POST /api/v2/graphql \(démarche \d+\) failed: pagination cycles"
+    ):
+        vendor.extract("2026-09-01", "2026-09-01", objects="young")
+    assert len(vendor.server.requests_to(GQL)) < 10
+
+
+def test_legal_entities_keep_their_siret_even_when_incomplete(vendor):
+    pro = vendor.extract("2026-09-01", "2026-09-01", objects="pro")["dms_pro"]
+    assert pro.num_rows > 0
+    assert None not in pro["applicant_siret"].to_pylist()  # PersonneMoraleIncomplete included
+    assert set(pro["applicant_email_hash"].to_pylist()) == {None}  # a legal entity has no person's e-mail
+    node = {
+        "id": "RG9zc2llci0x",
+        "number": 1,
+        "demandeur": {"__typename": "PersonneMoraleIncomplete", "siret": "12345678900011"},
+        "usager": {"email": "pro@example.org"},
+    }
+    row = dossier_row(node, 44675, dt.date(2026, 11, 20))
+    assert row["applicant_siret"] == "12345678900011" and row["applicant_email_hash"] is None
+
+
+def test_a_corrupt_compressed_answer_is_retried_then_fails_naming_dms(vendor):
+    clean = vendor.extract(DAY, DAY, objects="young")["dms_young"]
+    vendor.server.faults.add("corrupt_gzip", GQL, skip=1)
+    assert vendor.extract(DAY, DAY, objects="young")["dms_young"].equals(clean)
+    vendor.server.faults.add("corrupt_gzip", GQL, times=-1)
+    with pytest.raises(
+        SourceError, match=r"^dms: POST /api/v2/graphql failed after 5 attempt\(s\).*undecodable"
+    ):
+        vendor.extract(DAY, DAY, objects="young")
+
+
+def test_unknown_fields_and_gzip_answers_change_nothing(vendor):
+    clean = vendor.extract(DAY, DAY, objects="young")["dms_young"]
+    vendor.server.faults.add("unknown_fields", GQL, times=-1)
+    assert vendor.extract(DAY, DAY, objects="young")["dms_young"].equals(clean)
+    vendor.server.faults.clear()
+    vendor.server.faults.add("gzip", GQL, times=-1)
+    assert vendor.extract(DAY, DAY, objects="young")["dms_young"].equals(clean)

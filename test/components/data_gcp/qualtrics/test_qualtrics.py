@@ -150,3 +150,27 @@ def test_expired_token_fails_cleanly_and_no_token_in_logs(vendor, caplog):
     assert "retrying" in caplog.text
     assert LOCAL_TOKEN not in caplog.text and LOCAL_TOKEN not in str(err.value)
     assert vendor.table("qualtrics_survey") is None and vendor.table("qualtrics_answers") is None
+
+
+def test_opt_outs_are_read_at_the_documented_contacts_path(vendor):
+    tables = vendor.extract(DAY, DAY, objects="opt_out_users")
+    assert tables["qualtrics_opt_out_users"].num_rows == 13
+    paths = {r.path for r in vendor.server.requests}
+    assert paths == {f"/API/v3/directories/{DIRECTORY_ID}/contacts/optedOutContacts"}
+
+
+def test_a_next_page_on_another_host_never_receives_the_token(vendor):
+    from data_gcp.vendor_servers import start_vendor
+
+    with start_vendor("qualtrics", DATA, **SERVER) as elsewhere:
+
+        def elsewhere_next(body):
+            result = body.get("result") or {}
+            if result.get("nextPage"):
+                result["nextPage"] = result["nextPage"].replace(vendor.server.url, elsewhere.url)
+            return body
+
+        vendor.server.faults.add("transform", r"/contacts/optedOutContacts$", transform=elsewhere_next)
+        with pytest.raises(SourceError, match=r"\(HTTP 401\)"):  # refused there: no token was sent
+            vendor.extract(DAY, DAY, objects="opt_out_users")
+        assert elsewhere.requests and all(r.header("X-API-TOKEN") is None for r in elsewhere.requests)

@@ -194,3 +194,45 @@ def test_no_offerer_table_is_an_error_not_an_empty_success(vendor):
     with pytest.raises(SourceError, match="applicative_database_offerer"):
         vendor.run(options=FAST)
     assert vendor.server.requests == []
+
+
+NO_RESULT = {"header": {"statut": 404, "message": "Aucun élément trouvé pour q=siren:..."}}
+
+
+def test_a_no_result_answer_never_erases_known_good_data(vendor):
+    load_offerers(SIRENS)
+    vendor.run(options=FAST)
+    good = vendor.table("siren_data", order_by="siren")
+    assert good.num_rows == 30 and all(good["found_in_sirene"].to_pylist())
+    # Sirene has a bad day: every query answers 404 "no result"; a refresh is forced
+    vendor.server.faults.add("status", r"/siren$", status=404, body=NO_RESULT, times=-1)
+    vendor.run(options={**FAST, "refresh_days": "0"})
+    after = vendor.table("siren_data", order_by="siren")
+    assert after.num_rows == 30
+    for column in ("found_in_sirene", "legal_name", "naf_code", "legal_category_code", "creation_date"):
+        assert after[column].equals(good[column]), column  # the last good data is kept
+    assert after["not_found_at"].null_count == 0  # flagged for review
+    assert min(after["refreshed_at"].to_pylist()) >= max(good["refreshed_at"].to_pylist())
+    # Sirene finds them again: the flag clears
+    vendor.server.faults.clear()
+    vendor.run(options={**FAST, "refresh_days": "0"})
+    assert vendor.table("siren_data")["not_found_at"].null_count == 30
+
+
+def test_identifiers_are_validated_never_truncated(vendor, caplog):
+    caplog.set_level("WARNING")
+    load_offerers([SIRENS[0], "1234567890", "12345678", "12A456789"])  # 10 digits, 8 digits, a letter
+    vendor.run(options=FAST)
+    asked = asked_sirens(vendor)
+    assert "123456789" not in asked  # the 10-digit value was not cut to another company's SIREN
+    assert sorted(asked) == sorted([SIRENS[0], "012345678"])  # lost leading zero restored
+    assert "2 offerer SIREN(s) are not 9 digits and are skipped" in caplog.text
+
+
+def test_a_permanent_404_is_not_retried(vendor):
+    load_offerers(SIRENS)
+    vendor.server.faults.add("status", r"/siren$", status=404, body="<html>Not Found</html>", times=-1)
+    with pytest.raises(SourceError, match=r"siren: GET /api-sirene/3.11/siren failed \(HTTP 404\)"):
+        vendor.run(options=FAST)
+    assert len(vendor.server.requests_to(r"/siren$")) == 1
+    assert vendor.table("siren_data") is None
