@@ -228,6 +228,8 @@ def build_context(
     settings = settings or get_settings()
     connector_cls = get_connector(system)
     policy = (policy or RetryPolicy()).for_vendor(connector_cls.retry_min_wait)
+    if connector_cls.retry_budget is not None:
+        policy = policy.for_vendor(max_total_wait=connector_cls.retry_budget)
     ctx = RunContext(
         system=system,
         settings=settings,

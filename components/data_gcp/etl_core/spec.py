@@ -183,6 +183,8 @@ class Connector:
     # the vendor's documented minimum pause per HTTP status (e.g. {429: 5.0}): applied to the run's
     # retry policy, whatever policy the caller passes
     retry_min_wait: ClassVar[dict[int, float]] = {}
+    # seconds of waiting one request may spend on retries (None: the policy's, 900 s by default)
+    retry_budget: ClassVar[float | None] = None
 
     @classmethod
     def objects(cls) -> tuple[str, ...]:
