@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from data_gcp.etl_core import utc_timestamp
 from data_gcp.vendor_servers.data import SandboxData
 from data_gcp.vendor_servers.framework import Request, Response, VendorApp, json_error
 
@@ -126,7 +127,7 @@ def build(data: SandboxData, n_homepages: int = 50, **_: object) -> VendorApp:
     def edit(position: int = 0) -> str:
         """An editor saves the entry at `position` now: it moves to the end of the updatedAt order."""
         entry = entries.pop(position)
-        latest = dt.datetime.fromisoformat(entries[-1]["sys"]["updatedAt"].replace("Z", "+00:00"))
+        latest = utc_timestamp(entries[-1]["sys"]["updatedAt"])
         entry = {
             **entry,
             "sys": {**entry["sys"], "updatedAt": (latest + dt.timedelta(seconds=1)).isoformat()},

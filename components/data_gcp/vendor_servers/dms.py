@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import random
 
+from data_gcp.etl_core import utc_timestamp
 from data_gcp.vendor_servers.data import SandboxData, user_email
 from data_gcp.vendor_servers.framework import Request, Response, VendorApp, json_error
 
@@ -180,8 +181,8 @@ def build(
         rows = dossiers[number]
         since = variables.get("updatedSince")
         if since:
-            since_dt = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
-            rows = [d for d in rows if dt.datetime.fromisoformat(d["dateDerniereModification"]) >= since_dt]
+            since_dt = utc_timestamp(since)
+            rows = [d for d in rows if utc_timestamp(d["dateDerniereModification"]) >= since_dt]
         start = _index(variables.get("after"))
         nodes = [_selected(node, query) for node in rows[start : start + first]]
         end = start + len(nodes)
