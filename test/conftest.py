@@ -31,3 +31,20 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def settings(isolated_env: Path) -> Settings:
     """Local settings whose data folder is this test's tmp folder."""
     return get_settings()
+
+
+@pytest.fixture(scope="module")
+def connector_server(request: pytest.FixtureRequest):
+    """One vendor server per connector test module (fast), built from the module's `HARNESS` dict:
+    `{"system": "brevo", **server options}` (e.g. `"data": fake_data(...)`, `"events_per_day": 3000`)."""
+    from data_gcp.vendor_servers import connector_harness
+
+    options = dict(request.module.HARNESS)
+    with connector_harness(options.pop("system"), **options) as harness:
+        yield harness
+
+
+@pytest.fixture
+def vendor(connector_server):
+    """The module's `ConnectorHarness`, reset for this test (no faults, requests or sleeps left)."""
+    return connector_server.reset()

@@ -14,11 +14,17 @@ Assumptions where the reference is silent (Batch's public API conventions and th
   the listing (a vendor hiccup) does not silently cut the snapshot;
 - `campaigns/stats/{token}` answers `{"campaign_token", "detail": [{"date", "sent", "direct_open",
   "influenced_open", "reengaged", "errors"}]}`; an A/B test gives per-version counts in
-  `versions: {"a": {...}, "b": {...}}` (rows `version` = a / b, `errors` of the day on each; else
-  `version` = all). Stats are fetched for the campaigns pushed in the stats window;
+  `versions: {"a": {...}, "b": {...}}` (rows `version` = a / b with the version's own counters; the
+  day's `errors`, not split per version, go on a `version` = all row of their own with the other
+  counters null, so a sum over versions counts them once); else one row `version` = all. Stats are
+  fetched for the campaigns pushed in the stats window;
 - `transactional/stats/{group}` answers `{"detail": [{"date", "sent", ...}]}` with `since`/`until`
   inclusive; the groups are option `GROUPS`;
 - the stats window is the run's window, widened to the 7 days ending at its end when shorter.
+
+Batch documents its 429 as "wait at least 5 seconds" and sends no `Retry-After`: `retry_min_wait`
+makes every wait after a 429 at least 5 s. A `campaigns/list` page repeated (a server ignoring
+`from`) fails the run instead of looping.
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from data_gcp.etl_core import Batch, Column, Connector, DateWindow, RunContext, TableSpec
-from data_gcp.http_client import HttpClient, SourceError
+from data_gcp.etl_core import Batch, Column, Connector, DateWindow, RunContext, TableSpec, utc_timestamp
+from data_gcp.http_client import HttpClient, PageGuard, SourceError
 from data_gcp.log import get_logger
 
 log = get_logger(__name__)
@@ -97,13 +103,6 @@ TRANSACTIONAL = TableSpec(
 
 
 # --- parsing (pure) ---------------------------------------------------------------------------
-def _timestamp(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def _counters(values: dict[str, Any]) -> dict[str, int | None]:
     return {c: None if values.get(c) is None else int(values[c]) for c in COUNTERS}
 
@@ -114,8 +113,8 @@ def campaign_row(item: dict[str, Any], app: str, snapshot_date: dt.date) -> dict
         "app": app,
         "campaign_token": item["campaign_token"],
         "campaign_name": item.get("name"),
-        "created_at": _timestamp(item.get("created_date")),
-        "push_time": _timestamp(item.get("push_time")),
+        "created_at": utc_timestamp(item.get("created_date")),
+        "push_time": utc_timestamp(item.get("push_time")),
         "is_live": item.get("live"),
         "is_dev_only": item.get("dev_only"),
         "is_from_api": item.get("from_api"),
@@ -131,7 +130,9 @@ def campaign_stats_rows(payload: dict[str, Any], app: str, loaded_at: dt.datetim
         versions = day.get("versions")
         if versions:
             for name, counts in sorted(versions.items()):
-                rows.append({**base, "version": name, **_counters({"errors": day.get("errors"), **counts})})
+                rows.append({**base, "version": name, **_counters(counts)})
+            if day.get("errors") is not None and not any("errors" in c for c in versions.values()):
+                rows.append({**base, "version": "all", **_counters({"errors": day["errors"]})})
         else:
             rows.append({**base, "version": "all", **_counters(day)})
     for row in rows:
@@ -169,6 +170,7 @@ class BatchConnector(Connector):
     default_base_url = "https://api.batch.com/1.1"
     secrets = (REST_KEY, *APPS.values())
     tables = (CAMPAIGNS, CAMPAIGN_STATS, TRANSACTIONAL)
+    retry_min_wait = {429: 5.0}  # "wait at least 5 seconds" (Batch's documentation of its 429)
     settings_help = {
         "APPS": "apps to read, comma-separated (default ios,android); one app's run leaves the other's rows",
         "GROUPS": f"transactional group ids (default {DEFAULT_GROUPS})",
@@ -199,13 +201,16 @@ class BatchConnector(Connector):
                     yield CAMPAIGN_STATS.name, self.campaign_stats(http, app, campaigns, window, loaded_at)
                 if ctx.wants("transactional"):
                     yield TRANSACTIONAL.name, self.transactional(http, ctx, app, window, loaded_at)
+                    ctx.covers(TRANSACTIONAL.name, window.days(), app=app)
 
     def list_campaigns(self, http: HttpClient, app: str) -> list[dict[str, Any]]:
         """Every campaign of the app; a short page is read twice before it ends the listing."""
         items: list[dict[str, Any]] = []
         offset = 0
+        guard = PageGuard("batch", "GET /1.1/{api_key}/campaigns/list")
         while True:
             page = self._campaign_page(http, offset)
+            guard.page(page, f"from={offset}")
             if len(page) < LIST_LIMIT:
                 again = self._campaign_page(http, offset)
                 if len(again) != len(page):
@@ -250,7 +255,7 @@ class BatchConnector(Connector):
         pushed = [
             c["campaign_token"]
             for c in campaigns
-            if (push := _timestamp(c.get("push_time"))) is not None
+            if (push := utc_timestamp(c.get("push_time"))) is not None
             and window.start <= push.date() <= window.end
         ]
         rows: list[dict[str, Any]] = []

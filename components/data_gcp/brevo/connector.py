@@ -5,30 +5,43 @@ audience (`native` young users, `pro` professionals); offset+limit pagination.
 
 - `newsletters`: `GET /emailCampaigns?status=sent&statistics=globalStats` (limit 50), a snapshot of
   sent campaigns dated `snapshot_date` = the window's end; that day x audience is replaced.
+  The listing is checked for completeness: distinct campaign ids against the announced `count`.
 - `transactional`: `GET /smtp/statistics/events?startDate&endDate&event=<type>` (limit 2500, one
   pass per event type), aggregated per template, tag, e-mail hash and day; the window's days x
-  audience are replaced. Each pass is checked against `GET /smtp/statistics/aggregatedReport` for the
-  same window: a listing that ends early (an empty page in the middle) is read again once, then fails.
+  audience are replaced, and a day read in full that now has no event is cleared. The window is read
+  one day at a time (Brevo refuses ranges over 90 days; memory stays one day's events whatever the
+  backfill), each day checked against `GET /smtp/statistics/aggregatedReport` for that day: a listing
+  that ends early (an empty page in the middle) is read again once, then fails.
 
 Assumptions where the reference is silent (Brevo's public API conventions): the UTM is the campaign's
 `utmCampaignValue` (else its `tag`); audience size = `globalStats.delivered`, opens =
-`globalStats.uniqueViews`; event days are the date part of Brevo's local timestamps; rate-limit headers
-`x-sib-ratelimit-*` are honoured by the shared client; the aggregated report's `delivered`, `opens`
-and `unsubscribed` count the same events as the listing. If production shows that assumption wrong,
-`DATA_GCP_BREVO_REPORT_CHECK=warn` (log the mismatch) or `off` relaxes the check without a code change.
+`globalStats.uniqueViews`; an event's `date` carries a UTC offset (`2026-11-20T23:30:00.000+01:00`):
+it is converted to UTC and the event belongs to its UTC day, and `startDate`/`endDate` select UTC
+days; rate-limit headers `x-sib-ratelimit-*` are honoured by the shared client; the aggregated
+report's `delivered`, `opens` and `unsubscribed` count the same events as the listing. If production
+shows that assumption wrong, `DATA_GCP_BREVO_REPORT_CHECK=warn` (log the mismatch) or `off` relaxes
+the check without a code change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec
+from data_gcp.etl_core import (
+    Batch,
+    Column,
+    Connector,
+    RunContext,
+    TableSpec,
+    email_hash_column,
+    utc_timestamp,
+    utc_timestamp_column,
+)
 from data_gcp.http_client import HttpClient, SourceError
 from data_gcp.log import get_logger
 
@@ -87,20 +100,6 @@ EVENT_STRUCT = pa.struct(
 )
 
 
-def _hash_column(emails: pa.ChunkedArray) -> pa.Array:
-    """sha256 of each lower-case, trimmed e-mail; each distinct address hashed once."""
-    normalised = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(emails, "")))
-    distinct = pc.unique(normalised)
-    digests = pa.array([hashlib.sha256(e.encode()).hexdigest() for e in distinct.to_pylist()], pa.string())
-    return pc.take(digests, pc.index_in(normalised, value_set=distinct))
-
-
-def _timestamp(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
-
-
 class BrevoConnector(Connector):
     name = "brevo"
     description = "Brevo (Sendinblue) newsletters and transactional e-mails, audiences native and pro"
@@ -118,35 +117,37 @@ class BrevoConnector(Connector):
                 if ctx.wants("newsletters"):
                     yield NEWSLETTERS.name, self.newsletters(http, audience, ctx.window.end)
                 if ctx.wants("transactional"):
-                    yield TRANSACTIONAL.name, self.transactional(http, audience, ctx)
+                    for day in ctx.window.days():
+                        yield TRANSACTIONAL.name, self.transactional(http, audience, ctx, day)
+                        ctx.covers(TRANSACTIONAL.name, [day], audience=audience)
 
     # --- newsletters ------------------------------------------------------------------------
     def newsletters(self, http: HttpClient, audience: str, snapshot_date: dt.date) -> pa.Table:
         rows: list[dict[str, Any]] = []
-        pages = http.paginate_offset(
+        campaigns = http.snapshot_offset(
             "emailCampaigns",
             "campaigns",
+            id_of=lambda c: c["id"],
             params={"type": "classic", "status": "sent", "statistics": "globalStats"},
             limit=CAMPAIGNS_LIMIT,
             total_key="count",
         )
-        for page in pages:
-            for c in page:
-                stats = (c.get("statistics") or {}).get("globalStats") or {}
-                rows.append(
-                    {
-                        "snapshot_date": snapshot_date,
-                        "audience": audience,
-                        "campaign_id": int(c["id"]),
-                        "campaign_name": c.get("name"),
-                        "campaign_utm": c.get("utmCampaignValue") or c.get("tag"),
-                        "campaign_sent_date": _timestamp(c.get("sentDate")),
-                        "share_link": c.get("shareLink"),
-                        "audience_size": stats.get("delivered"),
-                        "open_number": stats.get("uniqueViews"),
-                        "unsubscriptions": stats.get("unsubscriptions"),
-                    }
-                )
+        for c in campaigns:
+            stats = (c.get("statistics") or {}).get("globalStats") or {}
+            rows.append(
+                {
+                    "snapshot_date": snapshot_date,
+                    "audience": audience,
+                    "campaign_id": int(c["id"]),
+                    "campaign_name": c.get("name"),
+                    "campaign_utm": c.get("utmCampaignValue") or c.get("tag"),
+                    "campaign_sent_date": utc_timestamp(c.get("sentDate")),
+                    "share_link": c.get("shareLink"),
+                    "audience_size": stats.get("delivered"),
+                    "open_number": stats.get("uniqueViews"),
+                    "unsubscriptions": stats.get("unsubscriptions"),
+                }
+            )
         return NEWSLETTERS.to_arrow(rows)
 
     # --- transactional ----------------------------------------------------------------------
@@ -167,8 +168,9 @@ class BrevoConnector(Connector):
             return pa.Table.from_batches([], schema=pa.schema(list(EVENT_STRUCT)))
         return pa.Table.from_struct_array(pa.chunked_array(chunks, type=EVENT_STRUCT))
 
-    def transactional(self, http: HttpClient, audience: str, ctx: RunContext) -> pa.Table:
-        window = {"startDate": ctx.window.start.isoformat(), "endDate": ctx.window.end.isoformat()}
+    def transactional(self, http: HttpClient, audience: str, ctx: RunContext, day: dt.date) -> pa.Table:
+        """One UTC day of one audience's events, aggregated (a day at a time: memory bounded by a day)."""
+        window = {"startDate": day.isoformat(), "endDate": day.isoformat()}
         report = http.get_json("smtp/statistics/aggregatedReport", window)
         parts = []
         check = ctx.option("report_check", "strict").lower()
@@ -177,10 +179,11 @@ class BrevoConnector(Connector):
             raw = self._events(http, window, event)
             if expected is not None and raw.num_rows != int(expected):
                 ctx.clock.sleep(1.0)  # the listing ended early: read it once more before failing
-                raw = self._events(http, window, event)
+                again = self._events(http, window, event)
+                raw = again if again.num_rows >= raw.num_rows else raw  # the fuller read
                 if raw.num_rows != int(expected):
                     message = (
-                        f"listed {raw.num_rows} {event!r} events for {audience} {ctx.window} but "
+                        f"listed {raw.num_rows} {event!r} events for {audience} {day} but "
                         f"the aggregated report counts {expected}"
                     )
                     if check == "strict":
@@ -196,10 +199,10 @@ class BrevoConnector(Connector):
             parts.append(
                 pa.table(
                     {
-                        "event_date": pc.cast(pc.utf8_slice_codeunits(raw["date"], 0, 10), pa.date32()),
+                        "event_date": pc.cast(utc_timestamp_column(raw["date"]), pa.date32()),
                         "template_id": raw["templateId"],
                         "tag": raw["tag"],
-                        "email_hash": _hash_column(raw["email"]),
+                        "email_hash": email_hash_column(raw["email"]),
                         "delivered_count": ones if event == "delivered" else zeros,
                         "opened_count": ones if event == "opened" else zeros,
                         "unsubscribed_count": ones if event == "unsubscribed" else zeros,
@@ -207,13 +210,13 @@ class BrevoConnector(Connector):
                 )
             )
         events = pa.concat_tables(parts)
-        outside = pc.or_(
-            pc.less(events["event_date"], pa.scalar(ctx.window.start)),
-            pc.greater(events["event_date"], pa.scalar(ctx.window.end)),
-        )
+        outside = pc.not_equal(events["event_date"], pa.scalar(day))
         if pc.any(outside).as_py():
+            first = events.filter(outside)["event_date"][0].as_py()
             raise SourceError(
-                "brevo", "GET /smtp/statistics/events", f"events outside the window {ctx.window}"
+                "brevo",
+                "GET /smtp/statistics/events",
+                f"events of {first} (UTC) in the listing of {day}: the day would be written wrong",
             )
         keys = ["event_date", "template_id", "tag", "email_hash"]
         grouped = events.group_by(keys, use_threads=False).aggregate(

@@ -8,6 +8,7 @@ from data_gcp.config.core import (
     Settings,
     get_settings,
     reset_settings,
+    temporary_env,
     workspace_root,
 )
 from data_gcp.config.days import (
@@ -33,5 +34,6 @@ __all__ = [
     "Settings",
     "get_settings",
     "reset_settings",
+    "temporary_env",
     "workspace_root",
 ]

@@ -8,6 +8,8 @@ apart from the engine behind each interface.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -170,3 +172,26 @@ def get_settings() -> Settings:
 
 def reset_settings() -> None:
     get_settings.cache_clear()
+
+
+@contextmanager
+def temporary_env(values: Mapping[str, str | None]) -> Iterator[dict[str, str | None]]:
+    """Set environment variables for the duration of a block, then restore them exactly.
+
+    A value of None unsets the variable for the block. A variable that did not exist before is
+    removed afterwards (not left as an empty string). Not thread-safe: the environment is global.
+    """
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield dict(values)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -12,18 +12,19 @@ Tables (one snapshot a day, `snapshot_date` = the window's end, that day replace
 
 Settings: `DATA_GCP_CONTENTFUL_SPACE_ID` (required), `DATA_GCP_CONTENTFUL_ENVIRONMENT` (default
 `master`). Secret: `contentful-access-token`. Contentful's `X-Contentful-RateLimit-Reset` header is
-honoured on 429. An entry updated while the pages are read can move to a later page and show up
-twice: the last copy wins.
+honoured on 429. An entry edited while the pages are read moves to a later page (the order is
+`sys.updatedAt`): it shows up twice and the entry that took its place is skipped. So the snapshot
+checks its completeness: the distinct entry ids read must equal the `total` announced, else the
+whole listing is read again (at most 3 times), then the run fails; never loaded short.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
 
-from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec
+from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec, utc_timestamp
 from data_gcp.http_client import SourceError
 
 PAGE_SIZE = 500
@@ -77,10 +78,6 @@ TAG = TableSpec(
 )
 
 
-def _timestamp(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
 def links_of(fields: dict[str, Any]) -> list[tuple[str, str, int]]:
     """(field name, linked entry id, position) for every Entry link in the fields, nested or not."""
     out: list[tuple[str, str, int]] = []
@@ -100,6 +97,10 @@ def links_of(fields: dict[str, Any]) -> list[tuple[str, str, int]]:
     for name, value in fields.items():
         walk(value, name, 0)
     return out
+
+
+def _sys_id(item: dict[str, Any]) -> str:
+    return str(item["sys"]["id"])
 
 
 class ContentfulConnector(Connector):
@@ -129,22 +130,25 @@ class ContentfulConnector(Connector):
             secret_headers={"Authorization": f"Bearer {token}"},
             reset_headers=RESET_HEADERS,
         ) as http:
-            tag_names: dict[str, str] = {}
-            for page in http.paginate_offset(
-                f"{prefix}/tags", "items", limit=1000, offset_param="skip", total_key="total"
-            ):
-                tag_names.update({t["sys"]["id"]: t.get("name") for t in page})
-            entries: dict[str, dict[str, Any]] = {}
-            for page in http.paginate_offset(
+            tags = http.snapshot_offset(
+                f"{prefix}/tags",
+                "items",
+                id_of=_sys_id,
+                limit=1000,
+                offset_param="skip",
+                total_key="total",
+            )
+            tag_names: dict[str, str] = {t["sys"]["id"]: t.get("name") for t in tags}
+            listed = http.snapshot_offset(
                 f"{prefix}/entries",
                 "items",
+                id_of=_sys_id,
                 params={"order": "sys.updatedAt"},
                 limit=PAGE_SIZE,
                 offset_param="skip",
                 total_key="total",
-            ):
-                for item in page:
-                    entries[item["sys"]["id"]] = item
+            )
+            entries: dict[str, dict[str, Any]] = {_sys_id(item): item for item in listed}
         entry_rows, link_rows, tag_rows = [], [], []
         for entry_id, item in sorted(entries.items()):
             sys = item.get("sys") or {}
@@ -158,8 +162,8 @@ class ContentfulConnector(Connector):
                     "content_type": content_type,
                     "title": title if isinstance(title, str) else None,
                     "fields": json.dumps(fields, ensure_ascii=False, sort_keys=True),
-                    "created_at": _timestamp(sys.get("createdAt")),
-                    "updated_at": _timestamp(sys.get("updatedAt")),
+                    "created_at": utc_timestamp(sys.get("createdAt")),
+                    "updated_at": utc_timestamp(sys.get("updatedAt")),
                 }
             )
             for field, child, position in links_of(fields):

@@ -15,14 +15,13 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from data_gcp.config import DataGcpError, Settings, get_settings, workspace_root
+from data_gcp.config import DataGcpError, Settings, get_settings, temporary_env, workspace_root
 from data_gcp.log import get_logger
 
 log = get_logger(__name__)
@@ -186,20 +185,6 @@ def dbt_env(settings: Settings, target: str) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _collect(result: Any) -> tuple[dict[str, str], dict[str, str]]:
     """Per-node status and message of a run-like result (build, run, test, snapshot, freshness)."""
     statuses: dict[str, str] = {}
@@ -263,7 +248,7 @@ def invoke(
     fingerprint = project_fingerprint(project)  # of the files dbt is about to read
     manifest = manifest_path(target_path)
     before = manifest.stat().st_mtime_ns if manifest.is_file() else None
-    with _LOCK, _environ(env):
+    with _LOCK, temporary_env(env):
         res = dbtRunner().invoke(args)
     if manifest.is_file() and manifest.stat().st_mtime_ns != before:
         (manifest.parent / FINGERPRINT_FILE).unlink(missing_ok=True)  # until proven current below

@@ -7,25 +7,26 @@ incremental with `updatedSince` (the window's start, 00:00 UTC; default yesterda
 Tables `dms_young` and `dms_pro` (one row per dossier, upserted on `dossier_id`: a dossier changed
 again later replaces its row): id, number, state, deposit / instruction / processing / last change
 timestamps, instructor e-mails (JSON list), procedure id, the procedure's own fields (`champs`) as JSON
-{label: value}, the applicant (young: sha256 of the e-mail; pro: the SIRET), `loaded_date`.
+{label: value}, the applicant (young: sha256 of the e-mail; pro: the SIRET, of a `PersonneMorale` or
+of a `PersonneMoraleIncomplete`, whose SIRET is still present), `loaded_date`.
 
 Settings: `DATA_GCP_DMS_PROCEDURES_YOUNG`, `DATA_GCP_DMS_PROCEDURES_PRO` (comma-separated démarche
 numbers). Secret: `dms-api-token`. GraphQL `errors` in a 200 answer fail the run (never an empty
-success); a page with no dossiers that still announces more is read again (bounded), then fails.
+success); a page with no dossiers that still announces more is read again (bounded), then fails;
+a cursor seen before (a cycle of any length) or a repeated page fails naming the démarche.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec
-from data_gcp.http_client import HttpClient, RetryableResponse, SourceError, json_of
+from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec, email_hash, utc_timestamp
+from data_gcp.http_client import HttpClient, PageGuard, RetryableResponse, SourceError, json_of
 
 PAGE_SIZE = 100
 DOSSIERS_QUERY = """
@@ -38,7 +39,7 @@ query getDossiers($demarcheNumber: Int!, $first: Int, $after: String, $updatedSi
         id number state dateDepot datePassageEnInstruction dateTraitement dateDerniereModification
         instructeurs { email }
         usager { email }
-        demandeur { __typename ... on PersonneMorale { siret } }
+        demandeur { __typename ... on PersonneMorale { siret } ... on PersonneMoraleIncomplete { siret } }
         champs { id label stringValue }
       }
     }
@@ -83,8 +84,7 @@ PRO = TableSpec(
 )
 
 
-def _ts(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC) if value else None
+LEGAL_ENTITIES = ("PersonneMorale", "PersonneMoraleIncomplete")
 
 
 def dossier_row(node: dict[str, Any], procedure: int, loaded: dt.date) -> dict[str, Any]:
@@ -96,13 +96,13 @@ def dossier_row(node: dict[str, Any], procedure: int, loaded: dt.date) -> dict[s
         "dossier_number": int(node["number"]),
         "procedure_id": procedure,
         "state": node.get("state"),
-        "deposit_at": _ts(node.get("dateDepot")),
-        "instruction_at": _ts(node.get("datePassageEnInstruction")),
-        "processing_at": _ts(node.get("dateTraitement")),
-        "last_modified_at": _ts(node.get("dateDerniereModification")),
+        "deposit_at": utc_timestamp(node.get("dateDepot")),
+        "instruction_at": utc_timestamp(node.get("datePassageEnInstruction")),
+        "processing_at": utc_timestamp(node.get("dateTraitement")),
+        "last_modified_at": utc_timestamp(node.get("dateDerniereModification")),
         "instructor_emails": json.dumps(sorted(i["email"] for i in node.get("instructeurs") or [])),
-        "applicant_email_hash": hashlib.sha256(email.strip().lower().encode()).hexdigest()
-        if email and demandeur.get("__typename") != "PersonneMorale"
+        "applicant_email_hash": email_hash(email)
+        if demandeur.get("__typename") not in LEGAL_ENTITIES
         else None,
         "applicant_siret": demandeur.get("siret"),
         "fields": json.dumps(
@@ -166,6 +166,8 @@ class DmsConnector(Connector):
 
     def dossiers(self, http: HttpClient, url: str, procedure: int, since: str) -> Iterator[dict[str, Any]]:
         after: str | None = None
+        endpoint = f"POST {httpx.URL(url).path} (démarche {procedure})"
+        guard = PageGuard("dms", endpoint)
         while True:
             variables = {
                 "demarcheNumber": procedure,
@@ -188,12 +190,15 @@ class DmsConnector(Connector):
                     f"GraphQL error for démarche {procedure}: {messages}",
                 )
             dossiers = body["data"]["demarche"]["dossiers"]
-            yield from dossiers.get("nodes") or []
+            nodes = dossiers.get("nodes") or []
+            guard.page(nodes, f"after={after}")
+            yield from nodes
             info = dossiers.get("pageInfo") or {}
             if not info.get("hasNextPage"):
                 return
-            if not info.get("endCursor") or info.get("endCursor") == after:
-                raise SourceError("dms", f"POST {httpx.URL(url).path}", "pagination cursor did not advance")
+            if not info.get("endCursor"):
+                raise SourceError("dms", endpoint, "more dossiers announced but no cursor to read them")
+            guard.cursor(info["endCursor"])  # seen before: the listing cycles (any length)
             after = info["endCursor"]
 
 

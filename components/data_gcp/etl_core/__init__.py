@@ -3,7 +3,7 @@
 See docs/connectors.md for how to add a connector.
 """
 
-from data_gcp.etl_core.pipeline import LoadError, destination_for, dlt_pipeline, load_tables
+from data_gcp.etl_core.pipeline import LoadError, clear_units, destination_for, dlt_pipeline, load_tables
 from data_gcp.etl_core.registry import CONNECTOR_MODULES, get_connector, list_connectors
 from data_gcp.etl_core.runner import (
     EmptySourceError,
@@ -15,8 +15,11 @@ from data_gcp.etl_core.runner import (
     extract_tables,
     run_connector,
     select_objects,
+    spool,
+    units_to_clear,
 )
 from data_gcp.etl_core.spec import Batch, Column, Connector, RunContext, TableSpec
+from data_gcp.etl_core.values import email_hash, email_hash_column, utc_timestamp, utc_timestamp_column
 from data_gcp.etl_core.window import DateWindow
 
 __all__ = [
@@ -33,6 +36,13 @@ __all__ = [
     "TableSpec",
     "base_url_for",
     "build_context",
+    "clear_units",
+    "email_hash",
+    "email_hash_column",
+    "spool",
+    "units_to_clear",
+    "utc_timestamp",
+    "utc_timestamp_column",
     "extract_tables",
     "collect",
     "destination_for",

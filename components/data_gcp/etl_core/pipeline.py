@@ -18,14 +18,13 @@ and merge runs as one SQL transaction per table.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-
-import pyarrow as pa
 
 from data_gcp.config import DataGcpError, Settings
 from data_gcp.etl_core.spec import TableSpec
@@ -87,8 +86,11 @@ def dlt_pipeline(system: str, settings: Settings, dataset: str = "raw") -> Itera
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def dlt_resource(spec: TableSpec, data: pa.Table) -> Any:
-    """One `dlt.resource` per table, with the spec's write disposition and keys."""
+def dlt_resource(spec: TableSpec, data: Any) -> Any:
+    """One `dlt.resource` per table, with the spec's write disposition and keys.
+
+    `data`: an Arrow table, or a spooled table (anything with `batches()`), read batch by batch.
+    """
     import dlt
 
     hints: dict[str, Any] = {"name": spec.name, "table_name": spec.name}
@@ -102,13 +104,17 @@ def dlt_resource(spec: TableSpec, data: pa.Table) -> Any:
             hints["merge_key"] = list(spec.merge_key)
     if spec.partition:
         hints["columns"] = {spec.partition: {"partition": True}}
-    return dlt.resource([data], **hints)
+    rows = data.batches() if hasattr(data, "batches") else [data]
+    return dlt.resource(rows, **hints)
 
 
 def load_tables(
-    system: str, settings: Settings, specs: Mapping[str, TableSpec], data: Mapping[str, pa.Table]
+    system: str, settings: Settings, specs: Mapping[str, TableSpec], data: Mapping[str, Any]
 ) -> dict[str, int]:
-    """Load every table of one run, one dlt run per dataset (`TableSpec.dataset`); rows per table."""
+    """Load every table of one run, one dlt run per dataset (`TableSpec.dataset`); rows per table.
+
+    `data`: Arrow tables, or spooled tables (`etl_core.runner.SpooledTable`) read batch by batch.
+    """
     if not data:
         return {}
     by_dataset: dict[str, list[str]] = {}
@@ -139,3 +145,55 @@ def _close_duckdb(pipeline: Any) -> None:
             close()
     except Exception:  # best effort: nothing to close on BigQuery
         pass
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMP '{value.isoformat()}'"
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if "\\" in text:  # DuckDB and BigQuery read a backslash differently: never guess
+        raise LoadError(f"a scope value with a backslash cannot be cleared: {text!r}")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def clear_units(
+    system: str,
+    settings: Settings,
+    specs: Mapping[str, TableSpec],
+    units: Mapping[str, list[tuple[Any, ...]]],
+) -> list[str]:
+    """Delete the rows of each (partition, *scope) unit: days a run read in full that now have none.
+
+    Why: dlt's delete-insert only replaces the merge-key values it receives, so a re-run of a day
+    that now returns zero rows would keep that day's old rows. Runs after the load, so a failed
+    load never clears anything. Returns the units cleared, as text.
+    """
+    from data_gcp.warehouse import get_warehouse
+
+    done: list[str] = []
+    if not any(units.values()):
+        return done
+    wh = get_warehouse(settings)
+    for name, table_units in units.items():
+        spec = specs[name]
+        if not table_units or not wh.table_exists(spec.qualified_name):
+            continue
+        columns = [spec.partition or "", *spec.scope]
+        conditions = " OR ".join(
+            "(" + " AND ".join(f"{c} = {_literal(v)}" for c, v in zip(columns, unit, strict=True)) + ")"
+            for unit in table_units
+        )
+        try:
+            wh.execute(f"DELETE FROM {wh.physical(spec.qualified_name)} WHERE {conditions}")
+        except Exception as err:
+            raise LoadError(
+                f"{system}: clearing emptied days of {spec.qualified_name} failed: {redact(str(err))[:300]}"
+            ) from None
+        done.extend(f"{name}[{'/'.join(str(v) for v in unit)}]" for unit in table_units)
+    return done

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from data_gcp.config import DataGcpError, Settings, get_settings
-from data_gcp.etl_core.pipeline import load_tables
+from data_gcp.etl_core.pipeline import clear_units, load_tables
 from data_gcp.etl_core.registry import get_connector
 from data_gcp.etl_core.spec import Connector, RunContext, TableSpec
 from data_gcp.etl_core.window import DateWindow
@@ -101,6 +104,119 @@ def collect(connector: Connector, ctx: RunContext) -> dict[str, pa.Table]:
     return out
 
 
+class SpooledTable:
+    """One table's rows of a run, appended batch by batch to a Parquet file.
+
+    Why: a 90-day backfill holds 90 days of rows; kept in memory until the load they made memory grow
+    with the window. Spooled, the run holds one batch at a time and the load still sees every row
+    only once the extraction has finished (all or nothing).
+    """
+
+    def __init__(self, spec: TableSpec, path: Path) -> None:
+        self.spec = spec
+        self.path = path
+        self.num_rows = 0
+        self.units: set[tuple[Any, ...]] = set()  # (partition, *scope) values present
+        self._writer: pq.ParquetWriter | None = None
+
+    @property
+    def unit_columns(self) -> list[str]:
+        return [self.spec.partition, *self.spec.scope] if self.spec.partition else []
+
+    def write(self, batch: pa.Table) -> None:
+        if batch.num_rows == 0:
+            return
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, self.spec.arrow_schema)
+        self._writer.write_table(batch)
+        self.num_rows += batch.num_rows
+        if self.unit_columns:
+            units = (
+                batch.select(self.unit_columns).group_by(self.unit_columns, use_threads=False).aggregate([])
+            )
+            self.units.update(tuple(r[c] for c in self.unit_columns) for r in units.to_pylist())
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def batches(self, rows: int = 100_000) -> Iterator[pa.Table]:
+        """The rows back, a batch at a time (what the dlt resource reads)."""
+        if self.num_rows == 0:
+            return
+        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=rows):
+            yield pa.Table.from_batches([batch], schema=self.spec.arrow_schema)
+
+    def read(self) -> pa.Table:
+        return pq.read_table(self.path) if self.num_rows else self.spec.arrow_schema.empty_table()
+
+
+def spool(connector: Connector, ctx: RunContext, folder: Path) -> dict[str, SpooledTable]:
+    """`collect`, with every batch appended to a file instead of kept in memory."""
+    specs = {t.name: t for t in connector.tables}
+    out = {
+        t.name: SpooledTable(t, folder / f"{t.name}.parquet")
+        for t in connector.tables
+        if t.object in ctx.objects
+    }
+    try:
+        for table_name, batch in connector.extract(ctx):
+            if table_name in ctx.failures:  # failed on its own (`ctx.fail_table`): left as it was
+                continue
+            if table_name not in out:
+                raise DataGcpError(
+                    f"{connector.name}: extract produced rows for unexpected table {table_name!r}"
+                )
+            out[table_name].write(_conform(specs[table_name], batch))
+            del batch
+    finally:
+        for table in out.values():
+            table.close()
+    for name, table in list(out.items()):
+        if name in ctx.failures:
+            del out[name]
+            continue
+        if table.num_rows == 0 and not table.spec.allow_empty:
+            raise EmptySourceError(
+                f"{connector.name}: {table.spec.qualified_name} came back empty for {ctx.window}; a snapshot is never "
+                "empty, so nothing was written (check the source and the credentials' scope)"
+            )
+        if table.num_rows == 0 and table.spec.write == "replace":
+            del out[name]  # never replace a table by nothing
+    return out
+
+
+def units_to_clear(
+    connector: Connector, ctx: RunContext, present: dict[str, set[tuple[Any, ...]]]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Day x scope units the run read in full (`ctx.covers`, or the defaults) that have no rows now."""
+    specs = {t.name: t for t in connector.tables if t.object in ctx.objects}
+    coverage = list(ctx.coverage)
+    declared = {table for table, _, _ in coverage}
+    for spec in specs.values():
+        if spec.name in declared or spec.scope or not spec.partition:
+            continue
+        if spec.write == "window":
+            coverage.append((spec.name, tuple(ctx.window.days()), {}))
+        elif spec.write == "snapshot_day":
+            coverage.append((spec.name, (ctx.window.end,), {}))
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for table, partitions, scope in coverage:
+        spec = specs.get(table)
+        if spec is None or spec.write not in ("window", "snapshot_day") or not spec.partition:
+            continue
+        if set(scope) != set(spec.scope):
+            raise DataGcpError(
+                f"{connector.name}: covers({table}) must name the scope columns {spec.scope}, got {sorted(scope)}"
+            )
+        for value in partitions:
+            unit = (value, *(scope[c] for c in spec.scope))
+            if unit not in present.get(table, set()):
+                out.setdefault(table, []).append(unit)
+    return out
+
+
 def _conform(spec: TableSpec, batch: pa.Table) -> pa.Table:
     schema = spec.arrow_schema
     missing = [f.name for f in schema if f.name not in batch.column_names]
@@ -130,10 +246,13 @@ def build_context(
 
     `dry_run=None` takes the connector's default for the environment (`Connector.dry_run_default`).
     """
-    from data_gcp.http_client import SystemClock
+    from data_gcp.http_client import RetryPolicy, SystemClock
 
     settings = settings or get_settings()
     connector_cls = get_connector(system)
+    policy = (policy or RetryPolicy()).for_vendor(connector_cls.retry_min_wait)
+    if connector_cls.retry_budget is not None:
+        policy = policy.for_vendor(max_total_wait=connector_cls.retry_budget)
     ctx = RunContext(
         system=system,
         settings=settings,
@@ -164,6 +283,10 @@ def run_connector(
 ) -> RunResult:
     """Extract the window from `system` then load it; all or nothing (see `pipeline`).
 
+    Batches are spooled to Parquet files as they come (memory bounded by a batch, not the window),
+    and loaded only once the extraction has finished. Then every day x scope the run read in full
+    that now has zero rows is cleared (`RunContext.covers`).
+
     Keyword arguments (tests, local runs): settings, base_url, options, clock, policy, timeout, dry_run.
     A dry run extracts (the connector performs no side effect) and loads nothing. Tables a connector
     failed on their own (`ctx.fail_table`) are left untouched while the others load, then the run
@@ -178,12 +301,19 @@ def run_connector(
         ctx.window,
         " (dry run)" if ctx.dry_run else "",
     )
-    data = collect(connector_cls(), ctx)
+    connector = connector_cls()
     specs = {t.name: t for t in connector_cls.tables}
-    if ctx.dry_run:
-        rows = {name: table.num_rows for name, table in data.items()}
-    else:
-        rows = load_tables(system, ctx.settings, specs, data)
+    cleared: list[str] = []
+    with tempfile.TemporaryDirectory(prefix=f"data_gcp_{system}_") as folder:
+        data = spool(connector, ctx, Path(folder))
+        if ctx.dry_run:
+            rows = {name: t.num_rows for name, t in data.items()}
+        else:
+            clear = units_to_clear(connector, ctx, {name: t.units for name, t in data.items()})
+            loaded = {name: t for name, t in data.items() if t.num_rows}
+            rows = load_tables(system, ctx.settings, specs, loaded)  # type: ignore[arg-type]
+            cleared = clear_units(system, ctx.settings, specs, clear)
+    rows.update({name: 0 for name in data if name not in rows})
     result = RunResult(
         system,
         ctx.window,
@@ -193,6 +323,8 @@ def run_connector(
         failed=dict(ctx.failures),
         datasets={name: specs[name].dataset for name in rows},
     )
+    if cleared:
+        log.info("%s: cleared %d day(s) that now have no rows: %s", system, len(cleared), ", ".join(cleared))
     log.info("%s", result.summary())
     if ctx.failures:
         details = "; ".join(f"{specs[t].qualified_name}: {why}" for t, why in ctx.failures.items())

@@ -117,6 +117,20 @@ class RunContext:
         """
         self.failures[table] = message
 
+    # (table, partition values, scope) units this run read in full: see `covers`
+    coverage: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+
+    def covers(self, table: str, partitions: Any, **scope: Any) -> None:
+        """Declare that this run read `table`'s `partitions` (days) for `scope` in full.
+
+        The core then clears, after the load, every such day x scope that came back with zero rows:
+        a re-run of a day that now has nothing removes that day's old rows. Without a declaration,
+        an unscoped `window` table covers the run's window and an unscoped `snapshot_day` table its
+        end day; a scoped table (`scope=("app",)`...) must declare what it read.
+        """
+        values = tuple(partitions) if not isinstance(partitions, (str, dt.date)) else (partitions,)
+        self.coverage.append((table, values, dict(scope)))
+
     def secret(self, name: str) -> str:
         """A secret by name (registered with the log redactor as it is read)."""
         from data_gcp.secrets import get_secret
@@ -192,6 +206,12 @@ class Connector:
     def dry_run_default(cls, settings: Settings) -> bool:
         """Whether a run is a dry run unless told otherwise (`--dry-run/--no-dry-run`). Default: no."""
         return False
+
+    # the vendor's documented minimum pause per HTTP status (e.g. {429: 5.0}): applied to the run's
+    # retry policy, whatever policy the caller passes
+    retry_min_wait: ClassVar[dict[int, float]] = {}
+    # seconds of waiting one request may spend on retries (None: the policy's, 900 s by default)
+    retry_budget: ClassVar[float | None] = None
 
     @classmethod
     def objects(cls) -> tuple[str, ...]:

@@ -7,11 +7,13 @@ had no limit); one policy here means one place to get right and one set of tests
 from data_gcp.http_client.clock import Clock, FakeClock, SystemClock
 from data_gcp.http_client.core import (
     HttpClient,
+    PageGuard,
     RetryableResponse,
     RetryPolicy,
     SourceError,
     endpoint_of,
     json_of,
+    origin_of,
 )
 from data_gcp.http_client.ratelimit import RateLimiter
 
@@ -19,11 +21,13 @@ __all__ = [
     "Clock",
     "FakeClock",
     "HttpClient",
+    "PageGuard",
     "RateLimiter",
     "RetryPolicy",
     "RetryableResponse",
     "endpoint_of",
     "json_of",
+    "origin_of",
     "SourceError",
     "SystemClock",
 ]

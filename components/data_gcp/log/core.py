@@ -16,11 +16,28 @@ _sensitive: set[str] = set()
 _lock = threading.Lock()
 
 
+def encoded_forms(value: str) -> set[str]:
+    """The forms a secret takes once it is in a URL, a query string or a JSON text.
+
+    Why: a key with URL-special characters (`+`, `/`, `=`, `&`) shows up percent-encoded in a logged
+    URL or an error, where a plain `replace` of the raw value would not find it.
+    """
+    import json
+    from urllib.parse import quote, quote_plus
+
+    forms = {value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1]}
+    forms |= {f.replace("%", "%25") for f in forms if "%" in f}  # encoded twice (a URL in a URL)
+    return {f for f in forms if len(f) >= 4}
+
+
 def register_sensitive(value: str | None) -> None:
-    """Remember a secret value so that it never reaches a log line (values shorter than 4 are ignored)."""
+    """Remember a secret value so that it never reaches a log line (values shorter than 4 are ignored).
+
+    Every encoded form of the value (`encoded_forms`) is masked too.
+    """
     if value and len(value) >= 4:
         with _lock:
-            _sensitive.add(value)
+            _sensitive.update(encoded_forms(value))
 
 
 def redact(text: str) -> str:

@@ -4,7 +4,7 @@ Contract (reference `source-systems.md`): `https://{datacenter}.qualtrics.com/AP
 `X-API-TOKEN`; lists page with the `nextPage` URL in `result`; answers: `POST
 /surveys/{id}/export-responses` (format csv), poll `GET .../export-responses/{progressId}` until
 `complete` (sleeping `POLL_SECONDS` between polls, failing after `EXPORT_TIMEOUT_SECONDS`), download
-`.../{fileId}/file` (a zip with one CSV); opt-outs: `GET /directories/{dir}/optedOutContacts`.
+`.../{fileId}/file` (a zip with one CSV); opt-outs: `GET /directories/{dir}/contacts/optedOutContacts` (Qualtrics' documented path).
 
 Assumptions where the reference is silent (Qualtrics' public API v3 conventions, the previous job):
 - a survey element has `id`, `name`, `ownerId`, `isActive`, `creationDate`, `lastModified`; answers
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import zipfile
@@ -38,8 +37,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from data_gcp.etl_core import Batch, Column, Connector, DateWindow, RunContext, TableSpec
-from data_gcp.http_client import HttpClient, RetryableResponse, SourceError, endpoint_of, json_of
+from data_gcp.etl_core import (
+    Batch,
+    Column,
+    Connector,
+    DateWindow,
+    RunContext,
+    TableSpec,
+    email_hash,
+    utc_timestamp,
+)
+from data_gcp.http_client import HttpClient, PageGuard, RetryableResponse, SourceError, endpoint_of, json_of
 from data_gcp.log import get_logger
 
 log = get_logger(__name__)
@@ -126,13 +134,6 @@ class ExportFormatError(ValueError):
 
 
 # --- parsing (pure) ---------------------------------------------------------------------------
-def _utc(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def survey_row(element: dict[str, Any], snapshot_date: dt.date) -> dict[str, Any]:
     return {
         "snapshot_date": snapshot_date,
@@ -140,13 +141,9 @@ def survey_row(element: dict[str, Any], snapshot_date: dt.date) -> dict[str, Any
         "survey_name": element.get("name"),
         "owner_id": element.get("ownerId"),
         "is_active": element.get("isActive"),
-        "created_at": _utc(element.get("creationDate")),
-        "last_modified_at": _utc(element.get("lastModified")),
+        "created_at": utc_timestamp(element.get("creationDate")),
+        "last_modified_at": utc_timestamp(element.get("lastModified")),
     }
-
-
-def email_hash(email: str | None) -> str | None:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest() if email else None
 
 
 def opt_out_row(element: dict[str, Any], directory_id: str, snapshot_date: dt.date) -> dict[str, Any]:
@@ -157,7 +154,7 @@ def opt_out_row(element: dict[str, Any], directory_id: str, snapshot_date: dt.da
         "user_id": element.get("extRef") or None,
         "email_hash": email_hash(element.get("email")),
         "language": element.get("language"),
-        "opted_out_at": _utc(element.get("directoryUnsubscribeDate")),
+        "opted_out_at": utc_timestamp(element.get("directoryUnsubscribeDate")),
     }
 
 
@@ -218,7 +215,7 @@ def answers_from_csv(data: bytes, survey_id: str) -> pa.Table:
     if not parts:
         return ANSWERS.arrow_schema.empty_table()
     long = pa.concat_tables(parts)
-    recorded = _parse_utc(long.column("recorded_at"))
+    recorded = _parseutc_timestamp(long.column("recorded_at"))
     if long.num_rows and recorded.null_count:
         raise ExportFormatError(
             f"export of survey {survey_id}: {recorded.null_count} row(s) without RecordedDate"
@@ -234,8 +231,8 @@ def answers_from_csv(data: bytes, survey_id: str) -> pa.Table:
         "user_id": _null_if_empty(long.column("user_id")),
         "distribution_channel": _null_if_empty(long.column("distribution_channel")),
         "is_finished": pc.equal(long.column("is_finished"), "1"),
-        "started_at": _parse_utc(long.column("started_at")),
-        "ended_at": _parse_utc(long.column("ended_at")),
+        "started_at": _parseutc_timestamp(long.column("started_at")),
+        "ended_at": _parseutc_timestamp(long.column("ended_at")),
         "recorded_at": recorded,
     }
     return pa.table(columns, schema=ANSWERS.arrow_schema)
@@ -246,7 +243,7 @@ def _null_if_empty(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
 
 
-def _parse_utc(col: pa.ChunkedArray) -> pa.ChunkedArray:
+def _parseutc_timestamp(col: pa.ChunkedArray) -> pa.ChunkedArray:
     """`YYYY-MM-DD HH:MM:SS` (the export is asked in UTC) -> timestamp UTC."""
     parsed = pc.strptime(_null_if_empty(col), format="%Y-%m-%d %H:%M:%S", unit="us")
     return pc.assume_timezone(parsed, "UTC")
@@ -311,9 +308,10 @@ class QualtricsConnector(Connector):
                 if ctx.wants("answers"):
                     for survey_id in self.survey_ids(ctx, surveys):
                         yield ANSWERS.name, self.answers(http, ctx, survey_id)
+                        ctx.covers(ANSWERS.name, answers_window(ctx.window).days(), survey_id=survey_id)
             if ctx.wants("opt_out_users"):
                 directory = ctx.option("directory_id")
-                contacts = self.pages(http, f"directories/{directory}/optedOutContacts")
+                contacts = self.pages(http, f"directories/{directory}/contacts/optedOutContacts")
                 rows = [opt_out_row(c, directory, ctx.window.end) for c in contacts]
                 log.info("qualtrics: %d opted-out contact(s) in %s", len(rows), directory)
                 yield OPT_OUT_USERS.name, OPT_OUT_USERS.to_arrow(rows)
@@ -334,16 +332,14 @@ class QualtricsConnector(Connector):
     def pages(self, http: HttpClient, path: str) -> Iterator[dict[str, Any]]:
         """Every element of a `result.elements` / `result.nextPage` listing."""
         url: str | None = path
-        seen: set[str] = set()
+        guard = PageGuard("qualtrics", http.endpoint("GET", path))
         while url:
             body = json_of(http.request("GET", url, check=_page_check(first=url == path)))
             result = body["result"]
+            guard.page(result["elements"], f"page {guard.pages + 1}")
             yield from result["elements"]
             url = result.get("nextPage") or None
-            if url in seen:
-                raise SourceError("qualtrics", f"GET {path}", "nextPage loops back to a page already read")
-            if url:
-                seen.add(url)
+            guard.cursor(url)  # a nextPage seen before: the listing cycles
 
     def answers(self, http: HttpClient, ctx: RunContext, survey_id: str) -> pa.Table:
         window = answers_window(ctx.window)

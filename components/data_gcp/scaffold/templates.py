@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec
+from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec, utc_timestamp
 from data_gcp.http_client import HttpClient
 
 PAGE_SIZE = 100
@@ -41,12 +41,6 @@ ITEMS = TableSpec(
     partition="snapshot_date",
     primary_key=("snapshot_date", "item_id"),
 )
-
-
-def _timestamp(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
 
 
 class ${camel}Connector(Connector):
@@ -70,7 +64,7 @@ class ${camel}Connector(Connector):
                 "snapshot_date": snapshot_date,
                 "item_id": str(item["id"]),
                 "item_name": item.get("name"),
-                "updated_at": _timestamp(item.get("updated_at")),
+                "updated_at": utc_timestamp(item.get("updated_at")),
             }
             for page in http.paginate_offset("items", "items", limit=PAGE_SIZE)
             for item in page
@@ -91,24 +85,15 @@ import pytest
 
 from data_gcp.$name import CONNECTOR
 from data_gcp.http_client import SourceError
-from data_gcp.vendor_servers import connector_harness
 
 DAY = "2026-11-20"
 TABLE = "${name}_items"
-
-
-@pytest.fixture(scope="module")
-def server_harness():
-    with connector_harness("$name", n_items=250) as harness:
-        yield harness
+HARNESS = {"system": "$name", "n_items": 250}  # the `vendor` fixture (test/conftest.py) serves it
 
 
 @pytest.fixture
-def harness(server_harness):
-    server_harness.server.faults.clear()
-    server_harness.clock.sleeps.clear()
-    server_harness.server.requests.clear()
-    return server_harness
+def harness(vendor):
+    return vendor
 
 
 def test_reads_every_page_into_the_snapshot(harness) -> None:

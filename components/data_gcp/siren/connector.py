@@ -19,7 +19,13 @@ Assumptions where the reference is silent (INSEE's public documentation of API S
 - non-diffusible units show `[ND]` in protected fields: stored as null;
 - a search matching no SIREN answers 404 with `header.message` "Aucun élément trouvé ...": the batch's
   SIRENs are then recorded with `found_in_sirene = false` (so they are not asked again for 7 days).
-  Any other 404 (a wrong base URL) fails the run.
+  Any other 404 (a wrong base URL) fails the run at once, never retried.
+- "not found" never erases what Sirene told us before: a SIREN missing from an answer (404 "no
+  result", or absent from a 200) that has a row found earlier keeps that row's data, with
+  `not_found_at` set to when Sirene stopped finding it (a flag for review; it clears when Sirene
+  finds it again). Only a SIREN never found is written with `found_in_sirene = false`.
+- offerer SIRENs are validated, never reshaped beyond restoring the leading zeros an integer column
+  lost: a value longer than 9 digits is skipped with a warning, never truncated.
 """
 
 from __future__ import annotations
@@ -62,6 +68,11 @@ SIREN_DATA = TableSpec(
         Column("employee_band", "string", "trancheEffectifsUniteLegale (INSEE code, NN = none)"),
         Column("company_category", "string", "PME, ETI, GE"),
         Column("refreshed_at", "timestamp", "when this row was fetched from Sirene", nullable=False),
+        Column(
+            "not_found_at",
+            "timestamp",
+            "when Sirene stopped finding a SIREN it had found before (the row keeps the last good data)",
+        ),
     ),
     write="upsert",
     primary_key=("siren",),
@@ -125,18 +136,41 @@ def search_query(sirens: list[str]) -> str:
 
 
 def batch_rows(
-    units: list[dict[str, Any]], requested: list[str], refreshed_at: dt.datetime
+    units: list[dict[str, Any]],
+    requested: list[str],
+    refreshed_at: dt.datetime,
+    known: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every requested SIREN gets a row: its unit's, or a `found_in_sirene = false` one."""
+    """Every requested SIREN gets a row: its unit's; else its last good row (`known`) flagged with
+    `not_found_at`; else a `found_in_sirene = false` one."""
     wanted = set(requested)
     found = {u["siren"]: unit_row(u, refreshed_at) for u in units if u.get("siren") in wanted}
     rows = []
     for siren in requested:
         row = found.get(siren)
-        if row is None:
+        if row is None and known and siren in known:
+            last = known[siren]
+            row = {c.name: last.get(c.name) for c in SIREN_DATA.columns}
+            row.update(refreshed_at=refreshed_at, not_found_at=last.get("not_found_at") or refreshed_at)
+        elif row is None:
             row = {"siren": siren, "found_in_sirene": False, "refreshed_at": refreshed_at}
         rows.append(row)
     return rows
+
+
+def known_units(wh: Warehouse, sirens: list[str]) -> dict[str, dict[str, Any]]:
+    """The last good rows (found in Sirene) of these SIRENs, by SIREN."""
+    if not sirens or not wh.table_exists(SIREN_TABLE):
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(sirens), 1000):
+        chunk = [s for s in sirens[start : start + 1000] if SIREN_RE.match(s)]  # 9 digits: safe literals
+        listed = ", ".join(f"'{s}'" for s in chunk)
+        rows = wh.query(
+            f"SELECT * FROM {wh.physical(SIREN_TABLE)} WHERE found_in_sirene AND siren IN ({listed})"
+        ).to_pylist()
+        out.update({r["siren"]: r for r in rows})
+    return out
 
 
 # --- which SIRENs -----------------------------------------------------------------------------
@@ -153,7 +187,10 @@ def sirens_to_refresh(wh: Warehouse, now: dt.datetime, refresh_days: int, limit:
             "the offerers' SIRENs come from this table, which does not exist: run "
             "`data-gcp import applicative` first",
         )
-    siren = "LPAD(CAST(o.offerer_siren AS STRING), 9, '0')"
+    # leading zeros an integer column lost are restored; a longer value stays as is (then skipped as
+    # invalid below): LPAD alone would cut a 10-digit value to 9 digits, another company's SIREN
+    raw = "TRIM(CAST(o.offerer_siren AS STRING))"
+    siren = f"CASE WHEN LENGTH({raw}) < 9 THEN LPAD({raw}, 9, '0') ELSE {raw} END"
     cutoff = (now - dt.timedelta(days=refresh_days)).strftime("%Y-%m-%d %H:%M:%S+00")
     if wh.table_exists(SIREN_TABLE):
         sql = f"""
@@ -211,6 +248,7 @@ class SirenConnector(Connector):
                 ctx.option("refresh_days", "7"),
             )
             return
+        known = known_units(get_warehouse(ctx.settings), sirens)
         limiter = RateLimiter(float(ctx.option("calls_per_minute", "30")), per=60.0, burst=1, clock=ctx.clock)
         n_batches = (len(sirens) + batch_size - 1) // batch_size
         log.info("siren: refreshing %d SIREN(s) in %d call(s)", len(sirens), n_batches)
@@ -222,9 +260,16 @@ class SirenConnector(Connector):
         ) as http:
             for start in range(0, len(sirens), batch_size):
                 batch = sirens[start : start + batch_size]
-                rows.extend(batch_rows(self.search(http, batch), batch, now))
-        found = sum(1 for r in rows if r["found_in_sirene"])
+                rows.extend(batch_rows(self.search(http, batch), batch, now, known))
+        found = sum(1 for r in rows if r["found_in_sirene"] and not r.get("not_found_at"))
+        kept = sum(1 for r in rows if r.get("not_found_at"))
         log.info("siren: %d of %d SIREN(s) found in Sirene", found, len(rows))
+        if kept:
+            log.warning(
+                "siren: %d SIREN(s) found before were not found now: their last data is kept, "
+                "flagged with not_found_at",
+                kept,
+            )
         yield SIREN_DATA.name, SIREN_DATA.to_arrow(rows)
 
     def search(self, http: HttpClient, batch: list[str]) -> list[dict[str, Any]]:

@@ -1,13 +1,14 @@
 """Local HTTP servers speaking each vendor's contract, with fault injection (tests, local runs)."""
 
+from data_gcp.etl_core import email_hash  # how connectors store an e-mail (tests compare with it)
 from data_gcp.vendor_servers.data import (
     SandboxData,
-    email_hash,
     fake_data,
     load_sandbox_data,
     user_email,
 )
 from data_gcp.vendor_servers.framework import (
+    UNKNOWN_FIELDS,
     Fault,
     FaultPlan,
     Request,
@@ -16,6 +17,7 @@ from data_gcp.vendor_servers.framework import (
     VendorServer,
     empty_lists,
     json_error,
+    with_unknown_fields,
 )
 from data_gcp.vendor_servers.harness import ConnectorHarness, connector_harness
 from data_gcp.vendor_servers.registry import (
@@ -42,6 +44,8 @@ __all__ = [
     "email_hash",
     "fake_data",
     "empty_lists",
+    "UNKNOWN_FIELDS",
+    "with_unknown_fields",
     "json_error",
     "load_sandbox_data",
     "start_all",

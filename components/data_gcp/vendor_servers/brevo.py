@@ -1,7 +1,10 @@
 """Brevo (Sendinblue) API v3: e-mail campaigns, transactional events, aggregated report.
 
 Two accounts (audiences), told apart by the `api-key` header: `native` (young users) and `pro`.
-Events are for sandbox users' e-mails; the connector stores their sha256 only.
+Events are for sandbox users' e-mails; the connector stores their sha256 only. `startDate`/`endDate`
+select UTC days; event dates are rendered in the account's time zone with their offset
+(`2026-11-20T00:30:00.000+01:00` is 2026-11-19 23:30 UTC), as Brevo does. A range over 90 days is
+refused (400), as documented.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from data_gcp.vendor_servers.data import SandboxData, user_email
 from data_gcp.vendor_servers.framework import Request, Response, VendorApp, json_error
@@ -20,6 +24,8 @@ TEMPLATES = {
     "pro": [(41, "offer_validated"), (42, "booking_notification")],
 }
 FIRST_CAMPAIGN = dt.date(2025, 1, 6)
+ACCOUNT_TZ = ZoneInfo("Europe/Paris")
+MAX_RANGE_DAYS = 90
 RATE_HEADERS = {
     "x-sib-ratelimit-limit": "1000",
     "x-sib-ratelimit-remaining": "999",
@@ -59,11 +65,12 @@ def build(
         for i in range(n):
             template_id, tag = templates[rng.randrange(len(templates))]
             seconds = int(i * 86_399 / max(n, 1))
-            stamp = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
+            stamp = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) + dt.timedelta(seconds=seconds)
+            local = stamp.astimezone(ACCOUNT_TZ).isoformat(timespec="milliseconds")
             out.append(
                 {
                     "email": pool[rng.randrange(len(pool))],
-                    "date": stamp.strftime("%Y-%m-%dT%H:%M:%S.000+01:00"),
+                    "date": local,
                     "messageId": f"<{day:%Y%m%d}{i:07d}.{audience}@smtp-relay.mailin.fr>",
                     "event": rng.choices(names, weights)[0],
                     "tag": tag,
@@ -96,6 +103,11 @@ def build(
     def events(request: Request) -> Response:
         if not request.param("startDate") or not request.param("endDate"):
             return json_error(400, "startDate and endDate are required together")
+        span = dt.date.fromisoformat(request.param("endDate") or "") - dt.date.fromisoformat(
+            request.param("startDate") or ""
+        )
+        if span.days >= MAX_RANGE_DAYS:
+            return json_error(400, "The date range can not exceed 90 days")
         limit = request.int_param("limit", 2500)
         if limit > 5000:
             return json_error(400, "limit must be at most 5000")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from data_gcp.etl_core import utc_timestamp
 from data_gcp.vendor_servers.data import SandboxData
 from data_gcp.vendor_servers.framework import Request, Response, VendorApp, json_error
 
@@ -123,6 +124,17 @@ def build(data: SandboxData, n_homepages: int = 50, **_: object) -> VendorApp:
     def list_tags(request: Request) -> Response:
         return page(tag_items, request)
 
+    def edit(position: int = 0) -> str:
+        """An editor saves the entry at `position` now: it moves to the end of the updatedAt order."""
+        entry = entries.pop(position)
+        latest = utc_timestamp(entries[-1]["sys"]["updatedAt"])
+        entry = {
+            **entry,
+            "sys": {**entry["sys"], "updatedAt": (latest + dt.timedelta(seconds=1)).isoformat()},
+        }
+        entries.append(entry)
+        return entry["sys"]["id"]
+
     return VendorApp(
         name="contentful",
         routes=[
@@ -130,6 +142,7 @@ def build(data: SandboxData, n_homepages: int = 50, **_: object) -> VendorApp:
             ("GET", rf"/spaces/{SPACE}/environments/{ENVIRONMENT}/tags", list_tags),
         ],
         auth=auth,
+        controls={"edit": edit},
         env={
             "DATA_GCP_CONTENTFUL_BASE_URL": "{base_url}",
             "DATA_GCP_CONTENTFUL_SPACE_ID": SPACE,

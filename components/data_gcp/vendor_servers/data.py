@@ -9,7 +9,6 @@ from a seed, so tests and benchmarks are deterministic either way.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import random
 import sqlite3
 from dataclasses import dataclass, field
@@ -21,11 +20,6 @@ from data_gcp.config import Settings, get_settings
 def user_email(user_id: int | str) -> str:
     """The e-mail the vendors know a sandbox user by (the app database copy holds no e-mail)."""
     return f"user{user_id}@sandbox.passculture.local"
-
-
-def email_hash(email: str) -> str:
-    """How connectors store an e-mail: sha256 of the trimmed lower-case address."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 @dataclass

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import random
 
+from data_gcp.etl_core import utc_timestamp
 from data_gcp.vendor_servers.data import SandboxData, user_email
 from data_gcp.vendor_servers.framework import Request, Response, VendorApp, json_error
 
@@ -85,7 +86,9 @@ def generate_dossiers(data: SandboxData, kind: str, procedure: int, n: int, firs
                 else "123456789"
             )
             usager = {"email": f"pro{i}@sandbox.passculture.local"}
-            demandeur = {"__typename": "PersonneMorale", "siret": f"{siren}{rng.randrange(10_000, 99_999)}"}
+            # a legal entity the API could not fully resolve is `PersonneMoraleIncomplete`: SIRET only
+            kind_name = "PersonneMoraleIncomplete" if i % 7 == 3 else "PersonneMorale"
+            demandeur = {"__typename": kind_name, "siret": f"{siren}{rng.randrange(10_000, 99_999)}"}
             champs = [
                 {
                     "id": "Q2hhbXAtMw==",
@@ -117,6 +120,15 @@ def generate_dossiers(data: SandboxData, kind: str, procedure: int, n: int, firs
         )
     out.sort(key=lambda d: (d["dateDerniereModification"], d["number"]))
     return out
+
+
+def _selected(node: dict, query: str) -> dict:
+    """What GraphQL returns: a `demandeur` fragment not in the query gives no field but `__typename`."""
+    demandeur = node.get("demandeur") or {}
+    kind = demandeur.get("__typename")
+    if kind and kind != "PersonnePhysique" and f"on {kind} " not in query + " ":
+        return {**node, "demandeur": {"__typename": kind}}
+    return node
 
 
 def build(
@@ -169,10 +181,10 @@ def build(
         rows = dossiers[number]
         since = variables.get("updatedSince")
         if since:
-            since_dt = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
-            rows = [d for d in rows if dt.datetime.fromisoformat(d["dateDerniereModification"]) >= since_dt]
+            since_dt = utc_timestamp(since)
+            rows = [d for d in rows if utc_timestamp(d["dateDerniereModification"]) >= since_dt]
         start = _index(variables.get("after"))
-        nodes = rows[start : start + first]
+        nodes = [_selected(node, query) for node in rows[start : start + first]]
         end = start + len(nodes)
         return Response(
             200,

@@ -6,6 +6,8 @@ truncated bodies, timeouts), and the same servers back the local daily run.
 
 from __future__ import annotations
 
+import email.utils
+import gzip
 import json
 import re
 import threading
@@ -16,7 +18,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-FaultKind = Literal["status", "timeout", "truncate", "empty", "invalid_json"]
+FaultKind = Literal[
+    "status",
+    "timeout",
+    "truncate",
+    "empty",
+    "invalid_json",
+    "gzip",
+    "corrupt_gzip",
+    "repeat",
+    "unknown_fields",
+    "transform",
+    "call",
+    "redirect",
+]
+# what vendors add without notice: a new nested field, a null, accents and emoji
+UNKNOWN_FIELDS = {"_addedByVendor": {"note": "champ ajouté 🎉", "values": [1, None]}, "_nullField": None}
 
 
 @dataclass
@@ -68,9 +85,16 @@ Handler = Callable[[Request], Response]
 class Fault:
     """One injected fault.
 
-    kind: `status` (answer `status`, with `retry_after` / `headers`), `timeout` (answer after `delay`
-    seconds, longer than the client's timeout), `truncate` (announce the full length, send half, close),
-    `empty` (emptied lists of records, rest unchanged), `invalid_json` (a 200 with a cut JSON text).
+    kind: `status` (answer `status`, with `retry_after` / `headers`; `retry_after_date=True` sends it
+    as a lower-case `retry-after` HTTP date), `timeout` (answer after `delay` seconds, longer than the
+    client's timeout), `truncate` (announce the full length, send half, close), `empty` (emptied
+    lists of records, rest unchanged), `invalid_json` (a 200 with a cut JSON text), `gzip` (the answer
+    gzip-compressed, `content-encoding: gzip`), `corrupt_gzip` (`content-encoding: gzip` over bytes
+    that are not gzip), `repeat` (the previous answer of that path again: a server ignoring the
+    offset), `unknown_fields` (every object gains fields the contract does not name, a null, accents
+    and emoji), `transform` (`transform(body) -> body` rewrites the answer: cursor cycles...), `call`
+    (`action(request)` runs before the answer: an edit during paging), `redirect` (a 302 to
+    `location`, e.g. another host).
     route: a regex searched in the path (None: any). skip: matching requests let through first.
     times: how many requests get the fault (-1: all).
     """
@@ -79,7 +103,12 @@ class Fault:
     route: str | None = None
     status: int = 500
     retry_after: float | None = None
+    retry_after_date: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    transform: Callable[[Any], Any] | None = None
+    action: Callable[[Request], None] | None = None
+    location: str = ""
+    body: Any = None  # `status`: the answer's body instead of a JSON error (e.g. an HTML 404 page)
     delay: float = 1.0
     skip: int = 0
     times: int = 1
@@ -125,6 +154,15 @@ class FaultPlan:
         return None
 
 
+def with_unknown_fields(body: Any) -> Any:
+    """Every object of a JSON body gains `UNKNOWN_FIELDS` (values unchanged)."""
+    if isinstance(body, dict):
+        return {**{k: with_unknown_fields(v) for k, v in body.items()}, **UNKNOWN_FIELDS}
+    if isinstance(body, list):
+        return [with_unknown_fields(v) for v in body]
+    return body
+
+
 def empty_lists(body: Any) -> Any:
     """Every list of objects in a JSON body replaced by [] (totals and cursors left as they were)."""
     if isinstance(body, dict):
@@ -149,6 +187,8 @@ class VendorApp:
     base_path: str = ""
     # the server's mutable data, for tests that change it between runs (`server.app.state[...]`)
     state: dict[str, Any] = field(default_factory=dict)
+    # test controls that change the served data while a client reads it (e.g. Contentful's `edit`)
+    controls: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def route(self, request: Request) -> Response:
         if self.auth:
@@ -168,6 +208,7 @@ class VendorServer:
         self.app = app
         self.faults = FaultPlan()
         self.requests: list[Request] = []
+        self._last: dict[tuple[str, str], Response] = {}  # the last answer per (method, path): `repeat`
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
@@ -212,6 +253,9 @@ class VendorServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: with Nagle's algorithm on, a kept-alive
+            # connection then waits for the client's delayed ACK (~40 ms) on every answer
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: tests capture logs
                 return
@@ -229,18 +273,52 @@ class VendorServer:
                 with server._lock:
                     server.requests.append(request)
                 fault = server.faults.take(request)
-                if fault and fault.kind == "status":
+                kind = fault.kind if fault else None
+                if fault and kind == "status":
                     headers = dict(fault.headers)
-                    if fault.retry_after is not None:
+                    if fault.retry_after is not None and fault.retry_after_date:
+                        headers["retry-after"] = email.utils.formatdate(
+                            time.time() + fault.retry_after, usegmt=True
+                        )
+                    elif fault.retry_after is not None:
                         headers["Retry-After"] = f"{fault.retry_after:g}"
+                    if fault.body is not None:
+                        return self._send(Response(fault.status, fault.body, headers))
                     return self._send(json_error(fault.status, "injected fault", **headers))
-                if fault and fault.kind == "timeout":
+                if fault and kind == "redirect":
+                    return self._send(Response(302, b"", {"Location": fault.location}))
+                if fault and kind == "timeout":
                     time.sleep(fault.delay)
-                try:
-                    response = server.app.route(request)
-                except Exception as err:  # a handler bug shows up as a 500 in the client's error
-                    response = json_error(500, f"vendor server error: {type(err).__name__}: {err}")
-                if fault and fault.kind == "empty":
+                if fault and kind == "call" and fault.action:
+                    fault.action(request)
+                key = (request.method, request.path)
+                with server._lock:
+                    previous = server._last.get(key)
+                if kind == "repeat" and previous is not None:
+                    response = previous
+                else:
+                    try:
+                        response = server.app.route(request)
+                    except Exception as err:  # a handler bug shows up as a 500 in the client's error
+                        response = json_error(500, f"vendor server error: {type(err).__name__}: {err}")
+                    with server._lock:
+                        server._last[key] = response
+                if fault and kind == "transform" and fault.transform:
+                    response = Response(response.status, fault.transform(response.body), response.headers)
+                if fault and kind == "unknown_fields":
+                    response = Response(response.status, with_unknown_fields(response.body), response.headers)
+                if fault and kind in ("gzip", "corrupt_gzip"):
+                    body, content_type = response.payload()
+                    data = gzip.compress(body) if kind == "gzip" else b"\x1f\x8b\x08\x00not-gzip" + body[:64]
+                    return self._send(
+                        Response(
+                            response.status,
+                            data,
+                            {**response.headers, "Content-Encoding": "gzip"},
+                            content_type=content_type,
+                        )
+                    )
+                if fault and kind == "empty":
                     response = Response(response.status, empty_lists(response.body), response.headers)
                 if fault and fault.kind == "invalid_json":
                     body, _ = response.payload()

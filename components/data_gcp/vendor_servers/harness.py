@@ -7,13 +7,13 @@ lines, and test folders cannot import each other's conftest.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
 
+from data_gcp.config import temporary_env
 from data_gcp.vendor_servers.data import SandboxData, fake_data
 from data_gcp.vendor_servers.framework import VendorServer
 from data_gcp.vendor_servers.registry import start_vendor
@@ -34,13 +34,20 @@ class ConnectorHarness:
         self.clock = FakeClock()
         self.policy = RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=30)
 
+    def reset(self) -> ConnectorHarness:
+        """Forget the previous test: no faults left, no requests or sleeps recorded."""
+        self.server.faults.clear()
+        self.server.requests.clear()
+        self.clock.sleeps.clear()
+        return self
+
     def run(self, start: dt.date | str | None = None, end: dt.date | str | None = None, **kwargs: Any) -> Any:
         from data_gcp.etl_core import run_connector
 
         kwargs.setdefault("clock", self.clock)
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("policy", self.policy)
-        with _env(self.server.env):
+        with temporary_env(self.server.env):
             return run_connector(self.system, start, end, **kwargs)
 
     def extract(
@@ -52,7 +59,7 @@ class ConnectorHarness:
         kwargs.setdefault("clock", self.clock)
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("policy", self.policy)
-        with _env(self.server.env):
+        with temporary_env(self.server.env):
             return extract_tables(self.system, start, end, **kwargs)
 
     def table(self, name: str, order_by: str | None = None) -> pa.Table | None:
@@ -65,20 +72,6 @@ class ConnectorHarness:
         data = wh.query(f"SELECT * FROM {wh.physical(qualified)}")
         keys = [(c, "ascending") for c in (order_by.split(",") if order_by else data.column_names)]
         return data.sort_by(keys)
-
-
-@contextmanager
-def _env(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextmanager

@@ -19,6 +19,7 @@ import uuid
 import zipfile
 from typing import Any
 
+from data_gcp.etl_core import utc_timestamp
 from data_gcp.vendor_servers.data import SandboxData, user_email
 from data_gcp.vendor_servers.framework import Request, Response, VendorApp
 
@@ -204,8 +205,8 @@ def build(
         if body.get("format") != "csv":
             return _error(400, "format must be one of csv, tsv, spss, json, ndjson, xml", "QVAL_1")
         try:
-            start = _utc(body.get("startDate")) or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-            end = _utc(body.get("endDate")) or dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+            start = utc_timestamp(body.get("startDate")) or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+            end = utc_timestamp(body.get("endDate")) or dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
         except ValueError:
             return _error(400, "startDate and endDate must be ISO 8601 date-times", "QVAL_2")
         progress_id = f"ES_{uuid.uuid4().hex[:12]}"
@@ -249,7 +250,7 @@ def build(
             ("POST", r"/surveys/[^/]+/export-responses", start_export),
             ("GET", r"/surveys/[^/]+/export-responses/[^/]+/file", export_download),
             ("GET", r"/surveys/[^/]+/export-responses/[^/]+", export_progress),
-            ("GET", r"/directories/[^/]+/optedOutContacts", opted_out_contacts),
+            ("GET", r"/directories/[^/]+/contacts/optedOutContacts", opted_out_contacts),
         ],
         auth=auth,
         env={
@@ -258,10 +259,3 @@ def build(
             "DATA_GCP_QUALTRICS_DIRECTORY_ID": DIRECTORY_ID,
         },
     )
-
-
-def _utc(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from data_gcp.config import DataGcpError, Settings
+from data_gcp.config import DataGcpError, Settings, temporary_env
 from data_gcp.vendor_servers.data import SandboxData, load_sandbox_data
 from data_gcp.vendor_servers.framework import VendorServer
 
@@ -69,16 +68,8 @@ class RunningVendors:
     @contextmanager
     def applied(self) -> Iterator[dict[str, str]]:
         """Set `env` in os.environ for the duration (restored afterwards)."""
-        saved = {k: os.environ.get(k) for k in self.env}
-        os.environ.update(self.env)
-        try:
+        with temporary_env(self.env):
             yield self.env
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 @contextmanager

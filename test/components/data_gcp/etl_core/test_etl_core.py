@@ -11,12 +11,18 @@ from data_gcp.config import DataGcpError
 from data_gcp.etl_core import (
     CONNECTOR_MODULES,
     Column,
+    Connector,
     DateWindow,
     TableSpec,
+    email_hash,
+    email_hash_column,
     get_connector,
     list_connectors,
     load_tables,
+    run_connector,
     select_objects,
+    utc_timestamp,
+    utc_timestamp_column,
 )
 from data_gcp.warehouse import get_warehouse
 
@@ -126,15 +132,91 @@ def test_tables_land_in_their_dataset_and_replace_whole(settings):
     assert wh.row_count("raw.toy_stats") == 1 and not wh.table_exists("raw.toy_ref")
 
 
-def test_dbt_sources_of_the_reference_connectors_have_a_producer():
-    """Every table of these dbt sources is a TableSpec of a connector (the cloud plan runs them)."""
-    import yaml
+# --- a toy connector run end to end: spooled load, zero-row days cleared ----------------------
+TOY_ROWS: dict[tuple[str, dt.date], int] = {}  # (app, day) -> n; a day absent has no rows
 
-    from data_gcp.config import workspace_root
 
-    produced = {t.qualified_name for c in list_connectors() for t in c.tables}
-    for file, dataset in (("api_referentials.yml", "raw"), ("seed_files.yml", "seed")):
-        doc = yaml.safe_load((workspace_root() / "dbt" / "models" / "sources" / file).read_text())
-        for source in doc["sources"]:
-            for table in source["tables"]:
-                assert f"{dataset}.{table['name']}" in produced, (file, table["name"])
+class ToyConnector(Connector):
+    name = "toy"
+    description = "toy"
+    schedule = "0 0 * * *"
+    default_base_url = "http://127.0.0.1:9"
+    tables = (STATS,)
+
+    def extract(self, ctx):
+        for app in ("ios", "android"):
+            for day in ctx.window.days():
+                n = TOY_ROWS.get((app, day))
+                if n is not None:
+                    yield STATS.name, _stats(app, day, n)
+            ctx.covers(STATS.name, ctx.window.days(), app=app)
+
+
+CONNECTOR = ToyConnector
+
+
+def test_a_rerun_of_a_day_that_now_has_no_rows_clears_that_day(settings, monkeypatch):
+    monkeypatch.setitem(CONNECTOR_MODULES, "toy", __name__)
+    d1, d2 = dt.date(2026, 11, 20), dt.date(2026, 11, 21)
+    TOY_ROWS.clear()
+    TOY_ROWS.update({("ios", d1): 1, ("ios", d2): 2, ("android", d1): 3})
+    run_connector("toy", d1, d2, settings=settings)
+    del TOY_ROWS[("ios", d1)]  # the vendor now has nothing for iOS on d1
+    result = run_connector("toy", d1, d1, settings=settings)
+    assert result.rows == {"toy_stats": 1}
+    rows = (
+        get_warehouse(settings).query("SELECT app, day, n FROM raw.toy_stats ORDER BY app, day").to_pylist()
+    )
+    assert rows == [{"app": "android", "day": d1, "n": 3}, {"app": "ios", "day": d2, "n": 2}]
+
+
+def test_coverage_must_name_the_scope():
+    from data_gcp.etl_core import units_to_clear
+
+    _, ctx = _toy_context()
+    ctx.covers(STATS.name, [dt.date(2026, 11, 20)])  # scoped table, no app named
+    with pytest.raises(DataGcpError, match=r"must name the scope columns \('app',\)"):
+        units_to_clear(ToyConnector(), ctx, {})
+
+
+def _toy_context():
+    from data_gcp.etl_core import build_context
+
+    CONNECTOR_MODULES["toy"] = __name__
+    try:
+        return build_context("toy", "2026-11-20")
+    finally:
+        del CONNECTOR_MODULES["toy"]
+
+
+# --- shared value helpers ---------------------------------------------------------------------
+def test_utc_timestamps_convert_offsets_and_take_naive_values_as_utc():
+    expected = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.UTC)
+    for text in ("2026-11-21T00:30:00.000+01:00", "2026-11-20T23:30:00Z", "2026-11-20T23:30:00", expected):
+        assert utc_timestamp(text) == expected
+    assert utc_timestamp(None) is None and utc_timestamp("") is None
+    column = utc_timestamp_column(pa.array(["2026-11-21T00:30:00.000+01:00", None]))
+    assert column.to_pylist() == [expected, None]
+    assert utc_timestamp_column(pa.array(["2026-11-20T23:30:00"])).to_pylist() == [expected]
+    mixed = utc_timestamp_column(pa.array(["2026-11-20T23:30:00", "2026-11-21T00:30:00+01:00"]))
+    assert mixed.to_pylist() == [expected, expected]
+
+
+def test_email_hash_is_one_rule_for_values_and_columns():
+    assert email_hash(" Camille@Example.org ") == email_hash("camille@example.org")
+    assert len(email_hash("a@b.c") or "") == 64
+    assert email_hash(None) is None and email_hash("  ") is None
+    column = email_hash_column(pa.array(["A@b.c", None, "a@b.c "]))
+    assert column.to_pylist() == [email_hash("a@b.c"), None, email_hash("a@b.c")]
+
+
+def test_temporary_env_restores_set_and_unset_variables(monkeypatch):
+    import os
+
+    from data_gcp.config import temporary_env
+
+    monkeypatch.setenv("DATA_GCP_TOY_KEPT", "before")
+    monkeypatch.delenv("DATA_GCP_TOY_NEW", raising=False)
+    with temporary_env({"DATA_GCP_TOY_KEPT": None, "DATA_GCP_TOY_NEW": "x"}):
+        assert "DATA_GCP_TOY_KEPT" not in os.environ and os.environ["DATA_GCP_TOY_NEW"] == "x"
+    assert os.environ["DATA_GCP_TOY_KEPT"] == "before" and "DATA_GCP_TOY_NEW" not in os.environ

@@ -10,7 +10,7 @@ import pytest
 
 from data_gcp.http_client import FakeClock, RateLimiter, SourceError
 from data_gcp.siren.connector import batch_rows, legal_name, search_query, unit_row
-from data_gcp.vendor_servers import connector_harness, fake_data
+from data_gcp.vendor_servers import fake_data
 from data_gcp.vendor_servers.siren import LOCAL_KEY, is_known, unite_legale
 from data_gcp.warehouse import get_warehouse
 
@@ -20,18 +20,7 @@ UNKNOWN = [s for s in (f"{n:09d}" for n in range(100000000, 100000400)) if not i
 FAST = {"batch_size": "7", "calls_per_minute": "6000"}  # 5 calls a run; the limiter barely waits
 
 
-@pytest.fixture(scope="module")
-def server_harness():
-    with connector_harness("siren", data=DATA) as harness:
-        yield harness
-
-
-@pytest.fixture
-def siren(server_harness):
-    server_harness.server.faults.clear()
-    server_harness.server.requests.clear()
-    server_harness.clock.sleeps.clear()
-    return server_harness
+HARNESS = {"system": "siren", "data": DATA}
 
 
 def load_offerers(sirens: list[str | None]) -> None:
@@ -100,18 +89,18 @@ def test_rate_limiter_spaces_calls_even_with_a_fake_clock_far_from_zero():
 
 
 # --- against the server -----------------------------------------------------------------------
-def test_happy_path_pages_rate_limit_and_unknown_sirens(siren):
+def test_happy_path_pages_rate_limit_and_unknown_sirens(vendor):
     load_offerers([*SIRENS, *UNKNOWN, SIRENS[0], None])  # a duplicate and a missing SIREN
-    result = siren.run(options={"batch_size": "3"})
+    result = vendor.run(options={"batch_size": "3"})
     expected = sorted(SIRENS + UNKNOWN)
     assert result.rows == {"siren_data": len(expected)}
-    calls = siren.server.requests_to(r"/siren$")
+    calls = vendor.server.requests_to(r"/siren$")
     assert len(calls) == 11  # 33 SIRENs by 3; the first batch (the 3 unknown SIRENs) answers 404 "no result"
-    assert sorted(asked_sirens(siren)) == expected
+    assert sorted(asked_sirens(vendor)) == expected
     assert {r.header("X-INSEE-Api-Key-Integration") for r in calls} == {LOCAL_KEY}
     # 30 calls a minute, evenly spaced: the limiter makes each call after the first wait 2 s
-    assert siren.clock.sleeps == pytest.approx([2.0] * 10)
-    table = siren.table("siren_data", order_by="siren")
+    assert vendor.clock.sleeps == pytest.approx([2.0] * 10)
+    table = vendor.table("siren_data", order_by="siren")
     assert table.column("siren").to_pylist() == expected
     assert table.column("found_in_sirene").to_pylist() == [is_known(s) for s in expected]
     assert sum(is_known(s) for s in expected) == len(SIRENS)
@@ -124,14 +113,14 @@ def test_happy_path_pages_rate_limit_and_unknown_sirens(siren):
         assert (row["closing_date"] is not None) == (period["etatAdministratifUniteLegale"] == "C")
 
 
-def test_a_404_that_is_not_sirene_no_result_fails(siren):
+def test_a_404_that_is_not_sirene_no_result_fails(vendor):
     load_offerers(SIRENS)
     with pytest.raises(SourceError, match=r"siren: GET /api-sirene/3.11/nowhere/siren failed \(HTTP 404\)"):
-        siren.run(options=FAST, base_url=siren.server.url + "/nowhere")
-    assert siren.table("siren_data") is None
+        vendor.run(options=FAST, base_url=vendor.server.url + "/nowhere")
+    assert vendor.table("siren_data") is None
 
 
-def test_incremental_refresh_oldest_first_capped_then_the_rest_through_faults(siren):
+def test_incremental_refresh_oldest_first_capped_then_the_rest_through_faults(vendor):
     load_offerers(SIRENS)
     now = dt.datetime.now(dt.UTC)
     fresh, stale = SIRENS[:10], SIRENS[10:15]
@@ -149,59 +138,101 @@ def test_incremental_refresh_oldest_first_capped_then_the_rest_through_faults(si
         ),
         "replace",
     )
-    siren.run(options={**FAST, "max_sirens": "18"})
-    asked = asked_sirens(siren)
+    vendor.run(options={**FAST, "max_sirens": "18"})
+    asked = asked_sirens(vendor)
     never = SIRENS[15:]  # 15 never fetched: all first, then the 3 oldest stale ones
     assert sorted(asked[:15]) == never and set(asked[15:]) <= set(stale) and len(asked) == 18
     assert not set(asked) & set(fresh)
-    first = siren.table("siren_data", order_by="siren")
+    first = vendor.table("siren_data", order_by="siren")
     assert first.num_rows == 30 and len(set(first.column("siren").to_pylist())) == 30
     # the next run asks only the 2 stale SIRENs left (one a call), never duplicating a row; it goes
     # through every transient fault: the 1st call fails 4 times (its 5th and last attempt passes),
     # the 2nd twice (a plan hands each request its first live fault; skip=1 lets one request by)
-    siren.server.requests.clear()
-    faults = siren.server.faults
+    vendor.server.requests.clear()
+    faults = vendor.server.faults
     plan = [
         faults.add("status", r"/siren$", status=429, retry_after=7),
         faults.add("status", r"/siren$", status=500),
-        faults.add("timeout", r"/siren$", delay=siren.timeout + 0.5),
+        faults.add("timeout", r"/siren$", delay=vendor.timeout + 0.5),
         faults.add("invalid_json", r"/siren$"),
         faults.add("truncate", r"/siren$", skip=1),
         faults.add("empty", r"/siren$", skip=1),  # a page announcing a unit but holding none
     ]
-    siren.run(options={**FAST, "batch_size": "1"})
-    assert [f.fired for f in plan] == [1] * 6 and 7 in siren.clock.sleeps
-    assert sorted(set(asked_sirens(siren))) == sorted(set(stale) - set(asked[15:]))
-    second = siren.table("siren_data", order_by="siren")
+    vendor.run(options={**FAST, "batch_size": "1"})
+    assert [f.fired for f in plan] == [1] * 6 and 7 in vendor.clock.sleeps
+    assert sorted(set(asked_sirens(vendor))) == sorted(set(stale) - set(asked[15:]))
+    second = vendor.table("siren_data", order_by="siren")
     assert second.num_rows == 30
     unchanged = pa.compute.is_in(second["siren"], pa.array(fresh))
     assert second.filter(unchanged).equals(first.filter(pa.compute.is_in(first["siren"], pa.array(fresh))))
 
 
-def test_retries_are_bounded_and_a_failed_run_writes_nothing(siren):
+def test_retries_are_bounded_and_a_failed_run_writes_nothing(vendor):
     load_offerers(SIRENS)
-    siren.server.faults.add("status", r"/siren$", status=503, times=-1, skip=2)
+    vendor.server.faults.add("status", r"/siren$", status=503, times=-1, skip=2)
     with pytest.raises(
         SourceError, match=r"siren: GET /api-sirene/3.11/siren failed \(HTTP 503\) after 5 attempt"
     ):
-        siren.run(options=FAST)
-    assert len(siren.server.requests_to(r"/siren$")) == 2 + 5
-    assert siren.table("siren_data") is None  # two good batches, none written
+        vendor.run(options=FAST)
+    assert len(vendor.server.requests_to(r"/siren$")) == 2 + 5
+    assert vendor.table("siren_data") is None  # two good batches, none written
 
 
-def test_expired_key_fails_cleanly_without_leaking_it(siren, caplog):
+def test_expired_key_fails_cleanly_without_leaking_it(vendor, caplog):
     load_offerers(SIRENS)
-    siren.server.faults.add("status", r"/siren$", status=500)  # one retry logged on the way
-    siren.server.faults.add("status", r"/siren$", status=401, skip=2, times=-1)
+    vendor.server.faults.add("status", r"/siren$", status=500)  # one retry logged on the way
+    vendor.server.faults.add("status", r"/siren$", status=401, skip=2, times=-1)
     with caplog.at_level(logging.DEBUG), pytest.raises(SourceError) as err:
-        siren.run(options=FAST)
+        vendor.run(options=FAST)
     assert "siren: GET /api-sirene/3.11/siren failed (HTTP 401)" in str(err.value)
     assert "retrying" in caplog.text
     assert LOCAL_KEY not in caplog.text and LOCAL_KEY not in str(err.value)
-    assert siren.table("siren_data") is None
+    assert vendor.table("siren_data") is None
 
 
-def test_no_offerer_table_is_an_error_not_an_empty_success(siren):
+def test_no_offerer_table_is_an_error_not_an_empty_success(vendor):
     with pytest.raises(SourceError, match="applicative_database_offerer"):
-        siren.run(options=FAST)
-    assert siren.server.requests == []
+        vendor.run(options=FAST)
+    assert vendor.server.requests == []
+
+
+NO_RESULT = {"header": {"statut": 404, "message": "Aucun élément trouvé pour q=siren:..."}}
+
+
+def test_a_no_result_answer_never_erases_known_good_data(vendor):
+    load_offerers(SIRENS)
+    vendor.run(options=FAST)
+    good = vendor.table("siren_data", order_by="siren")
+    assert good.num_rows == 30 and all(good["found_in_sirene"].to_pylist())
+    # Sirene has a bad day: every query answers 404 "no result"; a refresh is forced
+    vendor.server.faults.add("status", r"/siren$", status=404, body=NO_RESULT, times=-1)
+    vendor.run(options={**FAST, "refresh_days": "0"})
+    after = vendor.table("siren_data", order_by="siren")
+    assert after.num_rows == 30
+    for column in ("found_in_sirene", "legal_name", "naf_code", "legal_category_code", "creation_date"):
+        assert after[column].equals(good[column]), column  # the last good data is kept
+    assert after["not_found_at"].null_count == 0  # flagged for review
+    assert min(after["refreshed_at"].to_pylist()) >= max(good["refreshed_at"].to_pylist())
+    # Sirene finds them again: the flag clears
+    vendor.server.faults.clear()
+    vendor.run(options={**FAST, "refresh_days": "0"})
+    assert vendor.table("siren_data")["not_found_at"].null_count == 30
+
+
+def test_identifiers_are_validated_never_truncated(vendor, caplog):
+    caplog.set_level("WARNING")
+    load_offerers([SIRENS[0], "1234567890", "12345678", "12A456789"])  # 10 digits, 8 digits, a letter
+    vendor.run(options=FAST)
+    asked = asked_sirens(vendor)
+    assert "123456789" not in asked  # the 10-digit value was not cut to another company's SIREN
+    assert sorted(asked) == sorted([SIRENS[0], "012345678"])  # lost leading zero restored
+    assert "2 offerer SIREN(s) are not 9 digits and are skipped" in caplog.text
+
+
+def test_a_permanent_404_is_not_retried(vendor):
+    load_offerers(SIRENS)
+    vendor.server.faults.add("status", r"/siren$", status=404, body="<html>Not Found</html>", times=-1)
+    with pytest.raises(SourceError, match=r"siren: GET /api-sirene/3.11/siren failed \(HTTP 404\)"):
+        vendor.run(options=FAST)
+    assert len(vendor.server.requests_to(r"/siren$")) == 1
+    assert vendor.table("siren_data") is None
