@@ -32,6 +32,7 @@ for _module, _name in [
     ("data_gcp.cli.serve_commands", "serve"),
     ("data_gcp.cli.deploy_commands", "deploy"),
     ("data_gcp.cli.workspace_commands", None),
+    ("data_gcp.cli.ui_command", None),
 ]:
     try:
         _mod = __import__(_module, fromlist=["register"])
