@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 import typer
@@ -43,6 +44,8 @@ def ui(
             soft_wrap=True,
         )
         out.print(f"ready in {time.monotonic() - started:.1f}s - Ctrl-C to stop", soft_wrap=True)
+        # `kill` (SIGTERM) stops as cleanly as Ctrl-C (SIGINT).
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             ui_.wait()
         except KeyboardInterrupt:

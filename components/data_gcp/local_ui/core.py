@@ -127,6 +127,7 @@ def _index(settings: Settings, airflow_url: str, docs_ok: bool) -> str:
     )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>data-gcp local UI</title>'
+        '<link rel="icon" href="data:,">'
         "<style>body{font-family:system-ui,sans-serif;margin:24px}li{margin:4px 0}</style></head><body>"
         f"<h1>data-gcp, local</h1><ul>"
         f'<li><a id="airflow" href="{escape(airflow_url)}">Airflow</a> (DAGs, runs, task logs)</li>'
@@ -147,6 +148,10 @@ def portal_app(settings: Settings, airflow_url: str, docs: Path | None) -> Any:
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         return _index(settings, airflow_url, docs is not None)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
 
     @app.get("/reports/{model}/{run_id}")
     def report(model: str, run_id: str) -> FileResponse:
@@ -250,7 +255,13 @@ def start_ui(
     portal_url = f"http://{HOST}:{portal_sock.getsockname()[1]}/"
     ui = LocalUi(airflow_url, portal_url, None)
     try:
-        docs = ensure_dbt_docs(settings, on_step) if generate_docs else None
+        docs = None
+        if generate_docs:
+            try:
+                docs = ensure_dbt_docs(settings, on_step)
+            except DataGcpError as exc:  # the UI is still useful without the docs: say why they are missing
+                if on_step:
+                    on_step(f"no dbt docs: {exc}")
         if docs is None and (dbt_docs_dir(settings) / "index.html").is_file():
             docs = dbt_docs_dir(settings)
         ui.dbt_docs_url = f"{portal_url}dbt-docs/" if docs else None

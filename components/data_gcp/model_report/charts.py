@@ -80,7 +80,11 @@ def line_chart(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{py(t):.1f}" y2="{py(t):.1f}" class="grid"/>'
             f'<text x="{left - 4}" y="{py(t) + 4:.1f}" text-anchor="end" class="tick">{_fmt(t)}</text>'
         )
-    for x in sorted(set(xs)) if len(set(xs)) <= 12 else _ticks(x_lo, x_hi):
+    for x in (
+        sorted(set(xs))
+        if len(set(xs)) <= 12 and all(float(v).is_integer() for v in xs)
+        else _ticks(x_lo, x_hi)
+    ):
         if x_lo <= x <= x_hi:
             parts.append(
                 f'<text x="{px(x):.1f}" y="{top + plot_h + 14}" text-anchor="middle" class="tick">{_fmt(x)}</text>'

@@ -37,6 +37,7 @@ def _page(title: str, subtitle: str, body: Sequence[str]) -> str:
     return (
         "<!doctype html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        '<link rel="icon" href="data:,">'
         f"<style>{_STYLE}</style></head><body>"
         f'<h1 id="report-title">{escape(title)}</h1><p class="meta">{escape(subtitle)}</p>'
         + "".join(body)

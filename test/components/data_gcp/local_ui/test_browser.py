@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ import pytest
 
 from data_gcp.config import workspace_root
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Debian's package (`.ci/run` installs it); GitHub's runners ship Google Chrome.
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 DAG_ID = "etl_brevo"
 TASK_ID = "extract_load_brevo"
 MART = "mrt_global__daily_booking_kpi"
@@ -84,10 +86,13 @@ def _env(data_dir: Path) -> dict[str, str]:
 def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     data_dir = tmp_path_factory.mktemp("ui") / "data"
     env = _env(data_dir)
+    started = time.monotonic()
     setup = subprocess.run(
         [sys.executable, "-c", SETUP, DAG_ID], env=env, capture_output=True, text=True, timeout=400
     )
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    print(f"setup (one DAG run, two trainings): {time.monotonic() - started:.1f}s")
+    started = time.monotonic()
     proc = subprocess.Popen(
         [shutil.which("data-gcp") or "data-gcp", "ui", "--airflow-port", "0", "--port", "0"],
         env=env | {"COLUMNS": "200"},
@@ -107,6 +112,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     if not (airflow and portal):
         proc.kill()
         pytest.fail(f"`data-gcp ui` did not print its URLs:\n{text[-3000:]}")
+    print(f"`data-gcp ui` ready (with dbt docs generation): {time.monotonic() - started:.1f}s")
     handle = Ui(data_dir, airflow.group(1), portal.group(1), proc, lines)
     yield handle
     proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
@@ -141,7 +147,12 @@ def test_pages_in_headless_chromium(ui: Ui) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 760})
         page.on(
-            "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+            "console",
+            lambda m: (
+                problems.append(f"console {m.type}: {m.text} ({m.location.get('url')})")
+                if m.type == "error"
+                else None
+            ),
         )
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on(
