@@ -33,7 +33,7 @@ EXPECTED_BRICKS = {
     },
     "ml_job": {
         "ml_job", "cli_kit", "config", "log", "storage", "warehouse", "ml_tracking", "reco_metrics",
-        "retrieval", "two_tower", "ranking", "ranking_job",
+        "retrieval", "two_tower", "ranking", "ranking_job", "model_report",
     },
     "composer": {
         "alerts", "config", "log", "secrets", "warehouse", "http_client", "etl_core", "dbt_runner",
@@ -46,6 +46,7 @@ EXPECTED_BRICKS = {
 # Development-only bricks: test support, local tooling. No deployable may hold one.
 DEVELOPMENT_ONLY = {
     "cli", "vendor_servers", "sandbox", "local_run", "scaffold", "deploy", "brick_graph", "changed_bricks",
+    "local_ui",
 }  # fmt: skip
 
 AIRFLOW = r"apache-airflow.*"

@@ -15,6 +15,7 @@ from data_gcp.cli import (
     run_command,
     sandbox_commands,
     serve_commands,
+    ui_command,
     workspace_commands,
 )
 from data_gcp.cli_kit import new_app, run_app
@@ -29,6 +30,7 @@ ml_job.register(app)
 serve_commands.register(app)
 deploy_commands.register(app)
 workspace_commands.register(app)
+ui_command.register(app)
 
 
 def main() -> None:

@@ -327,24 +327,30 @@ def docs_generate(target: str | None = None, **kwargs: Any) -> DbtResult:
 DOCS_SITE_FILES = ("static_index.html", "index.html", "manifest.json", "catalog.json")
 
 
+def docs_site_dir(settings: Settings | None = None) -> Path:
+    """Where the documentation site lives: `<data>/dbt_docs` (read by `data-gcp ui` too)."""
+    return (settings or get_settings()).local_data_dir / "dbt_docs"
+
+
 def docs_site(
     target: str | None = None,
     settings: Settings | None = None,
     target_path: Path | None = None,
+    compile: bool = True,
     **kwargs: Any,
 ) -> Path:
-    """Build the documentation site (models, columns, tests, lineage) into `<data>/dbt_docs`.
+    """Build the documentation site (models, columns, tests, lineage) into `docs_site_dir()`.
 
     `dbt docs generate --static` writes `static_index.html`, one self-contained page (manifest and
     catalog inlined) that opens from the file system or any static server; `index.html` with its
-    JSON files is copied alongside for `dbt docs serve`-style hosting. Returns the folder.
+    JSON files is copied alongside for `dbt docs serve`-style hosting. `compile=False` skips compiling
+    the models (lineage and descriptions need the manifest only). Returns the folder.
     """
     settings = settings or get_settings()
-    docs_generate(
-        target=target, settings=settings, target_path=target_path, extra_args=["--static"], **kwargs
-    )
+    extra = ["--static"] if compile else ["--static", "--no-compile"]
+    docs_generate(target=target, settings=settings, target_path=target_path, extra_args=extra, **kwargs)
     built = manifest_path(target_path).parent
-    site = settings.local_data_dir / "dbt_docs"
+    site = docs_site_dir(settings)
     site.mkdir(parents=True, exist_ok=True)
     for name in DOCS_SITE_FILES:
         source = built / name

@@ -25,7 +25,7 @@ def _jwt_secret(home: Path) -> str:
     """The in-process execution API signs task tokens; a random per-home value, never a real secret."""
     path = home / "jwt_secret"
     if not path.is_file():
-        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.write_text(secrets.token_urlsafe(64), encoding="utf-8")  # >= 64 bytes for HS512
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
 

@@ -116,7 +116,9 @@ class _TaskListener:
         if self.capture and self.log_dir:
             log_path = self.log_dir / ti.dag_id / f"{ti.task_id}.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
-            log_path.write_text(self.capture.read(offset, self.capture.offset()), encoding="utf-8")
+            text = self.capture.read(offset, self.capture.offset())
+            log_path.write_text(text, encoding="utf-8")
+            _write_airflow_log(ti, text)
         outcome = TaskOutcome(
             dag_id=ti.dag_id,
             task_id=ti.task_id,
@@ -132,6 +134,27 @@ class _TaskListener:
         self.outcomes[key] = outcome
         if self.reporter:
             self.reporter("end", ti.dag_id, ti.task_id, outcome)
+
+
+def airflow_log_path(ti: Any) -> Path:
+    """Where Airflow's UI reads this task try's log: `[logging] log_filename_template` under the log folder."""
+    from airflow.configuration import conf
+    from jinja2 import Template
+
+    template = conf.get("logging", "log_filename_template")
+    rel = Template(template).render(ti=ti, try_number=getattr(ti, "try_number", 1) or 1)
+    return Path(conf.get("logging", "base_log_folder")) / rel
+
+
+def _write_airflow_log(ti: Any, text: str) -> None:
+    """`dag.test()` runs tasks in this process and writes no per-task log file; the UI (`data-gcp ui`)
+    shows the task's log from this copy of its slice of the captured output."""
+    try:
+        path = airflow_log_path(ti)
+    except Exception:  # noqa: BLE001 - a UI convenience: never fail the task for its log copy
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def _make_hooks(listener: _TaskListener) -> Any:

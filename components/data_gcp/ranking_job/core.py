@@ -19,7 +19,8 @@ import pyarrow as pa
 
 from data_gcp.config import Settings, get_settings
 from data_gcp.log import get_logger
-from data_gcp.ranking import RankerModel, TrainConfig, TrainingError, train_ranker
+from data_gcp.model_report import REPORT_FILE, calibration_bins, ranker_report
+from data_gcp.ranking import LABELS, RankerModel, TrainConfig, TrainingError, TrainOutcome, train_ranker
 from data_gcp.storage import get_storage
 from data_gcp.warehouse import get_warehouse
 
@@ -71,6 +72,18 @@ def metrics_rows(run_id: str, trained_at: dt.datetime, metrics: dict[str, float]
     )
 
 
+def report_html(run_id: str, outcome: TrainOutcome) -> str:
+    """The run's HTML report: calibration of each class on the test split, importances, metrics."""
+    test = outcome.split.test
+    calibration = {}
+    if test.num_rows:
+        model = outcome.model
+        proba = model.predict_proba(model.spec.matrix(test))
+        y = test.column("label").to_numpy(zero_copy_only=False).astype(int)
+        calibration = {name: calibration_bins(y == code, proba[:, code]) for code, name in enumerate(LABELS)}
+    return ranker_report(run_id, outcome.metrics, outcome.model.feature_importance(), calibration)
+
+
 def run_training(
     config: TrainConfig | None = None,
     settings: Settings | None = None,
@@ -93,6 +106,7 @@ def run_training(
 
     storage = get_storage(settings)
     prefix = model.publish(storage)
+    storage.put_bytes(f"{prefix}/{REPORT_FILE}", report_html(run_id, outcome).encode("utf-8"))
     get_warehouse(settings).load(
         METRICS_TABLE, metrics_rows(run_id, trained_at, outcome.metrics), mode="append"
     )

@@ -19,6 +19,7 @@ from rich.table import Table
 from data_gcp.config import Settings, get_settings
 from data_gcp.log import get_logger
 from data_gcp.ml_tracking import track_run
+from data_gcp.model_report import REPORT_FILE, two_tower_report
 from data_gcp.retrieval import (
     CATALOG_FILE,
     INDEX_ARCHIVE,
@@ -276,6 +277,9 @@ def run_training(
     result = train_and_evaluate(inputs, config)
     with tempfile.TemporaryDirectory(prefix="two_tower_") as tmp:
         folder = save_run(result, Path(tmp) / result.run_id)
+        (folder / REPORT_FILE).write_text(
+            two_tower_report(result.run_id, result.metrics, result.history, result.counts), encoding="utf-8"
+        )
         result.artifact_uri = publish(result, warehouse, get_storage(settings), folder)
         if track:
             track_run(

@@ -108,6 +108,27 @@ def recommend(
     return out
 
 
+def validation_loss(
+    user_vecs: np.ndarray,
+    item_vecs: np.ndarray,
+    pairs: np.ndarray,
+    log_q: torch.Tensor,
+    config: TrainConfig,
+    dev: torch.device,
+) -> float:
+    """The training loss (in-batch softmax, logQ-corrected) on validation (user, item) pairs, no gradient."""
+    total, batches = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(pairs), config.batch_size):
+            chunk = pairs[start : start + config.batch_size]
+            ib = torch.as_tensor(chunk[:, 1], device=dev)
+            uv = torch.as_tensor(user_vecs[chunk[:, 0]], device=dev)
+            iv = torch.as_tensor(item_vecs[chunk[:, 1]], device=dev)
+            total += in_batch_softmax_loss(uv, iv, ib, log_q[ib], config.temperature).item()
+            batches += 1
+    return total / max(batches, 1)
+
+
 def fit(
     config: TrainConfig,
     space: FeatureSpace,
@@ -153,6 +174,16 @@ def fit(
     if validation is not None and validation.users:
         keep = [j for j, u in enumerate(validation.users[: config.validation_users]) if u in u_index]
         val_rows = ([u_index[validation.users[j]] for j in keep], keep)
+        # (user row, item row) of the validation clicks, for the same loss as training, on held-out clicks
+        val_pairs = np.array(
+            [
+                (u_index[validation.users[j]], i_index[i])
+                for j in keep
+                for i in validation.relevant[j]
+                if i in i_index
+            ],
+            dtype=np.int64,
+        ).reshape(-1, 2)[: config.batch_size * 8]
 
     history: list[dict[str, float]] = []
     best_state, best_score, stale = None, -1.0, 0
@@ -189,6 +220,8 @@ def fit(
             rows, keep = val_rows
             recs = recommend(uvec[rows], ivec, items.ids, [validation.seen[j] for j in keep], 50)
             record["val_recall_50"] = recall_at_k(recs, [validation.relevant[j] for j in keep], 50)
+            if len(val_pairs):
+                record["val_loss"] = validation_loss(uvec, ivec, val_pairs, log_q_all, config, dev)
             score = record["val_recall_50"]
         else:
             score = -record["loss"]

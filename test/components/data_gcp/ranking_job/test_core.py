@@ -27,6 +27,10 @@ def test_run_publishes_model_metrics_and_tracking(settings) -> None:
     assert storage.get_bytes(LATEST_KEY).decode() == run.run_id
     assert run.model_uri.endswith(f"models/ranker/{run.run_id}")
     assert load_ranker(storage=storage).run_id == run.run_id
+    report = storage.get_bytes(f"models/ranker/{run.run_id}/report.html").decode()
+    assert 'id="calibration"' in report and ">booked</text>" in report
+    top = max(run.feature_importance, key=run.feature_importance.get)
+    assert 'id="feature-importance"' in report and f">{top}</text><rect" in report
     rows = wh.query(
         f"select metric, value from {wh.physical(METRICS_TABLE)} where run_id = '{run.run_id}'"  # noqa: S608
     ).to_pylist()

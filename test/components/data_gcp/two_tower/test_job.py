@@ -58,6 +58,9 @@ def test_train_and_evaluate_compares_with_baselines_and_round_trips(tmp_path) ->
     assert tt[("recall", 10)] <= tt[("recall", 50)] <= tt[("recall", 100)]
     assert result.metrics["oracle"][("recall", 50)] > result.metrics["popularity"][("recall", 50)]
     assert result.item_vectors.shape == (len(result.item_ids), 64)
+    # each epoch records the training loss and the same loss on the validation clicks
+    assert len(result.history) == 2
+    assert all(h["val_loss"] > 0 and h["loss"] > 0 for h in result.history)
     folder = save_run(result, tmp_path / "run", prebuilt_index=False)
     model, space = load_model(folder)
     import torch
@@ -83,6 +86,9 @@ def test_cli_trains_publishes_and_tracks(settings) -> None:
     assert storage.exists(f"{run_prefix(run_id)}/model.pt") and storage.exists(
         f"{run_prefix(run_id)}/index.tar"
     )
+    report = storage.get_bytes(f"{run_prefix(run_id)}/report.html").decode()
+    assert "recall@k" in report and ">oracle</text>" in report
+    assert ">train loss</text>" in report and ">val loss</text>" in report
     wh = get_warehouse(settings)
     n_items = wh.query(
         f"select count(*) as n from {wh.physical('ml.two_tower_item_embedding')} where run_id = '{run_id}'"
