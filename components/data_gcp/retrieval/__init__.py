@@ -1,12 +1,16 @@
 """Candidate retrieval: a LanceDB item index with pushed-down filters, tops, similar offers, fallbacks."""
 
 from data_gcp.retrieval.filters import (
+    COLUMN_ALIASES,
     FILTER_COLUMNS,
+    MAX_STRING,
     OPERATORS,
     FilterError,
+    checked_string,
     columns_of,
     conjoin,
     exclude_items,
+    params_json_schema,
     parse_filters,
     to_arrow,
     to_sql,
@@ -14,18 +18,23 @@ from data_gcp.retrieval.filters import (
 from data_gcp.retrieval.index import Hits, IndexParams, ItemIndex, normalise_catalog
 from data_gcp.retrieval.service import (
     Answer,
+    CatalogInfo,
     ModelType,
     Query,
     RetrievalService,
     RetrievalUnavailable,
     build_index_archive,
+    clean_stale_index_dirs,
     load_service,
 )
 
 __all__ = [
+    "COLUMN_ALIASES",
     "FILTER_COLUMNS",
+    "MAX_STRING",
     "OPERATORS",
     "Answer",
+    "CatalogInfo",
     "FilterError",
     "Hits",
     "IndexParams",
@@ -35,11 +44,14 @@ __all__ = [
     "RetrievalService",
     "RetrievalUnavailable",
     "build_index_archive",
+    "checked_string",
+    "clean_stale_index_dirs",
     "columns_of",
     "conjoin",
     "exclude_items",
     "load_service",
     "normalise_catalog",
+    "params_json_schema",
     "parse_filters",
     "to_arrow",
     "to_sql",

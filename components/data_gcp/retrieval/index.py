@@ -22,12 +22,19 @@ import pyarrow.compute as pc
 from lancedb.index import Bitmap, BTree
 
 from data_gcp.log import get_logger
-from data_gcp.retrieval.filters import FILTER_COLUMNS, ColumnType
+from data_gcp.retrieval.filters import (
+    FILTER_COLUMNS,
+    INSTANT_TYPE,
+    ColumnType,
+    FilterError,
+    parse_instant,
+)
 
 log = get_logger(__name__)
 
 TABLE = "items"
 VECTOR = "vector"
+DISTANCE = "_distance"
 INDEX_MIN_ROWS = 20_000  # below this a flat scan is exact and fast enough
 EXACT_MAX_MATCHES = 5_000  # a filter matching fewer rows is searched exactly
 
@@ -43,16 +50,27 @@ class IndexParams:
     min_rows: int = INDEX_MIN_ROWS
 
 
-def _as_date(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    if pa.types.is_date32(col.type):
-        return col
-    if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
-        return pc.cast(col, pa.date32())
+def _instant(value: str | None) -> dt.datetime | None:
+    try:
+        return parse_instant(value, "catalogue") if value else None
+    except FilterError:
+        return None
+
+
+def _as_instant(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A date column as UTC instants: dates at midnight UTC, naive times as UTC, zoned times converted.
+
+    Why instants and not dates: `$lt "2026-01-11T12:00:00+01:00"` must compare the time and the zone.
+    """
+    if pa.types.is_timestamp(col.type):
+        if col.type.tz is None:  # naive: UTC wall time, same values
+            return pc.cast(pc.cast(col, pa.timestamp("us")), INSTANT_TYPE)
+        return pc.cast(col, INSTANT_TYPE)  # zoned: stored as UTC already
+    if pa.types.is_date(col.type):
+        return pc.cast(pc.cast(col, pa.timestamp("us")), INSTANT_TYPE)
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        return pa.chunked_array(
-            [pa.array([dt.date.fromisoformat(v[:10]) if v else None for v in col.to_pylist()], pa.date32())]
-        )
-    return pa.nulls(len(col), pa.date32())
+        return pa.chunked_array([pa.array([_instant(v) for v in col.to_pylist()], INSTANT_TYPE)])
+    return pa.chunked_array([pa.nulls(len(col), INSTANT_TYPE)])
 
 
 def normalise_catalog(table: pa.Table) -> pa.Table:
@@ -73,7 +91,7 @@ def normalise_catalog(table: pa.Table) -> pa.Table:
         elif kind is ColumnType.BOOL:
             new = pc.cast(col, pa.bool_()) if col is not None else pa.nulls(n, pa.bool_())
         else:
-            new = _as_date(col) if col is not None else pa.nulls(n, pa.date32())
+            new = _as_instant(col) if col is not None else pa.nulls(n, INSTANT_TYPE)
         if col is None:
             table = table.append_column(name, new)
         else:
@@ -107,7 +125,7 @@ class Hits:
 
 def _scalar_index(kind: ColumnType, column: str) -> BTree | Bitmap | None:
     """BITMAP for low-cardinality columns, BTREE for ranges and ids; free text is not indexed."""
-    if column in ("offer_name", "venue_latitude", "venue_longitude"):
+    if column == "offer_name":
         return None
     if kind in (ColumnType.NUMBER, ColumnType.DATE) or column in ("item_id", "offer_id"):
         return BTree()
@@ -168,7 +186,7 @@ class ItemIndex:
 
     def _hits(self, found: pa.Table) -> Hits:
         positions = np.searchsorted(self._row_ids, found.column("_rowid").to_numpy())
-        return Hits(positions, found.column("_distance").to_numpy())
+        return Hits(positions, found.column(DISTANCE).to_numpy())
 
     def nearest(
         self,
@@ -183,7 +201,8 @@ class ItemIndex:
         if where:
             query = query.where(where, prefilter=True)
         query = self._tuned(query, exact, nprobes)
-        return self._hits(query.select([]).with_row_id(True).to_arrow())
+        # `_distance` named explicitly: LanceDB warns on every search that leaves it implicit
+        return self._hits(query.select([DISTANCE]).with_row_id(True).to_arrow())
 
     async def anearest(
         self,
@@ -199,7 +218,7 @@ class ItemIndex:
         if where:
             query = query.where(where)  # a prefilter in the async API
         query = self._tuned(query, exact, nprobes)
-        return self._hits(await query.select([]).with_row_id().to_arrow())
+        return self._hits(await query.select([DISTANCE]).with_row_id().to_arrow())
 
     def _tuned(self, query: Any, exact: bool, nprobes: int | None) -> Any:
         """Exact scan or IVF probes, the same for LanceDB's sync and async query builders."""
