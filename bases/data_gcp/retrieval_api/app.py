@@ -41,11 +41,11 @@ from data_gcp.retrieval import (
     load_service,
 )
 from data_gcp.retrieval_api.schemas import (
-    PARAMS_DEFINITIONS,
     HealthResponse,
     PredictRequest,
     PredictResponse,
     ValidationProblem,
+    request_schemas,
 )
 
 log = get_logger(__name__)
@@ -267,11 +267,7 @@ def create_app(service: RetrievalService | None = None, loader: Loader | None = 
             doc = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
-            schema = PredictRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-            nested = schema.pop("$defs", {})
-            doc.setdefault("components", {}).setdefault("schemas", {}).update(
-                {**nested, **PARAMS_DEFINITIONS, "PredictRequest": schema}
-            )
+            doc.setdefault("components", {}).setdefault("schemas", {}).update(request_schemas())
             app.openapi_schema = doc
         return app.openapi_schema
 

@@ -9,9 +9,9 @@ into the search, there is no re-rank step and one vector column; a debug note sa
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from data_gcp.retrieval import MAX_STRING, ModelType, params_json_schema
 
@@ -19,10 +19,42 @@ MAX_SIZE = 1000
 MAX_ITEMS = 1000
 
 PARAMS_SCHEMA, PARAMS_DEFINITIONS = params_json_schema()
+# pydantic cannot follow a reference it did not generate: `params` is a placeholder replaced by
+# PARAMS_SCHEMA in the OpenAPI document (see `request_schemas`)
+_PARAMS_PLACEHOLDER = {"x-data-gcp": "params"}
 
 Id = Annotated[str, Field(max_length=MAX_STRING, pattern=r"^[^\x00]*$")]
-# the reference's flags: a JSON boolean or 1 / 0
-Flag = Annotated[bool, Field(strict=True)] | Literal[0, 1]
+
+
+def _json_integer(value: Any) -> int:
+    """A JSON integer as JSON Schema defines it (10 or 10.0), never a string, a boolean or a fraction."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("a JSON integer is required")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("a JSON integer is required, not a fraction")
+    return int(value)
+
+
+def _json_flag(value: Any) -> bool:
+    """The reference's flags: a JSON boolean, or 1 / 0."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    raise ValueError("a JSON boolean (or 1 / 0) is required")
+
+
+Size = Annotated[
+    int,
+    BeforeValidator(_json_integer),
+    Field(ge=1, le=MAX_SIZE),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_SIZE}),
+]
+Flag = Annotated[
+    bool,
+    BeforeValidator(_json_flag),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "integer", "enum": [0, 1]}]}),
+]
 
 
 class Instance(BaseModel):
@@ -37,8 +69,8 @@ class Instance(BaseModel):
     excluded_items: list[Id] | None = Field(
         None, max_length=MAX_ITEMS, description="offer or item ids to drop"
     )
-    size: int = Field(500, ge=1, le=MAX_SIZE, strict=True, description="how many items to return")
-    params: Annotated[dict[str, Any] | None, WithJsonSchema(PARAMS_SCHEMA)] = None
+    size: Size = Field(500, description="how many items to return")
+    params: Annotated[dict[str, Any] | None, WithJsonSchema(_PARAMS_PLACEHOLDER)] = None
     call_id: str | None = Field(None, max_length=200)
     debug: bool = Field(False, strict=True, description="add distances, item metadata and notes")
     prefilter: Flag | None = Field(
@@ -115,3 +147,21 @@ class ValidationProblem(BaseModel):
     """422: each wrong field with where it is (`loc`) and what is wrong (`msg`)."""
 
     detail: list[FieldProblem]
+
+
+def request_schemas() -> dict[str, Any]:
+    """`PredictRequest` and every schema it refers to, as OpenAPI components (the route parses the body
+    itself, so FastAPI does not register them)."""
+    schema = PredictRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    nested = schema.pop("$defs", {})
+
+    def fill(node: Any) -> Any:
+        if isinstance(node, dict) and node.get("x-data-gcp") == "params":
+            return {**PARAMS_SCHEMA, "default": None}
+        if isinstance(node, dict):
+            return {k: fill(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [fill(v) for v in node]
+        return node
+
+    return fill({**nested, **PARAMS_DEFINITIONS, "PredictRequest": schema})
