@@ -19,7 +19,7 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from lancedb.index import Bitmap, BTree
+from lancedb.index import Bitmap, BTree, IvfFlat, IvfHnswSq, IvfPq
 
 from data_gcp.log import get_logger
 from data_gcp.retrieval.filters import (
@@ -41,13 +41,28 @@ EXACT_MAX_MATCHES = 5_000  # a filter matching fewer rows is searched exactly
 
 @dataclass(frozen=True)
 class IndexParams:
-    index_type: str = "IVF_FLAT"
+    index_type: str = "IVF_FLAT"  # or IVF_PQ, IVF_HNSW_SQ (LanceDB's index types)
     num_partitions: int | None = None  # default ~ sqrt(rows) / 2
-    # half the partitions at 100k items: recall@50 vs exact 0.878 / 0.93 / 0.96 at 48 / 64 / 80 on the
-    # bench's clustered vectors; DATA_GCP_RETRIEVAL_NPROBES overrides it for the service
-    nprobes: int = 80
+    # IVF partitions probed per query; default: `probe_share` of the partitions. On the bench's
+    # vectors recall@50 vs exact is 0.96 at half the partitions at 100k; a quarter gives 0.93.
+    nprobes: int | None = None
+    probe_share: float = 0.5
     refine_factor: int | None = None
     min_rows: int = INDEX_MIN_ROWS
+
+    def partitions(self, rows: int) -> int:
+        return self.num_partitions or max(8, int(math.sqrt(rows) / 2))
+
+    def probes(self, rows: int) -> int:
+        return self.nprobes or max(1, math.ceil(self.partitions(rows) * self.probe_share))
+
+
+def _vector_index(params: IndexParams, rows: int) -> Any:
+    """The LanceDB index configuration (the unified `create_index(column, config=...)` API)."""
+    kinds = {"IVF_FLAT": IvfFlat, "IVF_PQ": IvfPq, "IVF_HNSW_SQ": IvfHnswSq}
+    if params.index_type not in kinds:
+        raise ValueError(f"index_type {params.index_type!r}: use one of {', '.join(kinds)}")
+    return kinds[params.index_type](distance_type="dot", num_partitions=params.partitions(rows))
 
 
 def _instant(value: str | None) -> dt.datetime | None:
@@ -170,18 +185,18 @@ class ItemIndex:
         keep = ["item_id", *[c for c in FILTER_COLUMNS if c != "item_id"], VECTOR]
         data = with_fixed_vectors(normalise_catalog(catalog)).select(keep)
         db = lancedb.connect(str(folder))
-        table = db.create_table(TABLE, data, mode="overwrite")
+        # "create" on a fresh folder: "overwrite" there makes LanceDB warn that nothing existed
+        mode = "overwrite" if (folder / f"{TABLE}.lance").exists() else "create"
+        table = db.create_table(TABLE, data, mode=mode)
         if data.num_rows:
             for column, kind in FILTER_COLUMNS.items():
                 config = _scalar_index(kind, column)
                 if config is not None:
                     table.create_index(column, config=config, replace=True)
         if data.num_rows >= params.min_rows:
-            partitions = params.num_partitions or max(8, int(math.sqrt(data.num_rows) / 2))
+            partitions = params.partitions(data.num_rows)
             log.info("indexing %d items (%s, %d partitions)", data.num_rows, params.index_type, partitions)
-            table.create_index(
-                metric="dot", index_type=params.index_type, num_partitions=partitions, replace=True
-            )
+            table.create_index(VECTOR, config=_vector_index(params, data.num_rows), replace=True)
         return cls(folder, params)
 
     def _hits(self, found: pa.Table) -> Hits:
@@ -224,7 +239,7 @@ class ItemIndex:
         """Exact scan or IVF probes, the same for LanceDB's sync and async query builders."""
         if exact or not self.indexed:
             return query.bypass_vector_index()
-        query = query.nprobes(nprobes or self.params.nprobes)
+        query = query.nprobes(nprobes or self.params.probes(self.rows))
         return query.refine_factor(self.params.refine_factor) if self.params.refine_factor else query
 
     async def _async_table(self) -> Any:

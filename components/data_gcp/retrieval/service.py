@@ -241,7 +241,7 @@ class RetrievalService:
         # A selective filter is searched exactly (an IVF probe could miss its few matches); a
         # broader one probes more partitions in proportion, since each holds fewer matches.
         share = self.estimated_share(node)
-        nprobes = self.index.params.nprobes
+        nprobes = self.index.params.probes(self.index.rows)
         return (
             where,
             share * self.index.rows <= EXACT_MAX_MATCHES,
