@@ -4,6 +4,7 @@ at SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -170,3 +171,19 @@ def test_sigterm_removes_the_index_copy(tmp_path, run_writer) -> None:
         proc.kill()
     assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after its shutdown
     assert list((data / "cache" / "retrieval" / "index").iterdir()) == []
+
+
+def test_one_access_line_per_request_and_no_warning_per_search(client, caplog, capfd) -> None:
+    import logging
+
+    capfd.readouterr()
+    with caplog.at_level(logging.INFO, logger="data_gcp.retrieval_api.access"):
+        for instance in (
+            {"user_id": "u0", "size": 3},
+            {"user_id": "u1", "params": {"price": {"$lt": 20}}},
+            {"size": 0},
+        ):
+            post(client, instance)
+    lines = [r for r in caplog.records if r.name == "data_gcp.retrieval_api.access"]
+    assert [json.loads(r.getMessage())["status"] for r in lines] == [200, 200, 422]
+    assert "Deprecation" not in capfd.readouterr().err  # LanceDB's `_distance` auto-projection warning
