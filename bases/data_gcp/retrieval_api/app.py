@@ -5,8 +5,9 @@ The service is loaded in the lifespan (model + index from the bucket, or a local
 DATA_GCP_RETRIEVAL_MODEL_PATH), and reached by the handlers through a dependency.
 
 Never down for a bad model: a missing or unreadable run (or no catalogue at all) leaves the process
-up, `/isalive` answering 503 with the reason, and a background task reloading every
-DATA_GCP_RETRIEVAL_RELOAD_SECONDS (60) until a healthy service replaces the degraded one. The index
+up, `/isalive` answering 503 with the reason, and a background task reloading after
+DATA_GCP_RETRIEVAL_RELOAD_SECONDS (60, doubling after each failed attempt up to an hour) until a
+healthy service replaces the degraded one. The index
 copy a process writes is removed at shutdown (SIGTERM), and copies left by killed processes at start.
 Errors are encoded as ASCII JSON (any input, lone surrogates included, is escaped, never a 500); one
 structured access line per request is logged (uvicorn's own access log is turned off).
@@ -53,6 +54,7 @@ access_log = get_logger("data_gcp.retrieval_api.access")
 
 Loader = Callable[[], RetrievalService]
 RELOAD_ENV = "DATA_GCP_RETRIEVAL_RELOAD_SECONDS"
+MAX_RELOAD_SECONDS = 3600.0
 MAX_BODY = 1 << 20  # 1 MiB: a request is one instance of at most 1,000 ids and a filter
 
 
@@ -103,25 +105,34 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
 
 
 async def _reload_until_healthy(app: FastAPI, loader: Loader, every: float) -> None:
-    """Retry loading while the service is missing or degraded; swap in the first healthy one."""
+    """Retry loading while the service is missing or degraded; swap in the first healthy one.
+
+    Each failed attempt doubles the wait (up to an hour): a reload builds a whole index, which must
+    not take the instance's CPU every minute while a cause outside it (a stale table) persists.
+    """
+    delay = every
     while True:
-        await asyncio.sleep(every)
+        await asyncio.sleep(delay)
         current: RetrievalService | None = app.state.service
         if current is not None and current.ready:
+            delay = every
             continue
         try:
             fresh = await asyncio.to_thread(loader)
         except Exception as exc:  # noqa: BLE001 - still nothing to serve: say why, try again later
             app.state.startup_error = f"{type(exc).__name__}: {exc}"
             log.warning("retrieval reload failed: %s", app.state.startup_error)
+            delay = min(delay * 2, MAX_RELOAD_SECONDS)
             continue
         if current is None or fresh.ready:
             app.state.service, app.state.startup_error = fresh, None
             log.info("retrieval service reloaded: %s", fresh.status()["status"])
             if current is not None:
                 current.close()
+            delay = every
         else:
             fresh.close()
+            delay = min(delay * 2, MAX_RELOAD_SECONDS)
 
 
 def create_app(service: RetrievalService | None = None, loader: Loader | None = None) -> FastAPI:
