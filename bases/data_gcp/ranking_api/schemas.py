@@ -24,10 +24,12 @@ _row_fields: dict[str, Any] = {
 }
 # Strict numbers: a string "12" or a boolean where a number is expected is a caller's bug, refused.
 _Number = Annotated[float, Field(strict=True)]
+# Strict flags: a JSON boolean (or a number, as 1/0); "0" or "yes" are refused, not read as booleans.
+_Flag = Annotated[bool, Field(strict=True)]
 for _name in RAW_NUMERIC_FEATURES:
     if _name in BOOLEAN_FEATURES:
         _row_fields[_name] = NotRequired[
-            Annotated[bool | _Number | None, Field(description="flag: true/false or 1/0; null = missing")]
+            Annotated[_Flag | _Number | None, Field(description="flag: true/false or 1/0; null = missing")]
         ]
     else:
         _row_fields[_name] = NotRequired[

@@ -3,19 +3,35 @@
 The base only validates requests and formats answers; `data_gcp.retrieval` decides everything.
 The service is loaded in the lifespan (model + index from the bucket, or a local run folder given by
 DATA_GCP_RETRIEVAL_MODEL_PATH), and reached by the handlers through a dependency.
+
+Never down for a bad model: a missing or unreadable run (or no catalogue at all) leaves the process
+up, `/isalive` answering 503 with the reason, and a background task reloading after
+DATA_GCP_RETRIEVAL_RELOAD_SECONDS (60, doubling after each failed attempt up to an hour) until a
+healthy service replaces the degraded one. The index
+copy a process writes is removed at shutdown (SIGTERM), and copies left by killed processes at start.
+Errors are encoded as ASCII JSON (any input, lone surrogates included, is escaped, never a 500); one
+structured access line per request is logged (uvicorn's own access log is turned off).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from pydantic import ValidationError
 
 from data_gcp.log import get_logger
 from data_gcp.retrieval import (
@@ -23,18 +39,28 @@ from data_gcp.retrieval import (
     IndexParams,
     Query,
     RetrievalService,
-    RetrievalUnavailable,
     load_service,
 )
-from data_gcp.retrieval_api.schemas import HealthResponse, PredictRequest, PredictResponse
+from data_gcp.retrieval_api.schemas import (
+    HealthResponse,
+    PredictRequest,
+    PredictResponse,
+    ValidationProblem,
+    request_schemas,
+)
 
 log = get_logger(__name__)
+access_log = get_logger("data_gcp.retrieval_api.access")
 
 Loader = Callable[[], RetrievalService]
+RELOAD_ENV = "DATA_GCP_RETRIEVAL_RELOAD_SECONDS"
+MAX_RELOAD_SECONDS = 3600.0
+MAX_BODY = 1 << 20  # 1 MiB: a request is one instance of at most 1,000 ids and a filter
 
 
 def default_loader() -> RetrievalService:
     path = os.environ.get("DATA_GCP_RETRIEVAL_MODEL_PATH")
+    age = os.environ.get("DATA_GCP_RETRIEVAL_MAX_CATALOG_AGE_HOURS")
     return load_service(
         model_dir=Path(path) if path else None,
         run_id=os.environ.get("DATA_GCP_RETRIEVAL_RUN_ID") or None,
@@ -42,6 +68,7 @@ def default_loader() -> RetrievalService:
         params=IndexParams(nprobes=int(os.environ["DATA_GCP_RETRIEVAL_NPROBES"]))
         if os.environ.get("DATA_GCP_RETRIEVAL_NPROBES")
         else None,
+        **({"max_catalog_age_hours": float(age)} if age else {}),
     )
 
 
@@ -52,19 +79,87 @@ def get_service(request: Request) -> RetrievalService | None:
 ServiceDep = Annotated[RetrievalService | None, Depends(get_service)]
 
 
+def error_response(status: int, detail: Any) -> Response:
+    """An error as JSON with every non-ASCII character escaped: encodes any input, lone surrogates too."""
+    return Response(
+        json.dumps({"detail": detail}, ensure_ascii=True, default=str),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def _problems(errors: list[Any]) -> list[dict[str, Any]]:
+    """Pydantic errors without the echoed input (it can be large, or not encodable)."""
+    return [
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ]
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    return error_response(422, _problems(list(exc.errors())))
+
+
+async def _reload_until_healthy(app: FastAPI, loader: Loader, every: float) -> None:
+    """Retry loading while the service is missing or degraded; swap in the first healthy one.
+
+    Each failed attempt doubles the wait (up to an hour): a reload builds a whole index, which must
+    not take the instance's CPU every minute while a cause outside it (a stale table) persists.
+    """
+    delay = every
+    while True:
+        await asyncio.sleep(delay)
+        current: RetrievalService | None = app.state.service
+        if current is not None and current.ready:
+            delay = every
+            continue
+        try:
+            fresh = await asyncio.to_thread(loader)
+        except Exception as exc:  # noqa: BLE001 - still nothing to serve: say why, try again later
+            app.state.startup_error = f"{type(exc).__name__}: {exc}"
+            log.warning("retrieval reload failed: %s", app.state.startup_error)
+            delay = min(delay * 2, MAX_RELOAD_SECONDS)
+            continue
+        if current is None or fresh.ready:
+            app.state.service, app.state.startup_error = fresh, None
+            log.info("retrieval service reloaded: %s", fresh.status()["status"])
+            if current is not None:
+                current.close()
+            delay = every
+        else:
+            fresh.close()
+            delay = min(delay * 2, MAX_RELOAD_SECONDS)
+
+
 def create_app(service: RetrievalService | None = None, loader: Loader | None = None) -> FastAPI:
     """The app; give `service` to serve an already loaded one (tests, benchmarks)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        load = loader or default_loader
         if app.state.service is None:
             try:
-                app.state.service = (loader or default_loader)()
-            except RetrievalUnavailable as exc:
-                # keep serving /isalive (503 with the reason) instead of crash-looping
-                app.state.startup_error = str(exc)
+                app.state.service = await asyncio.to_thread(load)
+            except Exception as exc:  # noqa: BLE001 - keep serving /isalive (503 + reason), never crash-loop
+                app.state.startup_error = f"{type(exc).__name__}: {exc}"
                 log.error("retrieval service has nothing to serve: %s", exc)
-        yield
+        reload = None
+        if service is None:  # a service given by the caller is not ours to replace
+            every = float(os.environ.get(RELOAD_ENV) or 60)
+            reload = asyncio.create_task(_reload_until_healthy(app, load, every))
+        try:
+            yield
+        finally:
+            if reload is not None:
+                reload.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reload
+            if app.state.service is not None and service is None:
+                app.state.service.close()
 
     app = FastAPI(
         title="data-gcp retrieval",
@@ -72,40 +167,87 @@ def create_app(service: RetrievalService | None = None, loader: Loader | None = 
         description="Candidate retrieval for the recommendation: two-tower vectors in a LanceDB index.",
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     # set before the lifespan runs, so a client that skips lifespan events still sees the service
     app.state.service = service
     app.state.startup_error = None
+    # this app writes one structured access line per request; uvicorn's would double it
+    logging.getLogger("uvicorn.access").disabled = True
+
+    @app.middleware("http")
+    async def access(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        access_log.info(
+            "%s",
+            json.dumps(
+                {
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - start) * 1000, 2),
+                },
+                ensure_ascii=True,
+            ),
+        )
+        return response
 
     @app.get(
         "/isalive",
         response_model=HealthResponse,
-        responses={503: {"model": HealthResponse, "description": "no model loaded"}},
+        responses={
+            503: {"model": HealthResponse, "description": "no model loaded, or degraded (see problems)"}
+        },
     )
     def isalive(request: Request, svc: ServiceDep) -> Any:
         if svc is None:
             body = HealthResponse(
                 status="unavailable", problems=[request.app.state.startup_error or "not loaded"]
             )
-            return JSONResponse(body.model_dump(), status_code=503)
+            return error_body(body.model_dump(), 503)
         body = HealthResponse(**svc.status())
-        return body if svc.ready else JSONResponse(body.model_dump(), status_code=503)
+        return body if svc.ready else error_body(body.model_dump(), 503)
+
+    def error_body(content: dict[str, Any], status: int) -> Response:
+        return Response(
+            json.dumps(content, ensure_ascii=True, default=str), status, media_type="application/json"
+        )
 
     @app.post(
         "/predict",
         response_model=PredictResponse,
         responses={
-            422: {"description": "invalid request (the detail names the field and the reason)"},
+            413: {"description": "body larger than 1 MiB"},
+            422: {"model": ValidationProblem, "description": "invalid request: each wrong field and why"},
             503: {"description": "no catalogue loaded"},
         },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}},
+            }
+        },
     )
-    async def predict(body: PredictRequest, svc: ServiceDep) -> Response:
+    async def predict(request: Request, svc: ServiceDep) -> Response:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return error_response(413, f"body larger than {MAX_BODY} bytes")
+        # parsed and validated in one pass by pydantic's strict JSON reader: a body that is not UTF-8,
+        # too deep, or holds a lone surrogate is a 422 with the reason, never a 400 without one
+        try:
+            body = PredictRequest.model_validate_json(raw)
+        except ValidationError as exc:
+            return error_response(422, _problems([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]))
         if svc is None:
-            raise HTTPException(status_code=503, detail="retrieval service has no catalogue loaded")
+            return error_response(503, "retrieval service has no catalogue loaded")
         instance = body.instances[0]
+        items = list(instance.items or [])
+        if instance.offer_id is not None and instance.model_type == "similar_offer":
+            items.append(instance.offer_id)
         query = Query(
             model_type=instance.model_type,
             user_id=instance.user_id,
-            items=instance.items or [],
+            items=items,
             excluded_items=instance.excluded_items or [],
             size=instance.size,
             params=instance.params,
@@ -115,24 +257,30 @@ def create_app(service: RetrievalService | None = None, loader: Loader | None = 
         try:
             answer = await svc.aretrieve(query)
         except FilterError as exc:
-            raise HTTPException(
-                status_code=422,
-                detail=[{"loc": ["body", "instances", 0, "params"], "msg": str(exc), "type": "value_error"}],
-            ) from None
+            return error_response(
+                422, [{"loc": ["body", "instances", 0, "params"], "msg": str(exc), "type": "value_error"}]
+            )
         # Written straight to JSON: the rows are built by the service in the documented shape, and
         # re-validating hundreds of them through the response model doubled the cost of a call.
-        return Response(
-            orjson.dumps(
-                {
-                    "predictions": answer.predictions,
-                    "model_type": answer.model_type,
-                    "fallback": answer.fallback,
-                    "model_version": answer.model_version,
-                    "call_id": answer.call_id,
-                },
-                option=orjson.OPT_SERIALIZE_NUMPY,
-            ),
-            media_type="application/json",
-        )
+        out: dict[str, Any] = {
+            "predictions": answer.predictions,
+            "model_type": answer.model_type,
+            "fallback": answer.fallback,
+            "model_version": answer.model_version,
+            "call_id": answer.call_id,
+        }
+        if instance.debug:
+            out["notes"] = instance.notes()
+        return Response(orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
 
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            doc.setdefault("components", {}).setdefault("schemas", {}).update(request_schemas())
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -1,12 +1,16 @@
 """Candidate retrieval: a LanceDB item index with pushed-down filters, tops, similar offers, fallbacks."""
 
 from data_gcp.retrieval.filters import (
+    COLUMN_ALIASES,
     FILTER_COLUMNS,
+    MAX_STRING,
     OPERATORS,
     FilterError,
+    checked_string,
     columns_of,
     conjoin,
     exclude_items,
+    params_json_schema,
     parse_filters,
     to_arrow,
     to_sql,
@@ -26,11 +30,13 @@ from data_gcp.retrieval.layout import (
 )
 from data_gcp.retrieval.service import (
     Answer,
+    CatalogInfo,
     ModelType,
     Query,
     RetrievalService,
     RetrievalUnavailable,
     build_index_archive,
+    clean_stale_index_dirs,
     load_service,
 )
 
@@ -44,9 +50,12 @@ __all__ = [
     "MODEL_FILE",
     "SPACE_FILE",
     "USER_EMBEDDINGS_FILE",
+    "COLUMN_ALIASES",
     "FILTER_COLUMNS",
+    "MAX_STRING",
     "OPERATORS",
     "Answer",
+    "CatalogInfo",
     "FilterError",
     "Hits",
     "IndexParams",
@@ -56,11 +65,14 @@ __all__ = [
     "RetrievalService",
     "RetrievalUnavailable",
     "build_index_archive",
+    "checked_string",
+    "clean_stale_index_dirs",
     "columns_of",
     "conjoin",
     "exclude_items",
     "load_service",
     "normalise_catalog",
+    "params_json_schema",
     "parse_filters",
     "run_prefix",
     "to_arrow",

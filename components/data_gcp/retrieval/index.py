@@ -19,40 +19,73 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from lancedb.index import Bitmap, BTree
+from lancedb.index import Bitmap, BTree, IvfFlat, IvfHnswSq, IvfPq
 
 from data_gcp.log import get_logger
-from data_gcp.retrieval.filters import FILTER_COLUMNS, ColumnType
+from data_gcp.retrieval.filters import (
+    FILTER_COLUMNS,
+    INSTANT_TYPE,
+    ColumnType,
+    FilterError,
+    parse_instant,
+)
 
 log = get_logger(__name__)
 
 TABLE = "items"
 VECTOR = "vector"
+DISTANCE = "_distance"
 INDEX_MIN_ROWS = 20_000  # below this a flat scan is exact and fast enough
 EXACT_MAX_MATCHES = 5_000  # a filter matching fewer rows is searched exactly
 
 
 @dataclass(frozen=True)
 class IndexParams:
-    index_type: str = "IVF_FLAT"
+    index_type: str = "IVF_FLAT"  # or IVF_PQ, IVF_HNSW_SQ (LanceDB's index types)
     num_partitions: int | None = None  # default ~ sqrt(rows) / 2
-    # half the partitions at 100k items: recall@50 vs exact 0.878 / 0.93 / 0.96 at 48 / 64 / 80 on the
-    # bench's clustered vectors; DATA_GCP_RETRIEVAL_NPROBES overrides it for the service
-    nprobes: int = 80
+    # IVF partitions probed per query; default: `probe_share` of the partitions. On the bench's
+    # vectors recall@50 vs exact is 0.96 at half the partitions at 100k; a quarter gives 0.93.
+    nprobes: int | None = None
+    probe_share: float = 0.5
     refine_factor: int | None = None
     min_rows: int = INDEX_MIN_ROWS
 
+    def partitions(self, rows: int) -> int:
+        return self.num_partitions or max(8, int(math.sqrt(rows) / 2))
 
-def _as_date(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    if pa.types.is_date32(col.type):
-        return col
-    if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
-        return pc.cast(col, pa.date32())
+    def probes(self, rows: int) -> int:
+        return self.nprobes or max(1, math.ceil(self.partitions(rows) * self.probe_share))
+
+
+def _vector_index(params: IndexParams, rows: int) -> Any:
+    """The LanceDB index configuration (the unified `create_index(column, config=...)` API)."""
+    kinds = {"IVF_FLAT": IvfFlat, "IVF_PQ": IvfPq, "IVF_HNSW_SQ": IvfHnswSq}
+    if params.index_type not in kinds:
+        raise ValueError(f"index_type {params.index_type!r}: use one of {', '.join(kinds)}")
+    return kinds[params.index_type](distance_type="dot", num_partitions=params.partitions(rows))
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    try:
+        return parse_instant(value, "catalogue") if value else None
+    except FilterError:
+        return None
+
+
+def _as_instant(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A date column as UTC instants: dates at midnight UTC, naive times as UTC, zoned times converted.
+
+    Why instants and not dates: `$lt "2026-01-11T12:00:00+01:00"` must compare the time and the zone.
+    """
+    if pa.types.is_timestamp(col.type):
+        if col.type.tz is None:  # naive: UTC wall time, same values
+            return pc.cast(pc.cast(col, pa.timestamp("us")), INSTANT_TYPE)
+        return pc.cast(col, INSTANT_TYPE)  # zoned: stored as UTC already
+    if pa.types.is_date(col.type):
+        return pc.cast(pc.cast(col, pa.timestamp("us")), INSTANT_TYPE)
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        return pa.chunked_array(
-            [pa.array([dt.date.fromisoformat(v[:10]) if v else None for v in col.to_pylist()], pa.date32())]
-        )
-    return pa.nulls(len(col), pa.date32())
+        return pa.chunked_array([pa.array([_instant(v) for v in col.to_pylist()], INSTANT_TYPE)])
+    return pa.chunked_array([pa.nulls(len(col), INSTANT_TYPE)])
 
 
 def normalise_catalog(table: pa.Table) -> pa.Table:
@@ -73,7 +106,7 @@ def normalise_catalog(table: pa.Table) -> pa.Table:
         elif kind is ColumnType.BOOL:
             new = pc.cast(col, pa.bool_()) if col is not None else pa.nulls(n, pa.bool_())
         else:
-            new = _as_date(col) if col is not None else pa.nulls(n, pa.date32())
+            new = _as_instant(col) if col is not None else pa.nulls(n, INSTANT_TYPE)
         if col is None:
             table = table.append_column(name, new)
         else:
@@ -107,7 +140,7 @@ class Hits:
 
 def _scalar_index(kind: ColumnType, column: str) -> BTree | Bitmap | None:
     """BITMAP for low-cardinality columns, BTREE for ranges and ids; free text is not indexed."""
-    if column in ("offer_name", "venue_latitude", "venue_longitude"):
+    if column == "offer_name":
         return None
     if kind in (ColumnType.NUMBER, ColumnType.DATE) or column in ("item_id", "offer_id"):
         return BTree()
@@ -152,23 +185,23 @@ class ItemIndex:
         keep = ["item_id", *[c for c in FILTER_COLUMNS if c != "item_id"], VECTOR]
         data = with_fixed_vectors(normalise_catalog(catalog)).select(keep)
         db = lancedb.connect(str(folder))
-        table = db.create_table(TABLE, data, mode="overwrite")
+        # "create" on a fresh folder: "overwrite" there makes LanceDB warn that nothing existed
+        mode = "overwrite" if (folder / f"{TABLE}.lance").exists() else "create"
+        table = db.create_table(TABLE, data, mode=mode)
         if data.num_rows:
             for column, kind in FILTER_COLUMNS.items():
                 config = _scalar_index(kind, column)
                 if config is not None:
                     table.create_index(column, config=config, replace=True)
         if data.num_rows >= params.min_rows:
-            partitions = params.num_partitions or max(8, int(math.sqrt(data.num_rows) / 2))
+            partitions = params.partitions(data.num_rows)
             log.info("indexing %d items (%s, %d partitions)", data.num_rows, params.index_type, partitions)
-            table.create_index(
-                metric="dot", index_type=params.index_type, num_partitions=partitions, replace=True
-            )
+            table.create_index(VECTOR, config=_vector_index(params, data.num_rows), replace=True)
         return cls(folder, params)
 
     def _hits(self, found: pa.Table) -> Hits:
         positions = np.searchsorted(self._row_ids, found.column("_rowid").to_numpy())
-        return Hits(positions, found.column("_distance").to_numpy())
+        return Hits(positions, found.column(DISTANCE).to_numpy())
 
     def nearest(
         self,
@@ -183,7 +216,8 @@ class ItemIndex:
         if where:
             query = query.where(where, prefilter=True)
         query = self._tuned(query, exact, nprobes)
-        return self._hits(query.select([]).with_row_id(True).to_arrow())
+        # `_distance` named explicitly: LanceDB warns on every search that leaves it implicit
+        return self._hits(query.select([DISTANCE]).with_row_id(True).to_arrow())
 
     async def anearest(
         self,
@@ -199,13 +233,13 @@ class ItemIndex:
         if where:
             query = query.where(where)  # a prefilter in the async API
         query = self._tuned(query, exact, nprobes)
-        return self._hits(await query.select([]).with_row_id().to_arrow())
+        return self._hits(await query.select([DISTANCE]).with_row_id().to_arrow())
 
     def _tuned(self, query: Any, exact: bool, nprobes: int | None) -> Any:
         """Exact scan or IVF probes, the same for LanceDB's sync and async query builders."""
         if exact or not self.indexed:
             return query.bypass_vector_index()
-        query = query.nprobes(nprobes or self.params.nprobes)
+        query = query.nprobes(nprobes or self.params.probes(self.rows))
         return query.refine_factor(self.params.refine_factor) if self.params.refine_factor else query
 
     async def _async_table(self) -> Any:

@@ -6,6 +6,7 @@ vector, which filter, when to fall back to tops) is here and tested without HTTP
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -54,13 +55,16 @@ from data_gcp.retrieval.layout import (
 log = get_logger(__name__)
 
 RECOMMENDABLE_TABLE = "ml.ml_reco__recommendable_item"
-DEBUG_COLUMNS = ["category_id", "subcategory_id", "search_group_name", "price", "booking_count"]
+DEBUG_COLUMNS = ["category_id", "subcategory_id", "search_group_name", "price", "booking_count", "is_digital"]
+# the reference service's debug names, added to each row under `debug`
+REFERENCE_DEBUG_NAMES = {"category": "category_id", "stock_price": "price", "_distance": "distance"}
 TOPS_ORDER = [
     ("booking_count_last_7_days", "descending"),
     ("booking_count", "descending"),
     ("item_id", "ascending"),
 ]
 SAMPLE_ROWS = 4000
+DEFAULT_MAX_CATALOG_AGE_HOURS = 72.0  # the catalogue is rebuilt daily; three missed days is stale
 FILTER_ORDER = [("offer_creation_date", "descending"), ("item_id", "ascending")]
 
 
@@ -87,6 +91,32 @@ class Query:
     debug: bool = False
 
 
+@dataclass(frozen=True)
+class CatalogInfo:
+    """Where the served catalogue comes from and how old it is (reported by `/isalive`).
+
+    Policy: the warehouse table read at start is dated by that read; a run's snapshot by the run's
+    `created_at`. A catalogue older than `max_age_hours` (or undated) makes the service degraded, as
+    does a warehouse that could not be read (the snapshot is then served, and loading is retried).
+    """
+
+    source: str  # "warehouse" | "snapshot"
+    date: dt.datetime | None
+    max_age_hours: float | None = None
+
+    def age_hours(self) -> float:
+        assert self.date is not None
+        return (dt.datetime.now(dt.UTC) - self.date).total_seconds() / 3600
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "date": self.date.isoformat() if self.date else None,
+            "age_hours": round(self.age_hours(), 2) if self.date else None,
+            "max_age_hours": self.max_age_hours,
+        }
+
+
 @dataclass
 class Answer:
     predictions: list[dict[str, Any]]
@@ -108,23 +138,53 @@ class RetrievalService:
     offer_to_item: dict[str, str] = field(default_factory=dict)
     model_version: str | None = None
     problems: list[str] = field(default_factory=list)
+    catalog_info: CatalogInfo | None = None
+    owned_dirs: list[Path] = field(default_factory=list)  # removed by `close`
     _sample: pa.Table | None = field(default=None, repr=False)
     _by_date: pa.Table | None = field(default=None, repr=False)
 
     @property
     def ready(self) -> bool:
-        """True when the model (index + user vectors) is loaded; tops still work otherwise."""
-        return self.index is not None and self.user_vectors is not None and not self.problems
+        """True when the model is loaded and the catalogue fresh; tops still work otherwise."""
+        return (
+            self.index is not None
+            and self.user_vectors is not None
+            and not self.problems
+            and not self.catalog_problem()
+        )
+
+    def catalog_problem(self) -> str | None:
+        """Why the catalogue is not to be trusted (too old), or None."""
+        info = self.catalog_info
+        if info is None or info.max_age_hours is None:
+            return None
+        if info.date is None:
+            return f"catalogue ({info.source}) has no date: its freshness is unknown"
+        age = info.age_hours()
+        if age > info.max_age_hours:
+            return (
+                f"catalogue ({info.source}) is {age:.0f} h old, more than {info.max_age_hours:.0f} h: "
+                "rebuild ml.ml_reco__recommendable_item or publish a new two-tower run"
+            )
+        return None
 
     def status(self) -> dict[str, Any]:
+        stale = self.catalog_problem()
         return {
             "status": "ok" if self.ready else "degraded",
             "model_version": self.model_version,
             "items": self.catalog.num_rows,
             "indexed_items": self.index.rows if self.index else 0,
             "users": len(self.user_index),
-            "problems": self.problems,
+            "catalog": self.catalog_info.describe() if self.catalog_info else None,
+            "problems": [*self.problems, *([stale] if stale else [])],
         }
+
+    def close(self) -> None:
+        """Remove this process's copy of the index (the service is shutting down or replaced)."""
+        for folder in self.owned_dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.owned_dirs = []
 
     # ---- request handling --------------------------------------------------------------------
     #
@@ -160,11 +220,12 @@ class RetrievalService:
         plan = _Plan(query, mode, node, excluded)
         if mode in (ModelType.tops, ModelType.filter):
             return plan
+        if mode is ModelType.similar_offer:
+            # the input offers are never an answer, in the search nor in its tops fallback
+            plan.excluded = excluded | frozenset(query.items) | self._items_of(query.items)
         vector, plan.reason = self._query_vector(query, mode)
         if vector is None:
             return plan
-        if mode is ModelType.similar_offer:
-            plan.excluded = excluded | frozenset(query.items)
         # Excluded ids are dropped after the search rather than pushed into it (a NOT IN list costs
         # more than the search): asking for size + 2 per excluded id keeps `size` answers, since an
         # id removes at most one row as item id and one as offer id.
@@ -180,7 +241,7 @@ class RetrievalService:
         # A selective filter is searched exactly (an IVF probe could miss its few matches); a
         # broader one probes more partitions in proportion, since each holds fewer matches.
         share = self.estimated_share(node)
-        nprobes = self.index.params.nprobes
+        nprobes = self.index.params.probes(self.index.rows)
         return (
             where,
             share * self.index.rows <= EXACT_MAX_MATCHES,
@@ -207,9 +268,19 @@ class RetrievalService:
     def _answer(self, rows: list[dict[str, Any]], served: str, fallback: str | None, q: Query) -> Answer:
         for i, row in enumerate(rows):
             row["idx"] = i
+            if q.debug:
+                for name, ours in REFERENCE_DEBUG_NAMES.items():
+                    if ours in row:
+                        row[name] = row[ours]
+                digital = row.get("is_digital")
+                row["is_geolocated"] = None if digital is None else not digital
         if fallback:
             log.info("retrieval call %s: %s fell back to tops (%s)", q.call_id, q.model_type, fallback)
         return Answer(rows, served, fallback, self.model_version, q.call_id)
+
+    def _items_of(self, refs: list[str]) -> frozenset[str]:
+        """The item ids behind offer ids (an offer and its item are the same answer)."""
+        return frozenset(item for ref in refs if (item := self.offer_to_item.get(ref)) is not None)
 
     def _query_vector(self, query: Query, mode: ModelType) -> tuple[np.ndarray | None, str | None]:
         if self.index is None:
@@ -372,17 +443,57 @@ def _default_work_dir(settings: Settings) -> Path:
     return settings.local_data_dir / "cache" / "retrieval"
 
 
-def _warehouse_catalog(settings: Settings) -> pa.Table | None:
+def _warehouse_catalog(settings: Settings, required: bool) -> tuple[pa.Table | None, str | None]:
+    """Today's recommendable items, or None with why (None, None: no such table, use the snapshot)."""
     try:
         from data_gcp.warehouse import get_warehouse
 
         wh = get_warehouse(settings)
         if not wh.table_exists(RECOMMENDABLE_TABLE):
-            return None
-        return wh.query(f"select * from {wh.physical(RECOMMENDABLE_TABLE)}")
-    except Exception as exc:  # noqa: BLE001 - the service must start on the model's own snapshot
+            if required:
+                return None, f"catalogue: {RECOMMENDABLE_TABLE} does not exist; build it with dbt"
+            return None, None
+        return wh.query(f"select * from {wh.physical(RECOMMENDABLE_TABLE)}"), None
+    except Exception as exc:  # noqa: BLE001 - reported as degraded, the model's snapshot is served
         log.warning("could not read %s: %s", RECOMMENDABLE_TABLE, exc)
+        return None, f"catalogue: could not read {RECOMMENDABLE_TABLE} ({type(exc).__name__}: {exc})"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_index_dirs(parent: Path) -> list[Path]:
+    """Remove index copies (`<run>-<pid>`) whose process is gone: a killed worker never cleaned its own."""
+    removed = []
+    if not parent.is_dir():
+        return removed
+    for folder in parent.iterdir():
+        pid = folder.name.rsplit("-", 1)[-1]
+        if folder.is_dir() and pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    if removed:
+        log.info("removed %d stale index copies under %s", len(removed), parent)
+    return removed
+
+
+def _snapshot_date(folder: Path) -> dt.datetime | None:
+    meta = folder / META_FILE
+    if not meta.is_file():
         return None
+    created = json.loads(meta.read_text()).get("created_at")
+    try:
+        date = dt.datetime.fromisoformat(created) if isinstance(created, str) else None
+    except ValueError:
+        return None
+    return date.replace(tzinfo=date.tzinfo or dt.UTC) if date else None
 
 
 def load_service(
@@ -392,45 +503,97 @@ def load_service(
     catalog_source: str = "auto",
     params: IndexParams | None = None,
     work_dir: Path | None = None,
+    max_catalog_age_hours: float | None = DEFAULT_MAX_CATALOG_AGE_HOURS,
 ) -> RetrievalService:
-    """Load the latest (or given) two-tower run and build the item index; never raises for a missing model.
+    """Load the latest (or given) two-tower run and build the item index; never raises for a missing
+    or broken model when a catalogue can still be served.
 
     catalog_source: "snapshot" serves the items of the training run (and its prebuilt index when
     present); "warehouse" joins today's recommendable items with the run's item vectors; "auto" uses
-    the warehouse table when it exists. Without a model, the service starts degraded on the warehouse
-    catalogue (tops only) and `/isalive` says why.
+    the warehouse table when it exists. Without a usable model (missing, or a run folder that cannot
+    be read), the service starts degraded on the warehouse catalogue (tops only) and `/isalive` says
+    why; with no catalogue at all it raises RetrievalUnavailable (the app then answers 503 and retries).
     """
     settings = settings or get_settings()
     start = time.perf_counter()
     work = work_dir or _default_work_dir(settings)
+    clean_stale_index_dirs(work / "index")
     problems: list[str] = []
     folder, version = model_dir, None
     if folder is None:
-        folder, version, problem = _fetch_run(settings, run_id, work / "runs")
+        try:
+            folder, version, problem = _fetch_run(settings, run_id, work / "runs")
+        except Exception as exc:  # noqa: BLE001 - a bucket error is a reason to report, not a crash
+            folder, problem = None, f"could not download the two-tower run: {type(exc).__name__}: {exc}"
         if problem:
             problems.append(problem)
     elif not (folder / CATALOG_FILE).is_file():
         problems.append(f"no two-tower run at {folder} ({CATALOG_FILE} missing)")
         folder = None
-    if folder is not None and version is None:
-        meta = folder / META_FILE
-        version = json.loads(meta.read_text()).get("run_id") if meta.is_file() else folder.name
 
-    fresh = _warehouse_catalog(settings) if catalog_source in ("auto", "warehouse") else None
-    if folder is None:
-        if fresh is None:
-            raise RetrievalUnavailable(
-                "no model and no recommendable-item table: train the two-tower model "
-                "(`data-gcp ml train two-tower`) or build `ml.ml_reco__recommendable_item`; "
-                + "; ".join(problems)
+    fresh, fresh_problem = (
+        _warehouse_catalog(settings, required=catalog_source == "warehouse")
+        if catalog_source in ("auto", "warehouse")
+        else (None, None)
+    )
+    if fresh_problem:
+        problems.append(fresh_problem)
+    now = dt.datetime.now(dt.UTC)
+    if folder is not None:
+        index_dir = None
+        try:
+            if version is None:
+                meta = folder / META_FILE
+                version = json.loads(meta.read_text()).get("run_id") if meta.is_file() else folder.name
+            # one folder per process: several uvicorn workers may start side by side
+            index_dir = work / "index" / f"{version or 'local'}-{os.getpid()}"
+            service = _load_run(folder, fresh, index_dir, params)
+        except Exception as exc:  # noqa: BLE001 - a broken run folder must not kill the service
+            if index_dir is not None:
+                shutil.rmtree(index_dir, ignore_errors=True)
+            problems.append(
+                f"two-tower run {version or folder} cannot be loaded from {folder}: "
+                f"{type(exc).__name__}: {str(exc)[:300]}; publish a complete run (catalog, embeddings, index)"
             )
-        return RetrievalService(catalog=_catalog_only(fresh), problems=problems)
+            log.error("%s", problems[-1])
+        else:
+            info = (
+                CatalogInfo("warehouse", now)
+                if fresh is not None
+                else CatalogInfo("snapshot", _snapshot_date(folder))
+            )
+            service.model_version, service.problems = version, problems
+            service.catalog_info = CatalogInfo(info.source, info.date, max_catalog_age_hours)
+            log.info(
+                "retrieval service ready in %.1fs: model %s, %d items (%d indexed), %d users, catalogue %s",
+                time.perf_counter() - start,
+                version,
+                service.catalog.num_rows,
+                service.index.rows if service.index else 0,
+                len(service.user_index),
+                info.source,
+            )
+            return service
+    if fresh is None:
+        raise RetrievalUnavailable(
+            "no model and no recommendable-item table: train the two-tower model "
+            "(`data-gcp ml train two-tower`) or build `ml.ml_reco__recommendable_item`; "
+            + "; ".join(problems)
+        )
+    return RetrievalService(
+        catalog=_catalog_only(fresh),
+        problems=problems,
+        catalog_info=CatalogInfo("warehouse", now, max_catalog_age_hours),
+    )
 
+
+def _load_run(
+    folder: Path, fresh: pa.Table | None, index_dir: Path, params: IndexParams | None
+) -> RetrievalService:
+    """The service of one run folder (raises on any unreadable file: the caller reports it)."""
     snapshot = pq.read_table(folder / CATALOG_FILE)
     users = pq.read_table(folder / USER_EMBEDDINGS_FILE)
     item_emb = pq.read_table(folder / ITEM_EMBEDDINGS_FILE)
-    # one folder per process: several uvicorn workers may start side by side
-    index_dir = work / "index" / f"{version or 'local'}-{os.getpid()}"
     if index_dir.exists():
         shutil.rmtree(index_dir)
     if fresh is not None:
@@ -453,7 +616,7 @@ def load_service(
         else:
             index = ItemIndex.build(snapshot, index_dir, params)
     item_vecs = vectors_of(item_emb)
-    service = RetrievalService(
+    return RetrievalService(
         catalog=_catalog_only(catalog),
         index=index,
         user_index={u: i for i, u in enumerate(users.column("user_id").to_pylist())},
@@ -468,18 +631,8 @@ def load_service(
         }
         if "offer_id" in catalog.column_names
         else {},
-        model_version=version,
-        problems=problems,
+        owned_dirs=[index_dir],
     )
-    log.info(
-        "retrieval service ready in %.1fs: model %s, %d items (%d indexed), %d users",
-        time.perf_counter() - start,
-        version,
-        service.catalog.num_rows,
-        index.rows,
-        len(service.user_index),
-    )
-    return service
 
 
 def build_index_archive(catalog: pa.Table, archive: Path, params: IndexParams | None = None) -> Path:

@@ -109,3 +109,15 @@ def test_loads_from_a_folder_or_the_bucket(ranker: RankerModel, tmp_path, monkey
         assert client.get("/isalive").status_code == 200
         resp = client.post("/predict", json={"instances": _instances(5)})
         assert resp.status_code == 200 and len(resp.json()["predictions"]) == 5
+
+
+@pytest.mark.parametrize("flag", ["0", "yes", "true", "1"])
+def test_flags_given_as_strings_are_refused(ranker, flag) -> None:
+    name = "is_digital"
+    with TestClient(create_app(model=ranker)) as client:
+        bad = client.post("/predict", json={"instances": [{"offer_id": "o1", name: flag}]})
+        good = client.post(
+            "/predict", json={"instances": [{"offer_id": "o1", name: True}, {"offer_id": "o2", name: 0}]}
+        )
+    assert bad.status_code == 422 and name in bad.text
+    assert good.status_code == 200

@@ -264,3 +264,138 @@ def test_tops_and_filter_scans_equal_a_full_sort_of_the_filtered_catalogue(tmp_p
 def test_the_index_holds_scalar_indexes_on_the_filter_columns(service) -> None:
     assert service.index is not None
     assert {"category_id", "price", "is_digital", "offer_id", "item_id"} <= set(service.index.scalar_indexed)
+
+
+def test_similar_offer_never_returns_its_inputs_even_from_the_tops_fallback(settings, tmp_path) -> None:
+    folder = write_run(tmp_path / "run")
+    wh = get_warehouse(settings)
+    wh.create_dataset("ml")
+    # "new-item" has no vector (a similar_offer on it falls back to tops) and is the most booked
+    wh.load(
+        "ml.ml_reco__recommendable_item",
+        pa.table({"item_id": ["offer-1", "new-item"], "offer_id": ["1", "99"], "booking_count": [1, 100]}),
+        "replace",
+    )
+    svc = load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
+    for items in (["new-item"], ["99"]):
+        answer = svc.retrieve(Query(model_type="similar_offer", items=items, size=5))
+        assert answer.fallback == "unknown_items"
+        assert "new-item" not in ids(answer) and ids(answer) == ["offer-1"]
+
+
+def test_date_filters_compare_instants_with_their_time_and_zone(tmp_path, settings) -> None:
+    folder = write_run(tmp_path / "run", n_items=4)
+    catalog = pq.read_table(folder / "catalog.parquet")
+    created = pa.array(
+        ["2026-01-11T09:00:00+00:00", "2026-01-11T11:30:00+00:00", "2026-01-11T12:30:00+00:00", "2026-01-10"]
+    )
+    pq.write_table(catalog.append_column("offer_creation_date", created), folder / "catalog.parquet")
+    svc = load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
+
+    def before(instant: str) -> list[str]:
+        params = {"offer_creation_date": {"$lt": instant}}
+        return sorted(ids(svc.retrieve(Query(model_type="filter", params=params, size=10))))
+
+    assert before("2026-01-11T12:00:00") == ["offer-0", "offer-1", "offer-3"]  # naive = UTC, time kept
+    assert before("2026-01-11T12:00:00+02:00") == ["offer-0", "offer-3"]  # 10:00 UTC
+    assert before("2026-01-11") == ["offer-3"]  # a date is its midnight UTC
+    # the vector search pushes the same instant down into LanceDB
+    params = {"offer_creation_date": {"$lt": "2026-01-11T12:00:00+02:00"}}
+    assert sorted(ids(svc.retrieve(Query(user_id="u0", params=params, size=10)))) == ["offer-0", "offer-3"]
+
+
+@pytest.mark.parametrize("broken", ["catalog_not_parquet", "no_user_embeddings", "truncated_index"])
+def test_a_broken_run_folder_degrades_to_tops_or_unavailable_with_the_reason(
+    settings, tmp_path, broken
+) -> None:
+    from data_gcp.retrieval import build_index_archive
+
+    folder = write_run(tmp_path / "run")
+    if broken == "catalog_not_parquet":
+        (folder / "catalog.parquet").write_bytes(b"this is not parquet")
+        reason = "catalog.parquet"
+    elif broken == "no_user_embeddings":
+        (folder / "user_embeddings.parquet").unlink()
+        reason = "user_embeddings.parquet"
+    else:
+        archive = build_index_archive(pq.read_table(folder / "catalog.parquet"), folder / "index.tar")
+        archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 3])
+        reason = "run-1 cannot be loaded"
+    with pytest.raises(RetrievalUnavailable, match=reason):
+        load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
+    assert not any((tmp_path / "w" / "index").glob("*"))  # nothing half-built left behind
+    wh = get_warehouse(settings)
+    wh.create_dataset("ml")
+    wh.load(
+        "ml.ml_reco__recommendable_item",
+        pa.table({"item_id": ["a", "b"], "booking_count": [1, 2]}),
+        "replace",
+    )
+    svc = load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
+    assert not svc.ready and any(reason in p for p in svc.status()["problems"])
+    assert ids(svc.retrieve(Query(user_id="u0", size=2))) == ["b", "a"]
+
+
+def test_an_unreadable_warehouse_or_an_old_snapshot_is_reported_degraded(settings, tmp_path) -> None:
+    import datetime as dt
+    import subprocess
+    import sys
+
+    folder = write_run(tmp_path / "run")
+    wh = get_warehouse(settings)
+    wh.create_dataset("ml")
+    wh.load(
+        "ml.ml_reco__recommendable_item", pa.table({"item_id": ["offer-1"], "booking_count": [1]}), "replace"
+    )
+    del wh
+    fresh = load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
+    assert fresh.ready and fresh.status()["catalog"]["source"] == "warehouse"
+    assert fresh.status()["catalog"]["age_hours"] < 1
+    fresh.close()
+    # another process holds the DuckDB file: the snapshot is served, but never as healthy
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); sys.stdin.read()",
+            str(settings.duckdb_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        stale = load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
+    finally:
+        holder.communicate("")
+    status = stale.status()
+    assert not stale.ready and status["status"] == "degraded" and status["catalog"]["source"] == "snapshot"
+    assert any("could not read ml.ml_reco__recommendable_item" in p for p in status["problems"])
+    # a snapshot older than the allowed age is degraded too, and says how old
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["created_at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(days=10)).isoformat()
+    (folder / "meta.json").write_text(json.dumps(meta))
+    old = load_service(settings, model_dir=folder, catalog_source="snapshot", work_dir=tmp_path / "w2")
+    assert not old.ready and "240 h old" in old.status()["problems"][0]
+    assert old.status()["catalog"]["date"].startswith(meta["created_at"][:10])
+    recent = load_service(
+        settings,
+        model_dir=folder,
+        catalog_source="snapshot",
+        work_dir=tmp_path / "w3",
+        max_catalog_age_hours=24 * 30,
+    )
+    assert recent.ready
+
+
+def test_index_copies_are_removed_at_close_and_stale_ones_at_start(settings, tmp_path) -> None:
+    work = tmp_path / "w"
+    stale = work / "index" / "run-1-999999999"  # a process that no longer exists
+    stale.mkdir(parents=True)
+    (stale / "junk").write_bytes(b"x" * 100)
+    svc = load_service(settings, model_dir=write_run(tmp_path / "run"), work_dir=work)
+    copies = list((work / "index").iterdir())
+    assert [c.name for c in copies] == [f"run-1-{__import__('os').getpid()}"]
+    svc.close()
+    assert list((work / "index").iterdir()) == []
