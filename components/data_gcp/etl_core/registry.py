@@ -20,6 +20,10 @@ CONNECTOR_MODULES: dict[str, str] = {
     "contentful": "data_gcp.contentful",
     "batch": "data_gcp.batch",
     "siren": "data_gcp.siren",
+    "adage": "data_gcp.adage",
+    "addresses": "data_gcp.addresses",
+    "appsflyer": "data_gcp.appsflyer",
+    "app_downloads": "data_gcp.app_downloads",
 }
 
 

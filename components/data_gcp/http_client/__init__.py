@@ -4,6 +4,7 @@ Why a shared client: the previous connectors each had their own retry loop (one 
 had no limit); one policy here means one place to get right and one set of tests.
 """
 
+from data_gcp.http_client.budget import StatusBudget
 from data_gcp.http_client.clock import Clock, FakeClock, SystemClock
 from data_gcp.http_client.core import (
     HttpClient,
@@ -25,5 +26,6 @@ __all__ = [
     "endpoint_of",
     "json_of",
     "SourceError",
+    "StatusBudget",
     "SystemClock",
 ]

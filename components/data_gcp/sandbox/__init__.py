@@ -6,10 +6,13 @@
 
 from data_gcp.sandbox.core import DEFAULT_DAYS, SandboxResult, advance, default_window, generate
 from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.geo import DEPARTMENTS, STREETS, user_address
 from data_gcp.sandbox.world import K_TOPICS, booking_fates, hash_uniform
 
 __all__ = [
     "DEFAULT_DAYS",
+    "DEPARTMENTS",
+    "STREETS",
     "K_TOPICS",
     "SandboxError",
     "SandboxResult",
@@ -19,4 +22,5 @@ __all__ = [
     "default_window",
     "generate",
     "hash_uniform",
+    "user_address",
 ]

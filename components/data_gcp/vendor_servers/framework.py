@@ -147,6 +147,14 @@ class VendorApp:
     auth: Callable[[Request], Response | None] | None = None
     env: dict[str, str] = field(default_factory=dict)
     base_path: str = ""
+    # what the `empty` fault turns an answer into (default: JSON lists emptied); CSV/TSV vendors
+    # answer a header-only report instead
+    emptied: Callable[[Response], Response] | None = None
+
+    def empty(self, response: Response) -> Response:
+        if self.emptied is not None:
+            return self.emptied(response)
+        return Response(response.status, empty_lists(response.body), response.headers, response.content_type)
 
     def route(self, request: Request) -> Response:
         if self.auth:
@@ -239,7 +247,7 @@ class VendorServer:
                 except Exception as err:  # a handler bug shows up as a 500 in the client's error
                     response = json_error(500, f"vendor server error: {type(err).__name__}: {err}")
                 if fault and fault.kind == "empty":
-                    response = Response(response.status, empty_lists(response.body), response.headers)
+                    response = server.app.empty(response)
                 if fault and fault.kind == "invalid_json":
                     body, _ = response.payload()
                     return self._send(

@@ -21,6 +21,10 @@ VENDOR_MODULES: dict[str, str] = {
     "qualtrics": "data_gcp.vendor_servers.qualtrics",
     "batch": "data_gcp.vendor_servers.batch",
     "siren": "data_gcp.vendor_servers.siren",
+    "adage": "data_gcp.vendor_servers.adage",
+    "addresses": "data_gcp.vendor_servers.addresses",
+    "appsflyer": "data_gcp.vendor_servers.appsflyer",
+    "app_downloads": "data_gcp.vendor_servers.app_downloads",
 }
 
 
