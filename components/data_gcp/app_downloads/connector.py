@@ -19,7 +19,8 @@ Assumptions where the reference is silent (Apple's and Google's public documenta
   downloads are the rows whose product type is a first download (`1`, `1F`, `1T`, `F1`; dbt filters);
   a day without a report answers 404 with `errors[].code` `NOT_FOUND`: no rows for that day (the day
   is not replaced, and is read again by the next run); any other 404 fails the run;
-- a gzip body that does not decompress (cut or corrupt) is asked again like a cut body;
+- a gzip body that does not decompress (cut or corrupt), or a report without any row (Apple answers
+  404 for a day without sales), is asked again like a cut body;
 - Google files: `stats/installs/installs_<package>_<YYYYMM>_<dimension>.csv`, UTF-16 with a BOM,
   columns `Date, Package Name, Country|Device, Daily Device Installs, Daily Device Uninstalls,
   Daily User Installs, Active Device Installs, ...`; the bucket is option `GOOGLE_PLAY_BUCKET`. A month
@@ -164,6 +165,9 @@ def parse_play_csv(
     text = data.decode("utf-16")
     reader = csv.DictReader(io.StringIO(text))
     column = PLAY_DIMENSIONS[dimension]
+    missing = [c for c in ("Date", column, "Daily User Installs") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(f"columns {missing} missing from the header")
     rows = []
     for raw in reader:
         if None in raw or any(v is None for v in raw.values()):
@@ -250,6 +254,8 @@ class AppDownloadsConnector(Connector):
                 parsed[:] = [parse_sales_tsv(text, day, loaded_at)]
             except ValueError as err:
                 raise RetryableResponse(f"unreadable report ({err})") from None
+            if not parsed[0]:  # a day without sales is a 404, never an empty report
+                raise RetryableResponse("a report without any row")
 
         params = {
             "filter[frequency]": "DAILY",
