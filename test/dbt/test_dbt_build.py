@@ -106,6 +106,7 @@ def test_every_mart_column_is_described_and_exists(built_project) -> None:
     wh = get_warehouse(built_project.settings)
     for yml, schema in [
         (DBT / "models/marts/global/_mrt_global__models.yml", "analytics"),
+        (DBT / "models/marts/marketing/_mrt_marketing__models.yml", "analytics"),
         (DBT / "models/ml/reco/_ml_reco__models.yml", "ml"),
     ]:
         models = yaml.safe_load(yml.read_text())["models"]

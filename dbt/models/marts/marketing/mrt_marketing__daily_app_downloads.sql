@@ -1,0 +1,9 @@
+{{ config(cluster_by=bq_cluster(['store'])) }}
+-- Daily store downloads by store (app_store, google_play), country and device.
+select
+    download_date,
+    store,
+    country,
+    device,
+    downloads
+from {{ ref('int_app_downloads__daily') }}
