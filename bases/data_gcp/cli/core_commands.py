@@ -22,6 +22,9 @@ KNOWN_SECRETS = [
     "batch-api-key-ios",
     "batch-api-key-android",
     "insee-api-key",
+    "adage-api-key",
+    "appsflyer-api-token",
+    "apple-api-private-key",
 ]
 
 

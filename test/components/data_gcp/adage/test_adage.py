@@ -81,7 +81,9 @@ def test_partners_of_the_last_30_days_and_statistics_then_rerun_replaces(adage):
     assert second.rows == first.rows
     again = adage.table("adage_partner")
     assert again.num_rows == partners.num_rows
-    names = dict(zip(again.column("partner_id").to_pylist(), again.column("partner_name").to_pylist(), strict=True))
+    names = dict(
+        zip(again.column("partner_id").to_pylist(), again.column("partner_name").to_pylist(), strict=True)
+    )
     assert names[renamed] == "Théâtre renommé"
     assert rows(adage.table("adage_involved_student")) == rows(involved)
 
@@ -89,7 +91,10 @@ def test_partners_of_the_last_30_days_and_statistics_then_rerun_replaces(adage):
 def test_a_window_over_the_school_year_change_reads_both_years(adage):
     tables = adage.extract("2026-08-30", "2026-09-02", objects="involved_student")
     assert sorted(r.path.rsplit("/", 1)[-1] for r in adage.server.requests) == ["11", "12"]
-    assert set(tables["adage_involved_student"].column("school_year").to_pylist()) == {"2025-2026", "2026-2027"}
+    assert set(tables["adage_involved_student"].column("school_year").to_pylist()) == {
+        "2025-2026",
+        "2026-2027",
+    }
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))
@@ -116,7 +121,9 @@ def test_bounded_retries_then_clean_failure_writing_nothing(adage, caplog):
     adage.server.faults.add("status", r"/stats-pass-culture/", status=502, times=-1)
     with caplog.at_level(logging.DEBUG), pytest.raises(SourceError) as err:
         adage.run(DAY)
-    assert "adage: GET /adage-api/v1/stats-pass-culture/12 failed (HTTP 502) after 5 attempt(s)" in str(err.value)
+    assert "adage: GET /adage-api/v1/stats-pass-culture/12 failed (HTTP 502) after 5 attempt(s)" in str(
+        err.value
+    )
     assert len(adage.server.requests_to(r"/stats-pass-culture/")) == 5
     assert adage.table("adage_partner") is None and adage.table("adage_involved_student") is None
     assert LOCAL_KEY not in caplog.text and LOCAL_KEY not in str(err.value)
@@ -124,7 +131,10 @@ def test_bounded_retries_then_clean_failure_writing_nothing(adage, caplog):
 
 def test_refused_key_fails_at_once_without_leaking_it(adage, caplog):
     adage.server.faults.add("status", r"/partenaire-culturel", status=401, times=-1)
-    with caplog.at_level(logging.DEBUG), pytest.raises(SourceError, match=r"adage: GET .*partenaire-culturel failed \(HTTP 401\)") as err:
+    with (
+        caplog.at_level(logging.DEBUG),
+        pytest.raises(SourceError, match=r"adage: GET .*partenaire-culturel failed \(HTTP 401\)") as err,
+    ):
         adage.run(DAY)
     assert len(adage.server.requests) == 1
     assert LOCAL_KEY not in caplog.text and LOCAL_KEY not in str(err.value)

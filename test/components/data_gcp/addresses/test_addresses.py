@@ -139,7 +139,10 @@ def test_each_fault_on_the_bulk_endpoint_is_retried_to_the_same_rows(ban, fault)
 def test_bounded_retries_then_clean_failure_writing_nothing(ban, caplog):
     load_users(DATA.addresses[:10])
     ban.server.faults.add("status", r"/search/", status=503, times=-1)
-    with caplog.at_level(logging.DEBUG), pytest.raises(SourceError, match=r"addresses: GET /search/ failed \(HTTP 503\) after 5") as err:
+    with (
+        caplog.at_level(logging.DEBUG),
+        pytest.raises(SourceError, match=r"addresses: GET /search/ failed \(HTTP 503\) after 5") as err,
+    ):
         ban.run()
     assert len(ban.server.requests) == 5
     assert ban.table("addresses_user_address") is None

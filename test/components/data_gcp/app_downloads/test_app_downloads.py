@@ -76,7 +76,9 @@ def rows(table):
 
 def test_window_from_the_first_day_of_the_previous_month():
     assert downloads_window(DateWindow.resolve(DAY)) == DateWindow.resolve("2026-10-01", DAY)
-    assert downloads_window(DateWindow.resolve("2026-01-01")) == DateWindow.resolve("2025-12-01", "2026-01-01")
+    assert downloads_window(DateWindow.resolve("2026-01-01")) == DateWindow.resolve(
+        "2025-12-01", "2026-01-01"
+    )
     assert downloads_window(DateWindow.resolve("2026-03-31")).start == dt.date(2026, 2, 1)
 
 
@@ -84,8 +86,19 @@ def test_token_is_an_es256_jwt_of_at_most_20_minutes():
     private, public = KEYS
     token = apple_token("KEY1", "issuer", private, now=1_800_000_000)
     assert jwt.get_unverified_header(token) == {"alg": "ES256", "kid": "KEY1", "typ": "JWT"}
-    claims = jwt.decode(token, public, algorithms=["ES256"], audience="appstoreconnect-v1", options={"verify_exp": False, "verify_iat": False})
-    assert claims == {"iss": "issuer", "iat": 1_800_000_000, "exp": 1_800_001_200, "aud": "appstoreconnect-v1"}
+    claims = jwt.decode(
+        token,
+        public,
+        algorithms=["ES256"],
+        audience="appstoreconnect-v1",
+        options={"verify_exp": False, "verify_iat": False},
+    )
+    assert claims == {
+        "iss": "issuer",
+        "iat": 1_800_000_000,
+        "exp": 1_800_001_200,
+        "aud": "appstoreconnect-v1",
+    }
 
 
 def test_one_report_a_day_and_the_play_months_then_rerun_gives_the_same_rows(stores, caplog):
@@ -106,7 +119,9 @@ def test_one_report_a_day_and_the_play_months_then_rerun_gives_the_same_rows(sto
     for day in (dt.date(2026, 10, 3), dt.date(2026, 11, 14)):
         on_day = pc.filter(firsts, pc.equal(firsts["report_date"], day))
         assert pc.sum(on_day["units"]).as_py() or 0 == installs.get(("ios", day), 0)
-        country = pc.filter(google, pc.and_(pc.equal(google["report_date"], day), pc.equal(google["dimension"], "country")))
+        country = pc.filter(
+            google, pc.and_(pc.equal(google["report_date"], day), pc.equal(google["dimension"], "country"))
+        )
         assert pc.sum(country["daily_user_installs"]).as_py() == installs.get(("android", day), 0)
     assert set(pc.unique(google["dimension"]).to_pylist()) == {"country", "device"}
     second = stores.run(DAY)
@@ -147,7 +162,10 @@ def test_each_fault_is_retried_to_the_same_rows(stores, apple_baseline, fault):
 def test_a_token_signed_by_another_key_is_refused_and_nothing_written(stores, monkeypatch, caplog):
     other = pem_pair()[0]
     monkeypatch.setitem(stores.server.app.env, "APPLE_API_PRIVATE_KEY", other)
-    with caplog.at_level(logging.DEBUG), pytest.raises(SourceError, match=r"app_downloads: GET /v1/salesReports failed \(HTTP 401\)") as err:
+    with (
+        caplog.at_level(logging.DEBUG),
+        pytest.raises(SourceError, match=r"app_downloads: GET /v1/salesReports failed \(HTTP 401\)") as err,
+    ):
         stores.run(DAY)
     assert len(stores.server.requests) == 1
     assert other not in caplog.text and other not in str(err.value)

@@ -16,7 +16,12 @@ from data_gcp.vendor_servers.appsflyer import LOCAL_TOKEN
 
 DATA = fake_data(n_fake=600)
 DAY = "2026-11-30"
-TABLES = ("appsflyer_daily_report", "appsflyer_partner_report", "appsflyer_installs", "appsflyer_in_app_events")
+TABLES = (
+    "appsflyer_daily_report",
+    "appsflyer_partner_report",
+    "appsflyer_installs",
+    "appsflyer_in_app_events",
+)
 FAULTS = {
     "429 with Retry-After": {"kind": "status", "status": 429, "retry_after": 7},
     "429 without Retry-After": {"kind": "status", "status": 429},
@@ -74,7 +79,10 @@ def test_four_reports_per_app_in_the_window_then_one_app_rerun_leaves_the_other(
         if r["customer_user_id"]:
             user = int(r["customer_user_id"])
             assert r["install_time"].replace(tzinfo=None) < DATA.user_created[user]
-            assert user not in DATA.first_booking or r["install_time"].replace(tzinfo=None) < DATA.first_booking[user]
+            assert (
+                user not in DATA.first_booking
+                or r["install_time"].replace(tzinfo=None) < DATA.first_booking[user]
+            )
     daily = appsflyer.table("appsflyer_daily_report")
     paid = pc.sum(pc.filter(daily["installs"], pc.not_equal(daily["media_source"], "Organic"))).as_py()
     assert paid == installs.num_rows
@@ -112,7 +120,9 @@ def test_429_budget_exhausted_stops_the_run_cleanly(appsflyer, caplog):
     with caplog.at_level(logging.DEBUG), pytest.raises(SourceError) as err:
         appsflyer.run(DAY)
     message = str(err.value)
-    assert message.startswith("appsflyer: GET /api/agg-data/export/app/id1557887412/daily_report/v5 failed (HTTP 429)")
+    assert message.startswith(
+        "appsflyer: GET /api/agg-data/export/app/id1557887412/daily_report/v5 failed (HTTP 429)"
+    )
     assert "quota is exhausted" in message and "nothing was written" in message
     assert len(appsflyer.server.requests) == 4  # the 3 tolerated 429s, then the one over budget
     assert all(appsflyer.table(name) is None for name in TABLES)
@@ -121,7 +131,9 @@ def test_429_budget_exhausted_stops_the_run_cleanly(appsflyer, caplog):
 
 def test_bounded_retries_and_refused_token_fail_naming_the_system(appsflyer, caplog):
     appsflyer.server.faults.add("status", r"/in_app_events_report/", status=500, times=-1)
-    with pytest.raises(SourceError, match=r"appsflyer: .*in_app_events_report/v5 failed \(HTTP 500\) after 5"):
+    with pytest.raises(
+        SourceError, match=r"appsflyer: .*in_app_events_report/v5 failed \(HTTP 500\) after 5"
+    ):
         appsflyer.extract(DAY)
     appsflyer.server.faults.clear()
     appsflyer.server.faults.add("status", None, status=401, times=-1)
