@@ -185,7 +185,7 @@ def test_play_files_utf16_corrupt_or_missing_fail_cleanly(stores):
     bucket = get_storage(bucket=PLAY_BUCKET)
     key = play_export_key(PLAY_PACKAGE, "202611", "country")
     assert bucket.get_bytes(key)[:2] == b"\xff\xfe"  # UTF-16 with its byte order mark
-    bucket.put_bytes(key, "Date,Package Name,Country\n2026-11-01,x".encode("utf-8")[:-1] + b"\xff")
+    bucket.put_bytes(key, b"Date,Package Name,Country\n2026-11-01,x\xff")  # UTF-8, not UTF-16
     with pytest.raises(SourceError, match=r"app_downloads: read .*_202611_country.csv failed: not a UTF-16"):
         stores.run(DAY, objects="google_download_stats")
     assert stores.table("app_downloads_google_download_stats") is None
