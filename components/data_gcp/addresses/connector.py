@@ -175,6 +175,13 @@ def users_to_geocode(wh: Warehouse, limit: int) -> list[dict[str, Any]]:
             "the users' addresses come from this table, which does not exist: run "
             "`data-gcp import applicative` first",
         )
+    if "user_address" not in wh.schema(USER_TABLE).names:
+        raise SourceError(
+            "addresses",
+            f"warehouse table {USER_TABLE}",
+            "has no user_address column: the source predates it (locally: `data-gcp sandbox generate` "
+            "again, then `data-gcp import applicative`)",
+        )
     done = (
         f"LEFT JOIN {wh.physical(ADDRESS_TABLE)} a ON a.user_id = u.user_id WHERE a.user_id IS NULL"
         if wh.table_exists(ADDRESS_TABLE)

@@ -314,9 +314,10 @@ class AppsFlyerConnector(Connector):
             if not read[empty.name] and count():
                 read[empty.name] = self.report(http, app, app_id, empty, window, loaded_at)
                 if not read[empty.name]:
+                    kind, report, _, _ = REPORTS[empty.name]
                     raise SourceError(
                         "appsflyer",
-                        f"GET {empty.name}",
+                        f"GET /api/{kind}/export/app/{{app_id}}/{report}/v5",
                         f"{app}: {empty.name} is empty twice for {window} while {other.name} counts "
                         f"{count()} non-organic install(s): nothing was written",
                     )

@@ -152,3 +152,9 @@ def test_bounded_retries_then_clean_failure_writing_nothing(ban, caplog):
 def test_no_user_table_is_an_error_not_an_empty_success(ban):
     with pytest.raises(SourceError, match="applicative_database_user"):
         ban.run()
+
+
+def test_a_user_table_without_addresses_says_what_to_do(ban):
+    get_warehouse().load("raw.applicative_database_user", pa.table({"user_id": [1]}), "replace")
+    with pytest.raises(SourceError, match="no user_address column.*sandbox generate"):
+        ban.extract()

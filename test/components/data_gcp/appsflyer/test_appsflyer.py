@@ -111,7 +111,9 @@ def test_each_fault_is_retried_to_the_same_rows(appsflyer, fault):
 
 def test_an_empty_raw_report_twice_fails_instead_of_losing_installs(appsflyer):
     appsflyer.server.faults.add("empty", r"/installs_report/", times=-1)
-    with pytest.raises(SourceError, match="appsflyer_installs is empty twice"):
+    with pytest.raises(
+        SourceError, match=r"installs_report/v5 failed: ios: appsflyer_installs is empty twice"
+    ):
         appsflyer.extract(DAY)
 
 
