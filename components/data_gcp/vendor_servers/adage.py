@@ -13,6 +13,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from data_gcp.vendor_servers.addresses import AREAS
 from data_gcp.vendor_servers.data import FAKE_LAST_DAY, SandboxData
 from data_gcp.vendor_servers.framework import Request, Response, VendorApp, json_error
 
@@ -49,7 +50,7 @@ def build(data: SandboxData, **_: object) -> VendorApp:
                 "domaines": "|".join(rng.sample(DOMAINS, rng.randrange(1, 3))),
                 "communeLibelle": venue.get("city"),
                 "communeDepartement": venue.get("department_code"),
-                "regionLibelle": None,
+                "regionLibelle": AREAS.get(str(venue.get("department_code")), (None, None, None))[1],
                 "academieLibelle": None,
                 "latitude": venue.get("latitude"),
                 "longitude": venue.get("longitude"),
