@@ -22,11 +22,16 @@ from data_gcp.deploy import export_argv
 
 ROOT = workspace_root(Path(__file__).parent)
 
-CONNECTORS = {"batch", "brevo", "contentful", "dms", "qualtrics", "siren"}
+CONNECTORS = {
+    "batch", "brevo", "contentful", "dms", "qualtrics", "siren", "adage", "addresses", "appsflyer", "app_downloads",
+}  # fmt: skip
+# app_downloads reads the Google Play exports from a bucket
+CONNECTOR_SUPPORT = {"storage"}
 EXPECTED_BRICKS = {
     "etl_job": {
         "etl_job", "cli_kit", "config", "log", "secrets", "warehouse", "http_client", "etl_core",
         "dbt_runner", "applicative_import", "applicative_schema", "offer_categories", *CONNECTORS,
+        *CONNECTOR_SUPPORT,
     },
     "ml_job": {
         "ml_job", "cli_kit", "config", "log", "storage", "warehouse", "ml_tracking", "reco_metrics",
@@ -34,7 +39,7 @@ EXPECTED_BRICKS = {
     },
     "composer": {
         "alerts", "config", "log", "secrets", "warehouse", "http_client", "etl_core", "dbt_runner",
-        "execution", "orchestration", *CONNECTORS,
+        "execution", "orchestration", *CONNECTORS, *CONNECTOR_SUPPORT,
     },
     "retrieval_endpoint": {"retrieval_api", "retrieval", "config", "log", "storage", "warehouse"},
     "ranking_endpoint": {"ranking_api", "ranking", "reco_metrics", "config", "log", "storage"},
