@@ -30,6 +30,10 @@ EXPECTED_DAG_IDS = {
     "etl_api_referentials",
     "etl_seed_files",
     "etl_metabase",
+    "etl_adage",
+    "etl_addresses",
+    "etl_appsflyer",
+    "etl_app_downloads",
 }
 
 

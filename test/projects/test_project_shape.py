@@ -24,6 +24,7 @@ ROOT = workspace_root(Path(__file__).parent)
 
 CONNECTORS = {
     "batch", "brevo", "contentful", "dms", "qualtrics", "siren", "api_referentials", "seed_files", "metabase",
+    "adage", "addresses", "appsflyer", "app_downloads",
 }  # fmt: skip
 EXPECTED_BRICKS = {
     "etl_job": {

@@ -23,6 +23,9 @@ KNOWN_SECRETS = [
     "batch-api-key-android",
     "insee-api-key",
     "metabase-bot-password",
+    "adage-api-key",
+    "appsflyer-api-token",
+    "apple-api-private-key",
 ]
 
 

@@ -104,7 +104,7 @@ TABLES: tuple[TableSpec, ...] = (
         "user",
         _cols(
             "user_id:int! user_creation_date:ts! user_role:str! user_birth_date:date user_department_code:str "
-            "user_postal_code:str user_city:str user_is_active:bool! user_last_connection_date:ts "
+            "user_address:str user_postal_code:str user_city:str user_is_active:bool! user_last_connection_date:ts "
             "user_has_enabled_marketing_email:bool user_has_enabled_marketing_push:bool"
         ),
         ("user_id",),

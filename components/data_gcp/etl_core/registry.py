@@ -23,6 +23,10 @@ CONNECTOR_MODULES: dict[str, str] = {
     "api_referentials": "data_gcp.api_referentials",
     "seed_files": "data_gcp.seed_files",
     "metabase": "data_gcp.metabase",
+    "adage": "data_gcp.adage",
+    "addresses": "data_gcp.addresses",
+    "appsflyer": "data_gcp.appsflyer",
+    "app_downloads": "data_gcp.app_downloads",
 }
 
 

@@ -4,6 +4,7 @@ Why a shared client: the previous connectors each had their own retry loop (one 
 had no limit); one policy here means one place to get right and one set of tests.
 """
 
+from data_gcp.http_client.budget import StatusBudget
 from data_gcp.http_client.clock import Clock, FakeClock, SystemClock
 from data_gcp.http_client.core import (
     HttpClient,
@@ -29,5 +30,6 @@ __all__ = [
     "json_of",
     "origin_of",
     "SourceError",
+    "StatusBudget",
     "SystemClock",
 ]

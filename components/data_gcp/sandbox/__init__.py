@@ -6,11 +6,14 @@
 
 from data_gcp.sandbox.core import DEFAULT_DAYS, SandboxResult, advance, default_window, generate
 from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.geo import DEPARTMENTS, STREETS, user_address
 from data_gcp.sandbox.seeds import seed_files, write_seed_files
 from data_gcp.sandbox.world import K_TOPICS, booking_fates, hash_uniform
 
 __all__ = [
     "DEFAULT_DAYS",
+    "DEPARTMENTS",
+    "STREETS",
     "K_TOPICS",
     "SandboxError",
     "SandboxResult",
@@ -22,4 +25,5 @@ __all__ = [
     "hash_uniform",
     "seed_files",
     "write_seed_files",
+    "user_address",
 ]

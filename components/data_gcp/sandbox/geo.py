@@ -5,6 +5,9 @@ Weights follow the young population roughly; coordinates are the main city's.
 
 from __future__ import annotations
 
+import random
+import unicodedata
+
 # code, main city, postal code, latitude, longitude, weight
 DEPARTMENTS: tuple[tuple[str, str, str, float, float, float], ...] = (
     ("75", "Paris", "75011", 48.8566, 2.3522, 9.0),
@@ -40,3 +43,56 @@ DEPARTMENTS: tuple[tuple[str, str, str, float, float, float], ...] = (
     ("974", "Saint-Denis", "97400", -20.8821, 55.4507, 2.6),
     ("976", "Mamoudzou", "97600", -12.7806, 45.2279, 1.0),
 )
+
+# Street names found in most French towns; a user's address is a number and one of them, in the
+# user's department's main city (so a geocoder knowing these streets can answer like the real one).
+STREETS: tuple[str, ...] = (
+    "rue de la République",
+    "avenue Jean Jaurès",
+    "rue Victor Hugo",
+    "boulevard Gambetta",
+    "rue Pasteur",
+    "place de la Mairie",
+    "rue du Général de Gaulle",
+    "avenue de la Libération",
+    "rue des Écoles",
+    "allée des Tilleuls",
+    "chemin des Vignes",
+    "impasse des Lilas",
+    "rue Émile Zola",
+    "boulevard Voltaire",
+    "rue de la Gare",
+    "quai des Bateliers",
+)
+MISSPELT_SHARE = 0.08  # a typo (swapped letters, lost accent, doubled letter)
+NO_NUMBER_SHARE = 0.10  # street without a house number
+NO_ADDRESS_SHARE = 0.04  # no street address at all (postal code and city only)
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    kind = rng.randrange(3)
+    if kind == 0:  # lost accents, as typed on some keyboards
+        plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        if plain != text:
+            return plain
+    letters = [i for i in range(len(text) - 1) if text[i].isalpha() and text[i + 1].isalpha()]
+    i = rng.choice(letters)
+    if kind == 1:  # swapped letters
+        return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+    return text[: i + 1] + text[i] + text[i + 1 :]  # doubled letter
+
+
+def user_address(user_id: int, seed: int) -> str | None:
+    """The street address of a sandbox user (deterministic): `12 rue Victor Hugo`, sometimes misspelt,
+    without number, or missing (None)."""
+    rng = random.Random(f"{seed}-address-{user_id}")
+    draw = rng.random()
+    if draw < NO_ADDRESS_SHARE:
+        return None
+    street = rng.choice(STREETS)
+    if draw < NO_ADDRESS_SHARE + MISSPELT_SHARE:
+        street = _typo(street, rng)
+    number = rng.randrange(1, 120)
+    if rng.random() < NO_NUMBER_SHARE:
+        return street
+    return f"{number}{' bis' if number % 23 == 0 else ''} {street}"

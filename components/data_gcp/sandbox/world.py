@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
 from data_gcp.sandbox.db import SandboxError, SourceDB
-from data_gcp.sandbox.geo import DEPARTMENTS
+from data_gcp.sandbox.geo import DEPARTMENTS, user_address
 
 K_TOPICS = 12
 REFORM_17_18 = np.datetime64("2025-03-01")  # 15-16 no longer granted; 50 EUR at 17, 150 at 18
@@ -1183,6 +1183,9 @@ class World:
                         "user_role": ROLES[self.u_role[i]],
                         "user_birth_date": pa.array(self.u_birth[i], pa.date32()),
                         "user_department_code": DEPT_CODE[self.u_dept[i]],
+                        "user_address": pa.array(
+                            [user_address(int(u), self.seed) for u in ids[i]], pa.string()
+                        ),
                         "user_postal_code": DEPT_POSTAL[self.u_dept[i]],
                         "user_city": DEPT_CITY[self.u_dept[i]],
                         "user_is_active": hm[i] > 0.01,

@@ -189,6 +189,14 @@ class VendorApp:
     state: dict[str, Any] = field(default_factory=dict)
     # test controls that change the served data while a client reads it (e.g. Contentful's `edit`)
     controls: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    # what the `empty` fault turns an answer into (default: JSON lists emptied); CSV/TSV vendors
+    # answer a header-only report instead
+    emptied: Callable[[Response], Response] | None = None
+
+    def empty(self, response: Response) -> Response:
+        if self.emptied is not None:
+            return self.emptied(response)
+        return Response(response.status, empty_lists(response.body), response.headers, response.content_type)
 
     def route(self, request: Request) -> Response:
         if self.auth:
@@ -319,7 +327,7 @@ class VendorServer:
                         )
                     )
                 if fault and kind == "empty":
-                    response = Response(response.status, empty_lists(response.body), response.headers)
+                    response = server.app.empty(response)
                 if fault and fault.kind == "invalid_json":
                     body, _ = response.payload()
                     return self._send(

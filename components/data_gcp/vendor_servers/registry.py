@@ -22,6 +22,10 @@ VENDOR_MODULES: dict[str, str] = {
     "siren": "data_gcp.vendor_servers.siren",
     "api_referentials": "data_gcp.vendor_servers.backend",
     "metabase": "data_gcp.vendor_servers.metabase",
+    "adage": "data_gcp.vendor_servers.adage",
+    "addresses": "data_gcp.vendor_servers.addresses",
+    "appsflyer": "data_gcp.vendor_servers.appsflyer",
+    "app_downloads": "data_gcp.vendor_servers.app_downloads",
 }
 
 

@@ -26,6 +26,9 @@ select
     u.user_department_code,
     u.user_postal_code,
     u.user_city,
+    -- from the geocoded postal address (BAN) when its score is good enough, else null
+    addr.department_code as user_address_department_code,
+    addr.region_name as user_address_region_name,
     u.user_is_active,
     u.user_last_connection_date,
     u.user_has_enabled_marketing_email,
@@ -62,6 +65,7 @@ select
 from {{ ref('int_applicative__user') }} as u
 left join {{ ref('int_applicative__user_deposit_booking') }} as d on u.user_id = d.user_id
 left join activity as a on u.user_id = a.user_id
+left join {{ ref('int_addresses__user_location') }} as addr on u.user_id = addr.user_id
 cross join last_event_day as l
 left join
     {{ ref('int_seed_files__department_region') }} as geo

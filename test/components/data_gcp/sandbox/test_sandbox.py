@@ -244,3 +244,16 @@ def test_generate_into_postgres_matches_sqlite(pg_url: str, sq: sqlite3.Connecti
     engine.dispose()
     moved = advance(2, pg_url)
     assert moved.counts["booking"] >= result.counts["booking"]
+
+
+def test_users_have_french_street_addresses_some_misspelt_or_incomplete(sq: sqlite3.Connection) -> None:
+    from data_gcp.sandbox import STREETS
+
+    rows = sq.execute('SELECT user_address FROM "user"').fetchall()
+    addresses = [r[0] for r in rows]
+    assert sum(a is None for a in addresses) < len(addresses) * 0.15  # some incomplete
+    streets = [a.split(" ", 1)[1] if a and a[0].isdigit() else a for a in addresses if a]
+    streets = [s.removeprefix("bis ") for s in streets]
+    assert any(s in STREETS for s in streets)
+    if len(streets) > 100:
+        assert any(s not in STREETS for s in streets)  # misspelt ones

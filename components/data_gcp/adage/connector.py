@@ -1,0 +1,251 @@
+"""Adage connector: cultural partners of schools and pass Culture statistics per school year.
+
+Contract (reference `source-systems.md`): base `https://omogen-api-pr.phm.education.gouv.fr/adage-api/v1`
+(test gateway `omogen-api-tst-pr...`), header `X-omogen-api-key`; no pagination;
+`GET /partenaire-culturel?dateModificationMin=<now - 30 days>` and
+`GET /stats-pass-culture/{school_year_id}`. Partners are merged on the partner id (a re-run never
+duplicates, an update replaces); statistics are per school year, level and department.
+
+The school year is computed from the run's day, never read from a table of years: September to
+August, so 2026-09-01 .. 2027-08-31 is `2026-2027`. Its Adage id follows from the first year
+(`SCHOOL_YEAR_ID_OFFSET`, below). The statistics of every school year the window touches are read.
+
+Assumptions where the reference is silent (Adage's API is not public; the previous job's fields):
+- `/partenaire-culturel` answers a JSON list of partners `{id, venueId, siret, libelle, typeId,
+  typeLibelle, statutLibelle, labelLibelle, domaines, communeLibelle, communeDepartement,
+  regionLibelle, academieLibelle, latitude, longitude, actif, synchroPass, dateModification}`, the
+  domains a list or one `|`-separated text (domain names contain commas)
+  (`dateModification` `YYYY-MM-DD HH:MM:SS`, Paris time, stored as is as UTC-naive text -> timestamp;
+  `dateModificationMin` takes the same format). An empty list is a quiet month, not an error;
+- `/stats-pass-culture/{id}` answers `{"annee": "2026-2027", "stats": [{"niveau", "departement",
+  "academie", "nbEleves", "nbElevesConcernes", "nbEtablissements"}]}`; an empty `stats` is retried once
+  and then loaded as nothing (a school year that just started);
+- the Adage id of a school year is its first year minus 2014 (2021-2022 is 7), overridable with
+  option `SCHOOL_YEAR_ID_OFFSET`;
+- a partner with `actif` = 0 is kept (flagged), never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from data_gcp.etl_core import Batch, Column, Connector, DateWindow, RunContext, TableSpec
+from data_gcp.http_client import HttpClient, SourceError
+from data_gcp.log import get_logger
+
+log = get_logger(__name__)
+
+PARTNER_DAYS = 30
+DEFAULT_YEAR_ID_OFFSET = 2014
+
+PARTNERS = TableSpec(
+    name="adage_partner",
+    object="partner",
+    description="Adage cultural partners changed in the 30 days before the run, merged on partner id",
+    columns=(
+        Column("partner_id", "int", "Adage partner id", nullable=False),
+        Column("venue_id", "int", "pass Culture venue id the partner is synchronised with (venueId)"),
+        Column("siret", "string", "14-digit SIRET"),
+        Column("partner_name", "string"),
+        Column("partner_type", "string", "typeLibelle"),
+        Column("partner_status", "string", "statutLibelle"),
+        Column("partner_label", "string", "labelLibelle (Musée de France, Scène nationale, ...)"),
+        Column("domains", "json", "cultural domains (list of names)"),
+        Column("city", "string"),
+        Column("department_code", "string"),
+        Column("region_name", "string"),
+        Column("academy_name", "string"),
+        Column("latitude", "float"),
+        Column("longitude", "float"),
+        Column("is_active", "bool"),
+        Column("is_synchronised_with_pass", "bool", "synchroPass"),
+        Column("modified_at", "timestamp", "dateModification"),
+        Column("loaded_at", "timestamp", nullable=False),
+    ),
+    write="upsert",
+    primary_key=("partner_id",),
+)
+INVOLVED = TableSpec(
+    name="adage_involved_student",
+    object="involved_student",
+    description="students involved in pass Culture collective offers per school year, level and department",
+    columns=(
+        Column("school_year", "string", "2026-2027 (September to August)", nullable=False),
+        Column("school_year_id", "int", "Adage id of the school year", nullable=False),
+        Column("level", "string", "class level (niveau)", nullable=False),
+        Column("department_code", "string", nullable=False),
+        Column("academy_name", "string"),
+        Column("total_students", "int", "students of that level in the department (nbEleves)"),
+        Column("involved_students", "int", "students involved (nbElevesConcernes)"),
+        Column("institutions", "int", "schools involved (nbEtablissements)"),
+        Column("loaded_at", "timestamp", nullable=False),
+    ),
+    write="upsert",
+    primary_key=("school_year", "level", "department_code"),
+)
+
+
+# --- school years (pure) ----------------------------------------------------------------------
+def school_year_of(day: dt.date) -> str:
+    """`2026-2027` for any day from 2026-09-01 to 2027-08-31."""
+    first = day.year if day.month >= 9 else day.year - 1
+    return f"{first}-{first + 1}"
+
+
+def school_year_id(school_year: str, offset: int = DEFAULT_YEAR_ID_OFFSET) -> int:
+    """Adage's id of a school year: its first year minus `offset` (2021-2022 -> 7 by default)."""
+    return int(school_year[:4]) - offset
+
+
+def school_years(window: DateWindow) -> list[str]:
+    """Every school year the window touches, oldest first."""
+    return sorted({school_year_of(window.start), school_year_of(window.end)})
+
+
+# --- parsing (pure) ---------------------------------------------------------------------------
+def _int(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
+def _float(value: Any) -> float | None:
+    return None if value in (None, "") else float(value)
+
+
+def _bool(value: Any) -> bool | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "oui")
+    return bool(value)
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _siret(value: Any) -> str | None:
+    """A SIRET is 14 digits; anything else is kept as null rather than truncated or padded."""
+    text = str(value or "").strip()
+    return text if len(text) == 14 and text.isdigit() else None
+
+
+def partner_row(item: dict[str, Any], loaded_at: dt.datetime) -> dict[str, Any]:
+    domains = item.get("domaines")
+    if isinstance(domains, str):
+        domains = [d.strip() for d in domains.split("|") if d.strip()]
+    return {
+        "partner_id": int(item["id"]),
+        "venue_id": _int(item.get("venueId")),
+        "siret": _siret(item.get("siret")),
+        "partner_name": item.get("libelle"),
+        "partner_type": item.get("typeLibelle"),
+        "partner_status": item.get("statutLibelle"),
+        "partner_label": item.get("labelLibelle"),
+        "domains": json.dumps(domains or [], ensure_ascii=False),
+        "city": item.get("communeLibelle"),
+        "department_code": item.get("communeDepartement"),
+        "region_name": item.get("regionLibelle"),
+        "academy_name": item.get("academieLibelle"),
+        "latitude": _float(item.get("latitude")),
+        "longitude": _float(item.get("longitude")),
+        "is_active": _bool(item.get("actif")),
+        "is_synchronised_with_pass": _bool(item.get("synchroPass")),
+        "modified_at": _timestamp(item.get("dateModification")),
+        "loaded_at": loaded_at,
+    }
+
+
+def involved_rows(
+    payload: dict[str, Any], school_year: str, year_id: int, loaded_at: dt.datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "school_year": school_year,
+            "school_year_id": year_id,
+            "level": str(s["niveau"]),
+            "department_code": str(s["departement"]),
+            "academy_name": s.get("academie"),
+            "total_students": _int(s.get("nbEleves")),
+            "involved_students": _int(s.get("nbElevesConcernes")),
+            "institutions": _int(s.get("nbEtablissements")),
+            "loaded_at": loaded_at,
+        }
+        for s in payload.get("stats") or []
+    ]
+
+
+# --- the connector ----------------------------------------------------------------------------
+class AdageConnector(Connector):
+    name = "adage"
+    description = "Adage cultural partners (merged on id) and pass Culture students per school year"
+    schedule = "0 1 * * *"
+    default_base_url = "https://omogen-api-pr.phm.education.gouv.fr/adage-api/v1"
+    secrets = ("adage-api-key",)
+    tables = (PARTNERS, INVOLVED)
+    settings_help = {
+        "SCHOOL_YEAR_ID_OFFSET": f"Adage school year id = first year - this (default {DEFAULT_YEAR_ID_OFFSET})",
+    }
+
+    def extract(self, ctx: RunContext) -> Iterator[Batch]:
+        loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        offset = int(ctx.option("school_year_id_offset", str(DEFAULT_YEAR_ID_OFFSET)))
+        with ctx.http(secret_headers={"X-omogen-api-key": ctx.secret("adage-api-key")}) as http:
+            if ctx.wants("partner"):
+                yield PARTNERS.name, PARTNERS.to_arrow(self.partners(http, ctx.window, loaded_at))
+            if ctx.wants("involved_student"):
+                rows: list[dict[str, Any]] = []
+                for year in school_years(ctx.window):
+                    rows.extend(self.involved(http, year, school_year_id(year, offset), loaded_at))
+                yield INVOLVED.name, INVOLVED.to_arrow(rows)
+
+    def partners(self, http: HttpClient, window: DateWindow, loaded_at: dt.datetime) -> list[dict[str, Any]]:
+        """Partners modified in the `PARTNER_DAYS` days up to the window's end (each id once)."""
+        since = dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time()) - dt.timedelta(
+            days=PARTNER_DAYS
+        )
+        body = http.get_json(
+            "partenaire-culturel", {"dateModificationMin": since.strftime("%Y-%m-%d %H:%M:%S")}
+        )
+        if not isinstance(body, list):
+            raise SourceError("adage", "GET /adage-api/v1/partenaire-culturel", "the answer is not a list")
+        rows = {}
+        for item in body:
+            row = partner_row(item, loaded_at)
+            previous = rows.get(row["partner_id"])
+            if previous is None or (row["modified_at"] or loaded_at) >= (
+                previous["modified_at"] or loaded_at
+            ):
+                rows[row["partner_id"]] = row
+        log.info("adage: %d partner(s) modified since %s", len(rows), since.date())
+        return list(rows.values())
+
+    def involved(
+        self, http: HttpClient, school_year: str, year_id: int, loaded_at: dt.datetime
+    ) -> list[dict[str, Any]]:
+        path = f"stats-pass-culture/{year_id}"
+        payload = http.get_json(path)
+        if not isinstance(payload, dict) or not isinstance(payload.get("stats"), list):
+            raise SourceError(
+                "adage", "GET /adage-api/v1/stats-pass-culture/{id}", "no `stats` list in the answer"
+            )
+        if payload.get("annee") not in (None, school_year):
+            raise SourceError(
+                "adage",
+                "GET /adage-api/v1/stats-pass-culture/{id}",
+                f"asked for {school_year} (id {year_id}) and got {payload.get('annee')}: "
+                "check option SCHOOL_YEAR_ID_OFFSET",
+            )
+        if not payload["stats"]:
+            payload = http.get_json(path)  # an empty answer is read once more
+            if not payload.get("stats"):
+                log.warning("adage: no statistics yet for school year %s", school_year)
+        return involved_rows(payload, school_year, year_id, loaded_at)
+
+
+CONNECTOR = AdageConnector
