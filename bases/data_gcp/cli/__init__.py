@@ -1,4 +1,5 @@
-"""The `data-gcp` command line: entry points only, logic lives in components."""
+"""The developer's `data-gcp` command (belongs to no deployable): every job's commands plus `run`,
+`sandbox`, `serve`, `new`, `projects`, `test --changed` and `deploy`."""
 
 from data_gcp.cli.main import app, main
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from data_gcp.cli.console import out
+from data_gcp.cli_kit import out
 from data_gcp.config import DATASETS, get_settings
 from data_gcp.secrets import secret_names_set
 from data_gcp.warehouse import get_warehouse

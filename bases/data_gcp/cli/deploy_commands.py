@@ -7,7 +7,7 @@ import subprocess
 
 import typer
 
-from data_gcp.cli.console import err
+from data_gcp.cli_kit import err
 
 
 def deploy(

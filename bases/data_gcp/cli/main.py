@@ -1,56 +1,36 @@
-"""The `data-gcp` Typer app. Each command group lives in its own module and is registered here."""
+"""The developer's `data-gcp` command: every deployable's commands plus the development-only ones.
+
+Why a base of its own: it belongs to no deployable. It composes the job bases' Typer apps (the ETL
+job's `import|etl|dbt`, the ML job's `ml`) with the commands only a developer runs: the local chain
+(`run`), the sandbox, local services (`serve`), scaffolds (`new`), project upkeep (`projects`,
+`test --changed`) and `deploy`. Each image's entry point offers only its own commands.
+"""
 
 from __future__ import annotations
 
-import sys
-
-import typer
-
-from data_gcp.cli import core_commands
-from data_gcp.cli.console import err
-from data_gcp.config import DataGcpError
-from data_gcp.log import redact, setup_logging
-
-app = typer.Typer(
-    name="data-gcp",
-    help="pass Culture data platform: ingestion, dbt, ML and orchestration.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+from data_gcp import etl_job, ml_job
+from data_gcp.cli import (
+    core_commands,
+    deploy_commands,
+    run_command,
+    sandbox_commands,
+    serve_commands,
+    workspace_commands,
 )
+from data_gcp.cli_kit import new_app, run_app
+
+app = new_app("data-gcp", "pass Culture data platform: ingestion, dbt, ML and orchestration.")
 app.command("env")(core_commands.env)
 app.command("sql")(core_commands.sql)
-
-# Command groups added by later bricks register themselves here, one line each.
-for _module, _name in [
-    ("data_gcp.cli.run_command", None),
-    ("data_gcp.cli.sandbox_commands", "sandbox"),
-    ("data_gcp.cli.import_commands", "import"),
-    ("data_gcp.cli.etl_commands", "etl"),
-    ("data_gcp.cli.dbt_commands", "dbt"),
-    ("data_gcp.cli.ml_commands", "ml"),
-    ("data_gcp.cli.serve_commands", "serve"),
-    ("data_gcp.cli.deploy_commands", "deploy"),
-    ("data_gcp.cli.workspace_commands", None),
-]:
-    try:
-        _mod = __import__(_module, fromlist=["register"])
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _module:
-            raise
-        continue
-    _mod.register(app)
+run_command.register(app)
+sandbox_commands.register(app)
+etl_job.register(app)
+ml_job.register(app)
+serve_commands.register(app)
+deploy_commands.register(app)
+workspace_commands.register(app)
 
 
 def main() -> None:
-    """Console entry point: user errors print one redacted line and exit with their code, no traceback.
-
-    Typer's standalone mode already turns usage errors (bad option, missing argument) into a short
-    message and exit code 2; our own errors (DataGcpError) are caught here.
-    """
-    setup_logging()
-    try:
-        app()
-    except DataGcpError as exc:
-        err.print(f"[bold red]error:[/] {redact(str(exc))}", soft_wrap=True)
-        sys.exit(exc.exit_code)
+    """Console entry point of the development environment."""
+    run_app(app)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from data_gcp.cli.console import err, out
+from data_gcp.cli_kit import err, out
 
 
 def _fmt(seconds: float) -> str:

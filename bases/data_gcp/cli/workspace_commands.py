@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from data_gcp.cli.console import err, out
+from data_gcp.cli_kit import err, out
 
 new_app = typer.Typer(
     help="Scaffold a new connector, ML job or service (wraps `poly create`).", no_args_is_help=True
@@ -111,6 +111,13 @@ def projects_sync(
         ):
             if items:
                 out.print(f"{d.project}: {label}: {', '.join(items)}")
+        if d.undeclared_roots:
+            written = "" if check else " (written from its bases)"
+            message = (
+                f"{d.project}: [tool.data-gcp] roots not declared{written}; add the project's base to its "
+                "roots, and a [tool.data-gcp.deploy] table to deploy it"
+            )
+            out.print(message, markup=False)
         dirty |= not d.clean
     if check and dirty:
         err.print("[red]projects out of date[/]: run `data-gcp projects sync`, then `uv lock`")
@@ -119,6 +126,8 @@ def projects_sync(
         err.print("dependencies changed: run `uv lock`")
     if not dirty:
         out.print("projects up to date")
+    elif not check:
+        out.print("projects written")
 
 
 @projects_app.command("list")

@@ -6,6 +6,8 @@ and build its queries), so the two can never disagree on a column name or type.
 
 from data_gcp.applicative_schema.core import (
     APP_TABLES,
+    POSTGRES_TYPES,
+    SQLITE_TYPES,
     TABLES,
     Column,
     TableSpec,
@@ -14,4 +16,14 @@ from data_gcp.applicative_schema.core import (
     table_spec,
 )
 
-__all__ = ["APP_TABLES", "TABLES", "Column", "TableSpec", "arrow_schema", "database_url", "table_spec"]
+__all__ = [
+    "APP_TABLES",
+    "POSTGRES_TYPES",
+    "SQLITE_TYPES",
+    "TABLES",
+    "Column",
+    "TableSpec",
+    "arrow_schema",
+    "database_url",
+    "table_spec",
+]

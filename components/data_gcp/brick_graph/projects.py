@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import re
+import runpy
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -50,10 +51,19 @@ class Project:
     exclude_bricks: tuple[str, ...] = ()
     deploy: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     version: str = "0.0.0"
+    roots_declared: bool = True  # False: `poly create project` made it; `projects sync` writes the roots
+    version_file: str | None = None  # `[tool.hatch.version] path`: the version comes from the commit
+
+    @property
+    def built_version(self) -> str:
+        """The version its wheel gets when built now (from the commit for a `code` version source)."""
+        if self.version_file is None:
+            return self.version
+        return str(runpy.run_path(str(self.path / self.version_file))["__version__"])
 
     @property
     def wheel_name(self) -> str:
-        return f"{self.package.replace('-', '_')}-{self.version}-py3-none-any.whl"
+        return f"{self.package.replace('-', '_')}-{self.built_version}-py3-none-any.whl"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -68,10 +78,13 @@ def load_project(path: Path) -> Project:
     data = _read_toml(path / "pyproject.toml")
     tool = data.get("tool", {}).get("data-gcp", {})
     roots = tool.get("roots")
-    if not roots:
+    declared = roots is not None
+    if not declared:  # a project made by `poly create project`: its roots are the bases listed by hand
+        roots = _bases_listed_by_hand(data)
+    if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
         raise WorkspaceError(
-            f"{path / 'pyproject.toml'}: [tool.data-gcp] roots is missing; list the project's base(s), "
-            'e.g. roots = ["bases/data_gcp/cli"]'
+            f"{path / 'pyproject.toml'}: [tool.data-gcp] roots must be a list of paths, "
+            'e.g. roots = ["bases/data_gcp/etl_job"]'
         )
     project = data.get("project", {})
     return Project(
@@ -79,12 +92,29 @@ def load_project(path: Path) -> Project:
         path=path,
         package=project.get("name", path.name),
         version=project.get("version", "0.0.0"),
+        version_file=(
+            data.get("tool", {}).get("hatch", {}).get("version", {}).get("path")
+            if "version" in project.get("dynamic", ())
+            else None
+        ),
         roots=tuple(roots),
         extra_dependencies=tuple(tool.get("extra-dependencies", ())),
         exclude_dependencies=tuple(tool.get("exclude-dependencies", ())),
         exclude_bricks=tuple(tool.get("exclude-bricks", ())),
         deploy=dict(tool.get("deploy", {})),
+        roots_declared=declared,
     )
+
+
+def _bases_listed_by_hand(data: dict[str, Any]) -> list[str]:
+    """The bases of a project's `[tool.polylith.bricks]` (`poly`'s own way of adding bricks)."""
+    listed = data.get("tool", {}).get("polylith", {}).get("bricks", {})
+    roots = []
+    for key in listed:
+        folder = str(key).removeprefix("../../")
+        if folder.startswith(f"bases/{NAMESPACE}/"):
+            roots.append(folder.rstrip("/"))
+    return sorted(roots)
 
 
 def list_projects(root: Path) -> dict[str, Project]:
@@ -241,11 +271,16 @@ class ProjectDrift:
     missing_dependencies: list[str]
     extra_dependencies: list[str]
     pending_roots: list[str] = field(default_factory=list)
+    undeclared_roots: bool = False  # no `[tool.data-gcp] roots` yet (a project made by `poly create project`)
 
     @property
     def clean(self) -> bool:
         return not (
-            self.missing_bricks or self.extra_bricks or self.missing_dependencies or self.extra_dependencies
+            self.missing_bricks
+            or self.extra_bricks
+            or self.missing_dependencies
+            or self.extra_dependencies
+            or self.undeclared_roots
         )
 
 
@@ -266,6 +301,15 @@ def _write_table(doc: tomlkit.TOMLDocument, bricks: dict[str, str]) -> None:
     for key, value in bricks.items():
         table[key] = value
     polylith["bricks"] = table
+
+
+def _declare_roots(doc: tomlkit.TOMLDocument, roots: list[str]) -> None:
+    tool = doc.setdefault("tool", tomlkit.table())
+    table = tool.setdefault("data-gcp", tomlkit.table())
+    table.add(tomlkit.comment("The project's bricks are these roots' transitive import closure (its base)."))
+    array = tomlkit.array()
+    array.extend(roots)
+    table["roots"] = array
 
 
 def sync_projects(root: Path, write: bool = False) -> list[ProjectDrift]:
@@ -297,7 +341,10 @@ def sync_projects(root: Path, write: bool = False) -> list[ProjectDrift]:
         have_deps = list(doc.get("project", {}).get("dependencies", []))
         drift = _drift(project.name, want, have, deps, have_deps)
         drift.pending_roots = pending_roots(root, project)
+        drift.undeclared_roots = not project.roots_declared
         drifts.append(drift)
+        if write and drift.undeclared_roots:
+            _declare_roots(doc, list(project.roots))
         if write and not drift.clean:
             _write_table(doc, want)
             array = tomlkit.array()

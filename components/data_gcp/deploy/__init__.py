@@ -1,6 +1,6 @@
 """Deploy a project to dev, stg or prod: Composer (DAGs, dbt, wheel) or Cloud Run (image, job/service)."""
 
-from data_gcp.deploy.plans import DeployError, Plan, Step, build_plan, image_name
+from data_gcp.deploy.plans import DeployError, Plan, Step, build_plan, export_argv, image_name
 from data_gcp.deploy.runner import run_plan
 from data_gcp.deploy.targets import (
     DEFAULT_TARGETS,
@@ -21,6 +21,7 @@ __all__ = [
     "Step",
     "build_plan",
     "deploy_target",
+    "export_argv",
     "image_name",
     "parse_env",
     "run_plan",

@@ -65,21 +65,31 @@ def _settings_for(project: Project, env: str) -> dict[str, Any]:
     return base
 
 
+def export_argv(project: Project, output_file: str | None = None) -> tuple[str, ...]:
+    """`uv export` of the project's pinned third-party requirements, exactly what its image installs.
+
+    Requirements the target provides itself (`exclude-dependencies`: Composer's own Airflow) are pruned
+    with everything only they need, so the export never pins or downgrades them.
+    """
+    prune = [arg for name in project.exclude_dependencies for arg in ("--prune", name)]
+    output = ["--output-file", output_file] if output_file else []
+    return (
+        "uv", "export", "--package", project.package, "--frozen", "--no-dev", "--no-hashes",
+        "--no-emit-workspace", "--no-header", "--no-annotate", *prune, *output,
+    )  # fmt: skip
+
+
 def _build_steps(project: Project, out_dir: str) -> list[Step]:
     return [
         Step(
             ("uv", "build", "--package", project.package, "--wheel", "--out-dir", out_dir),
-            f"build the {project.package} wheel (only its bricks)",
+            f"build the {project.package} wheel (only its bricks; version 0.1.0+g<commit>)",
         ),
         Step(
-            (
-                "uv", "export", "--package", project.package, "--frozen", "--no-dev", "--no-hashes",
-                "--no-emit-workspace", "--no-header", "--no-annotate",
-                "--output-file", f"{out_dir}/requirements.txt",
-            ),
+            export_argv(project, f"{out_dir}/requirements.txt"),
             "pin its third-party requirements from the one lock",
         ),
-    ]  # fmt: skip
+    ]
 
 
 def _runtime_env(target: DeployTarget, settings: Mapping[str, Any]) -> dict[str, str]:

@@ -29,7 +29,6 @@ from data_gcp.log import get_logger, redact
 log = get_logger(__name__)
 
 CLI_SCRIPT = "data-gcp"
-CLI_FALLBACK_MODULE = "data_gcp.cli.main"
 RUN_API = "https://run.googleapis.com/v2"
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
@@ -67,14 +66,18 @@ def _check_argv(argv: list[str]) -> list[str]:
 
 
 def _cli_app() -> Any:
-    """The Typer app behind the `data-gcp` console script."""
-    module_name = CLI_FALLBACK_MODULE
-    try:
-        (entry,) = [e for e in metadata.entry_points(group="console_scripts") if e.name == CLI_SCRIPT]
-        module_name = entry.module
-    except (ValueError, metadata.PackageNotFoundError):
-        pass
-    return importlib.import_module(module_name).app
+    """The Typer app behind the installed `data-gcp` console script (whichever base provides it).
+
+    Found through the entry point, never by name: this component must not depend on a base, and each
+    environment installs exactly one `data-gcp` (the developer's CLI, or an image's job entry point).
+    """
+    entries = [e for e in metadata.entry_points(group="console_scripts") if e.name == CLI_SCRIPT]
+    if len(entries) != 1:
+        raise JobError(
+            f"cannot run a job in process: {len(entries)} `{CLI_SCRIPT}` console scripts are installed "
+            "(expected one); run `uv sync` in the workspace, or install exactly one project"
+        )
+    return importlib.import_module(entries[0].module).app
 
 
 def _cli_exception_types() -> tuple[tuple[type, ...], tuple[type, ...]]:

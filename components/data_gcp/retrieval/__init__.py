@@ -12,6 +12,18 @@ from data_gcp.retrieval.filters import (
     to_sql,
 )
 from data_gcp.retrieval.index import Hits, IndexParams, ItemIndex, normalise_catalog
+from data_gcp.retrieval.layout import (
+    CATALOG_FILE,
+    INDEX_ARCHIVE,
+    ITEM_EMBEDDINGS_FILE,
+    LATEST_KEY,
+    META_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    SPACE_FILE,
+    USER_EMBEDDINGS_FILE,
+    run_prefix,
+)
 from data_gcp.retrieval.service import (
     Answer,
     ModelType,
@@ -23,6 +35,15 @@ from data_gcp.retrieval.service import (
 )
 
 __all__ = [
+    "CATALOG_FILE",
+    "INDEX_ARCHIVE",
+    "ITEM_EMBEDDINGS_FILE",
+    "LATEST_KEY",
+    "META_FILE",
+    "METRICS_FILE",
+    "MODEL_FILE",
+    "SPACE_FILE",
+    "USER_EMBEDDINGS_FILE",
     "FILTER_COLUMNS",
     "OPERATORS",
     "Answer",
@@ -41,6 +62,7 @@ __all__ = [
     "load_service",
     "normalise_catalog",
     "parse_filters",
+    "run_prefix",
     "to_arrow",
     "to_sql",
 ]

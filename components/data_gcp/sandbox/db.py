@@ -16,8 +16,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import sqlalchemy as sa
 
-from data_gcp.applicative_schema import TABLES, arrow_schema, database_url, table_spec
-from data_gcp.applicative_schema.core import POSTGRES_TYPES, SQLITE_TYPES
+from data_gcp.applicative_schema import (
+    POSTGRES_TYPES,
+    SQLITE_TYPES,
+    TABLES,
+    arrow_schema,
+    database_url,
+    table_spec,
+)
 from data_gcp.config import DataGcpError
 
 META_TABLE = "sandbox_meta"

@@ -150,7 +150,7 @@ def scaffold(root: Path, kind: str, name: str) -> ScaffoldResult:
         _write(root, result, f"components/data_gcp/{name}/job.py", t.ML_JOB, **values)
         _write(root, result, f"test/components/data_gcp/{name}/test_job.py", t.ML_JOB_TEST, **values)
         result.next_steps.append(
-            "add a `data-gcp ml` command calling it (bases/data_gcp/cli/ml_commands.py), then a DagSpec row "
+            "add a `data-gcp ml` command calling it (bases/data_gcp/ml_job/ml_commands.py), then a DagSpec row "
             "in components/data_gcp/orchestration/schedules.py and a task in orchestration/dags/ml_training.py"
         )
     else:

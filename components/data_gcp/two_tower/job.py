@@ -19,8 +19,7 @@ from rich.table import Table
 from data_gcp.config import Settings, get_settings
 from data_gcp.log import get_logger
 from data_gcp.ml_tracking import track_run
-from data_gcp.retrieval import build_index_archive
-from data_gcp.retrieval.layout import (
+from data_gcp.retrieval import (
     CATALOG_FILE,
     INDEX_ARCHIVE,
     ITEM_EMBEDDINGS_FILE,
@@ -30,6 +29,7 @@ from data_gcp.retrieval.layout import (
     MODEL_FILE,
     SPACE_FILE,
     USER_EMBEDDINGS_FILE,
+    build_index_archive,
     run_prefix,
 )
 from data_gcp.storage import Storage, get_storage

@@ -145,3 +145,43 @@ def test_unknown_extra_dependency_is_refused(ws: Path) -> None:
     )
     with pytest.raises(Exception, match="flask.*not a root dependency"):
         sync_projects(ws, write=False)
+
+
+# What `poly create project --name new --quiet` writes (no [tool.data-gcp] table), bricks added by hand.
+POLY_CREATED = """[build-system]
+requires = ["hatchling", "hatch-polylith-bricks"]
+build-backend = "hatchling.build"
+
+[project]
+name = "new"
+version = "0.1.0"
+
+requires-python = ">=3.11"
+
+dependencies = []
+
+[tool.hatch.build.targets.wheel]
+packages = ["data_gcp"]
+
+[tool.hatch.build.hooks.polylith-bricks]
+
+[tool.polylith.bricks]
+{bricks}
+"""
+
+
+@pytest.mark.parametrize("listed", ["", '"../../bases/data_gcp/api" = "data_gcp/api"'])
+def test_a_project_made_by_poly_create_is_listed_then_synced(ws: Path, listed: str) -> None:
+    _write(ws, "projects/new/pyproject.toml", POLY_CREATED.format(bricks=listed))
+    project = list_projects(ws)["new"]  # no `roots` yet: listed, not an error
+    assert not project.roots_declared
+    assert project.roots == (("bases/data_gcp/api",) if listed else ())
+    (drift,) = [d for d in sync_projects(ws, write=False) if d.project == "new"]
+    assert drift.undeclared_roots and not drift.clean
+    sync_projects(ws, write=True)
+    data = tomllib.loads((ws / "projects/new/pyproject.toml").read_text())
+    assert data["tool"]["data-gcp"]["roots"] == list(project.roots)
+    (drift,) = [d for d in sync_projects(ws, write=False) if d.project == "new"]
+    assert drift.clean
+    expected = {"api", "registry", "conn_a", "conn_b", "shared"} if listed else set()
+    assert {b.name for b in project_bricks(ws, list_projects(ws)["new"])} == expected

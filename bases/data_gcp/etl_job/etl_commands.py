@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from data_gcp.cli.console import err, out
+from data_gcp.cli_kit import err, out
 
 
 def run(

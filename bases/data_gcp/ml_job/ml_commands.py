@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from data_gcp.cli.console import out
+from data_gcp.cli_kit import out
 
 ml_app = typer.Typer(help="Machine-learning jobs: training and evaluation.", no_args_is_help=True)
 train_app = typer.Typer(help="Train a model, evaluate it and publish its artifacts.", no_args_is_help=True)

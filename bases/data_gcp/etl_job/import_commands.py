@@ -7,7 +7,7 @@ import datetime as dt
 import typer
 from rich.table import Table
 
-from data_gcp.cli.console import out
+from data_gcp.cli_kit import out
 from data_gcp.config import DataGcpError
 
 

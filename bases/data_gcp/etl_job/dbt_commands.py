@@ -8,7 +8,7 @@ import json
 
 import typer
 
-from data_gcp.cli.console import err, out
+from data_gcp.cli_kit import err, out
 
 SELECT = typer.Option(
     None, "--select", "-s", help="dbt selector(s), e.g. 'mrt_global__user+' (repeatable, or quoted: 'a b')"

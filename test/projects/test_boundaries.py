@@ -1,0 +1,81 @@
+"""Brick boundaries, checked on every import of the workspace's production code.
+
+- Components never import bases (a base is an entry point; a component importing one drags a whole
+  deployable into every project that uses the component).
+- Outside a brick only its interface is imported: `data_gcp.<brick>`, never `data_gcp.<brick>.<module>`.
+
+Why a test on our own import graph rather than a contract file: the graph already reads every file
+(plugin strings included) and knows the bricks, so a new brick is covered without editing a list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from data_gcp.brick_graph import module_imports, module_references, python_files, workspace_bricks
+from data_gcp.config import workspace_root
+
+ROOT = workspace_root(Path(__file__).parent)
+PRODUCTION = ("components", "bases", "orchestration")
+
+
+def _owner(path: Path, root: Path, bricks: dict) -> str | None:
+    parts = path.relative_to(root).parts
+    if len(parts) > 2 and parts[0] in ("components", "bases") and parts[2] in bricks:
+        return parts[2]
+    return None
+
+
+def _brick_modules(root: Path, bricks: dict) -> set[str]:
+    """`data_gcp.<brick>.<module>` for each private module or package of each brick."""
+    names = set()
+    for name, brick in bricks.items():
+        for entry in (root / brick.folder).iterdir():
+            if entry.suffix == ".py" and entry.stem != "__init__":
+                names.add(f"data_gcp.{name}.{entry.stem}")
+            elif entry.is_dir() and (entry / "__init__.py").exists():
+                names.add(f"data_gcp.{name}.{entry.name}")
+    return names
+
+
+def _violations(root: Path, folders: tuple[str, ...] = PRODUCTION) -> tuple[list[str], list[str]]:
+    bricks = workspace_bricks(root)
+    private = _brick_modules(root, bricks)
+    bases = {n for n, b in bricks.items() if b.kind == "base"}
+    to_bases, to_private = [], []
+    for file in python_files([root / f for f in folders]):
+        owner = _owner(file, root, bricks)
+        names = module_imports(file) | module_references(file)
+        for name in sorted(names):
+            parts = name.split(".")
+            if parts[0] != "data_gcp" or len(parts) < 2 or parts[1] == owner:
+                continue
+            where = f"{file.relative_to(root)} -> {name}"
+            if owner and bricks[owner].kind == "component" and parts[1] in bases:
+                to_bases.append(where)
+            module = ".".join(parts[:3])
+            if module in private and f"{file.relative_to(root)} -> {module}" not in to_private:
+                to_private.append(f"{file.relative_to(root)} -> {module}")
+    return to_bases, to_private
+
+
+def test_components_never_import_bases_and_bricks_use_only_interfaces() -> None:
+    to_bases, to_private = _violations(ROOT)
+    assert not to_bases, "components importing bases: " + "; ".join(to_bases)
+    assert not to_private, "imports of another brick's private module: " + "; ".join(to_private)
+
+
+def test_the_check_sees_a_violation(tmp_path: Path) -> None:
+    """The rule can fail: a component importing a base and another brick's private module is reported."""
+    files = {
+        "components/data_gcp/alpha/__init__.py": "from data_gcp.alpha.core import X\n",
+        "components/data_gcp/alpha/core.py": "X = 1\n",
+        "components/data_gcp/beta/__init__.py": "import data_gcp.app\nfrom data_gcp.alpha.core import X\n",
+        "bases/data_gcp/app/__init__.py": "from data_gcp.alpha import X\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    to_bases, to_private = _violations(tmp_path)
+    assert to_bases == ["components/data_gcp/beta/__init__.py -> data_gcp.app"]
+    assert to_private == ["components/data_gcp/beta/__init__.py -> data_gcp.alpha.core"]

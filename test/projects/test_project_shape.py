@@ -1,0 +1,127 @@
+"""The shape of each deployable: its bricks, the packages its image must never hold, its version.
+
+Why exact sets and fixed tables: these fail when a deployable quietly grows (a base importing one more
+brick pulls a whole stack into an image). Change them on purpose, with the image sizes in mind
+(`development/bench/bench_projects.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from data_gcp.brick_graph import get_project, list_projects, project_bricks
+from data_gcp.config import workspace_root
+from data_gcp.deploy import export_argv
+
+ROOT = workspace_root(Path(__file__).parent)
+
+CONNECTORS = {"batch", "brevo", "contentful", "dms", "qualtrics", "siren"}
+EXPECTED_BRICKS = {
+    "etl_job": {
+        "etl_job", "cli_kit", "config", "log", "secrets", "warehouse", "http_client", "etl_core",
+        "dbt_runner", "applicative_import", "applicative_schema", "offer_categories", *CONNECTORS,
+    },
+    "ml_job": {
+        "ml_job", "cli_kit", "config", "log", "storage", "warehouse", "ml_tracking", "reco_metrics",
+        "retrieval", "two_tower", "ranking", "ranking_job",
+    },
+    "composer": {
+        "alerts", "config", "log", "secrets", "warehouse", "http_client", "etl_core", "dbt_runner",
+        "execution", "orchestration", *CONNECTORS,
+    },
+    "retrieval_endpoint": {"retrieval_api", "retrieval", "config", "log", "storage", "warehouse"},
+    "ranking_endpoint": {"ranking_api", "ranking", "reco_metrics", "config", "log", "storage"},
+}  # fmt: skip
+
+# Development-only bricks: test support, local tooling. No deployable may hold one.
+DEVELOPMENT_ONLY = {
+    "cli", "vendor_servers", "sandbox", "local_run", "scaffold", "deploy", "brick_graph", "changed_bricks",
+}  # fmt: skip
+
+AIRFLOW = r"apache-airflow.*"
+DBT = r"dbt-.*"
+CUDA = r"nvidia-.*"
+FORBIDDEN_PACKAGES = {
+    "etl_job": [r"torch", CUDA, r"lightgbm", r"lancedb", r"fastapi"],
+    "ml_job": [AIRFLOW, DBT, r"astronomer-cosmos"],
+    "retrieval_endpoint": [AIRFLOW, DBT, r"dlt", r"torch", CUDA],
+    "ranking_endpoint": [AIRFLOW, DBT, r"dlt"],
+    "composer": [AIRFLOW, r"torch", CUDA, r"lightgbm", r"lancedb"],
+}
+
+
+def _uv() -> str:
+    uv = os.environ.get("UV") or shutil.which("uv")
+    assert uv, "uv is needed to export the projects' requirements (pip install uv)"
+    return uv
+
+
+def _exported(project_name: str) -> set[str]:
+    """The package names of the requirements the project's image installs (deploy's own export)."""
+    project = get_project(ROOT, project_name)
+    argv = list(export_argv(project))
+    result = subprocess.run([_uv(), *argv[1:]], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    names = set()
+    for line in result.stdout.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "-e", "./", "-")):
+            names.add(Requirement(line.split(";")[0]).name.lower())
+    return names
+
+
+def test_the_expected_projects_exist() -> None:
+    assert set(list_projects(ROOT)) == set(EXPECTED_BRICKS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_BRICKS))
+def test_project_holds_exactly_its_bricks(name: str) -> None:
+    bricks = {b.name for b in project_bricks(ROOT, get_project(ROOT, name))}
+    assert bricks == EXPECTED_BRICKS[name], (
+        f"{name}: unexpected {sorted(bricks - EXPECTED_BRICKS[name])}, "
+        f"missing {sorted(EXPECTED_BRICKS[name] - bricks)}"
+    )
+    assert not bricks & DEVELOPMENT_ONLY, f"{name} ships development-only bricks {bricks & DEVELOPMENT_ONLY}"
+
+
+def test_each_project_is_rooted_at_one_base_of_its_own() -> None:
+    roots = {}
+    for project in list_projects(ROOT).values():
+        bases = [b.name for b in project_bricks(ROOT, project) if b.kind == "base"]
+        assert len(bases) <= 1, f"{project.name} holds several bases: {bases}"
+        for base in bases:
+            assert base not in roots, f"{project.name} and {roots[base]} share the base {base}"
+            roots[base] = project.name
+    assert set(EXPECTED_BRICKS["etl_job"]) != set(EXPECTED_BRICKS["ml_job"])
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN_PACKAGES))
+def test_project_image_never_installs_forbidden_packages(name: str) -> None:
+    packages = _exported(name)
+    assert packages, f"{name}: empty export"
+    bad = sorted(p for p in packages if any(re.fullmatch(f, p) for f in FORBIDDEN_PACKAGES[name]))
+    assert not bad, f"{name}'s image would install {bad}"
+
+
+def test_composer_export_keeps_what_its_dags_need() -> None:
+    packages = _exported("composer")
+    assert {"astronomer-cosmos", "dbt-bigquery", "dlt"} <= packages
+    # the image's own packages are not pinned again (a pin would upgrade or downgrade them)
+    assert not packages & {"google-cloud-bigquery", "pyarrow", "pandas", "numpy", "apache-airflow"}
+
+
+def test_project_version_changes_with_the_commit() -> None:
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    assert sha, "the workspace is a git checkout"
+    for project in list_projects(ROOT).values():
+        assert re.fullmatch(rf"0\.1\.0\+g{sha}(\.dirty)?", project.built_version), project.name
+        assert project.built_version in project.wheel_name
