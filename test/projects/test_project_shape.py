@@ -27,6 +27,7 @@ EXPECTED_BRICKS = {
     "etl_job": {
         "etl_job", "cli_kit", "config", "log", "secrets", "warehouse", "http_client", "etl_core",
         "dbt_runner", "applicative_import", "applicative_schema", "offer_categories", *CONNECTORS,
+        "exports", "storage",  # the dbt-job writes the partners' export files to the bucket
     },
     "ml_job": {
         "ml_job", "cli_kit", "config", "log", "storage", "warehouse", "ml_tracking", "reco_metrics",
