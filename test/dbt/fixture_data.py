@@ -239,7 +239,7 @@ def write_fixture(wh: Warehouse, users: int = 40, offers: int = 60, seed: int = 
             educational_institution_id=1,
             institution_uai="0750001A",
             institution_name="Lycée",
-            institution_type="LYCEE",
+            institution_type="LYCEE GENERAL",
             institution_city="Paris",
             institution_department_code="75",
         )

@@ -2,7 +2,14 @@
 -- home) and what followed a click (favourite, booking of the clicked offer in the same session).
 -- Events carry no Contentful module id: a module is known by its kind, `recommendation` when the
 -- event carries the recommendation call that filled it, `other` for the editorial playlists.
-{{ config(partition_by=bq_partition("event_date")) }}
+-- A view on DuckDB (a filter of the events view: its readers scan it for less than writing a copy
+-- costs), a partitioned table on BigQuery.
+{{
+    config(
+        materialized="table" if target.type == "bigquery" else "view",
+        partition_by=bq_partition("event_date"),
+    )
+}}
 
 with
     home as (

@@ -4,9 +4,11 @@
 
 select
     session_id,
-    min(user_pseudo_id) as user_pseudo_id,
-    max(user_id) as user_id,
-    min(platform) as platform,
+    -- any_value (first non-null) rather than min/max: a session has one device and platform, and
+    -- comparing strings over millions of events costs most of this model
+    any_value(user_pseudo_id) as user_pseudo_id,
+    any_value(user_id) as user_id,
+    any_value(platform) as platform,
     min(event_date) as session_date,
     min(event_timestamp) as session_started_at,
     max(event_timestamp) as session_ended_at,
