@@ -70,7 +70,8 @@ def make_run(folder: Path, n_items: int, n_users: int, seed: int = 0) -> None:
         pa.table({"user_id": [f"u{i}" for i in range(n_users)], "vector": fixed(users)}),
         folder / "user_embeddings.parquet",
     )
-    (folder / "meta.json").write_text(json.dumps({"run_id": "bench"}))
+    meta = {"run_id": "bench", "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
+    (folder / "meta.json").write_text(json.dumps(meta))  # dated as a training run: a fresh catalogue
 
 
 def peak_rss_mb(pid: int) -> float:
