@@ -70,7 +70,8 @@ def make_run(folder: Path, n_items: int, n_users: int, seed: int = 0) -> None:
         pa.table({"user_id": [f"u{i}" for i in range(n_users)], "vector": fixed(users)}),
         folder / "user_embeddings.parquet",
     )
-    (folder / "meta.json").write_text(json.dumps({"run_id": "bench"}))
+    meta = {"run_id": "bench", "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
+    (folder / "meta.json").write_text(json.dumps(meta))  # dated as a training run: a fresh catalogue
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -335,8 +336,7 @@ def main() -> None:
         )
         spawned = time.perf_counter()
         proc.start()
-        ready.wait(600)
-        wait_alive(port, args.workers)
+        wait_alive(port, args.workers)  # from spawn to the first 200 on /isalive: the start time
         start_s = time.perf_counter() - spawned
         asyncio.run(closed_loop(port, bodies[:200], args.concurrency))  # warm up
         lat, wall, errors = asyncio.run(closed_loop(port, bodies, args.concurrency))

@@ -587,13 +587,25 @@ def load_service(
     )
 
 
+def _read(path: Path, without_vectors: bool = False) -> pa.Table:
+    """A run file as a table; an unreadable one raises naming the file."""
+    try:
+        columns = [c for c in pq.read_schema(path).names if c != VECTOR] if without_vectors else None
+        return pq.read_table(path, columns=columns)
+    except (OSError, pa.ArrowException) as exc:
+        raise ValueError(f"{path.name} is not a readable Parquet file ({exc})") from exc
+
+
 def _load_run(
     folder: Path, fresh: pa.Table | None, index_dir: Path, params: IndexParams | None
 ) -> RetrievalService:
     """The service of one run folder (raises on any unreadable file: the caller reports it)."""
-    snapshot = pq.read_table(folder / CATALOG_FILE)
-    users = pq.read_table(folder / USER_EMBEDDINGS_FILE)
-    item_emb = pq.read_table(folder / ITEM_EMBEDDINGS_FILE)
+    prebuilt = fresh is None and (folder / INDEX_ARCHIVE).is_file()
+    # with a prebuilt index the snapshot's vectors are not needed: not reading them saves their size
+    # (256 MB at 1M items x 64 dims) from the start's peak memory
+    snapshot = _read(folder / CATALOG_FILE, without_vectors=prebuilt)
+    users = _read(folder / USER_EMBEDDINGS_FILE)
+    item_emb = _read(folder / ITEM_EMBEDDINGS_FILE)
     if index_dir.exists():
         shutil.rmtree(index_dir)
     if fresh is not None:
@@ -611,17 +623,19 @@ def _load_run(
         index = ItemIndex.build(indexed, index_dir, params)
     else:
         catalog = snapshot
-        if (folder / INDEX_ARCHIVE).is_file():
+        if prebuilt:
             index = ItemIndex(extract_index(folder / INDEX_ARCHIVE, index_dir), params)
         else:
             index = ItemIndex.build(snapshot, index_dir, params)
     item_vecs = vectors_of(item_emb)
+    item_ids = item_emb.column("item_id").to_pylist()
+    del item_emb  # its Arrow buffers: the vectors live on in `item_vecs`
     return RetrievalService(
         catalog=_catalog_only(catalog),
         index=index,
         user_index={u: i for i, u in enumerate(users.column("user_id").to_pylist())},
         user_vectors=vectors_of(users),
-        item_vectors=dict(zip(item_emb.column("item_id").to_pylist(), item_vecs, strict=True)),
+        item_vectors=dict(zip(item_ids, item_vecs, strict=True)),
         offer_to_item={
             str(o): i
             for o, i in zip(
