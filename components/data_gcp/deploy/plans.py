@@ -192,6 +192,7 @@ def _service_step(name: str, image: str, tag: str, target: DeployTarget, svc: Ma
          "--port", str(svc.get("port", 8080)),
          "--min-instances", str(svc.get("min-instances", 0)),
          "--max-instances", str(svc.get("max-instances", 10)),
+         "--concurrency", str(svc.get("concurrency", 80)),
          "--no-allow-unauthenticated",
          *_env_flag(_runtime_env(target, svc)), *_secrets_flag(target, svc)),
         f"deploy the Cloud Run service {name}",

@@ -186,3 +186,11 @@ def test_a_dirty_tree_is_refused_or_tagged_dirty_when_allowed(tmp_path: Path) ->
     (tmp_path / "new.py").write_text("")  # untracked files would be built into the image too
     with pytest.raises(DeployError, match="new.py"):
         commit_tag(tmp_path)
+
+
+def test_services_get_the_sized_concurrency_and_workers_of_their_project() -> None:
+    """Cloud Run sends at most `concurrency` requests to an instance; uvicorn runs `WEB_CONCURRENCY` workers."""
+    for name, concurrency in (("retrieval_endpoint", "16"), ("ranking_endpoint", "8")):
+        argv = _argvs(build_plan(PROJECTS[name], deploy_target("prod"), TAG))[-1]
+        assert _flag(argv, "--concurrency") == concurrency, name
+        assert "WEB_CONCURRENCY=1" in _flag(argv, "--set-env-vars"), name
