@@ -11,6 +11,7 @@ from data_gcp.orchestration import (
     UnknownDagError,
     chain_order,
     get_spec,
+    raw_asset,
     schedule_table,
 )
 from data_gcp.orchestration import schedules as sched
@@ -32,11 +33,14 @@ def test_import_runs_at_one_and_dbt_waits_for_every_raw_producer():
     for dag_id, spec in table.items():
         for asset in spec.produces:
             if asset.startswith("warehouse://raw/"):
-                # daily producers must all land first; a weekly one triggers a run of its own
-                daily = sched.fires_daily(spec.cron_for(Env.prod) or "* * * * *")
+                # producers landing daily in every cloud env must all land first; a weekly one, or one
+                # scheduled in some envs only, triggers a run of its own
+                crons = [spec.cron_for(env) for env in (Env.dev, Env.stg, Env.prod)]
+                daily = all(c and sched.fires_daily(c) for c in crons)
                 assert asset in (dbt.after if daily else dbt.after_any), dag_id
     order = chain_order()
-    assert all(order.index(d) < order.index("dbt_run") for d in order if d != "dbt_run")
+    raw_producers = [d for d in order if any(a.startswith("warehouse://raw/") for a in table[d].produces)]
+    assert all(order.index(d) < order.index("dbt_run") for d in raw_producers)
 
 
 def test_fires_daily_reads_the_day_fields_of_a_cron():
@@ -81,13 +85,15 @@ def test_referentials_and_seed_files_run_before_dbt_in_the_local_chain():
     order = chain_order()
     for dag_id in ("etl_api_referentials", "etl_seed_files"):
         assert order.index(dag_id) < order.index("dbt_run"), order
-    # read by dbt, but a weekly referential must not hold the daily dbt run back in Airflow
-    assert get_spec("dbt_run").after == (RAW_APPLICATIVE,)
+    # the daily seed files hold dbt back; the weekly referential only triggers one more run
+    dbt = get_spec("dbt_run")
+    assert raw_asset("seed_files") in dbt.after
+    assert raw_asset("api_referentials") in dbt.after_any and raw_asset("api_referentials") not in dbt.after
     assert get_spec("etl_api_referentials").cron_for(Env.prod) == "0 3 * * 1"
 
 
-def test_chain_order_follows_assets_read_without_waiting_for_them(monkeypatch):
-    reader = DagSpec("reader", "", "o", ("t",), after=("asset://a",), reads=("asset://ref",))
+def test_chain_order_puts_the_producers_of_any_asset_first(monkeypatch):
+    reader = DagSpec("reader", "", "o", ("t",), after=("asset://a",), after_any=("asset://ref",))
     a = DagSpec("a", "", "o", ("t",), produces=("asset://a",))
     ref = DagSpec("ref", "", "o", ("t",), produces=("asset://ref",), after=("asset://a",))
     monkeypatch.setattr(sched, "schedule_table", lambda: {"reader": reader, "a": a, "ref": ref})
