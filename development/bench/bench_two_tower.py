@@ -1,8 +1,8 @@
 """Two-tower vs popularity vs the planted-taste oracle on a sandbox (recall@50 and the rest @10/50/100).
 
 Builds the sandbox at the given scale in its own data folder (generate -> import -> dbt build), then
-trains and evaluates on the per-user time split, and prints the metrics table and the target:
-recall@50 two-tower >= 1.5x popularity.
+trains and evaluates on the per-user time split, and prints the metrics table, the time and peak
+resident memory of train + evaluate, and the target: recall@50 two-tower >= 1.5x popularity.
 
     uv run python development/bench/bench_two_tower.py [--scale 0.1] [--data-dir /tmp/bench_two_tower] [--no-build]
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -46,17 +47,23 @@ def main() -> None:
 
     from rich.console import Console
 
+    from data_gcp.planted_truth import sandbox_references
     from data_gcp.two_tower import TrainConfig, format_metrics_table, load_inputs, train_and_evaluate
+    from data_gcp.warehouse import get_warehouse
 
     inputs = load_inputs()
+    references = sandbox_references(get_warehouse())
     print(
         f"clicks {len(inputs.clicks):,}, users {inputs.clicks.user_id.nunique():,}, "
         f"items {inputs.clicks.item_id.nunique():,} clicked / {len(inputs.items):,} recommendable",
         flush=True,
     )
     t = time.perf_counter()
-    result = train_and_evaluate(inputs, TrainConfig(epochs=args.epochs, batch_size=args.batch_size))
-    print(f"trained + evaluated in {time.perf_counter() - t:.0f}s; {result.counts}")
+    result = train_and_evaluate(
+        inputs, TrainConfig(epochs=args.epochs, batch_size=args.batch_size), references=references
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux -> GiB
+    print(f"trained + evaluated in {time.perf_counter() - t:.0f}s, peak RSS {peak:.2f} GiB; {result.counts}")
     for h in result.history:
         print("  epoch", {k: round(v, 4) for k, v in h.items()})
     Console().print(format_metrics_table(result.metrics, title=f"two-tower at scale {args.scale}"))

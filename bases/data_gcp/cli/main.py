@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from data_gcp.cli import core_commands
+from data_gcp.cli import core_commands, dev_references
 from data_gcp.cli.console import err
 from data_gcp.config import DataGcpError
 from data_gcp.log import redact, setup_logging
@@ -40,6 +40,9 @@ for _module, _name in [
             raise
         continue
     _mod.register(app)
+
+# Developer-only: the sandbox oracle next to the two-tower model (reads truth tables only where present).
+dev_references.install()
 
 
 def main() -> None:

@@ -6,6 +6,9 @@ Add a training command with `@train_app.command("<name>")`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import typer
 
 from data_gcp.cli.console import out
@@ -13,6 +16,10 @@ from data_gcp.cli.console import out
 ml_app = typer.Typer(help="Machine-learning jobs: training and evaluation.", no_args_is_help=True)
 train_app = typer.Typer(help="Train a model, evaluate it and publish its artifacts.", no_args_is_help=True)
 ml_app.add_typer(train_app, name="train")
+
+# Providers of reference recommenders evaluated next to the two-tower model, each called with the
+# warehouse: the developer CLI adds the sandbox's planted-taste oracle; a production image adds none.
+reference_providers: list[Callable[[Any], dict[str, Any]]] = []
 
 
 @train_app.command("two-tower")
@@ -27,9 +34,10 @@ def train_two_tower(
     track: bool = typer.Option(True, help="log the run to MLflow (Settings.tracking_uri)"),
 ) -> None:
     """Train the two-tower retrieval model on `ml.ml_reco__click_training`, evaluate it against the
-    popularity baseline (and the planted-taste oracle on sandbox data), write embeddings and metrics to
+    popularity baseline (and, from the developer CLI on sandbox data, the planted-taste oracle), write embeddings and metrics to
     the `ml` dataset and the model + item index to the bucket."""
     from data_gcp.two_tower import TrainConfig, format_metrics_table, run_training
+    from data_gcp.warehouse import get_warehouse
 
     config = TrainConfig(
         epochs=epochs,
@@ -40,7 +48,12 @@ def train_two_tower(
         max_users=max_users,
         max_steps_per_epoch=max_steps_per_epoch,
     )
-    result = run_training(config, track=track)
+    references = {}
+    if reference_providers:
+        warehouse = get_warehouse()
+        for provide in reference_providers:
+            references.update(provide(warehouse))
+    result = run_training(config, track=track, references=references)
     out.print(format_metrics_table(result.metrics, title=f"two-tower run {result.run_id}"))
     out.print(f"model: {result.artifact_uri}")
 

@@ -21,9 +21,6 @@ from data_gcp.warehouse import Warehouse, get_warehouse
 CLICKS_TABLE = "ml.ml_reco__click_training"
 ITEMS_TABLE = "ml.ml_reco__recommendable_item"
 USERS_TABLE = "ml.ml_reco__user_features"
-TRUTH_TASTE_TABLE = "raw.sandbox_truth_user_taste"
-TRUTH_TOPIC_TABLE = "raw.sandbox_truth_offer_topic"
-OFFER_TABLE = "raw.applicative_database_offer"
 
 CLICK_COLUMNS = ["user_id", "item_id", "event_timestamp"]
 ITEM_CATEGORICAL = ["category_id", "subcategory_id"]
@@ -39,18 +36,15 @@ class TwoTowerDataError(DataGcpError):
 
 @dataclass
 class Inputs:
-    """The frames the model learns from. `user_taste`/`offer_topic` exist on sandbox data only."""
+    """The frames the model learns from (the dbt ML tables)."""
 
     clicks: pd.DataFrame
     items: pd.DataFrame
     users: pd.DataFrame
-    user_taste: pd.DataFrame | None = None
-    offer_topic: pd.DataFrame | None = None
-    offer_item: pd.DataFrame | None = None  # offer_id -> item_id for every offer (oracle mapping)
 
 
 def load_inputs(warehouse: Warehouse | None = None) -> Inputs:
-    """Read the dbt ML tables (and the sandbox truth when present) from the warehouse."""
+    """Read the dbt ML tables from the warehouse."""
     wh = warehouse or get_warehouse()
     for table in (CLICKS_TABLE, ITEMS_TABLE):
         if not wh.table_exists(table):
@@ -63,32 +57,7 @@ def load_inputs(warehouse: Warehouse | None = None) -> Inputs:
         return wh.query(f"select * from {wh.physical(table)}").to_pandas()
 
     users = read(USERS_TABLE) if wh.table_exists(USERS_TABLE) else pd.DataFrame({"user_id": []})
-    truth = all(wh.table_exists(t) for t in (TRUTH_TASTE_TABLE, TRUTH_TOPIC_TABLE))
-    offer_item = None
-    if truth and wh.table_exists(OFFER_TABLE):
-        names = wh.schema(OFFER_TABLE).names
-        product = next((c for c in ("offer_product_id", "product_id") if c in names), None)
-        offers = wh.query(f"select * from {wh.physical(OFFER_TABLE)}").to_pandas()
-        offer_item = offer_item_map(offers["offer_id"], offers[product] if product else None)
-    return Inputs(
-        clicks=read(CLICKS_TABLE),
-        items=read(ITEMS_TABLE),
-        users=users,
-        user_taste=read(TRUTH_TASTE_TABLE) if truth else None,
-        offer_topic=read(TRUTH_TOPIC_TABLE) if truth else None,
-        offer_item=offer_item,
-    )
-
-
-def offer_item_map(offer_ids: pd.Series, product_ids: pd.Series | None) -> pd.DataFrame:
-    """offer_id -> item_id with the contract's rule: 'product-<id>' when the offer has a product."""
-    offers = offer_ids.astype(str).reset_index(drop=True)
-    if product_ids is None:
-        return pd.DataFrame({"offer_id": offers, "item_id": "offer-" + offers})
-    products = product_ids.reset_index(drop=True)
-    has = products.notna() & (products.astype(str) != "")
-    item = ("offer-" + offers).where(~has, "product-" + products.astype(str).str.removesuffix(".0"))
-    return pd.DataFrame({"offer_id": offers, "item_id": item})
+    return Inputs(clicks=read(CLICKS_TABLE), items=read(ITEMS_TABLE), users=users)
 
 
 @dataclass

@@ -45,11 +45,11 @@ from data_gcp.two_tower.data import (
 )
 from data_gcp.two_tower.evaluate import (
     KS,
+    EvalContext,
+    Reference,
     build_eval_set,
     compute_metrics,
-    oracle_scores,
     popularity_top_k,
-    top_k_from_scores,
 )
 from data_gcp.two_tower.model import TwoTower
 from data_gcp.two_tower.train import Tensors, TrainConfig, embed, fit, recommend
@@ -83,8 +83,17 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
-def train_and_evaluate(inputs: Inputs, config: TrainConfig, run_id: str | None = None) -> TrainResult:
-    """Everything but I/O: split, fit, embed, and metrics of the model and its baselines on the test split."""
+def train_and_evaluate(
+    inputs: Inputs,
+    config: TrainConfig,
+    run_id: str | None = None,
+    references: dict[str, Reference] | None = None,
+) -> TrainResult:
+    """Everything but I/O: split, fit, embed, and metrics of the model and its baselines on the test split.
+
+    `references`: extra recommenders evaluated on the same users and items, by name (a dev command
+    passes the sandbox's planted-taste oracle; production passes none).
+    """
     clicks = inputs.clicks.copy()
     if clicks.empty:
         raise TwoTowerDataError("no clicks to train on (ml.ml_reco__click_training is empty)")
@@ -120,20 +129,9 @@ def train_and_evaluate(inputs: Inputs, config: TrainConfig, run_id: str | None =
         ),
         "popularity": popularity_top_k(past, test.seen, kmax),
     }
-    if inputs.user_taste is not None and inputs.offer_topic is not None and inputs.offer_item is not None:
-        offer_item = pd.concat(
-            [inputs.offer_item, clicks[["offer_id", "item_id"]]]
-            if "offer_id" in clicks
-            else [inputs.offer_item]
-        ).drop_duplicates("offer_id")
-        scores = oracle_scores(test.users, enc_items.ids, inputs.user_taste, inputs.offer_topic, offer_item)
-        # equal taste scores (one topic per item) are ordered by training popularity, not by item order
-        counts = past["item_id"].value_counts()
-        scores = (
-            scores
-            + 1e-6 * np.log1p(np.array([counts.get(i, 0) for i in enc_items.ids], dtype=float))[None, :]
-        )
-        recs["oracle"] = top_k_from_scores(scores, enc_items.ids, test.seen, kmax)
+    context = EvalContext(test.users, enc_items.ids, test.seen, kmax, past)
+    for name, reference in (references or {}).items():
+        recs[name] = reference(context)
     metrics = {name: compute_metrics(r, test, popularity, n_users, catalog_size) for name, r in recs.items()}
     catalog = inputs.items.copy()
     catalog["item_id"] = catalog["item_id"].astype(str)
@@ -267,13 +265,14 @@ def run_training(
     settings: Settings | None = None,
     inputs: Inputs | None = None,
     track: bool = True,
+    references: dict[str, Reference] | None = None,
 ) -> TrainResult:
     """`data-gcp ml train two-tower`: train, evaluate, publish, and track the run in MLflow."""
     settings = settings or get_settings()
     config = config or TrainConfig()
     warehouse = get_warehouse(settings)
     inputs = inputs or load_inputs(warehouse)
-    result = train_and_evaluate(inputs, config)
+    result = train_and_evaluate(inputs, config, references=references)
     with tempfile.TemporaryDirectory(prefix="two_tower_") as tmp:
         folder = save_run(result, Path(tmp) / result.run_id)
         result.artifact_uri = publish(result, warehouse, get_storage(settings), folder)

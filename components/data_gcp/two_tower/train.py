@@ -20,7 +20,7 @@ from data_gcp.two_tower.data import (
     click_histories,
     user_histories,
 )
-from data_gcp.two_tower.evaluate import EvalSet, top_k_from_scores
+from data_gcp.two_tower.evaluate import EvalSet, top_k_chunked
 from data_gcp.two_tower.model import Adam, TwoTower, in_batch_softmax_loss
 
 log = get_logger(__name__)
@@ -100,12 +100,10 @@ def embed(model: TwoTower, t: Tensors, chunk: int = 8192) -> tuple[np.ndarray, n
 def recommend(
     user_vecs: np.ndarray, item_vecs: np.ndarray, item_ids: list[str], seen: list[set[str]], k: int
 ) -> list[list[str]]:
-    """Exact top-k by dot product, in chunks of users to bound memory."""
-    out: list[list[str]] = []
-    for i in range(0, len(user_vecs), 1024):
-        scores = user_vecs[i : i + 1024] @ item_vecs.T
-        out.extend(top_k_from_scores(scores, item_ids, seen[i : i + 1024], k))
-    return out
+    """Exact top-k by dot product, one block of users at a time (memory bounded by a block)."""
+    items_t = np.ascontiguousarray(item_vecs, dtype=np.float32).T
+    users = np.asarray(user_vecs, dtype=np.float32)
+    return top_k_chunked(lambda a, b: users[a:b] @ items_t, len(users), item_ids, seen, k)
 
 
 def fit(
