@@ -6,6 +6,7 @@
 
 from data_gcp.sandbox.core import DEFAULT_DAYS, SandboxResult, advance, default_window, generate
 from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.texts import TOPIC_WORDS, strip_accents
 from data_gcp.sandbox.world import K_TOPICS, booking_fates, hash_uniform
 
 __all__ = [
@@ -14,9 +15,11 @@ __all__ = [
     "SandboxError",
     "SandboxResult",
     "SourceDB",
+    "TOPIC_WORDS",
     "advance",
     "booking_fates",
     "default_window",
     "generate",
     "hash_uniform",
+    "strip_accents",
 ]
