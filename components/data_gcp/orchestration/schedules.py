@@ -26,6 +26,7 @@ OWNER_SCIENCE = "data-science"
 # Asset URIs shared by producers (outlets) and consumers (schedules). Airflow asset names are the URIs.
 RAW_APPLICATIVE = "warehouse://raw/applicative_database"
 DBT_MODELS = "warehouse://dbt/models"
+ITEM_LINKS = "warehouse://ml/offer_item_link"
 
 
 def raw_asset(system: str) -> str:
@@ -106,6 +107,22 @@ def _static_specs() -> list[DagSpec]:
                 owner=OWNER_SCIENCE,
                 tags=("ml", "recommendation", "weekly"),
                 cron={Env.dev: None, Env.stg: "0 4 * * 1", Env.prod: "0 4 * * 1"},
+                retries=1,
+                job="ml-job",
+            )
+        )
+    if all(
+        importlib.util.find_spec(f"data_gcp.{brick}")
+        for brick in ("item_embedding", "item_clusters", "record_linkage")
+    ):
+        specs.append(
+            DagSpec(
+                dag_id="ml_item_jobs",
+                description="Item embeddings (changed items only), topic clusters and record linkage.",
+                owner=OWNER_SCIENCE,
+                tags=("ml", "items", "daily"),
+                after=(RAW_APPLICATIVE,),
+                produces=(ITEM_LINKS,),
                 retries=1,
                 job="ml-job",
             )

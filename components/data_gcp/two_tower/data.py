@@ -41,10 +41,11 @@ class Inputs:
     clicks: pd.DataFrame
     items: pd.DataFrame
     users: pd.DataFrame
+    item_text: dict[str, np.ndarray] | None = None  # item id -> text embedding (ml.item_embedding)
 
 
-def load_inputs(warehouse: Warehouse | None = None) -> Inputs:
-    """Read the dbt ML tables from the warehouse."""
+def load_inputs(warehouse: Warehouse | None = None, text_model: str | None = None) -> Inputs:
+    """Read the dbt ML tables from the warehouse (and the items' text embeddings of `text_model`)."""
     wh = warehouse or get_warehouse()
     for table in (CLICKS_TABLE, ITEMS_TABLE):
         if not wh.table_exists(table):
@@ -57,7 +58,13 @@ def load_inputs(warehouse: Warehouse | None = None) -> Inputs:
         return wh.query(f"select * from {wh.physical(table)}").to_pandas()
 
     users = read(USERS_TABLE) if wh.table_exists(USERS_TABLE) else pd.DataFrame({"user_id": []})
-    return Inputs(clicks=read(CLICKS_TABLE), items=read(ITEMS_TABLE), users=users)
+    item_text = None
+    if text_model:
+        from data_gcp.item_embedding import read_embeddings
+
+        ids, vectors = read_embeddings(wh, text_model)
+        item_text = dict(zip(ids, vectors, strict=True))
+    return Inputs(clicks=read(CLICKS_TABLE), items=read(ITEMS_TABLE), users=users, item_text=item_text)
 
 
 @dataclass
@@ -185,6 +192,7 @@ class EncodedItems:
     categorical: np.ndarray  # [n, 1 + len(ITEM_CATEGORICAL)] (id first)
     tokens: np.ndarray  # [n, MAX_TOKENS], 0 = padding
     numeric: np.ndarray  # [n, n_item_numeric]
+    text: np.ndarray | None = None  # [n, text_dim] text embeddings (zeros where unknown)
 
 
 def user_frame(users: pd.DataFrame, clicks: pd.DataFrame) -> pd.DataFrame:
@@ -229,6 +237,7 @@ class FeatureSpace:
     item_scaler: Standardizer
     item_train_counts: dict[str, float]
     history: int = HISTORY  # length of the consulted-items bag of the user tower (0: none)
+    text_dim: int = 0  # size of the items' text embedding fed to the item tower (0: none)
 
     @classmethod
     def fit(
@@ -315,6 +324,7 @@ class FeatureSpace:
             "user_numeric": len(self.user_scaler.mean),
             "item_numeric": len(self.item_scaler.mean),
             "history": self.history,
+            "text_dim": self.text_dim,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -328,6 +338,7 @@ class FeatureSpace:
             "item_scaler": [self.item_scaler.mean, self.item_scaler.std],
             "item_train_counts": self.item_train_counts,
             "history": self.history,
+            "text_dim": self.text_dim,
         }
 
     @classmethod
@@ -342,6 +353,7 @@ class FeatureSpace:
             item_scaler=Standardizer(*data["item_scaler"]),
             item_train_counts={k: float(v) for k, v in data["item_train_counts"].items()},
             history=int(data.get("history", 0)),
+            text_dim=int(data.get("text_dim", 0)),
         )
 
 

@@ -107,6 +107,9 @@ def train_and_evaluate(
     items = item_frame(inputs.items, clicks)
     space = FeatureSpace.fit(split.train, users, items, history=config.history)
     enc_users, enc_items = space.encode_users(users), space.encode_items(items)
+    if config.text_embeddings:
+        enc_items.text = text_matrix(enc_items.ids, inputs.item_text)
+        space.text_dim = enc_items.text.shape[1]
     validation = build_eval_set(split.train, split.validation)
     # test users learn from train + validation: the validation clicks are their recent past
     past = pd.concat([split.train, split.validation], ignore_index=True)
@@ -158,6 +161,21 @@ def train_and_evaluate(
             "test_users": len(test.users),
         },
     )
+
+
+def text_matrix(item_ids: list[str], item_text: dict[str, np.ndarray] | None) -> np.ndarray:
+    """Text embeddings in the encoded item order; zeros for items without one."""
+    if not item_text:
+        raise TwoTowerDataError(
+            "text embeddings were asked for but none were read: run `data-gcp ml embed` first"
+        )
+    dim = len(next(iter(item_text.values())))
+    out = np.zeros((len(item_ids), dim), dtype=np.float32)
+    for row, item in enumerate(item_ids):
+        vec = item_text.get(item)
+        if vec is not None:
+            out[row] = vec
+    return out
 
 
 def vectors_to_arrow(ids: list[str], vectors: np.ndarray, id_column: str) -> pa.Table:
@@ -271,7 +289,7 @@ def run_training(
     settings = settings or get_settings()
     config = config or TrainConfig()
     warehouse = get_warehouse(settings)
-    inputs = inputs or load_inputs(warehouse)
+    inputs = inputs or load_inputs(warehouse, settings.embedding_model if config.text_embeddings else None)
     result = train_and_evaluate(inputs, config, references=references)
     with tempfile.TemporaryDirectory(prefix="two_tower_") as tmp:
         folder = save_run(result, Path(tmp) / result.run_id)

@@ -117,3 +117,28 @@ def test_cli_explains_missing_inputs(settings) -> None:
     res = CliRunner().invoke(app, ["ml", "train", "two-tower", "--epochs", "1"])
     assert res.exit_code != 0
     assert "ml.ml_reco__click_training" in str(res.exception) + res.output
+
+
+def test_text_embeddings_feed_the_item_tower_and_round_trip(tmp_path) -> None:
+    import numpy as np
+    import torch
+
+    inputs, truth = make_planted(80, 120, clicks_per_user=10)
+    topic = dict(zip(truth.offer_item["item_id"], truth.offer_topic["topic_id"], strict=True))
+    rng = np.random.default_rng(0)
+    inputs.item_text = {
+        item: (np.eye(16)[t] + 0.1 * rng.normal(size=16)).astype(np.float32) for item, t in topic.items()
+    }
+    config = TrainConfig(epochs=1, batch_size=64, max_steps_per_epoch=3, text_embeddings=True)
+    result = train_and_evaluate(inputs, config)
+    assert result.space.text_dim == 16
+    model, space = load_model(save_run(result, tmp_path / "run", prebuilt_index=False))
+    items = inputs.items.head(4)
+    enc = space.encode_items(items)
+    text = torch.as_tensor(np.stack([inputs.item_text[i] for i in enc.ids]))
+    with torch.no_grad():
+        with_text = model.item(
+            torch.as_tensor(enc.categorical), torch.as_tensor(enc.numeric), torch.as_tensor(enc.tokens), text
+        ).numpy()
+    rows = [result.item_ids.index(i) for i in enc.ids]
+    assert abs(with_text - result.item_vectors[rows]).max() < 1e-5
