@@ -21,6 +21,7 @@ from data_gcp.warehouse import Warehouse, get_warehouse
 CLICKS_TABLE = "ml.ml_reco__click_training"
 ITEMS_TABLE = "ml.ml_reco__recommendable_item"
 USERS_TABLE = "ml.ml_reco__user_features"
+TEXT_TABLE = "ml.item_embedding"  # written by `data-gcp ml embed` (item_id, model, content_hash, vector)
 
 CLICK_COLUMNS = ["user_id", "item_id", "event_timestamp"]
 ITEM_CATEGORICAL = ["category_id", "subcategory_id"]
@@ -60,10 +61,13 @@ def load_inputs(warehouse: Warehouse | None = None, text_model: str | None = Non
     users = read(USERS_TABLE) if wh.table_exists(USERS_TABLE) else pd.DataFrame({"user_id": []})
     item_text = None
     if text_model:
-        from data_gcp.item_embedding import read_embeddings
-
-        ids, vectors = read_embeddings(wh, text_model)
-        item_text = dict(zip(ids, vectors, strict=True))
+        if not wh.table_exists(TEXT_TABLE):
+            raise TwoTowerDataError(f"table {TEXT_TABLE} not found: run `data-gcp ml embed` first")
+        model = text_model.replace("'", "''")
+        rows = wh.query(
+            f"select item_id, vector from {wh.physical(TEXT_TABLE)} where model = '{model}'"
+        ).to_pylist()
+        item_text = {r["item_id"]: np.asarray(r["vector"], dtype=np.float32) for r in rows}
     return Inputs(clicks=read(CLICKS_TABLE), items=read(ITEMS_TABLE), users=users, item_text=item_text)
 
 
