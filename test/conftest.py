@@ -7,6 +7,7 @@ the next test (the settings object is cached process-wide).
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,25 @@ def connector_server(request: pytest.FixtureRequest):
 def vendor(connector_server):
     """The module's `ConnectorHarness`, reset for this test (no faults, requests or sleeps left)."""
     return connector_server.reset()
+
+
+# A small planted sandbox, imported and embedded once per session, for the item ML jobs' tests.
+@pytest.fixture(scope="session")
+def planted_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Data folder with the sandbox (scale 0.006, 30 days) imported and every item embedded."""
+    from data_gcp.item_embedding import run_embedding
+    from data_gcp.planted_truth import build_planted_warehouse
+
+    folder = tmp_path_factory.mktemp("planted_catalogue")
+    settings = Settings(env="local", data_dir=folder)
+    build_planted_warehouse(settings, scale=0.006, days=30)
+    run_embedding(settings)
+    return folder
+
+
+@pytest.fixture
+def planted_settings(planted_catalogue: Path, tmp_path: Path) -> Settings:
+    """A private copy of the planted catalogue (tests may change it)."""
+    folder = tmp_path / "planted"
+    shutil.copytree(planted_catalogue, folder)
+    return Settings(env="local", data_dir=folder)

@@ -29,8 +29,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from data_gcp.planted_truth import synthetic_training_table
 from data_gcp.ranking import CATEGORICAL_FEATURES, RAW_NUMERIC_FEATURES, TrainConfig, train_ranker
-from data_gcp.ranking.synthetic import synthetic_training_table
 
 TARGET_P99_MS = 30.0
 N_CANDIDATES = 500

@@ -21,6 +21,7 @@ EXPECTED_DAG_IDS = {
     "dbt_run",
     "dbt_exports",
     "ml_training",
+    "ml_item_jobs",
     "etl_batch",
     "etl_brevo",
     "etl_contentful",

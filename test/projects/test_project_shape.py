@@ -34,7 +34,8 @@ EXPECTED_BRICKS = {
     },
     "ml_job": {
         "ml_job", "cli_kit", "config", "log", "storage", "warehouse", "ml_tracking", "reco_metrics",
-        "retrieval", "two_tower", "ranking", "ranking_job", "model_report",
+        "retrieval", "two_tower", "ranking", "ranking_job", "model_report", "item_content", "item_embedding",
+        "item_clusters", "record_linkage", "offer_categories",
     },
     "composer": {
         "alerts", "config", "log", "secrets", "warehouse", "http_client", "etl_core", "dbt_runner",
@@ -47,7 +48,7 @@ EXPECTED_BRICKS = {
 # Development-only bricks: test support, local tooling. No deployable may hold one.
 DEVELOPMENT_ONLY = {
     "cli", "vendor_servers", "sandbox", "local_run", "scaffold", "deploy", "brick_graph", "changed_bricks",
-    "local_ui",
+    "local_ui", "planted_truth",
 }  # fmt: skip
 
 AIRFLOW = r"apache-airflow.*"

@@ -12,6 +12,7 @@ from data_gcp import etl_job, ml_job
 from data_gcp.cli import (
     core_commands,
     deploy_commands,
+    dev_references,
     run_command,
     sandbox_commands,
     serve_commands,
@@ -31,6 +32,9 @@ serve_commands.register(app)
 deploy_commands.register(app)
 workspace_commands.register(app)
 ui_command.register(app)
+
+# Developer-only: the sandbox oracle next to the two-tower model (reads truth tables only where present).
+dev_references.install()
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""`data-gcp ml train two-tower|ranker`: thin commands over the ML components.
+"""`data-gcp ml train two-tower|ranker`, `ml embed|cluster|link`: thin commands over the ML components.
 
 Each command imports its component lazily, so `data-gcp --help` does not pay for torch/lightgbm.
 Add a training command with `@train_app.command("<name>")`.
@@ -6,13 +6,22 @@ Add a training command with `@train_app.command("<name>")`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import typer
 
 from data_gcp.cli_kit import out
 
-ml_app = typer.Typer(help="Machine-learning jobs: training and evaluation.", no_args_is_help=True)
+ml_app = typer.Typer(
+    help="Machine-learning jobs: item embeddings, clusters, record linkage, training.", no_args_is_help=True
+)
 train_app = typer.Typer(help="Train a model, evaluate it and publish its artifacts.", no_args_is_help=True)
 ml_app.add_typer(train_app, name="train")
+
+# Providers of reference recommenders evaluated next to the two-tower model, each called with the
+# warehouse: the developer CLI adds the sandbox's planted-taste oracle; a production image adds none.
+reference_providers: list[Callable[[Any], dict[str, Any]]] = []
 
 
 @train_app.command("two-tower")
@@ -27,9 +36,10 @@ def train_two_tower(
     track: bool = typer.Option(True, help="log the run to MLflow (Settings.tracking_uri)"),
 ) -> None:
     """Train the two-tower retrieval model on `ml.ml_reco__click_training`, evaluate it against the
-    popularity baseline (and the planted-taste oracle on sandbox data), write embeddings and metrics to
+    popularity baseline (and, from the developer CLI on sandbox data, the planted-taste oracle), write embeddings and metrics to
     the `ml` dataset and the model + item index to the bucket."""
     from data_gcp.two_tower import TrainConfig, format_metrics_table, run_training
+    from data_gcp.warehouse import get_warehouse
 
     config = TrainConfig(
         epochs=epochs,
@@ -40,7 +50,12 @@ def train_two_tower(
         max_users=max_users,
         max_steps_per_epoch=max_steps_per_epoch,
     )
-    result = run_training(config, track=track)
+    references = {}
+    if reference_providers:
+        warehouse = get_warehouse()
+        for provide in reference_providers:
+            references.update(provide(warehouse))
+    result = run_training(config, track=track, references=references)
     out.print(format_metrics_table(result.metrics, title=f"two-tower run {result.run_id}"))
     out.print(f"model: {result.artifact_uri}")
 
@@ -81,6 +96,55 @@ def train_ranker(
     top = list(result.feature_importance.items())[:8]
     out.print("top features (gain): " + ", ".join(f"{n} {g:.0f}" for n, g in top))
     out.print(f"model: {result.model_uri}")
+
+
+@ml_app.command("embed")
+def embed(
+    model: str | None = typer.Option(None, help="sentence-transformers model (default: the setting)"),
+    batch_size: int = typer.Option(128, help="texts per batch (sorted by length)"),
+    limit: int | None = typer.Option(None, help="embed at most this many changed items (quick runs)"),
+) -> None:
+    """Embed the items whose text changed into `ml.item_embedding` (merged; unchanged items are skipped)."""
+    from data_gcp.item_embedding import run_embedding
+
+    result = run_embedding(model=model, batch_size=batch_size, limit=limit, progress=True)
+    rate = f", {result.items_per_second:.0f} items/s" if result.embedded else ""
+    out.print(
+        f"{result.model}: {result.items} items, {result.embedded} embedded in {result.seconds:.1f}s{rate}"
+    )
+
+
+@ml_app.command("cluster")
+def cluster(
+    default_count: int = typer.Option(50, help="clusters per category group"),
+    books: int = typer.Option(100, help="clusters of the LIVRE group"),
+    min_size: int = typer.Option(20, help="never fewer items than this per cluster"),
+    seed: int = typer.Option(0, help="random seed"),
+) -> None:
+    """Topic clusters per category group (PCA 32 + MiniBatchKMeans) into `ml.item_cluster`."""
+    from data_gcp.item_clusters import ClusterConfig, run_clustering
+
+    config = ClusterConfig(counts={"LIVRE": books}, default_count=default_count, min_size=min_size, seed=seed)
+    result = run_clustering(config=config)
+    out.print(f"{len(result.clusters)} items in {result.n_clusters} clusters ({result.seconds:.1f}s)")
+
+
+@ml_app.command("link")
+def link(
+    embeddings: bool = typer.Option(
+        True, help="also compare embedding nearest neighbours (ml.item_embedding)"
+    ),
+) -> None:
+    """Link offers of the same work to one item id into `ml.offer_item_link`."""
+    from data_gcp.record_linkage import run_linkage
+
+    result = run_linkage(use_embeddings=embeddings)
+    before = len(result.item_of)
+    after = result.links["item_id"].nunique()
+    out.print(
+        f"{len(result.links)} offers: {before} items before linkage, {after} after "
+        f"({result.matches} links from {result.candidates} candidate pairs, {result.seconds:.1f}s)"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -285,6 +285,14 @@ TABLES: tuple[TableSpec, ...] = (
         local_only=True,
         append_key="offer_id",
     ),
+    TableSpec(
+        "sandbox_truth_offer_work",
+        _cols("offer_id:int! work_id:str!"),
+        ("offer_id",),
+        raw_name="sandbox_truth_offer_work",
+        local_only=True,
+        append_key="offer_id",
+    ),
 )
 
 # The app tables proper (everything the backend has; not the planted truth).

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
         default=None, description="the app database (local default: SQLite file of the sandbox)"
     )
     mlflow_tracking_uri: str | None = None
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="sentence-transformers model of the item embeddings (a name or a local folder)",
+    )
     artifact_registry: str | None = None
     service_account: str | None = None
 

@@ -25,6 +25,7 @@ OWNER_SCIENCE = "data-science"
 # Asset URIs shared by producers (outlets) and consumers (schedules). Airflow asset names are the URIs.
 RAW_APPLICATIVE = "warehouse://raw/applicative_database"
 DBT_MODELS = "warehouse://dbt/models"
+ITEM_LINKS = "warehouse://ml/offer_item_link"
 
 
 def raw_asset(system: str) -> str:
@@ -130,6 +131,21 @@ def _static_specs() -> list[DagSpec]:
             job="ml-job",
         ),
     ]
+    # Its tasks run the ml-job image (Cloud Run); a day's import triggers it.
+    specs.append(
+        DagSpec(
+            dag_id="ml_item_jobs",
+            description="Item embeddings (changed items only), topic clusters and record linkage.",
+            owner=OWNER_SCIENCE,
+            tags=("ml", "items", "daily"),
+            after=(RAW_APPLICATIVE,),
+            produces=(ITEM_LINKS,),
+            retries=1,
+            task_timeout_minutes=120,
+            dagrun_timeout_minutes=240,
+            job="ml-job",
+        )
+    )
     return specs
 
 

@@ -8,6 +8,7 @@ from data_gcp.sandbox.core import DEFAULT_DAYS, SandboxResult, advance, default_
 from data_gcp.sandbox.db import SandboxError, SourceDB
 from data_gcp.sandbox.geo import DEPARTMENTS, STREETS, user_address
 from data_gcp.sandbox.seeds import seed_files, write_seed_files
+from data_gcp.sandbox.texts import TOPIC_WORDS, strip_accents
 from data_gcp.sandbox.world import K_TOPICS, booking_fates, hash_uniform
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "SandboxError",
     "SandboxResult",
     "SourceDB",
+    "TOPIC_WORDS",
     "advance",
     "booking_fates",
     "default_window",
@@ -26,4 +28,5 @@ __all__ = [
     "seed_files",
     "write_seed_files",
     "user_address",
+    "strip_accents",
 ]

@@ -32,6 +32,15 @@ import pyarrow as pa
 from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
 from data_gcp.sandbox.db import SandboxError, SourceDB
 from data_gcp.sandbox.geo import DEPARTMENTS, user_address
+from data_gcp.sandbox.texts import (
+    author_name,
+    description,
+    family,
+    noisy_author,
+    noisy_name,
+    person_field,
+    work_title,
+)
 
 K_TOPICS = 12
 REFORM_17_18 = np.datetime64("2025-03-01")  # 15-16 no longer granted; 50 EUR at 17, 150 at 18
@@ -51,6 +60,8 @@ TASTE_WEIGHT = 2.0
 DISTANCE_WEIGHT = 0.9
 DIGITAL_PENALTY = 1.3
 YEAR_S = 365 * 86400
+WORK_PRODUCT = 10**9  # work keys: product id + WORK_PRODUCT, shared works from WORK_SHARED, else offer id
+WORK_SHARED = 2 * 10**9
 
 CATEGORY_TOPICS: dict[str, tuple[int, ...]] = {
     "LIVRE": (0, 1, 2),
@@ -66,15 +77,6 @@ CATEGORY_TOPICS: dict[str, tuple[int, ...]] = {
     "JEU": (11, 4),
     "CONFERENCE_RENCONTRE": (9, 1),
 }
-WORDS_A = np.array(
-    "Le|La|Les|Un|Une|Nos|Mon|Ton|Sous le|Après la|Avant le|Entre les|Au-delà du|Chroniques du".split("|")
-)
-WORDS_B = np.array(
-    (
-        "nuit|mer|ville|forêt|silence|voyage|printemps|rêve|miroir|jardin|monde|secret|feu|vent|"
-        "retour|lumière|chant|temps|île|ombre|hiver|ciel|fleuve|pays"
-    ).split("|")
-)
 SEARCH_WORDS = np.array(
     "manga|roman|concert|cinéma|théâtre|musée|vinyle|guitare|bd|festival|danse|jazz|rap|photo|atelier".split(
         "|"
@@ -370,7 +372,15 @@ class World:
         # products (books, records, films share a product by EAN)
         prod_sub = np.flatnonzero(SUB_PRODUCT)[sample_weighted(rng, SUB_OFFER_P[SUB_PRODUCT], n_products)]
         p_ids = np.arange(1, n_products + 1)
-        names = self._titles(p_ids, 31)
+        p_topic = item_topics(p_ids + WORK_PRODUCT, prod_sub, self.seed)[0]
+        names = [
+            work_title(int(t), int(k), self.seed, family(SUB_CAT[sb]))
+            for sb, t, k in zip(prod_sub, p_topic, p_ids + WORK_PRODUCT, strict=True)
+        ]
+        people = [
+            (person_field(family(SUB_CAT[sb])), author_name(int(t), int(k), self.seed))
+            for sb, t, k in zip(prod_sub, p_topic, p_ids + WORK_PRODUCT, strict=True)
+        ]
         self.db.insert(
             "product",
             pa.table(
@@ -380,7 +390,8 @@ class World:
                     "product_subcategory_id": SUB_IDS[prod_sub],
                     "product_ean": [f"978{i:010d}" for i in p_ids],
                     "product_extra_data": [
-                        json.dumps({"author": f"Auteur {i % 997}", "genre": f"genre-{i % 13}"}) for i in p_ids
+                        json.dumps({**({field: who} if field else {}), "genre": f"genre-{i % 13}"})
+                        for i, (field, who) in zip(p_ids, people, strict=True)
                     ],
                     "product_last_30_days_booking": np.zeros(n_products, np.int64),
                 }
@@ -413,11 +424,6 @@ class World:
         u0 = max(20, round(0.4 * 100_000 * s))
         ucreated = np.sort(start_s - (rng.random(u0) * 700 * 86400).astype("timedelta64[s]"))
         self._new_users(ucreated, rng, initial_at=start_s)
-
-    def _titles(self, ids: np.ndarray, salt: int) -> list[str]:
-        a = WORDS_A[(hash_uniform(ids, salt, self.seed) * len(WORDS_A)).astype(int)]
-        b = WORDS_B[(hash_uniform(ids, salt + 1, self.seed) * len(WORDS_B)).astype(int)]
-        return [f"{x} {y} {i % 97}" for x, y, i in zip(a, b, ids, strict=True)]
 
     def _set_static(self, v_ids, v_offerer, v_type, lat, lon, prod_sub, n_inst) -> None:
         self.v_offerer = np.asarray(v_offerer, np.int64)
@@ -462,11 +468,62 @@ class World:
     def _derive_offers(self) -> None:
         """Hashed properties of offers: popularity and topics (items share them through products)."""
         ids = np.arange(1, len(self.o_sub) + 1)
-        item = np.where(self.o_product > 0, self.o_product + 10**9, ids)
-        sigma = np.where(self.o_product > 0, POP_SIGMA_PRODUCT, POP_SIGMA_OFFER)
+        item = self._work_keys(ids)
+        self.o_work = item
+        sigma = np.where(item > WORK_PRODUCT, POP_SIGMA_PRODUCT, POP_SIGMA_OFFER)
         self.o_pop = np.exp(sigma * hash_normal(item, 41, self.seed)) * SUB_POP[self.o_sub]
         self.o_t1, self.o_t2, self.o_w1 = item_topics(item, self.o_sub, self.seed)
         self.o_kind = np.where(SUB_DIGITAL[self.o_sub], 2, np.where(SUB_EVENT[self.o_sub], 1, 0))
+
+    def _work_keys(self, ids: np.ndarray) -> np.ndarray:
+        """The work each offer sells (planted truth for record linkage), a pure function of ids and seed.
+
+        Offers with a product sell the product's work. 70% of the offers of product subcategories
+        sold without their product are another copy of a product (zipf-like choice); half of the other
+        offers are one of a few shared works per subcategory (a tour, a film in several cinemas). The
+        rest are works of their own. Keys: product + WORK_PRODUCT, shared WORK_SHARED + sub * 1e6 + rank,
+        else the offer id.
+        """
+        i = ids - 1
+        sub, prod = self.o_sub[i], self.o_product[i]
+        key = np.where(prod > 0, prod + WORK_PRODUCT, ids).astype(np.int64)
+        u = hash_uniform(ids, 51, self.seed)
+        pareto = (1 - hash_uniform(ids, 52, self.seed)) ** (-1 / 1.2) - 1
+        for t in np.unique(sub[(prod == 0) & SUB_PRODUCT[sub]]):
+            pool = self.products_by_sub.get(int(t))
+            m = (sub == t) & (prod == 0) & (u < 0.7)
+            if pool is not None and m.any():
+                rank = (pareto[m] * len(pool) * PRODUCT_ZIPF_SCALE).astype(np.int64) % len(pool)
+                key[m] = pool[rank] + WORK_PRODUCT
+        shared = ~SUB_PRODUCT[sub] & (u < 0.5)
+        size = np.maximum(3, np.round(40_000 * self.scale * SUB_OFFER_P[sub] * 0.25)).astype(np.int64)
+        rank = (pareto * size * 0.3).astype(np.int64) % size
+        key[shared] = WORK_SHARED + sub[shared] * 1_000_000 + rank[shared]
+        return key
+
+    def _offer_texts(self, ids: np.ndarray) -> tuple[list[str], list[str], list[str]]:
+        """Name, description and extra data of new offers: canonical for product offers, noisy otherwise."""
+        names, descriptions, extras = [], [], []
+        for oid in ids:
+            i = int(oid) - 1
+            key, topic, sub = int(self.o_work[i]), int(self.o_t1[i]), int(self.o_sub[i])
+            fam = family(SUB_CAT[sub])
+            field = person_field(fam)
+            who = author_name(topic, key, self.seed) if field else None
+            title = work_title(topic, key, self.seed, fam)
+            extra: dict[str, object] = {"topic_hint": topic % 3}
+            if self.o_product[i] > 0:
+                names.append(title)
+                if field:
+                    extra[field] = who
+            else:
+                names.append(noisy_name(title, who, int(oid), self.seed, fam))
+                typed = noisy_author(who, int(oid), self.seed)
+                if field and typed:
+                    extra[field] = typed
+            descriptions.append(description(topic, int(oid), self.seed, str(SUB_IDS[sub])))
+            extras.append(json.dumps(extra, ensure_ascii=False))
+        return names, descriptions, extras
 
     def _user_geo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Users' coordinates and activity, hashed from ids (cached until users are added)."""
@@ -665,7 +722,7 @@ class World:
         self.o_price = np.concatenate([self.o_price, price])
         self.o_begin = np.concatenate([self.o_begin, begin])
         self._derive_offers()
-        names = np.where(product > 0, None, np.array(self._titles(ids, 33), dtype=object))
+        names, descriptions, extras = self._offer_texts(ids)
         self.emit(
             "offer",
             pa.table(
@@ -674,15 +731,13 @@ class World:
                     "offer_product_id": pa.array(np.where(product > 0, product, 0), mask=product == 0),
                     "venue_id": venue + 1,
                     "offer_subcategory_id": SUB_IDS[sub],
-                    "offer_name": [
-                        f"Titre du produit {p}" if p else x for p, x in zip(product, names, strict=True)
-                    ],
-                    "offer_description": [f"Une offre de {SUB_IDS[s].lower()}." for s in sub],
+                    "offer_name": names,
+                    "offer_description": descriptions,
                     "offer_is_active": active,
                     "offer_validation": validation,
                     "offer_is_duo": duo,
                     "offer_ean": [f"978{p:010d}" if p else None for p in product],
-                    "offer_extra_data": [json.dumps({"topic_hint": int(t)}) for t in self.o_t1[ids - 1] % 3],
+                    "offer_extra_data": extras,
                     "offer_creation_date": _ts_arrow(created),
                     "offer_updated_date": _ts_arrow(created),
                     "offer_publication_date": _ts_arrow(created + np.timedelta64(600, "s")),
@@ -711,6 +766,10 @@ class World:
         )
         topics = self._offer_topic_rows(ids)
         self.emit("sandbox_truth_offer_topic", topics)
+        self.emit(
+            "sandbox_truth_offer_work",
+            pa.table({"offer_id": ids, "work_id": [f"work-{k}" for k in self.o_work[ids - 1]]}),
+        )
 
     def _offer_topic_rows(self, ids: np.ndarray) -> pa.Table:
         i = ids - 1

@@ -8,6 +8,7 @@ from data_gcp.two_tower.data import (
     load_inputs,
     time_split,
 )
+from data_gcp.two_tower.evaluate import EvalContext, Reference, top_k_chunked
 from data_gcp.two_tower.job import (
     ITEM_EMBEDDING_TABLE,
     METRICS_TABLE,
@@ -25,9 +26,11 @@ __all__ = [
     "ITEM_EMBEDDING_TABLE",
     "METRICS_TABLE",
     "USER_EMBEDDING_TABLE",
+    "EvalContext",
     "FeatureSpace",
     "Inputs",
     "TrainConfig",
+    "Reference",
     "TrainResult",
     "TwoTowerDataError",
     "Vocabulary",
@@ -37,5 +40,6 @@ __all__ = [
     "run_training",
     "save_run",
     "time_split",
+    "top_k_chunked",
     "train_and_evaluate",
 ]

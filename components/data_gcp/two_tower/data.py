@@ -21,9 +21,7 @@ from data_gcp.warehouse import Warehouse, get_warehouse
 CLICKS_TABLE = "ml.ml_reco__click_training"
 ITEMS_TABLE = "ml.ml_reco__recommendable_item"
 USERS_TABLE = "ml.ml_reco__user_features"
-TRUTH_TASTE_TABLE = "raw.sandbox_truth_user_taste"
-TRUTH_TOPIC_TABLE = "raw.sandbox_truth_offer_topic"
-OFFER_TABLE = "raw.applicative_database_offer"
+TEXT_TABLE = "ml.item_embedding"  # written by `data-gcp ml embed` (item_id, model, content_hash, vector)
 
 CLICK_COLUMNS = ["user_id", "item_id", "event_timestamp"]
 ITEM_CATEGORICAL = ["category_id", "subcategory_id"]
@@ -39,18 +37,16 @@ class TwoTowerDataError(DataGcpError):
 
 @dataclass
 class Inputs:
-    """The frames the model learns from. `user_taste`/`offer_topic` exist on sandbox data only."""
+    """The frames the model learns from (the dbt ML tables)."""
 
     clicks: pd.DataFrame
     items: pd.DataFrame
     users: pd.DataFrame
-    user_taste: pd.DataFrame | None = None
-    offer_topic: pd.DataFrame | None = None
-    offer_item: pd.DataFrame | None = None  # offer_id -> item_id for every offer (oracle mapping)
+    item_text: dict[str, np.ndarray] | None = None  # item id -> text embedding (ml.item_embedding)
 
 
-def load_inputs(warehouse: Warehouse | None = None) -> Inputs:
-    """Read the dbt ML tables (and the sandbox truth when present) from the warehouse."""
+def load_inputs(warehouse: Warehouse | None = None, text_model: str | None = None) -> Inputs:
+    """Read the dbt ML tables from the warehouse (and the items' text embeddings of `text_model`)."""
     wh = warehouse or get_warehouse()
     for table in (CLICKS_TABLE, ITEMS_TABLE):
         if not wh.table_exists(table):
@@ -63,32 +59,16 @@ def load_inputs(warehouse: Warehouse | None = None) -> Inputs:
         return wh.query(f"select * from {wh.physical(table)}").to_pandas()
 
     users = read(USERS_TABLE) if wh.table_exists(USERS_TABLE) else pd.DataFrame({"user_id": []})
-    truth = all(wh.table_exists(t) for t in (TRUTH_TASTE_TABLE, TRUTH_TOPIC_TABLE))
-    offer_item = None
-    if truth and wh.table_exists(OFFER_TABLE):
-        names = wh.schema(OFFER_TABLE).names
-        product = next((c for c in ("offer_product_id", "product_id") if c in names), None)
-        offers = wh.query(f"select * from {wh.physical(OFFER_TABLE)}").to_pandas()
-        offer_item = offer_item_map(offers["offer_id"], offers[product] if product else None)
-    return Inputs(
-        clicks=read(CLICKS_TABLE),
-        items=read(ITEMS_TABLE),
-        users=users,
-        user_taste=read(TRUTH_TASTE_TABLE) if truth else None,
-        offer_topic=read(TRUTH_TOPIC_TABLE) if truth else None,
-        offer_item=offer_item,
-    )
-
-
-def offer_item_map(offer_ids: pd.Series, product_ids: pd.Series | None) -> pd.DataFrame:
-    """offer_id -> item_id with the contract's rule: 'product-<id>' when the offer has a product."""
-    offers = offer_ids.astype(str).reset_index(drop=True)
-    if product_ids is None:
-        return pd.DataFrame({"offer_id": offers, "item_id": "offer-" + offers})
-    products = product_ids.reset_index(drop=True)
-    has = products.notna() & (products.astype(str) != "")
-    item = ("offer-" + offers).where(~has, "product-" + products.astype(str).str.removesuffix(".0"))
-    return pd.DataFrame({"offer_id": offers, "item_id": item})
+    item_text = None
+    if text_model:
+        if not wh.table_exists(TEXT_TABLE):
+            raise TwoTowerDataError(f"table {TEXT_TABLE} not found: run `data-gcp ml embed` first")
+        model = text_model.replace("'", "''")
+        rows = wh.query(
+            f"select item_id, vector from {wh.physical(TEXT_TABLE)} where model = '{model}'"
+        ).to_pylist()
+        item_text = {r["item_id"]: np.asarray(r["vector"], dtype=np.float32) for r in rows}
+    return Inputs(clicks=read(CLICKS_TABLE), items=read(ITEMS_TABLE), users=users, item_text=item_text)
 
 
 @dataclass
@@ -216,6 +196,7 @@ class EncodedItems:
     categorical: np.ndarray  # [n, 1 + len(ITEM_CATEGORICAL)] (id first)
     tokens: np.ndarray  # [n, MAX_TOKENS], 0 = padding
     numeric: np.ndarray  # [n, n_item_numeric]
+    text: np.ndarray | None = None  # [n, text_dim] text embeddings (zeros where unknown)
 
 
 def user_frame(users: pd.DataFrame, clicks: pd.DataFrame) -> pd.DataFrame:
@@ -260,6 +241,7 @@ class FeatureSpace:
     item_scaler: Standardizer
     item_train_counts: dict[str, float]
     history: int = HISTORY  # length of the consulted-items bag of the user tower (0: none)
+    text_dim: int = 0  # size of the items' text embedding fed to the item tower (0: none)
 
     @classmethod
     def fit(
@@ -346,6 +328,7 @@ class FeatureSpace:
             "user_numeric": len(self.user_scaler.mean),
             "item_numeric": len(self.item_scaler.mean),
             "history": self.history,
+            "text_dim": self.text_dim,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -359,6 +342,7 @@ class FeatureSpace:
             "item_scaler": [self.item_scaler.mean, self.item_scaler.std],
             "item_train_counts": self.item_train_counts,
             "history": self.history,
+            "text_dim": self.text_dim,
         }
 
     @classmethod
@@ -373,6 +357,7 @@ class FeatureSpace:
             item_scaler=Standardizer(*data["item_scaler"]),
             item_train_counts={k: float(v) for k, v in data["item_train_counts"].items()},
             history=int(data.get("history", 0)),
+            text_dim=int(data.get("text_dim", 0)),
         )
 
 

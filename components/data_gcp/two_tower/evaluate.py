@@ -1,11 +1,16 @@
-"""Offline evaluation on the test split: the model, a popularity baseline and (sandbox) the taste oracle.
+"""Offline evaluation on the test split: the model, a popularity baseline, and references the caller adds.
 
-All three rank the same candidate items for the same users, with each user's training items removed
-from both the candidates and the truth (an item already consulted is not a discovery).
+Every recommender ranks the same candidate items for the same users, with each user's training items
+removed from both the candidates and the truth (an item already consulted is not a discovery).
+
+Why chunks: a dense users x items score matrix does not fit in memory at full scale (88k x 17.6k);
+scores are computed, masked and cut to the top k one block of users at a time, so memory is bounded
+by `chunk` x items whatever the number of users.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +20,7 @@ from data_gcp.reco_metrics import coverage_at_k, novelty_at_k, precision_at_k, r
 
 KS = (10, 50, 100)
 METRICS = ("precision", "recall", "coverage", "novelty")
+CHUNK = 1024
 
 
 @dataclass
@@ -22,6 +28,22 @@ class EvalSet:
     users: list[str]  # evaluated users (those with a held-out item not seen in train)
     relevant: list[set[str]]
     seen: list[set[str]]
+
+
+@dataclass
+class EvalContext:
+    """What a reference recommender gets: who to recommend to, among which items, and the past clicks."""
+
+    users: list[str]
+    item_ids: list[str]
+    seen: list[set[str]]
+    k: int
+    past: pd.DataFrame  # train + validation clicks (user_id, item_id, offer_id when known, event_timestamp)
+
+
+# A reference recommender evaluated next to the model (e.g. a sandbox oracle injected by a dev command):
+# one ranked list of at most k item ids per user of the context, best first.
+Reference = Callable[[EvalContext], list[list[str]]]
 
 
 def build_eval_set(train: pd.DataFrame, held_out: pd.DataFrame, max_users: int | None = None) -> EvalSet:
@@ -40,11 +62,15 @@ def build_eval_set(train: pd.DataFrame, held_out: pd.DataFrame, max_users: int |
 
 
 def top_k_from_scores(
-    scores: np.ndarray, item_ids: list[str], seen: list[set[str]], k: int
+    scores: np.ndarray, item_ids: list[str], seen: list[set[str]], k: int, *, in_place: bool = False
 ) -> list[list[str]]:
-    """Top-k item ids per row of a [users, items] score matrix, skipping each user's seen items."""
+    """Top-k item ids per row of a [users, items] score matrix, skipping each user's seen items.
+
+    `in_place`: mask the caller's matrix instead of a copy (when the caller built it for this call).
+    """
     index = {item: i for i, item in enumerate(item_ids)}
-    scores = scores.copy()
+    if not in_place:
+        scores = scores.copy()
     for row, items in enumerate(seen):
         cols = [index[i] for i in items if i in index]
         if cols:
@@ -56,7 +82,28 @@ def top_k_from_scores(
     return [list(ids[row]) for row in order]
 
 
+def top_k_chunked(
+    score_rows: Callable[[int, int], np.ndarray],
+    n_users: int,
+    item_ids: list[str],
+    seen: list[set[str]],
+    k: int,
+    chunk: int = CHUNK,
+) -> list[list[str]]:
+    """Top-k per user where `score_rows(start, stop)` returns the [stop - start, items] scores of a block.
+
+    Peak memory is one block of scores (float32 advised), never the whole users x items matrix.
+    """
+    out: list[list[str]] = []
+    for start in range(0, n_users, chunk):
+        stop = min(start + chunk, n_users)
+        block = np.asarray(score_rows(start, stop))
+        out.extend(top_k_from_scores(block, item_ids, seen[start:stop], k, in_place=True))
+    return out
+
+
 def popularity_top_k(train: pd.DataFrame, seen: list[set[str]], k: int) -> list[list[str]]:
+    """The k most consulted items a user has not seen; memory is the ranked list plus k per user."""
     ranked = train["item_id"].astype(str).value_counts().index.tolist()
     out = []
     for items in seen:
@@ -68,35 +115,6 @@ def popularity_top_k(train: pd.DataFrame, seen: list[set[str]], k: int) -> list[
                     break
         out.append(recs)
     return out
-
-
-def oracle_scores(
-    users: list[str],
-    item_ids: list[str],
-    user_taste: pd.DataFrame,
-    offer_topic: pd.DataFrame,
-    offer_item: pd.DataFrame,
-) -> np.ndarray:
-    """Planted taste · planted topic per (user, item): what the sandbox really used to make the clicks.
-
-    An item's topics are the mean of its offers' topics (items group the offers of one product).
-    """
-    topics = sorted(set(user_taste["topic_id"]) | set(offer_topic["topic_id"]))
-    t_index = {t: i for i, t in enumerate(topics)}
-    u_index = {u: i for i, u in enumerate(users)}
-    i_index = {it: i for i, it in enumerate(item_ids)}
-    taste = np.zeros((len(users), len(topics)))
-    ut = user_taste.assign(user_id=user_taste["user_id"].astype(str))
-    ut = ut[ut["user_id"].isin(u_index)]
-    taste[ut["user_id"].map(u_index).to_numpy(), ut["topic_id"].map(t_index).to_numpy()] = ut["weight"]
-    ot = offer_topic.assign(offer_id=offer_topic["offer_id"].astype(str)).merge(
-        offer_item.assign(offer_id=offer_item["offer_id"].astype(str)), on="offer_id"
-    )
-    ot = ot[ot["item_id"].isin(i_index)]
-    agg = ot.groupby(["item_id", "topic_id"], as_index=False)["weight"].mean()
-    topic = np.zeros((len(item_ids), len(topics)))
-    topic[agg["item_id"].map(i_index).to_numpy(), agg["topic_id"].map(t_index).to_numpy()] = agg["weight"]
-    return taste @ topic.T
 
 
 def compute_metrics(

@@ -46,11 +46,11 @@ from data_gcp.two_tower.data import (
 )
 from data_gcp.two_tower.evaluate import (
     KS,
+    EvalContext,
+    Reference,
     build_eval_set,
     compute_metrics,
-    oracle_scores,
     popularity_top_k,
-    top_k_from_scores,
 )
 from data_gcp.two_tower.model import TwoTower
 from data_gcp.two_tower.train import Tensors, TrainConfig, embed, fit, recommend
@@ -84,8 +84,17 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
-def train_and_evaluate(inputs: Inputs, config: TrainConfig, run_id: str | None = None) -> TrainResult:
-    """Everything but I/O: split, fit, embed, and metrics of the model and its baselines on the test split."""
+def train_and_evaluate(
+    inputs: Inputs,
+    config: TrainConfig,
+    run_id: str | None = None,
+    references: dict[str, Reference] | None = None,
+) -> TrainResult:
+    """Everything but I/O: split, fit, embed, and metrics of the model and its baselines on the test split.
+
+    `references`: extra recommenders evaluated on the same users and items, by name (a dev command
+    passes the sandbox's planted-taste oracle; production passes none).
+    """
     clicks = inputs.clicks.copy()
     if clicks.empty:
         raise TwoTowerDataError("no clicks to train on (ml.ml_reco__click_training is empty)")
@@ -99,6 +108,9 @@ def train_and_evaluate(inputs: Inputs, config: TrainConfig, run_id: str | None =
     items = item_frame(inputs.items, clicks)
     space = FeatureSpace.fit(split.train, users, items, history=config.history)
     enc_users, enc_items = space.encode_users(users), space.encode_items(items)
+    if config.text_embeddings:
+        enc_items.text = text_matrix(enc_items.ids, inputs.item_text)
+        space.text_dim = enc_items.text.shape[1]
     validation = build_eval_set(split.train, split.validation)
     # test users learn from train + validation: the validation clicks are their recent past
     past = pd.concat([split.train, split.validation], ignore_index=True)
@@ -121,20 +133,9 @@ def train_and_evaluate(inputs: Inputs, config: TrainConfig, run_id: str | None =
         ),
         "popularity": popularity_top_k(past, test.seen, kmax),
     }
-    if inputs.user_taste is not None and inputs.offer_topic is not None and inputs.offer_item is not None:
-        offer_item = pd.concat(
-            [inputs.offer_item, clicks[["offer_id", "item_id"]]]
-            if "offer_id" in clicks
-            else [inputs.offer_item]
-        ).drop_duplicates("offer_id")
-        scores = oracle_scores(test.users, enc_items.ids, inputs.user_taste, inputs.offer_topic, offer_item)
-        # equal taste scores (one topic per item) are ordered by training popularity, not by item order
-        counts = past["item_id"].value_counts()
-        scores = (
-            scores
-            + 1e-6 * np.log1p(np.array([counts.get(i, 0) for i in enc_items.ids], dtype=float))[None, :]
-        )
-        recs["oracle"] = top_k_from_scores(scores, enc_items.ids, test.seen, kmax)
+    context = EvalContext(test.users, enc_items.ids, test.seen, kmax, past)
+    for name, reference in (references or {}).items():
+        recs[name] = reference(context)
     metrics = {name: compute_metrics(r, test, popularity, n_users, catalog_size) for name, r in recs.items()}
     catalog = inputs.items.copy()
     catalog["item_id"] = catalog["item_id"].astype(str)
@@ -161,6 +162,21 @@ def train_and_evaluate(inputs: Inputs, config: TrainConfig, run_id: str | None =
             "test_users": len(test.users),
         },
     )
+
+
+def text_matrix(item_ids: list[str], item_text: dict[str, np.ndarray] | None) -> np.ndarray:
+    """Text embeddings in the encoded item order; zeros for items without one."""
+    if not item_text:
+        raise TwoTowerDataError(
+            "text embeddings were asked for but none were read: run `data-gcp ml embed` first"
+        )
+    dim = len(next(iter(item_text.values())))
+    out = np.zeros((len(item_ids), dim), dtype=np.float32)
+    for row, item in enumerate(item_ids):
+        vec = item_text.get(item)
+        if vec is not None:
+            out[row] = vec
+    return out
 
 
 def vectors_to_arrow(ids: list[str], vectors: np.ndarray, id_column: str) -> pa.Table:
@@ -268,13 +284,14 @@ def run_training(
     settings: Settings | None = None,
     inputs: Inputs | None = None,
     track: bool = True,
+    references: dict[str, Reference] | None = None,
 ) -> TrainResult:
     """`data-gcp ml train two-tower`: train, evaluate, publish, and track the run in MLflow."""
     settings = settings or get_settings()
     config = config or TrainConfig()
     warehouse = get_warehouse(settings)
-    inputs = inputs or load_inputs(warehouse)
-    result = train_and_evaluate(inputs, config)
+    inputs = inputs or load_inputs(warehouse, settings.embedding_model if config.text_embeddings else None)
+    result = train_and_evaluate(inputs, config, references=references)
     with tempfile.TemporaryDirectory(prefix="two_tower_") as tmp:
         folder = save_run(result, Path(tmp) / result.run_id)
         (folder / REPORT_FILE).write_text(

@@ -21,6 +21,7 @@ class Tower(nn.Module):
         n_numeric: int,
         out_dim: int,
         token_cardinality: int | None = None,
+        text_dim: int = 0,
         id_dim: int = 48,
         cat_dim: int = 16,
         hidden: int = 128,
@@ -35,7 +36,14 @@ class Tower(nn.Module):
             if token_cardinality
             else None
         )
-        width = sum(dims) + n_numeric + (cat_dim * 2 if self.tokens is not None else 0)
+        # an optional dense text embedding (items: sentence-transformers vector), projected down
+        self.text = nn.Linear(text_dim, cat_dim * 2) if text_dim else None
+        width = (
+            sum(dims)
+            + n_numeric
+            + (cat_dim * 2 if self.tokens is not None else 0)
+            + (cat_dim * 2 if self.text is not None else 0)
+        )
         self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, out_dim))
         # The id embedding passes through a residual projection so that ids can memorise.
         self.id_proj = nn.Linear(id_dim, out_dim, bias=False)
@@ -43,7 +51,11 @@ class Tower(nn.Module):
             nn.init.normal_(emb.weight, std=0.05)
 
     def forward(
-        self, categorical: torch.Tensor, numeric: torch.Tensor, tokens: torch.Tensor | None = None
+        self,
+        categorical: torch.Tensor,
+        numeric: torch.Tensor,
+        tokens: torch.Tensor | None = None,
+        text: torch.Tensor | None = None,
     ) -> torch.Tensor:
         parts = [emb(categorical[:, i]) for i, emb in enumerate(self.embeddings)]
         id_vec = parts[0]
@@ -51,6 +63,12 @@ class Tower(nn.Module):
             bag = self.tokens(tokens)
             # rows with no known token get a zero bag (EmbeddingBag gives zeros for all-padding rows)
             parts.append(bag)
+        if self.text is not None:
+            parts.append(
+                self.text(text)
+                if text is not None
+                else numeric.new_zeros((len(numeric), self.text.out_features))
+            )
         parts.append(numeric)
         out = self.mlp(torch.cat(parts, dim=1)) + self.id_proj(id_vec)
         return F.normalize(out, dim=1)
@@ -72,6 +90,7 @@ class TwoTower(nn.Module):
             cardinalities["item_numeric"],
             embedding_dim,
             token_cardinality=cardinalities["tokens"],
+            text_dim=int(cardinalities.get("text_dim", 0)),
         )
 
     def user(
@@ -80,8 +99,15 @@ class TwoTower(nn.Module):
         """`history`: item indices the user consulted before (0 pads), averaged into a bag."""
         return self.user_tower(categorical, numeric, history)
 
-    def item(self, categorical: torch.Tensor, numeric: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        return self.item_tower(categorical, numeric, tokens)
+    def item(
+        self,
+        categorical: torch.Tensor,
+        numeric: torch.Tensor,
+        tokens: torch.Tensor,
+        text: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """`text`: the items' text embeddings when the model was trained with them (else ignored)."""
+        return self.item_tower(categorical, numeric, tokens, text)
 
 
 def in_batch_softmax_loss(

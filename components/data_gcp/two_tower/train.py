@@ -20,7 +20,7 @@ from data_gcp.two_tower.data import (
     click_histories,
     user_histories,
 )
-from data_gcp.two_tower.evaluate import EvalSet, top_k_from_scores
+from data_gcp.two_tower.evaluate import EvalSet, top_k_chunked
 from data_gcp.two_tower.model import Adam, TwoTower, in_batch_softmax_loss
 
 log = get_logger(__name__)
@@ -41,6 +41,7 @@ class TrainConfig:
     max_users: int | None = None
     threads: int = 2
     history: int = 20  # consulted items in the user tower's bag (0: none)
+    text_embeddings: bool = False  # feed the items' text embeddings (ml.item_embedding) to the item tower
 
     def to_params(self) -> dict[str, object]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -58,6 +59,7 @@ class Tensors:
     item_num: torch.Tensor
     item_tok: torch.Tensor
     user_hist: torch.Tensor | None = None
+    item_text: torch.Tensor | None = None
 
     @classmethod
     def of(
@@ -70,10 +72,14 @@ class Tensors:
             torch.as_tensor(items.numeric, device=dev),
             torch.as_tensor(items.tokens, device=dev),
             torch.as_tensor(history, device=dev) if history is not None else None,
+            torch.as_tensor(items.text, device=dev) if items.text is not None else None,
         )
 
     def hist(self, rows) -> torch.Tensor | None:
         return None if self.user_hist is None else self.user_hist[rows]
+
+    def text(self, rows) -> torch.Tensor | None:
+        return None if self.item_text is None else self.item_text[rows]
 
 
 @torch.no_grad()
@@ -85,7 +91,12 @@ def embed(model: TwoTower, t: Tensors, chunk: int = 8192) -> tuple[np.ndarray, n
         for i in range(0, len(t.user_cat), chunk)
     ]
     items = [
-        model.item(t.item_cat[i : i + chunk], t.item_num[i : i + chunk], t.item_tok[i : i + chunk])
+        model.item(
+            t.item_cat[i : i + chunk],
+            t.item_num[i : i + chunk],
+            t.item_tok[i : i + chunk],
+            t.text(slice(i, i + chunk)),
+        )
         for i in range(0, len(t.item_cat), chunk)
     ]
     u = (
@@ -100,12 +111,10 @@ def embed(model: TwoTower, t: Tensors, chunk: int = 8192) -> tuple[np.ndarray, n
 def recommend(
     user_vecs: np.ndarray, item_vecs: np.ndarray, item_ids: list[str], seen: list[set[str]], k: int
 ) -> list[list[str]]:
-    """Exact top-k by dot product, in chunks of users to bound memory."""
-    out: list[list[str]] = []
-    for i in range(0, len(user_vecs), 1024):
-        scores = user_vecs[i : i + 1024] @ item_vecs.T
-        out.extend(top_k_from_scores(scores, item_ids, seen[i : i + 1024], k))
-    return out
+    """Exact top-k by dot product, one block of users at a time (memory bounded by a block)."""
+    items_t = np.ascontiguousarray(item_vecs, dtype=np.float32).T
+    users = np.asarray(user_vecs, dtype=np.float32)
+    return top_k_chunked(lambda a, b: users[a:b] @ items_t, len(users), item_ids, seen, k)
 
 
 def validation_loss(
@@ -204,7 +213,7 @@ def fit(
             uv = model.user(
                 t.user_cat[ub], t.user_num[ub], click_hist[ub_click] if click_hist is not None else None
             )
-            iv = model.item(t.item_cat[ib], t.item_num[ib], t.item_tok[ib])
+            iv = model.item(t.item_cat[ib], t.item_num[ib], t.item_tok[ib], t.text(ib))
             loss = in_batch_softmax_loss(uv, iv, ib, log_q_all[ib], config.temperature)
             opt.zero_grad()
             loss.backward()

@@ -1,5 +1,9 @@
 -- Current state of offers: clean types, taxonomy, item id, stock aggregates and bookability.
+-- item_id: the work the offer sells, from record linkage (ml.offer_item_link) when it has run,
+-- else the
+-- app's own grouping (product, else the offer itself).
 {{ config(cluster_by=bq_cluster(['offer_category_id', 'venue_id'])) }}
+{% set item_link = offer_item_link_relation() %}
 
 with
     stock_agg as (
@@ -24,7 +28,7 @@ with
             {{ as_id('offer_id') }} as offer_id,
             {{ humanize_id('offer_id') }} as offer_humanized_id,
             {{ as_id('offer_product_id') }} as offer_product_id,
-            {{ item_id('offer_product_id', 'offer_id') }} as item_id,
+            {{ item_id('offer_product_id', 'offer_id') }} as app_item_id,
             {{ as_id('venue_id') }} as venue_id,
             cast(offer_subcategory_id as {{ dbt.type_string() }}) as offer_subcategory_id,
             cast(offer_name as {{ dbt.type_string() }}) as offer_name,
@@ -44,6 +48,9 @@ with
 
 select
     offer.*,
+    {% if item_link %} coalesce(link.item_id, offer.app_item_id)
+    {% else %} offer.app_item_id
+    {% endif %} as item_id,
     sc.category_id as offer_category_id,
     sc.search_group_name,
     coalesce(sc.is_event, false) as offer_is_event,
@@ -66,3 +73,9 @@ left join
     {{ ref('int_applicative__subcategory') }} as sc
     on offer.offer_subcategory_id = sc.subcategory_id
 left join stock_agg on offer.offer_id = stock_agg.offer_id
+{% if item_link %}
+    left join
+        {{ item_link }} as link
+        on cast(link.offer_id as {{ dbt.type_string() }})
+        = cast(offer.offer_id as {{ dbt.type_string() }})
+{% endif %}

@@ -3,7 +3,7 @@
 from typer.testing import CliRunner
 
 from data_gcp.cli.main import app
-from data_gcp.ranking.synthetic import synthetic_training_table
+from data_gcp.planted_truth import synthetic_training_table
 from data_gcp.storage import get_storage
 from data_gcp.warehouse import get_warehouse
 

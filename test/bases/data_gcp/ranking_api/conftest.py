@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from data_gcp.planted_truth import synthetic_training_table
 from data_gcp.ranking import RankerModel, TrainConfig, train_ranker
-from data_gcp.ranking.synthetic import synthetic_training_table
 
 
 @pytest.fixture(scope="package")

@@ -5,8 +5,8 @@ import math
 import pytest
 from fastapi.testclient import TestClient
 
+from data_gcp.planted_truth import synthetic_training_table
 from data_gcp.ranking import RAW_NUMERIC_FEATURES, RankerModel
-from data_gcp.ranking.synthetic import synthetic_training_table
 from data_gcp.ranking_api import MODEL_PATH_ENV, create_app
 from data_gcp.storage import get_storage
 

@@ -8,10 +8,10 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 
+from data_gcp.planted_truth import tiny_run
 from data_gcp.retrieval.layout import LATEST_KEY, run_prefix
 from data_gcp.retrieval_api import create_app
 from data_gcp.storage import get_storage
-from data_gcp.two_tower.synthetic import tiny_run
 
 
 @pytest.fixture(scope="module")

@@ -229,6 +229,7 @@ def test_a_source_without_planted_truth_is_a_plain_app_database(source: str, set
     con = sqlite3.connect(source.removeprefix("sqlite:///"))
     con.execute("DROP TABLE sandbox_truth_user_taste")
     con.execute("DROP TABLE sandbox_truth_offer_topic")
+    con.execute("DROP TABLE sandbox_truth_offer_work")
     con.commit()
     con.close()
     result = import_applicative(RUN_DATE, database_url=source, settings=settings)

@@ -3,6 +3,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from data_gcp.planted_truth import synthetic_training_table
 from data_gcp.ranking import (
     LATEST_KEY,
     ModelNotFoundError,
@@ -13,7 +14,6 @@ from data_gcp.ranking import (
     split_by_call_time,
     train_ranker,
 )
-from data_gcp.ranking.synthetic import synthetic_training_table
 from data_gcp.storage import get_storage
 
 FAST = TrainConfig(num_boost_round=80, num_leaves=15, learning_rate=0.1, min_category_count=3, num_threads=1)

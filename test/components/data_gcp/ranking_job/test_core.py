@@ -3,8 +3,8 @@
 import mlflow
 import pytest
 
+from data_gcp.planted_truth import synthetic_training_table
 from data_gcp.ranking import LATEST_KEY, TrainConfig, TrainingError, load_ranker
-from data_gcp.ranking.synthetic import synthetic_training_table
 from data_gcp.ranking_job import METRICS_TABLE, TRAINING_TABLE, run_training
 from data_gcp.storage import get_storage
 from data_gcp.warehouse import get_warehouse

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from data_gcp.applicative_schema import APP_TABLES, TABLES
 from data_gcp.offer_categories import subcategory
-from data_gcp.sandbox import K_TOPICS, SandboxError, advance, default_window, generate
+from data_gcp.sandbox import K_TOPICS, TOPIC_WORDS, SandboxError, advance, default_window, generate
 
 from .conftest import DAYS, SCALE, SEED, START
 
@@ -58,6 +59,7 @@ def test_every_table_is_filled_with_unique_keys(sq: sqlite3.Connection) -> None:
         ("app_event", "offer_id", "offer", "offer_id"),
         ("app_event", "user_id", "user", "user_id"),
         ("sandbox_truth_offer_topic", "offer_id", "offer", "offer_id"),
+        ("sandbox_truth_offer_work", "offer_id", "offer", "offer_id"),
     ],
 )
 def test_references_resolve(sq: sqlite3.Connection, child: str, column: str, parent: str, key: str) -> None:
@@ -257,3 +259,39 @@ def test_users_have_french_street_addresses_some_misspelt_or_incomplete(sq: sqli
     assert any(s in STREETS for s in streets)
     if len(streets) > 100:
         assert any(s not in STREETS for s in streets)  # misspelt ones
+
+
+def test_works_are_sold_under_noisy_names_next_to_near_misses(sq: sqlite3.Connection) -> None:
+    rows = sq.execute(
+        "SELECT w.work_id, o.offer_product_id, o.offer_name, o.offer_extra_data FROM offer o "
+        "JOIN sandbox_truth_offer_work w USING (offer_id)"
+    ).fetchall()
+    by_work: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_work.setdefault(row[0], []).append(row)
+    # offers of one product are one work, under the product's name
+    products = {}
+    for work, product, name, _ in rows:
+        if product is not None:
+            products.setdefault(product, set()).add((work, name))
+    assert products and all(len(v) == 1 for v in products.values())
+    # some works are also sold without their product, under other spellings of the name
+    copies = [w for w, offers in by_work.items() if {p is None for _, p, _, _ in offers} == {True, False}]
+    assert len(copies) >= 3
+    spellings = {w: {n for _, _, n, _ in by_work[w]} for w in by_work}
+    assert sum(len(spellings[w]) > 1 for w in copies) >= 3
+    # near-misses: tome 1 and tome 2 are two works by the same author
+    tomes = sq.execute(
+        "SELECT product_name, product_extra_data FROM product WHERE product_name LIKE '% - Tome _'"
+    ).fetchall()
+    base = {}
+    for name, extra in tomes:
+        base.setdefault(name.rsplit(" - Tome ", 1)[0], set()).add(json.loads(extra).get("author"))
+    assert any(len(authors) == 1 for authors in base.values())
+    # text carries the topic: words of a topic's vocabulary are over-represented in its offers' names
+    topic_rows = sq.execute(
+        "SELECT t.topic_id, o.offer_name, o.offer_description FROM offer o "
+        "JOIN sandbox_truth_offer_topic t USING (offer_id) WHERE t.weight >= 0.7"
+    ).fetchall()
+    hits = [any(w in f"{n} {d}".lower() for w in TOPIC_WORDS[t]) for t, n, d in topic_rows]
+    assert np.mean(hits) > 0.8

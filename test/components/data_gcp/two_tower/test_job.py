@@ -8,15 +8,15 @@ import pyarrow as pa
 from typer.testing import CliRunner
 
 from data_gcp.cli.main import app
+from data_gcp.planted_truth import make_planted
 from data_gcp.retrieval.layout import LATEST_KEY, run_prefix
 from data_gcp.storage import get_storage
 from data_gcp.two_tower import TrainConfig, load_model, save_run, train_and_evaluate
-from data_gcp.two_tower.synthetic import make_inputs
 from data_gcp.warehouse import get_warehouse
 
 
 def load_ml_tables(settings, n_users: int = 80, n_items: int = 120) -> None:
-    inputs = make_inputs(n_users, n_items, clicks_per_user=10)
+    inputs, truth = make_planted(n_users, n_items, clicks_per_user=10)
     wh = get_warehouse(settings)
     for dataset in ("ml", "raw"):
         wh.create_dataset(dataset)
@@ -29,26 +29,29 @@ def load_ml_tables(settings, n_users: int = 80, n_items: int = 120) -> None:
     wh.load("ml.ml_reco__user_features", pa.Table.from_pandas(inputs.users, preserve_index=False), "replace")
     wh.load(
         "raw.sandbox_truth_user_taste",
-        pa.Table.from_pandas(inputs.user_taste, preserve_index=False),
+        pa.Table.from_pandas(truth.user_taste, preserve_index=False),
         "replace",
     )
     wh.load(
         "raw.sandbox_truth_offer_topic",
-        pa.Table.from_pandas(inputs.offer_topic, preserve_index=False),
+        pa.Table.from_pandas(truth.offer_topic, preserve_index=False),
         "replace",
     )
-    offers = inputs.offer_item.assign(
+    offers = truth.offer_item.assign(
         product_id=[
-            i.removeprefix("product-") if i.startswith("product-") else None
-            for i in inputs.offer_item.item_id
+            i.removeprefix("product-") if i.startswith("product-") else None for i in truth.offer_item.item_id
         ]
     )[["offer_id", "product_id"]]
     wh.load("raw.applicative_database_offer", pa.Table.from_pandas(offers, preserve_index=False), "replace")
 
 
 def test_train_and_evaluate_compares_with_baselines_and_round_trips(tmp_path) -> None:
-    inputs = make_inputs(80, 120, clicks_per_user=10)
-    result = train_and_evaluate(inputs, TrainConfig(epochs=2, batch_size=64, max_steps_per_epoch=5))
+    inputs, truth = make_planted(80, 120, clicks_per_user=10)
+    result = train_and_evaluate(
+        inputs,
+        TrainConfig(epochs=2, batch_size=64, max_steps_per_epoch=5),
+        references={"oracle": truth.oracle()},
+    )
     assert set(result.metrics) == {"two_tower", "popularity", "oracle"}
     for values in result.metrics.values():
         assert {k for _, k in values} == {10, 50, 100}
@@ -120,3 +123,28 @@ def test_cli_explains_missing_inputs(settings) -> None:
     res = CliRunner().invoke(app, ["ml", "train", "two-tower", "--epochs", "1"])
     assert res.exit_code != 0
     assert "ml.ml_reco__click_training" in str(res.exception) + res.output
+
+
+def test_text_embeddings_feed_the_item_tower_and_round_trip(tmp_path) -> None:
+    import numpy as np
+    import torch
+
+    inputs, truth = make_planted(80, 120, clicks_per_user=10)
+    topic = dict(zip(truth.offer_item["item_id"], truth.offer_topic["topic_id"], strict=True))
+    rng = np.random.default_rng(0)
+    inputs.item_text = {
+        item: (np.eye(16)[t] + 0.1 * rng.normal(size=16)).astype(np.float32) for item, t in topic.items()
+    }
+    config = TrainConfig(epochs=1, batch_size=64, max_steps_per_epoch=3, text_embeddings=True)
+    result = train_and_evaluate(inputs, config)
+    assert result.space.text_dim == 16
+    model, space = load_model(save_run(result, tmp_path / "run", prebuilt_index=False))
+    items = inputs.items.head(4)
+    enc = space.encode_items(items)
+    text = torch.as_tensor(np.stack([inputs.item_text[i] for i in enc.ids]))
+    with torch.no_grad():
+        with_text = model.item(
+            torch.as_tensor(enc.categorical), torch.as_tensor(enc.numeric), torch.as_tensor(enc.tokens), text
+        ).numpy()
+    rows = [result.item_ids.index(i) for i in enc.ids]
+    assert abs(with_text - result.item_vectors[rows]).max() < 1e-5

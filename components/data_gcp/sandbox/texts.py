@@ -1,0 +1,599 @@
+"""Item text with planted truth: topic vocabularies, works sold under noisy names, near-misses.
+
+Why: the embedding, clustering and record-linkage jobs are measured against what the sandbox knows.
+- Each work (a product, a show on tour, a film in several cinemas...) has a canonical title, author or
+  performer drawn from its topic's French vocabulary (most words) and shared words (the rest), so text
+  predicts the topic, imperfectly.
+- Offers of a work sold without its product (no EAN) or by several venues carry noisy names: case,
+  accents, article moved, typos, edition or format suffixes, author in the name or missing.
+- Near-misses are different works: the same author writes many titles, titles share words, and a few
+  works are tome 1 and tome 2 of one series (same base title and author, another work).
+Everything is a pure function of ids and the seed, so `advance` reproduces it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# One vocabulary per planted topic (K_TOPICS = 12), French with accents.
+TOPIC_WORDS: tuple[tuple[str, ...], ...] = (
+    # 0 polar, enquête
+    (
+        "crime",
+        "enquête",
+        "meurtre",
+        "commissaire",
+        "détective",
+        "coupable",
+        "témoin",
+        "alibi",
+        "cadavre",
+        "suspect",
+        "inspecteur",
+        "mystère",
+        "poison",
+        "vengeance",
+        "complot",
+        "indice",
+        "policier",
+        "brigade",
+        "interrogatoire",
+        "évasion",
+    ),
+    # 1 fantasy, légendes
+    (
+        "dragon",
+        "sorcière",
+        "royaume",
+        "épée",
+        "magie",
+        "elfe",
+        "prophétie",
+        "chevalier",
+        "grimoire",
+        "fée",
+        "légende",
+        "couronne",
+        "sortilège",
+        "licorne",
+        "quête",
+        "oracle",
+        "démon",
+        "château",
+        "enchanteur",
+        "créature",
+    ),
+    # 2 histoire, mémoire
+    (
+        "révolution",
+        "empire",
+        "guerre",
+        "mémoire",
+        "siècle",
+        "roi",
+        "république",
+        "bataille",
+        "résistance",
+        "archives",
+        "dynastie",
+        "reine",
+        "traité",
+        "colonie",
+        "tranchées",
+        "conquête",
+        "napoléon",
+        "monarchie",
+        "exil",
+        "patrimoine",
+    ),
+    # 3 amour, drame
+    (
+        "amour",
+        "baiser",
+        "passion",
+        "cœur",
+        "mariage",
+        "rupture",
+        "désir",
+        "amante",
+        "séduction",
+        "larmes",
+        "tendresse",
+        "fiançailles",
+        "jalousie",
+        "promesse",
+        "romance",
+        "caresse",
+        "adieu",
+        "étreinte",
+        "rendez-vous",
+        "âme sœur",
+    ),
+    # 4 science-fiction, futur
+    (
+        "robot",
+        "galaxie",
+        "planète",
+        "androïde",
+        "vaisseau",
+        "futur",
+        "cyborg",
+        "astéroïde",
+        "intelligence",
+        "clone",
+        "station",
+        "orbite",
+        "mutant",
+        "univers",
+        "téléportation",
+        "martien",
+        "laser",
+        "dystopie",
+        "machine",
+        "comète",
+    ),
+    # 5 jazz, blues, soul
+    (
+        "jazz",
+        "swing",
+        "saxophone",
+        "blues",
+        "trompette",
+        "contrebasse",
+        "improvisation",
+        "soul",
+        "groove",
+        "big band",
+        "crooner",
+        "standards",
+        "bebop",
+        "gospel",
+        "trio",
+        "quartet",
+        "club",
+        "sessions",
+        "mélodie",
+        "rythme",
+    ),
+    # 6 rock, électro, rap
+    (
+        "rock",
+        "guitare",
+        "électro",
+        "rap",
+        "basse",
+        "platines",
+        "riff",
+        "batterie",
+        "synthé",
+        "freestyle",
+        "punk",
+        "techno",
+        "ampli",
+        "beat",
+        "rave",
+        "hip-hop",
+        "scène",
+        "décibels",
+        "refrain",
+        "tournée",
+    ),
+    # 7 théâtre, comédie
+    (
+        "comédie",
+        "tragédie",
+        "acte",
+        "réplique",
+        "molière",
+        "farce",
+        "vaudeville",
+        "rideau",
+        "dramaturge",
+        "monologue",
+        "coulisses",
+        "tirade",
+        "troupe",
+        "costume",
+        "marivaudage",
+        "comédien",
+        "mise en scène",
+        "quiproquo",
+        "souffleur",
+        "tréteaux",
+    ),
+    # 8 danse, cirque
+    (
+        "danse",
+        "ballet",
+        "chorégraphie",
+        "acrobate",
+        "cirque",
+        "trapèze",
+        "jongleur",
+        "pointes",
+        "tango",
+        "hip-hop",
+        "clown",
+        "funambule",
+        "valse",
+        "contemporain",
+        "piste",
+        "voltige",
+        "claquettes",
+        "flamenco",
+        "équilibre",
+        "chapiteau",
+    ),
+    # 9 art, musée, patrimoine
+    (
+        "peinture",
+        "sculpture",
+        "musée",
+        "exposition",
+        "impressionnisme",
+        "galerie",
+        "chef-d'œuvre",
+        "toile",
+        "vernissage",
+        "fresque",
+        "portrait",
+        "archéologie",
+        "cathédrale",
+        "estampe",
+        "renaissance",
+        "atelier",
+        "collection",
+        "aquarelle",
+        "mosaïque",
+        "vitrail",
+    ),
+    # 10 nature, pratique
+    (
+        "forêt",
+        "montagne",
+        "océan",
+        "jardin",
+        "écologie",
+        "randonnée",
+        "oiseaux",
+        "rivière",
+        "climat",
+        "potager",
+        "glacier",
+        "sauvage",
+        "herbier",
+        "saison",
+        "abeilles",
+        "volcan",
+        "marée",
+        "prairie",
+        "céramique",
+        "poterie",
+    ),
+    # 11 jeux, manga, pop culture
+    (
+        "manga",
+        "ninja",
+        "pixel",
+        "console",
+        "héros",
+        "quête",
+        "boss",
+        "combo",
+        "samouraï",
+        "arcade",
+        "tournoi",
+        "mecha",
+        "dés",
+        "plateau",
+        "cosplay",
+        "anime",
+        "niveau",
+        "joueur",
+        "énigme",
+        "kawaii",
+    ),
+)
+# Shared by every topic: what keeps text from giving the topic away.
+GENERIC_WORDS = (
+    "nuit",
+    "temps",
+    "monde",
+    "vie",
+    "histoire",
+    "secret",
+    "retour",
+    "lumière",
+    "ombre",
+    "rêve",
+    "voyage",
+    "ville",
+    "mer",
+    "ciel",
+    "silence",
+    "printemps",
+    "hiver",
+    "miroir",
+    "chemin",
+    "destin",
+)
+PROPER = (
+    "Paris",
+    "Lyon",
+    "Marseille",
+    "Bretagne",
+    "Provence",
+    "Alsace",
+    "Venise",
+    "Tokyo",
+    "Québec",
+    "Dakar",
+    "Alger",
+    "Lisbonne",
+    "Berlin",
+    "Séville",
+    "Naples",
+    "Corse",
+    "Normandie",
+    "Bordeaux",
+    "Lille",
+    "Nantes",
+    "Arthur",
+    "Léa",
+    "Chloé",
+    "Émile",
+    "Inès",
+    "Hugo",
+    "Zoé",
+    "Noé",
+    "Jules",
+    "Louise",
+    "Camille",
+    "Théo",
+    "Mathilde",
+    "Raphaël",
+    "Adèle",
+    "Gaspard",
+    "Célia",
+    "Anaïs",
+    "Joséphine",
+    "Rémi",
+)
+ARTICLES = ("Le", "La", "Les", "Un", "Une", "L'")
+FIRST_NAMES = (
+    "Amélie",
+    "Benoît",
+    "Cécile",
+    "Damien",
+    "Élodie",
+    "François",
+    "Gaëlle",
+    "Hélène",
+    "Irène",
+    "Jérôme",
+    "Karim",
+    "Laëtitia",
+    "Mélanie",
+    "Nicolas",
+    "Océane",
+    "Pascal",
+    "Quentin",
+    "Rachida",
+    "Sébastien",
+    "Thérèse",
+    "Ulysse",
+    "Valérie",
+    "William",
+    "Yasmine",
+    "Zoé",
+    "Agnès",
+    "Bastien",
+    "Clémence",
+    "Denis",
+    "Estelle",
+)
+LAST_NAMES = (
+    "Lefèvre",
+    "Moreau",
+    "Girard",
+    "Bonnet",
+    "Dupré",
+    "Lambert",
+    "Fontaine",
+    "Rousseau",
+    "Chevalier",
+    "Mercier",
+    "Boucher",
+    "Gauthier",
+    "Perrin",
+    "Leclerc",
+    "Faure",
+    "André",
+    "Ménard",
+    "Brunet",
+    "Barbier",
+    "Cléments",
+    "Aubert",
+    "Renaud",
+    "Héraud",
+    "Benoît",
+    "Giraud",
+    "Joly",
+    "Rivière",
+    "Marchand",
+    "Duval",
+    "Étienne",
+    "Laurent",
+    "Noël",
+    "Caron",
+    "Hamon",
+    "Schmitt",
+    "Collet",
+    "Vasseur",
+    "Pelletier",
+    "Bérenger",
+    "Roussel",
+)
+AUTHORS_PER_TOPIC = 40
+SUFFIXES = {
+    "book": (" - édition poche", " (broché)", " - Nouvelle édition", " - grand format", " (poche)"),
+    "music": (" - CD", " (Vinyle)", " - édition collector", " - Deluxe", " (LP)"),
+    "film": (" - DVD", " [Blu-ray]", " - version restaurée", " (VOST)"),
+    "event": (" - tournée 2026", " - complet", " (nouvelle date)", " - en famille", " - dernières places"),
+    "other": (" - offre spéciale", " (édition 2026)", " - pack"),
+}
+
+
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
+_M = 0xFFFFFFFFFFFFFFFF
+
+
+def _h(key: int, salt: int, seed: int) -> float:
+    """`world.hash_uniform` for one integer in plain Python (texts are built one by one)."""
+    z = int(key) ^ ((seed * 0x9E3779B1 + salt * 0x85EBCA77 + 0x632BE5AB) & _M)
+    z = (z * 0x9E3779B97F4A7C15) & _M
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M
+    z ^= z >> 31
+    return (z >> 11) / float(1 << 53)
+
+
+def _pick(seq: tuple[str, ...], u: float) -> str:
+    return seq[min(int(u * len(seq)), len(seq) - 1)]
+
+
+def series_base(key: int, seed: int) -> int | None:
+    """Keys 2k and 2k+1 are tome 1 and tome 2 of one series for a few k: same base title and author."""
+    return key >> 1 if _h(key >> 1, 110, seed) < 0.08 else None
+
+
+def author_name(topic: int, key: int, seed: int) -> str:
+    """An author of the topic's pool (85%) or of any topic: pools are small, so authors write many works."""
+    base = series_base(key, seed)
+    if base is not None:  # the tomes of a series share their author
+        key, topic = base, int(_h(base, 120, seed) * len(TOPIC_WORDS))
+    t = topic if _h(key, 101, seed) < 0.85 else int(_h(key, 102, seed) * len(TOPIC_WORDS))
+    j = int(_h(key, 103, seed) * AUTHORS_PER_TOPIC)
+    first = FIRST_NAMES[(t * 7 + j * 3) % len(FIRST_NAMES)]
+    last = LAST_NAMES[(t * 11 + j * 13) % len(LAST_NAMES)]
+    return f"{first} {last}"
+
+
+def work_title(topic: int, key: int, seed: int, fam: str = "book") -> str:
+    """A canonical title: topic words (mostly), shared words, a proper noun; tomes of a series share it."""
+    series = series_base(key, seed)
+    base = key if series is None else series
+    if series is not None:
+        topic = int(_h(base, 120, seed) * len(TOPIC_WORDS))
+    words = TOPIC_WORDS[topic]
+    n1 = (
+        _pick(words, _h(base, 111, seed))
+        if _h(base, 112, seed) < 0.85
+        else _pick(GENERIC_WORDS, _h(base, 113, seed))
+    )
+    n2 = (
+        _pick(words, _h(base, 114, seed))
+        if _h(base, 115, seed) < 0.55
+        else _pick(GENERIC_WORDS, _h(base, 116, seed))
+    )
+    proper = _pick(PROPER, _h(base, 117, seed))
+    art = _pick(ARTICLES, _h(base, 118, seed))
+    form = int(_h(base, 119, seed) * 4)
+    if form == 0:
+        title = f"{art} {n1} de {proper}"
+    elif form == 1:
+        title = f"{n1.capitalize()} et {n2} à {proper}"
+    elif form == 2:
+        title = f"{art} {n1} du {n2}, {proper}"
+    else:
+        title = f"{proper} : {n1} et {n2}"
+    if title.startswith("L' "):
+        title = ("L'" if n1[0].lower() in "aeiouyéèêâh" else "Le ") + title[3:]
+    if series is not None:
+        title += f" - {'Tome' if fam == 'book' else 'Vol.'} {1 + (key & 1)}"
+    return title
+
+
+def description(topic: int, key: int, seed: int, subcategory: str) -> str:
+    """A venue's description: topic words 60% of the time, shared words otherwise."""
+    words = []
+    for j in range(8):
+        u = _h(key, 130 + j, seed)
+        pool = TOPIC_WORDS[topic] if u < 0.6 else GENERIC_WORDS
+        words.append(_pick(pool, _h(key, 150 + j, seed)))
+    return (
+        f"{subcategory.replace('_', ' ').lower().capitalize()} : "
+        + ", ".join(words[:4])
+        + " et "
+        + " ".join(words[4:])
+        + "."
+    )
+
+
+def _typo(word: str, u: float, v: float) -> str:
+    if len(word) < 5:
+        return word
+    i = 1 + int(u * (len(word) - 2))
+    kind = int(v * 3)
+    if kind == 0:  # swap two neighbours
+        return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+    if kind == 1:  # drop one
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]  # double one
+
+
+def noisy_name(title: str, author: str | None, key: int, seed: int, family: str) -> str:
+    """How one venue writes a work's name: each alteration with its own probability, hashed from the offer."""
+    name = title
+    if _h(key, 201, seed) < 0.2:  # article moved to the end: "Le X" -> "X (Le)"
+        first, _, rest = name.partition(" ")
+        if first in ARTICLES and rest:
+            name = f"{rest} ({first})"
+    if _h(key, 202, seed) < 0.35:
+        parts = name.split(" ")
+        longest = [j for j, w in enumerate(parts) if len(w) >= 5 and not any(c.isdigit() for c in w)]
+        if longest:
+            j = longest[int(_h(key, 203, seed) * len(longest))]
+            parts[j] = _typo(parts[j], _h(key, 204, seed), _h(key, 205, seed))
+            name = " ".join(parts)
+    if author and _h(key, 206, seed) < 0.25:
+        name = f"{name} - {author}"
+    if _h(key, 207, seed) < 0.4:
+        name += _pick(SUFFIXES[family], _h(key, 208, seed))
+    if _h(key, 209, seed) < 0.3:
+        name = strip_accents(name)
+    u = _h(key, 210, seed)
+    if u < 0.25:
+        name = name.lower()
+    elif u < 0.37:
+        name = name.upper()
+    return name
+
+
+def noisy_author(author: str | None, key: int, seed: int) -> str | None:
+    """The author or performer as one venue types it, or nothing (30%)."""
+    if not author or _h(key, 221, seed) < 0.3:
+        return None
+    first, last = author.split(" ", 1)
+    form = int(_h(key, 222, seed) * 5)
+    out = (author, f"{last.upper()} {first}", f"{first[0]}. {last}", f"{last}, {first}", author.lower())[form]
+    return strip_accents(out) if _h(key, 223, seed) < 0.3 else out
+
+
+def family(category_id: str) -> str:
+    """Which suffixes and which person field (author, performer) a category's works have."""
+    return {
+        "LIVRE": "book",
+        "MUSIQUE_ENREGISTREE": "music",
+        "FILM": "film",
+        "CINEMA": "film",
+        "MUSIQUE_LIVE": "event",
+        "SPECTACLE": "event",
+    }.get(category_id, "other")
+
+
+def person_field(fam: str) -> str | None:
+    return {"book": "author", "music": "performer", "event": "performer"}.get(fam)
