@@ -11,26 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import time
 from pathlib import Path
 
-
-def build(scale: float, env: dict[str, str]) -> None:
-    for cmd in (
-        ["data-gcp", "sandbox", "generate", "--scale", str(scale)],
-        ["data-gcp", "import", "applicative", "--full"],
-    ):
-        t = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True)  # noqa: S603 - fixed argv
-        print(f"{' '.join(cmd)}: {time.perf_counter() - t:.0f}s", flush=True)
+from sandbox_setup import add_sandbox_options, build
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=0.05)
-    ap.add_argument("--data-dir", default="/tmp/bench_items")
-    ap.add_argument("--no-build", action="store_true", help="reuse the sandbox already in --data-dir")
+    add_sandbox_options(ap, scale=0.05, data_dir="/tmp/bench_items")
     ap.add_argument("--clusters", type=int, default=12, help="clusters per category group")
     ap.add_argument("--min-size", type=int, default=5)
     args = ap.parse_args()

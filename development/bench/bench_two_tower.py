@@ -12,30 +12,16 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-
-def build(scale: float, env: dict[str, str]) -> None:
-    for cmd in (
-        ["data-gcp", "sandbox", "generate", "--scale", str(scale)],
-        # --full: a regenerated sandbox in a reused data folder must not be merged into the previous
-        # raw layer by an incremental import (its watermarks are newer than most of the new data)
-        ["data-gcp", "import", "applicative", "--full"],
-        ["data-gcp", "dbt", "build"],
-    ):
-        t = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True)  # noqa: S603 - fixed argv
-        print(f"{' '.join(cmd)}: {time.perf_counter() - t:.0f}s", flush=True)
+from sandbox_setup import add_sandbox_options, build
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=0.1)
-    ap.add_argument("--data-dir", default="/tmp/bench_two_tower")
-    ap.add_argument("--no-build", action="store_true", help="reuse the sandbox already in --data-dir")
+    add_sandbox_options(ap, scale=0.1, data_dir="/tmp/bench_two_tower")
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--batch-size", type=int, default=512)
     ap.add_argument(
@@ -46,7 +32,7 @@ def main() -> None:
     os.environ.update({"DATA_GCP_DATA_DIR": args.data_dir, "DATA_GCP_ENV": "local"})
     if not args.no_build:
         Path(args.data_dir).mkdir(parents=True, exist_ok=True)
-        build(args.scale, env)
+        build(args.scale, env, ("data-gcp", "dbt", "build"))
 
     from rich.console import Console
 

@@ -41,8 +41,8 @@ EXPECTED_BRICKS = {
         "alerts", "config", "log", "secrets", "warehouse", "http_client", "etl_core", "dbt_runner",
         "execution", "orchestration", "storage", *CONNECTORS,
     },
-    "retrieval_endpoint": {"retrieval_api", "retrieval", "config", "log", "storage", "warehouse"},
-    "ranking_endpoint": {"ranking_api", "ranking", "reco_metrics", "config", "log", "storage"},
+    "retrieval_endpoint": {"retrieval_api", "api_kit", "retrieval", "config", "log", "storage", "warehouse"},
+    "ranking_endpoint": {"ranking_api", "api_kit", "ranking", "reco_metrics", "config", "log", "storage"},
 }  # fmt: skip
 
 # Development-only bricks: test support, local tooling. No deployable may hold one.

@@ -14,10 +14,10 @@ from contextlib import asynccontextmanager
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from data_gcp.api_kit import ValidationProblem, document_request_schemas
 from data_gcp.config import DataGcpError
 from data_gcp.log import get_logger
 from data_gcp.ranking import FeatureError, RankerModel, load_ranker
@@ -27,7 +27,6 @@ from data_gcp.ranking_api.schemas import (
     PredictRequest,
     PredictResponse,
     Problem,
-    ValidationProblem,
     request_schemas,
 )
 
@@ -138,14 +137,5 @@ def create_app(model: RankerModel | None = None, model_path: str | None = None) 
         log.debug("call %s: ranked %d candidates", body.call_id, len(rows))
         return JSONResponse({"predictions": predictions, "model_version": current.run_id})
 
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            doc = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
-            doc.setdefault("components", {}).setdefault("schemas", {}).update(request_schemas())
-            app.openapi_schema = doc
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    document_request_schemas(app, request_schemas)
     return app

@@ -29,10 +29,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from data_gcp.api_kit import ValidationProblem, document_request_schemas
 from data_gcp.log import get_logger
 from data_gcp.retrieval import (
     FilterError,
@@ -45,7 +45,6 @@ from data_gcp.retrieval_api.schemas import (
     HealthResponse,
     PredictRequest,
     PredictResponse,
-    ValidationProblem,
     request_schemas,
 )
 
@@ -273,14 +272,5 @@ def create_app(service: RetrievalService | None = None, loader: Loader | None = 
             out["notes"] = instance.notes()
         return Response(orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
 
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            doc = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
-            doc.setdefault("components", {}).setdefault("schemas", {}).update(request_schemas())
-            app.openapi_schema = doc
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    document_request_schemas(app, request_schemas)
     return app

@@ -137,18 +137,6 @@ class HealthResponse(BaseModel):
     problems: list[str] = []
 
 
-class FieldProblem(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class ValidationProblem(BaseModel):
-    """422: each wrong field with where it is (`loc`) and what is wrong (`msg`)."""
-
-    detail: list[FieldProblem]
-
-
 def request_schemas() -> dict[str, Any]:
     """`PredictRequest` and every schema it refers to, as OpenAPI components (the route parses the body
     itself, so FastAPI does not register them)."""
