@@ -9,7 +9,7 @@ import pytest
 
 from data_gcp.adage import school_year_id, school_year_of
 from data_gcp.http_client import SourceError
-from data_gcp.vendor_servers import connector_harness, fake_data
+from data_gcp.vendor_servers import fake_data
 from data_gcp.vendor_servers.adage import LEVELS, LOCAL_KEY
 
 DATA = fake_data(n_fake=200)
@@ -24,19 +24,16 @@ FAULTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def server_harness():
-    with connector_harness("adage", data=DATA) as harness:
-        yield harness
+HARNESS = {
+    "system": "adage",
+    "data": DATA,
+}  # the shared `connector_server` / `vendor` fixtures (test/conftest.py)
 
 
 @pytest.fixture
-def adage(server_harness):
-    server_harness.server.faults.clear()
-    server_harness.server.requests.clear()
-    server_harness.server.app.state["renamed"].clear()
-    server_harness.clock.sleeps.clear()
-    return server_harness
+def adage(vendor):
+    vendor.server.app.state["renamed"].clear()
+    return vendor
 
 
 def rows(table, drop=("loaded_at",)):

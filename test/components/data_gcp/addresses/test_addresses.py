@@ -10,7 +10,7 @@ import pytest
 from data_gcp.addresses import LOW_SCORE, address_query
 from data_gcp.http_client import SourceError
 from data_gcp.sandbox import user_address
-from data_gcp.vendor_servers import connector_harness, fake_data
+from data_gcp.vendor_servers import fake_data
 from data_gcp.warehouse import get_warehouse
 
 DATA = fake_data(n_fake=300)
@@ -25,18 +25,15 @@ FAULTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def server_harness():
-    with connector_harness("addresses", data=DATA) as harness:
-        yield harness
+HARNESS = {
+    "system": "addresses",
+    "data": DATA,
+}  # the shared `connector_server` / `vendor` fixtures (test/conftest.py)
 
 
 @pytest.fixture
-def ban(server_harness):
-    server_harness.server.faults.clear()
-    server_harness.server.requests.clear()
-    server_harness.clock.sleeps.clear()
-    return server_harness
+def ban(vendor):
+    return vendor
 
 
 def load_users(addresses: list[dict]) -> None:

@@ -16,7 +16,7 @@ from data_gcp.app_downloads import apple_token, downloads_window, play_export_ke
 from data_gcp.etl_core import DateWindow
 from data_gcp.http_client import SourceError
 from data_gcp.storage import get_storage
-from data_gcp.vendor_servers import connector_harness, fake_data
+from data_gcp.vendor_servers import fake_data
 from data_gcp.vendor_servers.app_downloads import (
     LOCAL_ISSUER_ID,
     LOCAL_KEY_ID,
@@ -55,19 +55,17 @@ def pem_pair() -> tuple[str, str]:
 KEYS = pem_pair()
 
 
-@pytest.fixture(scope="module")
-def server_harness():
-    with connector_harness("app_downloads", data=DATA, keys=KEYS) as harness:
-        yield harness
+HARNESS = {
+    "system": "app_downloads",
+    "data": DATA,
+    "keys": KEYS,
+}  # the shared `connector_server` / `vendor` fixtures (test/conftest.py)
 
 
 @pytest.fixture
-def stores(server_harness, isolated_env):
-    server_harness.server.faults.clear()
-    server_harness.server.requests.clear()
-    server_harness.clock.sleeps.clear()
+def stores(vendor, isolated_env):
     write_play_exports(get_storage(bucket=PLAY_BUCKET), DATA)
-    return server_harness
+    return vendor
 
 
 def rows(table):
@@ -143,8 +141,8 @@ def test_a_day_without_report_is_not_an_error_but_another_404_is(stores):
 
 
 @pytest.fixture(scope="module")
-def apple_baseline(server_harness):
-    return server_harness.extract(DAY, objects="apple_download_stats")
+def apple_baseline(connector_server):
+    return connector_server.extract(DAY, objects="apple_download_stats")
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))

@@ -11,7 +11,7 @@ import pytest
 from data_gcp.appsflyer import report_window
 from data_gcp.etl_core import DateWindow
 from data_gcp.http_client import SourceError
-from data_gcp.vendor_servers import connector_harness, fake_data
+from data_gcp.vendor_servers import fake_data
 from data_gcp.vendor_servers.appsflyer import LOCAL_TOKEN
 
 DATA = fake_data(n_fake=600)
@@ -33,18 +33,15 @@ FAULTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def server_harness():
-    with connector_harness("appsflyer", data=DATA) as harness:
-        yield harness
+HARNESS = {
+    "system": "appsflyer",
+    "data": DATA,
+}  # the shared `connector_server` / `vendor` fixtures (test/conftest.py)
 
 
 @pytest.fixture
-def appsflyer(server_harness):
-    server_harness.server.faults.clear()
-    server_harness.server.requests.clear()
-    server_harness.clock.sleeps.clear()
-    return server_harness
+def appsflyer(vendor):
+    return vendor
 
 
 def rows(table):

@@ -9,7 +9,6 @@ import pytest
 from data_gcp.config import ConfigError, Settings
 from data_gcp.http_client import SourceError
 from data_gcp.metabase import MetabaseConnector, load_rules, native_dependencies
-from data_gcp.vendor_servers import connector_harness
 from data_gcp.vendor_servers.metabase import LOCAL_PASSWORD
 
 DAY = "2026-11-30"  # the fake's "today" without a sandbox
@@ -25,20 +24,14 @@ KEYS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server_harness():
-    with connector_harness("metabase") as h:
-        yield h
+HARNESS = {"system": "metabase"}  # the shared `connector_server` / `vendor` fixtures (test/conftest.py)
 
 
 @pytest.fixture
-def metabase(server_harness):
-    server = server_harness.server
-    server.faults.clear()
-    server.requests.clear()
-    server_harness.clock.sleeps.clear()
+def metabase(vendor):
+    server = vendor.server
     server.app.state["reset"](server.app.state["original"]())
-    return server_harness
+    return vendor
 
 
 def _puts(h) -> list[str]:
