@@ -7,5 +7,10 @@
     {%- if not execute or (model is defined and model.resource_type == 'unit_test') -%}
         {{ return(none) }}  {# unit tests give every input; the link table is not one of them #}
     {%- endif -%}
+    {%- if not flags.INTROSPECT -%}
+        {#- a compile that may not query the warehouse (`--no-introspect`): the production shape, where
+            the ML item jobs have written the link table -#}
+        {{ return(api.Relation.create(database=target.database, schema=data_gcp_dataset('ml'), identifier='offer_item_link')) }}
+    {%- endif -%}
     {{ return(adapter.get_relation(database=target.database, schema=data_gcp_dataset('ml'), identifier='offer_item_link')) }}
 {%- endmacro %}
