@@ -131,7 +131,8 @@ def test_unknown_env_and_bad_tag_are_refused() -> None:
 
 
 def test_every_cloud_run_job_the_dags_run_is_deployed() -> None:
-    orchestration = pytest.importorskip("data_gcp.orchestration")
+    from data_gcp import orchestration  # a broken import must fail the test, never skip it
+
     deployed = {
         a[4]
         for project in PROJECTS.values()
