@@ -199,7 +199,7 @@ def sirens_to_refresh(wh: Warehouse, now: dt.datetime, refresh_days: int, limit:
             LEFT JOIN {wh.physical(SIREN_TABLE)} s ON s.siren = {siren}
             WHERE o.offerer_siren IS NOT NULL
             GROUP BY 1
-            HAVING MAX(s.refreshed_at) IS NULL OR MAX(s.refreshed_at) < TIMESTAMP '{cutoff}'
+            HAVING MAX(s.refreshed_at) IS NULL OR MAX(s.refreshed_at) <= TIMESTAMP '{cutoff}'
             ORDER BY 2 NULLS FIRST, 1
         """
     else:

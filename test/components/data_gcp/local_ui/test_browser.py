@@ -49,12 +49,12 @@ report = run_chain([dt.date(2026, 3, 2)], scale=0.001, dag_ids=[sys.argv[1]])
 assert report.ok, [(t.task_id, t.state, t.error) for t in report.tasks]
 
 from data_gcp import two_tower
-from data_gcp.two_tower.synthetic import make_inputs
+from data_gcp.planted_truth import make_inputs
 two_tower.run_training(
     two_tower.TrainConfig(epochs=3, batch_size=128, max_steps_per_epoch=5), inputs=make_inputs(120, 200), track=False
 )
 from data_gcp.ranking import TrainConfig
-from data_gcp.ranking.synthetic import synthetic_training_table
+from data_gcp.planted_truth import synthetic_training_table
 from data_gcp.ranking_job import TRAINING_TABLE, run_training
 from data_gcp.warehouse import get_warehouse
 get_warehouse().load(TRAINING_TABLE, synthetic_training_table(n_calls=100, per_call=12), mode="replace")
