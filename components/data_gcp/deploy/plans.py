@@ -128,8 +128,9 @@ def composer_plan(project: Project, target: DeployTarget, settings: Mapping[str,
     out = f"dist/{project.name}"
     bucket = f"gs://{target.composer_bucket}"
     environment = target.composer_environment
-    wheel_in_bucket = f"{bucket}/plugins/wheels/{project.wheel_name}"
-    wheel_on_workers = f"/home/airflow/gcs/plugins/wheels/{project.wheel_name}"
+    wheel = project.wheel_name  # its version is read from git: once per plan
+    wheel_in_bucket = f"{bucket}/plugins/wheels/{wheel}"
+    wheel_on_workers = f"/home/airflow/gcs/plugins/wheels/{wheel}"
     gproject = ("--project", target.project_id)
     return [
         *_build_steps(project, out),
@@ -138,7 +139,7 @@ def composer_plan(project: Project, target: DeployTarget, settings: Mapping[str,
             "precompile the dbt manifest for this env",
             env={"DATA_GCP_ENV": target.env.value, "DATA_GCP_PROJECT_ID": target.project_id},
         ),
-        Step(("gcloud", "storage", "cp", f"{out}/{project.wheel_name}", wheel_in_bucket, *gproject),
+        Step(("gcloud", "storage", "cp", f"{out}/{wheel}", wheel_in_bucket, *gproject),
              "upload the wheel next to the DAGs (plugins/ is mounted on every worker)"),
         Step(("sh", "-c", f"printf '%s\\n' {wheel_on_workers} >> {out}/requirements.txt"),
              "add the wheel itself to the environment's requirements"),
