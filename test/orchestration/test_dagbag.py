@@ -114,7 +114,8 @@ def test_import_triggers_dbt_through_an_asset(load_dagbag):
     assert chain_order().index("import_applicative_database") < chain_order().index("dbt_run")
 
 
-def test_dbt_dag_has_one_task_per_model_from_the_manifest(load_dagbag, current_manifest):
+def test_dbt_dag_has_one_task_per_model_from_the_manifest(load_dagbag, current_manifest, monkeypatch):
+    monkeypatch.setenv("DATA_GCP_DBT_EXECUTION", "per_model")  # the cloud's default
     manifest = dbt_manifest_path()
     nodes = json.loads(manifest.read_text())["nodes"].values()
     models = {n["name"] for n in nodes if n["resource_type"] == "model" and n["package_name"] == "data_gcp"}
@@ -134,12 +135,26 @@ def test_dbt_dag_has_one_task_per_model_from_the_manifest(load_dagbag, current_m
                 assert f"dbt.{name}_model_build" in task.upstream_task_ids, (node["name"], name)
 
 
+def test_local_dbt_dag_is_one_build_of_the_whole_project_and_the_cloud_one_a_task_per_model(
+    load_dagbag, monkeypatch
+):
+    local = load_dagbag().dags["dbt_run"]
+    assert set(local.task_dict) == {"dbt_build", "models_ready", "dbt_source_freshness"}
+    assert list(local.task_dict["dbt_build"].op_args[:2]) == [["build"], []]
+    monkeypatch.setenv("DATA_GCP_ENV", "prod")
+    monkeypatch.setenv("DATA_GCP_PROJECT_ID", "test-project")
+    cloud = load_dagbag().dags["dbt_run"]
+    assert "dbt_build" not in cloud.task_dict
+    assert sum(t.task_id.endswith("_model_build") for t in cloud.tasks) > 80
+
+
 def test_dbt_dag_parses_without_a_manifest(load_dagbag, monkeypatch, tmp_path):
     import data_gcp.orchestration.tasks as tasks
 
+    monkeypatch.setenv("DATA_GCP_DBT_EXECUTION", "per_model")
     monkeypatch.setattr(tasks, "dbt_manifest_path", lambda: tmp_path / "missing" / "manifest.json")
     bag = load_dagbag()
     assert bag.import_errors == {}
     dag = bag.dags["dbt_run"]
-    assert set(dag.task_dict) == {"dbt_build", "models_ready"}
+    assert set(dag.task_dict) == {"dbt_build", "models_ready", "dbt_source_freshness"}
     assert dag.task_dict["dbt_build"].op_args[0] == ["build"]  # the whole project, on the worker

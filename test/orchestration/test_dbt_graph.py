@@ -23,13 +23,20 @@ def _dbt_tasks(dag):  # noqa: ANN001, ANN202
             yield task.op_args[0][0], task.op_args[1], None
 
 
-def test_every_data_test_of_the_manifest_runs_in_a_task_of_the_dag(load_dagbag, current_manifest, tmp_path):
-    """Asks dbt itself (`dbt ls`, with each task's own selection) which tests each task runs."""
+@pytest.mark.parametrize("execution", ["per_model", "single_build"])
+def test_every_data_test_of_the_manifest_runs_in_a_task_of_the_dag(
+    load_dagbag, current_manifest, tmp_path, monkeypatch, execution
+):
+    """Asks dbt itself (`dbt ls`, with each task's own selection) which tests each task runs, for
+    both ways the DAG runs the project (a task per model in the cloud, one build locally)."""
     from dbt.cli.main import dbtRunner
 
     from data_gcp.dbt_runner import dbt_env, invoke, project_dir
 
+    monkeypatch.setenv("DATA_GCP_DBT_EXECUTION", execution)
     dag = load_dagbag().dags["dbt_run"]
+    # dbt_build, models_ready, dbt_source_freshness
+    assert (len(dag.tasks) == 3) == (execution == "single_build")
     expected = {uid for uid, n in current_manifest["nodes"].items() if n["resource_type"] == "test"}
     manifest = invoke(["parse"], target_path=tmp_path / "target").raw
     base = ["--project-dir", str(project_dir()), "--profiles-dir", str(project_dir()), "--target", "local"]
@@ -40,7 +47,7 @@ def test_every_data_test_of_the_manifest_runs_in_a_task_of_the_dag(load_dagbag, 
     os.environ.update(dbt_env(get_settings(), "local"))
     try:
         for command, select, indirect in _dbt_tasks(dag):
-            args = ["ls", *base, "--select", *select]
+            args = ["ls", *base, *(["--select", *select] if select else [])]
             if indirect:
                 args += ["--indirect-selection", indirect]
             res = dbtRunner(manifest=manifest).invoke(args)
@@ -123,3 +130,29 @@ def test_a_stale_manifest_is_refused(current_manifest, tmp_path):
         read_manifest(target / "manifest.json")
     shutil.copy(dbt_manifest_path().parent / FINGERPRINT_FILE, target / FINGERPRINT_FILE)
     assert read_manifest(target / "manifest.json")["nodes"]
+
+
+def test_source_freshness_fails_the_cloud_task_and_only_warns_locally(settings):
+    """A raw table past its error threshold (users created 10 days ago; error after 7) fails the
+    freshness task where it is strict (the cloud) and is a warning on a laptop's ageing sandbox."""
+    import datetime as dt
+
+    from data_gcp.dbt_runner import DbtRunError
+    from data_gcp.orchestration.tasks import check_source_freshness
+    from data_gcp.warehouse import get_warehouse
+
+    old = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=10)
+    wh = get_warehouse(settings)
+    wh.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    wh.execute(
+        f"CREATE TABLE raw.applicative_database_user AS SELECT 'u1' AS user_id, TIMESTAMP '{old:%Y-%m-%d %H:%M:%S}' AS user_creation_date"
+    )
+
+    with pytest.raises(DbtRunError, match="applicative_database_user"):
+        check_source_freshness(strict=True)
+    check_source_freshness(strict=False)  # logged, not raised
+    # a command that failed after parsing still wrote a manifest of the current files: the DAG trusts it
+    from data_gcp.dbt_runner import stale_manifest_reason
+    from data_gcp.orchestration import dbt_manifest_path, dbt_project_dir
+
+    assert stale_manifest_reason(dbt_manifest_path(), dbt_project_dir()) is None

@@ -253,9 +253,10 @@ def invoke(
     if manifest.is_file() and manifest.stat().st_mtime_ns != before:
         (manifest.parent / FINGERPRINT_FILE).unlink(missing_ok=True)  # until proven current below
     rewritten = manifest.is_file() and manifest.stat().st_mtime_ns != before
-    if res.success and manifest.is_file() and (rewritten or command[:1] == ["parse"]):
-        # dbt rewrote the manifest from these files (a successful parse always stands for them, even
-        # when partial parsing found nothing to rewrite): it can be trusted until they change
+    if manifest.is_file() and (rewritten or (res.success and command[:1] == ["parse"])):
+        # dbt rewrote the manifest from these files (it writes one only once the project parsed, even
+        # when a node then fails; a successful parse always stands for them, even when partial parsing
+        # found nothing to rewrite): it can be trusted until they change
         (manifest.parent / FINGERPRINT_FILE).write_text(fingerprint + "\n", encoding="utf-8")
     statuses, messages = _collect(res.result)
     result = DbtResult(

@@ -172,11 +172,12 @@ def run_chain(
         from data_gcp.dbt_runner import stale_manifest_reason
         from data_gcp.orchestration import dbt_manifest_path, dbt_project_dir
 
-        # Always parse: the manifest renders the dbt DAG, and the partial-parse file written next to it
-        # (for this data folder's profile) spares every Cosmos task a full re-parse of the project.
+        # Always parse: a current manifest is what the dbt DAG is checked against (and rendered from
+        # where it runs a task per model), and the partial-parse file written next to it spares the
+        # build a full re-parse of the project.
         stale = stale_manifest_reason(dbt_manifest_path(), dbt_project_dir()) is not None
         step(
-            "parse the dbt project (manifest for Cosmos)" + (" - sources changed" if stale else ""),
+            "parse the dbt project (manifest)" + (" - sources changed" if stale else ""),
             lambda: run_in_process(["dbt", "parse"]),
         )
         servers = stack.enter_context(_vendor_servers(settings))

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from data_gcp.config import Settings, get_settings, workspace_root
+from data_gcp.log import get_logger
+
+log = get_logger(__name__)
 
 DBT_PROJECT_NAME = "data_gcp"
 
@@ -57,6 +60,37 @@ def run_dbt(command: list[str], select: list[str]) -> None:
     from data_gcp.dbt_runner import invoke
 
     invoke(command, select=select or None)
+
+
+def check_source_freshness(strict: bool | None = None) -> None:
+    """The callable of the freshness task: `dbt source freshness` on the raw sources (thresholds in
+    the sources' YAML).
+
+    In the cloud a source past its error threshold fails the task, so the run ends failed and alerts;
+    the build still runs with what is there. Locally the sandbox is generated once and ages, so a late
+    source is logged as a warning, with what to do, and never stops the chain. `strict` overrides.
+    """
+    from data_gcp.dbt_runner import source_freshness
+
+    strict = get_settings().is_cloud if strict is None else strict
+    result = source_freshness(check=strict)
+    if not result.success:
+        late = ", ".join(
+            f"{uid.split('.')[-1]} ({msg})"
+            for uid, msg in sorted(result.messages.items())
+            if result.statuses.get(uid) == "error"
+        )
+        log.warning(
+            "raw sources past their error threshold: %s; locally, regenerate the sandbox "
+            "(`data-gcp sandbox generate`) to bring them up to date",
+            late or result.exception,
+        )
+
+
+def freshness_task(task_id: str) -> Any:
+    from airflow.sdk import task
+
+    return task(check_source_freshness, task_id=task_id)()
 
 
 def dbt_command_task(task_id: str, command: list[str], select: list[str] | None = None) -> Any:
@@ -129,9 +163,17 @@ def dbt_task_group(group_id: str = "dbt", settings: Settings | None = None) -> A
     `data-gcp dbt parse`) the DAG still parses: one task runs `dbt build` for the whole project. A
     manifest older than the dbt files is refused (the DAG fails to import, saying so).
 
+    Where `Settings.dbt_single_build` (the local default), the group is that single `dbt build` task
+    too: one dbt start-up instead of one per model, and the model reports (`data-gcp ui`) still show
+    each node from the run's results.
+
     Returns (first, last): the tasks to wire the group between.
     """
     settings = settings or get_settings()
+    if settings.dbt_single_build:
+        # Locally (`Settings.dbt_single_build`): one `dbt build` of the whole project, every test included.
+        only = dbt_command_task(f"{group_id}_build", ["build"])
+        return only, only
     manifest = read_manifest()
     if manifest is None:
         only = dbt_command_task(f"{group_id}_build", ["build"])

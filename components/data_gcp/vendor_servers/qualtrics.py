@@ -1,7 +1,8 @@
 """Qualtrics API v3: surveys, responses exports (start, poll, zipped CSV), opted-out contacts.
 
 Lists page with an absolute `result.nextPage` URL. An export goes `inProgress` for `export_polls`
-polls, then `complete` with a `fileId` (`export_polls=-1`: never completes, to test the poll timeout).
+polls, then `complete` with a `fileId` (`export_polls=-1`: never completes, to test the poll timeout;
+default 0, complete at the first poll, so the local daily run never waits the real pause between polls).
 The file is a zip holding one CSV in Qualtrics' layout: three header rows (column names, question
 texts, JSON import ids), then one row per response recorded in the export's [startDate, endDate).
 Respondents are sandbox users (`ExternalReference` = user id); every 40th user opted out.
@@ -79,7 +80,7 @@ def build(
     n_surveys: int = 6,
     page_size: int = 4,
     responses_per_day: int = 12,
-    export_polls: int = 2,
+    export_polls: int = 0,
     **_: object,
 ) -> VendorApp:
     users = data.user_ids or [1]
