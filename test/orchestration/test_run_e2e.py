@@ -1,8 +1,8 @@
 """End to end: `data-gcp run --scale 0.001` on an empty data folder fills the marts through Airflow;
 a failing task makes the run exit non-zero, naming the task and its log.
 
-(A second run of the same day giving the same row counts was checked by hand, see
-docs/notes/issue-5.md: it doubles this test's time.)"""
+(A second run of the same day gives the same rows, as README.md states; that is checked by hand,
+not here, because it would double this test's time.)"""
 
 from __future__ import annotations
 
