@@ -131,3 +131,15 @@ def test_project_version_changes_with_the_commit() -> None:
     for project in list_projects(ROOT).values():
         assert re.fullmatch(rf"0\.1\.0\+g{sha}(\.dirty)?", project.built_version), project.name
         assert project.built_version in project.wheel_name
+
+
+# System libraries a package's wheel links without shipping them, which the slim base image lacks.
+SYSTEM_LIBRARIES = {"lightgbm": "libgomp1"}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in FORBIDDEN_PACKAGES if n != "composer"))
+def test_image_installs_the_system_libraries_its_packages_link(name: str) -> None:
+    dockerfile = (ROOT / "projects" / name / "Dockerfile").read_text(encoding="utf-8")
+    needed = {lib for pkg, lib in SYSTEM_LIBRARIES.items() if pkg in _exported(name)}
+    missing = sorted(lib for lib in needed if not re.search(rf"apt-get install [^\n]*\b{lib}\b", dockerfile))
+    assert not missing, f"{name}'s image installs packages that need {missing}: add them to its Dockerfile"
