@@ -85,15 +85,18 @@ def peak_rss_mb(pid: int) -> float:
 class NumpyIndex:
     """The exact baseline: the same item rows, a filter mask from Arrow and a numpy matmul + top-k."""
 
-    def __init__(self, index) -> None:
+    def __init__(self, service) -> None:
         from data_gcp.retrieval.index import vectors_of
 
-        table = index.table.to_arrow()
-        self.vectors = vectors_of(table)
-        self.items = index.items  # same order: LanceDB row order
+        index = service.index
+        self.vectors = vectors_of(index.table.to_arrow().select(["vector"]))  # row-id order
+        self._item_ids = index.item_ids()  # LanceDB row order, as `Hits.positions`
+        self.items = service.catalog.take(service._index_rows)  # the item columns in the same order
         self.rows, self.indexed, self.params = index.rows, False, index.params
-        self.item_ids, self.offer_ids = index.item_ids, index.offer_ids
         self.positions = pa.array(np.arange(self.items.num_rows))
+
+    def item_ids(self):
+        return self._item_ids
 
     def nearest(self, vector, k, node=None, exact=False, nprobes=None):
         from data_gcp.retrieval import Hits, columns_of, to_arrow
@@ -121,12 +124,12 @@ def numpy_service(service):
     from data_gcp.retrieval import RetrievalService
 
     class NumpyService(RetrievalService):
-        def _search_params(self, node):
+        def _search_params(self, node, index):
             return node, False, None  # the baseline index filters with the tree itself
 
     return NumpyService(
         **{
-            f: (NumpyIndex(service.index) if f == "index" else getattr(service, f))
+            f: (NumpyIndex(service) if f == "index" else getattr(service, f))
             for f in service.__dataclass_fields__
             if not f.startswith("_")
         }
