@@ -10,7 +10,11 @@ Targets: p99 <= 20 ms at 200 req/s on 2 cores, index recall vs exact >= 0.95 (un
 RSS < 2 GB, start < 30 s, the index faster than the exact numpy scan.
 
     uv run python development/bench/bench_retrieval.py [--items 100000] [--cores 2] [--requests 3000]
-    nice uv run python development/bench/bench_retrieval.py --items 1000000 --requests 1000
+    nice uv run python development/bench/bench_retrieval.py --items 1000000 --requests 1000 \
+        --data-dir /tmp/bench_1m   # kept: a second run reuses the run folder and its index.tar
+
+The service processes read an empty warehouse of their own (no text embeddings: the bench measures
+the two-tower path). `--index-type` / `--nprobes` / `--ef` / `--refine-factor` set `IndexParams`.
 """
 
 from __future__ import annotations
@@ -85,15 +89,18 @@ def peak_rss_mb(pid: int) -> float:
 class NumpyIndex:
     """The exact baseline: the same item rows, a filter mask from Arrow and a numpy matmul + top-k."""
 
-    def __init__(self, index) -> None:
+    def __init__(self, service) -> None:
         from data_gcp.retrieval.index import vectors_of
 
-        table = index.table.to_arrow()
-        self.vectors = vectors_of(table)
-        self.items = index.items  # same order: LanceDB row order
+        index = service.index
+        self.vectors = vectors_of(index.table.to_arrow().select(["vector"]))  # row-id order
+        self._item_ids = index.item_ids()  # LanceDB row order, as `Hits.positions`
+        self.items = service.catalog.take(service._index_rows)  # the item columns in the same order
         self.rows, self.indexed, self.params = index.rows, False, index.params
-        self.item_ids, self.offer_ids = index.item_ids, index.offer_ids
         self.positions = pa.array(np.arange(self.items.num_rows))
+
+    def item_ids(self):
+        return self._item_ids
 
     def nearest(self, vector, k, node=None, exact=False, nprobes=None):
         from data_gcp.retrieval import Hits, columns_of, to_arrow
@@ -121,12 +128,12 @@ def numpy_service(service):
     from data_gcp.retrieval import RetrievalService
 
     class NumpyService(RetrievalService):
-        def _search_params(self, node):
+        def _search_params(self, node, index):
             return node, False, None  # the baseline index filters with the tree itself
 
     return NumpyService(
         **{
-            f: (NumpyIndex(service.index) if f == "index" else getattr(service, f))
+            f: (NumpyIndex(service) if f == "index" else getattr(service, f))
             for f in service.__dataclass_fields__
             if not f.startswith("_")
         }
@@ -140,11 +147,18 @@ def app_factory():
 
     folder, backend = Path(os.environ["BENCH_RETRIEVAL_RUN"]), os.environ["BENCH_RETRIEVAL_BACKEND"]
     work = folder.parent / f"work-{backend}-{os.getpid()}"
-    service = load_service(model_dir=folder, catalog_source="snapshot", work_dir=work)
+    params = index_params(json.loads(os.environ["BENCH_RETRIEVAL_PARAMS"]))
+    service = load_service(model_dir=folder, catalog_source="snapshot", work_dir=work, params=params)
     return create_app(numpy_service(service) if backend == "numpy" else service)
 
 
-def serve(folder: str, port: int, backend: str, cores: int | None, workers: int, ready) -> None:
+def index_params(options: dict):
+    from data_gcp.retrieval import IndexParams
+
+    return IndexParams(**{k: v for k, v in options.items() if v is not None})
+
+
+def serve(folder: str, port: int, backend: str, cores: int | None, workers: int, params: str, ready) -> None:
     if cores:
         os.sched_setaffinity(0, set(range(cores)))
     import logging
@@ -153,6 +167,9 @@ def serve(folder: str, port: int, backend: str, cores: int | None, workers: int,
     import uvicorn
 
     os.environ["BENCH_RETRIEVAL_RUN"], os.environ["BENCH_RETRIEVAL_BACKEND"] = folder, backend
+    os.environ["BENCH_RETRIEVAL_PARAMS"] = params
+    # an empty warehouse of its own: never a developer's `.data` (text embeddings, catalogue)
+    os.environ["DATA_GCP_DATA_DIR"] = str(Path(folder).parent / "data")
     logging.getLogger("uvicorn.access").disabled = True
     opts = {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False}
     if workers > 1:
@@ -265,6 +282,12 @@ async def open_loop(port: int, bodies: list[bytes], rate: float) -> tuple[list[f
     return latencies, wall, errors
 
 
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process, all its threads (LanceDB searches on its own threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1000, q))
 
@@ -280,23 +303,50 @@ def main() -> None:
     ap.add_argument(
         "--cores", type=int, default=2, help="pin server and client to this many cores (0: no pin)"
     )
+    ap.add_argument("--data-dir", type=Path, help="keep the run folder here and reuse it (same --items)")
+    ap.add_argument("--index-type", help="IndexParams.index_type (default: the service's)")
+    ap.add_argument("--nprobes", type=int)
+    ap.add_argument("--ef", type=int)
+    ap.add_argument("--refine-factor", type=int)
+    ap.add_argument("--recall-queries", type=int, default=200)
     args = ap.parse_args()
+    options = {
+        "index_type": args.index_type,
+        "nprobes": args.nprobes,
+        "ef": args.ef,
+        "refine_factor": args.refine_factor,
+    }
+    params = index_params(options)
     if args.cores:
         os.sched_setaffinity(0, set(range(args.cores)))
     from data_gcp.retrieval import build_index_archive, load_service, parse_filters
     from data_gcp.retrieval.index import vectors_of
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench_retrieval_"))
+    tmp = args.data_dir or Path(tempfile.mkdtemp(prefix="bench_retrieval_"))
+    os.environ["DATA_GCP_DATA_DIR"] = str(tmp / "data")  # an empty warehouse: no developer data
     folder = tmp / "run"
+    built = tmp / "built.json"  # the build's settings: a changed index type rebuilds index.tar
+    build_key = json.dumps({"items": args.items, "users": args.users, "params": repr(params)})
+    if (
+        not (folder / "catalog.parquet").is_file()
+        or not built.is_file()
+        or json.loads(built.read_text())["key"] != build_key
+    ):
+        t = time.perf_counter()
+        make_run(folder, args.items, args.users)
+        print(f"synthetic run of {args.items} items written in {time.perf_counter() - t:.1f}s", flush=True)
+        # as a training run does: the index is built once and shipped as index.tar, the service extracts it
+        t = time.perf_counter()
+        build_index_archive(pq.read_table(folder / "catalog.parquet"), folder / "index.tar", params)
+        build_s = time.perf_counter() - t
+        built.write_text(json.dumps({"key": build_key, "build_s": build_s}))
+    else:
+        build_s = json.loads(built.read_text())["build_s"]
+        print(f"reusing the run and index.tar in {tmp} (built in {build_s:.1f}s)", flush=True)
     t = time.perf_counter()
-    make_run(folder, args.items, args.users)
-    print(f"synthetic run of {args.items} items written in {time.perf_counter() - t:.1f}s", flush=True)
-    # as a training run does: the index is built once and shipped as index.tar, the service extracts it
-    t = time.perf_counter()
-    build_index_archive(pq.read_table(folder / "catalog.parquet"), folder / "index.tar")
-    build_s = time.perf_counter() - t
-    t = time.perf_counter()
-    service = load_service(model_dir=folder, catalog_source="snapshot", work_dir=tmp / "work-recall")
+    service = load_service(
+        model_dir=folder, catalog_source="snapshot", work_dir=tmp / "work-recall", params=params
+    )
     load_s = time.perf_counter() - t
     print(
         f"items: {args.items}, indexed: {service.index.indexed} ({service.index.params}), "
@@ -311,7 +361,7 @@ def main() -> None:
     price = np.asarray(pq.read_table(folder / "catalog.parquet").column("price").to_numpy())
     rng = np.random.default_rng(7)
     recalls, recalls_f = [], []
-    for u in rng.integers(0, args.users, 200):
+    for u in rng.integers(0, args.users, args.recall_queries):
         q = service.user_vectors[u]
         exact = set(ids[np.argsort(-(vecs @ q))[:50]])
         got = {r["item_id"] for r in service.search(q, parse_filters(None), 50, False)}
@@ -332,20 +382,24 @@ def main() -> None:
         port = free_port()
         ready = ctx.Event()
         proc = ctx.Process(
-            target=serve, args=(str(folder), port, backend, args.cores, args.workers, ready), daemon=True
+            target=serve,
+            args=(str(folder), port, backend, args.cores, args.workers, json.dumps(options), ready),
+            daemon=True,
         )
         spawned = time.perf_counter()
         proc.start()
         wait_alive(port, args.workers)  # from spawn to the first 200 on /isalive: the start time
         start_s = time.perf_counter() - spawned
         asyncio.run(closed_loop(port, bodies[:200], args.concurrency))  # warm up
+        cpu0 = proc_cpu_s(proc.pid)
         lat, wall, errors = asyncio.run(closed_loop(port, bodies, args.concurrency))
+        cpu_ms = (proc_cpu_s(proc.pid) - cpu0) * 1000 / len(bodies)  # server CPU (all threads) a request
         olat, owall, oerrors = asyncio.run(open_loop(port, bodies, args.rate))
         rss = peak_rss_mb(proc.pid)
         proc.terminate()
         proc.join(10)
         rows.append(
-            (backend, pct(lat, 50), pct(lat, 99), len(lat) / wall, errors, pct(olat, 50), pct(olat, 99), len(olat) / owall, oerrors, start_s, rss)
+            (backend, pct(lat, 50), pct(lat, 99), len(lat) / wall, errors, pct(olat, 50), pct(olat, 99), len(olat) / owall, oerrors, start_s, rss, cpu_ms)
         )  # fmt: skip
         print(f"{backend}: done, machine load average {os.getloadavg()[0]:.1f}", flush=True)
     print(
@@ -358,12 +412,12 @@ def main() -> None:
     )
     print(
         f"{'backend':<10}{'p50 ms':>8}{'p99 ms':>8}{'req/s':>10}{'errors':>8}|"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'req/s':>10}{'errors':>8}|{'start s':>9}{'RSS MB':>9}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'req/s':>10}{'errors':>8}|{'start s':>9}{'RSS MB':>9}{'CPU ms/req':>11}"
     )
-    for backend, p50, p99, rps, errors, op50, op99, orps, oerrors, start_s, rss in rows:
+    for backend, p50, p99, rps, errors, op50, op99, orps, oerrors, start_s, rss, cpu_ms in rows:
         print(
             f"{backend:<10}{p50:>8.1f}{p99:>8.1f}{rps:>10.0f}{errors:>8}|{op50:>8.1f}{op99:>8.1f}{orps:>10.0f}{oerrors:>8}"
-            f"|{start_s:>9.1f}{rss:>9.0f}"
+            f"|{start_s:>9.1f}{rss:>9.0f}{cpu_ms:>11.2f}"
         )
     lance, numpy_ = rows
     print(
@@ -373,7 +427,8 @@ def main() -> None:
         f"p99 {lance[6]:.1f} / {numpy_[6]:.1f} ms ({'index faster' if lance[6] < numpy_[6] else 'numpy faster'}); "
         f"machine load average {os.getloadavg()[0]:.1f}"
     )
-    shutil.rmtree(tmp, ignore_errors=True)  # the run and three copies of the index: about 100 MB
+    if args.data_dir is None:
+        shutil.rmtree(tmp, ignore_errors=True)  # the run and three copies of the index: about 100 MB
 
 
 def wait_alive(port: int, workers: int) -> None:

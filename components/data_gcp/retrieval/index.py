@@ -19,20 +19,23 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from lancedb.index import Bitmap, BTree, IvfFlat, IvfHnswSq, IvfPq
+from lancedb.index import Bitmap, BTree, HnswFlat, IvfFlat, IvfHnswSq, IvfPq
 
 from data_gcp.log import get_logger
 from data_gcp.retrieval.filters import (
     FILTER_COLUMNS,
     INSTANT_TYPE,
     ColumnType,
+    Cond,
     FilterError,
     parse_instant,
+    to_sql,
 )
 
 log = get_logger(__name__)
 
-TABLE = "items"
+TABLE = "items"  # the collaborative (two-tower) vectors
+TEXT_TABLE = "text_items"  # the text-embedding vectors (similar offers of items without the former)
 VECTOR = "vector"
 DISTANCE = "_distance"
 INDEX_MIN_ROWS = 20_000  # below this a flat scan is exact and fast enough
@@ -41,7 +44,7 @@ EXACT_MAX_MATCHES = 5_000  # a filter matching fewer rows is searched exactly
 
 @dataclass(frozen=True)
 class IndexParams:
-    index_type: str = "IVF_FLAT"  # or IVF_PQ, IVF_HNSW_SQ (LanceDB's index types)
+    index_type: str = "IVF_FLAT"  # or IVF_PQ, IVF_HNSW_SQ, IVF_HNSW_FLAT (LanceDB's index types)
     num_partitions: int | None = None  # default ~ sqrt(rows) / 2
     # IVF partitions probed per query; default: `probe_share` of the partitions. On the bench's
     # vectors recall@50 vs exact is 0.96 at half the partitions at 100k; a quarter gives 0.93.
@@ -49,9 +52,15 @@ class IndexParams:
     probe_share: float = 0.5
     refine_factor: int | None = None
     min_rows: int = INDEX_MIN_ROWS
+    m: int = 16  # HNSW: neighbours per node
+    ef_construction: int = 150  # HNSW: candidates while building
+    ef: int | None = None  # HNSW: candidates while searching (LanceDB default: 1.5 x k)
 
     def partitions(self, rows: int) -> int:
-        return self.num_partitions or max(8, int(math.sqrt(rows) / 2))
+        if self.num_partitions:
+            return self.num_partitions
+        # one HNSW graph (LanceDB's advice; partitions only bound the build's memory)
+        return 1 if "HNSW" in self.index_type else max(8, int(math.sqrt(rows) / 2))
 
     def probes(self, rows: int) -> int:
         return self.nprobes or max(1, math.ceil(self.partitions(rows) * self.probe_share))
@@ -59,10 +68,13 @@ class IndexParams:
 
 def _vector_index(params: IndexParams, rows: int) -> Any:
     """The LanceDB index configuration (the unified `create_index(column, config=...)` API)."""
-    kinds = {"IVF_FLAT": IvfFlat, "IVF_PQ": IvfPq, "IVF_HNSW_SQ": IvfHnswSq}
+    kinds = {"IVF_FLAT": IvfFlat, "IVF_PQ": IvfPq, "IVF_HNSW_SQ": IvfHnswSq, "IVF_HNSW_FLAT": HnswFlat}
     if params.index_type not in kinds:
         raise ValueError(f"index_type {params.index_type!r}: use one of {', '.join(kinds)}")
-    return kinds[params.index_type](distance_type="dot", num_partitions=params.partitions(rows))
+    options: dict[str, Any] = {"distance_type": "dot", "num_partitions": params.partitions(rows)}
+    if "HNSW" in params.index_type:
+        options |= {"m": params.m, "ef_construction": params.ef_construction}
+    return kinds[params.index_type](**options)
 
 
 def _instant(value: str | None) -> dt.datetime | None:
@@ -132,7 +144,7 @@ def with_fixed_vectors(table: pa.Table) -> pa.Table:
 
 @dataclass(frozen=True)
 class Hits:
-    """A search's answer: positions in `ItemIndex.items` (best first) and their dot-product distances."""
+    """A search's answer: LanceDB row positions (best first, see `ItemIndex.item_ids`) and dot-product distances."""
 
     positions: np.ndarray
     distances: np.ndarray
@@ -150,54 +162,80 @@ def _scalar_index(kind: ColumnType, column: str) -> BTree | Bitmap | None:
 class ItemIndex:
     """Search items by vector under a pushed-down filter.
 
-    The item columns are also held in memory (`items`, in LanceDB row order): a search asks LanceDB
-    for row ids and distances only, and the service reads ids and debug columns from memory, which
-    halves the cost of a query against fetching the columns from the dataset files.
+    A search asks LanceDB for row ids and distances only: the caller maps the rows (`positions`, in
+    LanceDB row order) onto its own catalogue, read once from `item_ids()`. The index holds no copy
+    of the item columns in memory (the service's catalogue is the one copy).
     """
 
-    def __init__(self, folder: Path, params: IndexParams | None = None) -> None:
+    def __init__(self, folder: Path, params: IndexParams | None = None, table: str = TABLE) -> None:
         self.folder = folder
         self.params = params or IndexParams()
+        self.name = table
         self.db = lancedb.connect(str(folder))
-        self.table = self.db.open_table(TABLE)
+        self.table = self.db.open_table(table)
         self.rows = self.table.count_rows()
         indices = self.table.list_indices()
         self.indexed = any(VECTOR in i.columns for i in indices)
         self.scalar_indexed = sorted(c for i in indices for c in i.columns if c != VECTOR)
-        columns = [c for c in self.table.schema.names if c != VECTOR]
-        items = self.table.search().select(columns).with_row_id(True).limit(max(self.rows, 1)).to_arrow()
-        row_ids = items.column("_rowid").to_numpy()
-        order = np.argsort(row_ids, kind="stable")
-        self.items = items.drop_columns(["_rowid"]).take(order)
-        self._row_ids = row_ids[order]
-        # by position, as Python lists: each answer is built from them
-        self.item_ids: list[str] = self.items.column("item_id").to_pylist()
-        self.offer_ids: list[str | None] = self.items.column("offer_id").to_pylist()
+        row_ids = self._scan(["item_id"]).column("_rowid").to_numpy()
+        self._row_ids = np.sort(row_ids)
         self._async: tuple[asyncio.AbstractEventLoop, Any] | None = None
 
+    def _scan(self, columns: list[str]) -> pa.Table:
+        return self.table.search().select(columns).with_row_id(True).limit(max(self.rows, 1)).to_arrow()
+
+    def item_ids(self) -> pa.ChunkedArray:
+        """The item id of each row, in row order (what `Hits.positions` index)."""
+        found = self._scan(["item_id"])
+        order = np.argsort(found.column("_rowid").to_numpy(), kind="stable")
+        return found.column("item_id").take(pa.array(order))
+
+    def vectors_of(self, item_ids: list[str]) -> np.ndarray:
+        """The stored vectors of these items (a scalar-index lookup; absent ids give no row)."""
+        if not item_ids or not self.rows:
+            return np.zeros((0, 0), np.float32)
+        found = (
+            self.table.search()
+            .where(to_sql(Cond("item_id", "$in", tuple(item_ids))), prefilter=True)
+            .select([VECTOR])
+            .limit(4 * len(item_ids))
+            .to_arrow()
+        )
+        return vectors_of(found) if found.num_rows else np.zeros((0, 0), np.float32)
+
     @classmethod
-    def build(cls, catalog: pa.Table, folder: Path, params: IndexParams | None = None) -> ItemIndex:
+    def build(
+        cls,
+        catalog: pa.Table,
+        folder: Path,
+        params: IndexParams | None = None,
+        table: str = TABLE,
+        vector_index: bool = True,
+        scalar_columns: list[str] | None = None,
+    ) -> ItemIndex:
         """Write the items (normalised filter columns + vector), with scalar indexes on the filter
         columns (so a pushed-down filter is an index lookup, not a scan) and, when there are many
-        items, an IVF vector index."""
+        items and `vector_index`, a vector index. `scalar_columns`: index only these."""
         params = params or IndexParams()
         folder.mkdir(parents=True, exist_ok=True)
         keep = ["item_id", *[c for c in FILTER_COLUMNS if c != "item_id"], VECTOR]
         data = with_fixed_vectors(normalise_catalog(catalog)).select(keep)
         db = lancedb.connect(str(folder))
         # "create" on a fresh folder: "overwrite" there makes LanceDB warn that nothing existed
-        mode = "overwrite" if (folder / f"{TABLE}.lance").exists() else "create"
-        table = db.create_table(TABLE, data, mode=mode)
-        if data.num_rows:
+        mode = "overwrite" if (folder / f"{table}.lance").exists() else "create"
+        lance = db.create_table(table, data, mode=mode)
+        del data
+        if lance.count_rows():
             for column, kind in FILTER_COLUMNS.items():
                 config = _scalar_index(kind, column)
-                if config is not None:
-                    table.create_index(column, config=config, replace=True)
-        if data.num_rows >= params.min_rows:
-            partitions = params.partitions(data.num_rows)
-            log.info("indexing %d items (%s, %d partitions)", data.num_rows, params.index_type, partitions)
-            table.create_index(VECTOR, config=_vector_index(params, data.num_rows), replace=True)
-        return cls(folder, params)
+                if config is not None and (scalar_columns is None or column in scalar_columns):
+                    lance.create_index(column, config=config, replace=True)
+        rows = lance.count_rows()
+        if vector_index and rows >= params.min_rows:
+            partitions = params.partitions(rows)
+            log.info("indexing %d items (%s, %d partitions)", rows, params.index_type, partitions)
+            lance.create_index(VECTOR, config=_vector_index(params, rows), replace=True)
+        return cls(folder, params, table)
 
     def _hits(self, found: pa.Table) -> Hits:
         positions = np.searchsorted(self._row_ids, found.column("_rowid").to_numpy())
@@ -235,21 +273,6 @@ class ItemIndex:
         query = self._tuned(query, exact, nprobes)
         return self._hits(await query.select([DISTANCE]).with_row_id().to_arrow())
 
-    def _tuned(self, query: Any, exact: bool, nprobes: int | None) -> Any:
-        """Exact scan or IVF probes, the same for LanceDB's sync and async query builders."""
-        if exact or not self.indexed:
-            return query.bypass_vector_index()
-        query = query.nprobes(nprobes or self.params.probes(self.rows))
-        return query.refine_factor(self.params.refine_factor) if self.params.refine_factor else query
-
-    async def _async_table(self) -> Any:
-        # one handle per event loop: a test client and the server each run their own loop
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop:
-            db = await lancedb.connect_async(str(self.folder))
-            self._async = (loop, await db.open_table(TABLE))
-        return self._async[1]
-
     def search(
         self,
         vector: np.ndarray,
@@ -259,12 +282,31 @@ class ItemIndex:
         columns: list[str] | None = None,
         nprobes: int | None = None,
     ) -> pa.Table:
-        """`nearest` as a table of the requested item columns plus `_distance`."""
-        hits = self.nearest(vector, k, where=where, exact=exact, nprobes=nprobes)
-        table = self.items.take(hits.positions)
-        if columns:
-            table = table.select(columns)
-        return table.append_column("_distance", pa.array(hits.distances, pa.float32()))
+        """`nearest` as a table of item columns plus `_distance`, read from the dataset (tests, tools;
+        the service maps `nearest`'s rows onto its in-memory catalogue instead)."""
+        query = self.table.search(np.asarray(vector, dtype=np.float32)).distance_type("dot").limit(k)
+        if where:
+            query = query.where(where, prefilter=True)
+        query = self._tuned(query, exact, nprobes)
+        names = columns or [c for c in self.table.schema.names if c != VECTOR]
+        return query.select([*names, DISTANCE]).to_arrow()
+
+    def _tuned(self, query: Any, exact: bool, nprobes: int | None) -> Any:
+        """Exact scan or IVF probes, the same for LanceDB's sync and async query builders."""
+        if exact or not self.indexed:
+            return query.bypass_vector_index()
+        query = query.nprobes(nprobes or self.params.probes(self.rows))
+        if self.params.ef:
+            query = query.ef(self.params.ef)
+        return query.refine_factor(self.params.refine_factor) if self.params.refine_factor else query
+
+    async def _async_table(self) -> Any:
+        # one handle per event loop: a test client and the server each run their own loop
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            db = await lancedb.connect_async(str(self.folder))
+            self._async = (loop, await db.open_table(self.name))
+        return self._async[1]
 
 
 def archive_index(folder: Path, archive: Path) -> Path:

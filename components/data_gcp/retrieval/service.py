@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data_gcp.config import DataGcpError, Settings, get_settings
@@ -32,8 +33,10 @@ from data_gcp.retrieval.filters import (
     to_arrow,
     to_sql,
 )
+from data_gcp.retrieval.ids import IdLookup
 from data_gcp.retrieval.index import (
     EXACT_MAX_MATCHES,
+    TEXT_TABLE,
     VECTOR,
     Hits,
     IndexParams,
@@ -55,6 +58,10 @@ from data_gcp.retrieval.layout import (
 log = get_logger(__name__)
 
 RECOMMENDABLE_TABLE = "ml.ml_reco__recommendable_item"
+# item text embeddings (item_id, model, content_hash, vector): written by `data-gcp ml embed`
+TEXT_EMBEDDING_TABLE = "ml.item_embedding"
+# `Answer.model_type` of a similar_offer served by the text embedding (inputs without a two-tower vector)
+SIMILAR_OFFER_TEXT = "similar_offer_text"
 DEBUG_COLUMNS = ["category_id", "subcategory_id", "search_group_name", "price", "booking_count", "is_digital"]
 # the reference service's debug names, added to each row under `debug`
 REFERENCE_DEBUG_NAMES = {"category": "category_id", "stock_price": "price", "_distance": "distance"}
@@ -128,20 +135,46 @@ class Answer:
 
 @dataclass
 class RetrievalService:
-    """Everything a request needs, loaded once at startup."""
+    """Everything a request needs, loaded once at startup.
+
+    One copy of the items: `catalog` (Arrow, sorted for tops). The indexes hold LanceDB row ids only,
+    mapped onto catalogue positions; ids are looked up in sorted byte arrays (`IdLookup`), vectors
+    are single float32 arrays: no Python object per item or user.
+    """
 
     catalog: pa.Table  # normalised items, sorted for tops, without vectors
     index: ItemIndex | None = None
-    user_index: dict[str, int] = field(default_factory=dict)
+    users: IdLookup | None = None  # user id -> row of `user_vectors`
     user_vectors: np.ndarray | None = None
-    item_vectors: dict[str, np.ndarray] = field(default_factory=dict)
-    offer_to_item: dict[str, str] = field(default_factory=dict)
+    item_rows: IdLookup | None = None  # item id -> row of `item_vectors` (the run's items)
+    item_vectors: np.ndarray | None = None
+    text_index: ItemIndex | None = None  # text-embedding vectors of catalogue items, if any
     model_version: str | None = None
     problems: list[str] = field(default_factory=list)
     catalog_info: CatalogInfo | None = None
     owned_dirs: list[Path] = field(default_factory=list)  # removed by `close`
     _sample: pa.Table | None = field(default=None, repr=False)
     _by_date: pa.Table | None = field(default=None, repr=False)
+    _items: IdLookup = field(init=False, repr=False)  # catalogue item id -> position
+    _offers: IdLookup = field(init=False, repr=False)  # catalogue offer id -> position
+    _ids: pa.Table = field(init=False, repr=False)  # the catalogue's item_id, offer_id
+    _index_rows: np.ndarray = field(init=False, repr=False)  # index row -> catalogue position
+    _text_rows: np.ndarray = field(init=False, repr=False)  # text-index row -> catalogue position
+
+    def __post_init__(self) -> None:
+        self._items = IdLookup(self.catalog.column("item_id"))
+        self._offers = IdLookup(self.catalog.column("offer_id"))
+        self._ids = self.catalog.select(["item_id", "offer_id"])
+        self._index_rows = self._rows_in_catalog(self.index)
+        self._text_rows = self._rows_in_catalog(self.text_index)
+
+    def _rows_in_catalog(self, index: ItemIndex | None) -> np.ndarray:
+        return np.empty(0, np.int64) if index is None else self._items.rows_of(index.item_ids())
+
+    def attach_text_index(self, index: ItemIndex) -> None:
+        """Serve similar offers of items without a two-tower vector from this text-embedding index."""
+        self.text_index = index
+        self._text_rows = self._rows_in_catalog(index)
 
     @property
     def ready(self) -> bool:
@@ -175,7 +208,8 @@ class RetrievalService:
             "model_version": self.model_version,
             "items": self.catalog.num_rows,
             "indexed_items": self.index.rows if self.index else 0,
-            "users": len(self.user_index),
+            "users": len(self.users) if self.users is not None else 0,
+            "text_indexed_items": self.text_index.rows if self.text_index else 0,
             "catalog": self.catalog_info.describe() if self.catalog_info else None,
             "problems": [*self.problems, *([stale] if stale else [])],
         }
@@ -196,8 +230,9 @@ class RetrievalService:
         plan = self._plan(query)
         if plan.search is None:
             return self._finish(plan, None)
+        index = self.text_index if plan.text else self.index
         try:
-            hits = self.index.nearest(*plan.search) if self.index else None
+            hits = index.nearest(*plan.search) if index else None
         except Exception as exc:  # noqa: BLE001 - a broken index must degrade to tops, not to a 500
             return self._failed(plan, exc)
         return self._finish(plan, hits)
@@ -207,8 +242,9 @@ class RetrievalService:
         plan = self._plan(query)
         if plan.search is None:
             return self._finish(plan, None)
+        index = self.text_index if plan.text else self.index
         try:
-            hits = await self.index.anearest(*plan.search) if self.index else None
+            hits = await index.anearest(*plan.search) if index else None
         except Exception as exc:  # noqa: BLE001 - a broken index must degrade to tops, not to a 500
             return self._failed(plan, exc)
         return self._finish(plan, hits)
@@ -223,28 +259,29 @@ class RetrievalService:
         if mode is ModelType.similar_offer:
             # the input offers are never an answer, in the search nor in its tops fallback
             plan.excluded = excluded | frozenset(query.items) | self._items_of(query.items)
-        vector, plan.reason = self._query_vector(query, mode)
+        vector, plan.reason, plan.text = self._query_vector(query, mode)
         if vector is None:
             return plan
         # Excluded ids are dropped after the search rather than pushed into it (a NOT IN list costs
         # more than the search): asking for size + 2 per excluded id keeps `size` answers, since an
         # id removes at most one row as item id and one as offer id.
         k = query.size + 2 * len(plan.excluded)
-        plan.search = (vector, k, *self._search_params(node))
+        index = self.text_index if plan.text else self.index
+        plan.search = (vector, k, *self._search_params(node, index))
         return plan
 
-    def _search_params(self, node: Node) -> tuple[str | None, bool, int | None]:
+    def _search_params(self, node: Node, index: ItemIndex | None) -> tuple[str | None, bool, int | None]:
         """The LanceDB `where`, whether to search exactly, and how many IVF partitions to probe."""
         where = to_sql(node)
-        if where is None or self.index is None or not self.index.indexed:
+        if where is None or index is None or not index.indexed:
             return where, False, None
         # A selective filter is searched exactly (an IVF probe could miss its few matches); a
         # broader one probes more partitions in proportion, since each holds fewer matches.
         share = self.estimated_share(node)
-        nprobes = self.index.params.probes(self.index.rows)
+        nprobes = index.params.probes(index.rows)
         return (
             where,
-            share * self.index.rows <= EXACT_MAX_MATCHES,
+            share * index.rows <= EXACT_MAX_MATCHES,
             min(int(np.ceil(nprobes / max(share, 1e-3))), 4 * nprobes),
         )
 
@@ -260,7 +297,7 @@ class RetrievalService:
         if plan.search is not None and hits is not None:
             rows = self._rows_of_hits(hits, plan)
             if rows:
-                return self._answer(rows, plan.mode.value, None, q)
+                return self._answer(rows, SIMILAR_OFFER_TEXT if plan.text else plan.mode.value, None, q)
             plan.reason = "empty_result"
         served, reason = (plan.mode.value, None) if plan.mode is ModelType.tops else ("tops", plan.reason)
         return self._answer(self._scan(plan, self.catalog), served, reason, q)
@@ -278,38 +315,60 @@ class RetrievalService:
             log.info("retrieval call %s: %s fell back to tops (%s)", q.call_id, q.model_type, fallback)
         return Answer(rows, served, fallback, self.model_version, q.call_id)
 
+    def _item_of(self, ref: str) -> str | None:
+        """The catalogue item id a reference names: an item id, or the item of an offer id."""
+        if self._items.get(ref) is not None:
+            return ref
+        pos = self._offers.get(ref)
+        return None if pos is None else self._ids.column("item_id")[pos].as_py()
+
     def _items_of(self, refs: list[str]) -> frozenset[str]:
         """The item ids behind offer ids (an offer and its item are the same answer)."""
-        return frozenset(item for ref in refs if (item := self.offer_to_item.get(ref)) is not None)
+        found = (self._offers.get(ref) for ref in refs)
+        return frozenset(self._ids.column("item_id")[pos].as_py() for pos in found if pos is not None)
 
-    def _query_vector(self, query: Query, mode: ModelType) -> tuple[np.ndarray | None, str | None]:
+    def _query_vector(self, query: Query, mode: ModelType) -> tuple[np.ndarray | None, str | None, bool]:
+        """(vector, why there is none, whether it is a text-embedding vector)."""
         if self.index is None:
-            return None, "no_model"
+            return None, "no_model", False
         if mode is ModelType.recommendation:
-            row = self.user_index.get(str(query.user_id)) if query.user_id is not None else None
+            row = self.users.get(str(query.user_id)) if query.user_id is not None and self.users else None
             if row is None or self.user_vectors is None:
-                return None, "unknown_user"
-            return self.user_vectors[row], None
-        vecs = []
+                return None, "unknown_user", False
+            return self.user_vectors[row], None, False
+        rows = []
         for ref in query.items:
-            item = ref if ref in self.item_vectors else self.offer_to_item.get(ref)
-            if item is not None and item in self.item_vectors:
-                vecs.append(self.item_vectors[item])
-        if not vecs:
-            return None, "unknown_items"
-        mean = np.mean(vecs, axis=0)
-        norm = float(np.linalg.norm(mean))
-        return (mean / norm if norm > 0 else mean), None
+            row = self.item_rows.get(ref) if self.item_rows is not None else None
+            if row is None and self.item_rows is not None and (item := self._item_of(ref)) is not None:
+                row = self.item_rows.get(item)
+            if row is not None:
+                rows.append(row)
+        if rows and self.item_vectors is not None:
+            return _unit_mean(self.item_vectors[rows]), None, False
+        # no two-tower vector (items newer than the run): their text embeddings, when there are some
+        if self.text_index is None:
+            return None, "unknown_items", False
+        items = sorted({item for ref in query.items if (item := self._item_of(ref)) is not None})
+        try:
+            vectors = self.text_index.vectors_of(items)
+        except Exception as exc:  # noqa: BLE001 - a broken text index degrades to tops, not to a 500
+            log.error("text-embedding lookup failed for call %s: %s", query.call_id, exc)
+            return None, "search_error", False
+        if not len(vectors):
+            return None, "unknown_items", False
+        return _unit_mean(vectors), None, True
 
     def _rows_of_hits(self, hits: Hits, plan: _Plan) -> list[dict[str, Any]]:
-        assert self.index is not None
         size, debug = plan.query.size, plan.query.debug
-        item_ids, offer_ids = self.index.item_ids, self.index.offer_ids
+        positions = (self._text_rows if plan.text else self._index_rows)[hits.positions]
+        known = positions >= 0  # a row of an item the catalogue lacks (never, when built from it)
+        positions, distances = positions[known], hits.distances[known]
+        found = self._ids.take(positions)
+        item_ids, offer_ids = found.column(0).to_pylist(), found.column(1).to_pylist()
         excluded = plan.excluded
         rows: list[dict[str, Any]] = []
         keep: list[int] = []
-        for n, pos in enumerate(hits.positions.tolist()):
-            item, offer = item_ids[pos], offer_ids[pos]
+        for n, (item, offer) in enumerate(zip(item_ids, offer_ids, strict=True)):
             if excluded and (item in excluded or offer in excluded):
                 continue
             rows.append({"item_id": item, "offer_id": offer})
@@ -317,8 +376,8 @@ class RetrievalService:
             if len(rows) == size:
                 break
         if debug and rows:
-            extra = self.index.items.take(hits.positions[keep]).select(DEBUG_COLUMNS).to_pylist()
-            for row, more, distance in zip(rows, extra, hits.distances[keep].tolist(), strict=True):
+            extra = self.catalog.select(DEBUG_COLUMNS).take(positions[keep]).to_pylist()
+            for row, more, distance in zip(rows, extra, distances[keep].tolist(), strict=True):
                 row.update(more)
                 row["distance"] = float(distance)
                 row["score"] = 1.0 - float(distance)
@@ -329,7 +388,7 @@ class RetrievalService:
         if self.index is None:
             return []
         plan = _Plan(Query(size=size, debug=debug), ModelType.recommendation, node, frozenset())
-        hits = self.index.nearest(vector, size, *self._search_params(node))
+        hits = self.index.nearest(vector, size, *self._search_params(node, self.index))
         return self._rows_of_hits(hits, plan)
 
     def estimated_share(self, node: Node) -> float:
@@ -394,6 +453,13 @@ class _Plan:
     excluded: frozenset[str]
     reason: str | None = None
     search: tuple[np.ndarray, int, str | None, bool, int | None] | None = None
+    text: bool = False  # searched in the text-embedding index
+
+
+def _unit_mean(vectors: np.ndarray) -> np.ndarray:
+    mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
 
 
 _POS = "__position"
@@ -557,6 +623,14 @@ def load_service(
             )
             log.error("%s", problems[-1])
         else:
+            if service.catalog.num_rows and service.index is not None and not service.index.rows:
+                problems.append(
+                    f"two-tower run {version}: none of the {service.catalog.num_rows} catalogue items has "
+                    "a vector (only tops are served); publish a run trained on today's items"
+                )
+            text_problem = _attach_text(service, settings, index_dir, params)
+            if text_problem:
+                problems.append(text_problem)
             info = (
                 CatalogInfo("warehouse", now)
                 if fresh is not None
@@ -565,12 +639,14 @@ def load_service(
             service.model_version, service.problems = version, problems
             service.catalog_info = CatalogInfo(info.source, info.date, max_catalog_age_hours)
             log.info(
-                "retrieval service ready in %.1fs: model %s, %d items (%d indexed), %d users, catalogue %s",
+                "retrieval service ready in %.1fs: model %s, %d items (%d indexed, %d with a text "
+                "embedding), %d users, catalogue %s",
                 time.perf_counter() - start,
                 version,
                 service.catalog.num_rows,
                 service.index.rows if service.index else 0,
-                len(service.user_index),
+                service.text_index.rows if service.text_index else 0,
+                len(service.users) if service.users is not None else 0,
                 info.source,
             )
             return service
@@ -608,45 +684,88 @@ def _load_run(
     item_emb = _read(folder / ITEM_EMBEDDINGS_FILE)
     if index_dir.exists():
         shutil.rmtree(index_dir)
+    item_ids = item_emb.column("item_id")
+    item_vecs = vectors_of(item_emb)  # a view of the Parquet column's buffer: one copy of the vectors
     if fresh is not None:
         # today's items, with the run's vectors where it has one
-        vec_ids = item_emb.column("item_id").to_pylist()
-        pos = {v: i for i, v in enumerate(vec_ids)}
         fresh = normalise_catalog(fresh)
-        rows = [pos.get(i) for i in fresh.column("item_id").to_pylist()]
-        have = [j for j, r in enumerate(rows) if r is not None]
-        vectors = vectors_of(item_emb)[[rows[j] for j in have]]
+        rows = IdLookup(item_ids).rows_of(fresh.column("item_id"))
+        have = np.flatnonzero(rows >= 0)
+        vectors = item_vecs[rows[have]]
         indexed = fresh.take(have).append_column(
             VECTOR, pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])
         )
+        del vectors
         catalog = fresh
         index = ItemIndex.build(indexed, index_dir, params)
+        del indexed
     else:
         catalog = snapshot
         if prebuilt:
             index = ItemIndex(extract_index(folder / INDEX_ARCHIVE, index_dir), params)
         else:
             index = ItemIndex.build(snapshot, index_dir, params)
-    item_vecs = vectors_of(item_emb)
-    item_ids = item_emb.column("item_id").to_pylist()
-    del item_emb  # its Arrow buffers: the vectors live on in `item_vecs`
+    del snapshot, fresh
     return RetrievalService(
         catalog=_catalog_only(catalog),
         index=index,
-        user_index={u: i for i, u in enumerate(users.column("user_id").to_pylist())},
+        users=IdLookup(users.column("user_id")),
         user_vectors=vectors_of(users),
-        item_vectors=dict(zip(item_ids, item_vecs, strict=True)),
-        offer_to_item={
-            str(o): i
-            for o, i in zip(
-                catalog.column("offer_id").to_pylist(), catalog.column("item_id").to_pylist(), strict=True
-            )
-            if o is not None
-        }
-        if "offer_id" in catalog.column_names
-        else {},
+        item_rows=IdLookup(item_ids),
+        item_vectors=item_vecs,
         owned_dirs=[index_dir],
     )
+
+
+def _attach_text(
+    service: RetrievalService, settings: Settings, index_dir: Path, params: IndexParams | None
+) -> str | None:
+    """Give the service the text embeddings of its catalogue items (`ml.item_embedding`, the
+    configured model) as a second LanceDB table next to its index; returns a problem, or None.
+
+    Why in LanceDB: the vectors (384 floats an item) stay on disk, not in the process; the table
+    carries the filter columns so similar offers by text take the same pushed-down filters. It is
+    searched exactly (no vector index to build at each start for what only new items need).
+    No table, or no vector for this model: nothing to attach, similar offers fall back to tops.
+    """
+    try:
+        from data_gcp.warehouse import get_warehouse
+
+        wh = get_warehouse(settings)
+        if not wh.table_exists(TEXT_EMBEDDING_TABLE):
+            log.info(
+                "no %s: similar offers without a two-tower vector fall back to tops", TEXT_EMBEDDING_TABLE
+            )
+            return None
+        param = "@model" if wh.engine == "bigquery" else "$model"
+        found = wh.query(
+            f"select item_id, vector from {wh.physical(TEXT_EMBEDDING_TABLE)} where model = {param} and vector is not null",
+            {"model": settings.embedding_model},
+        )
+        positions = service._items.rows_of(found.column("item_id"))
+        keep = np.flatnonzero(positions >= 0)
+        if not len(keep):
+            return None
+        vectors = found.column(VECTOR).combine_chunks().take(pa.array(keep))
+        del found
+        dim = len(vectors[0])
+        flat = vectors.flatten()
+        if len(flat) != dim * len(vectors):
+            raise ValueError(f"{TEXT_EMBEDDING_TABLE} vectors of {settings.embedding_model} differ in size")
+        table = service.catalog.take(positions[keep]).append_column(
+            VECTOR, pa.FixedSizeListArray.from_arrays(pc.cast(flat, pa.float32()), dim)
+        )
+        del vectors, flat
+        index = ItemIndex.build(
+            table, index_dir, params, table=TEXT_TABLE, vector_index=False, scalar_columns=["item_id"]
+        )
+        service.attach_text_index(index)
+        return None
+    except Exception as exc:  # noqa: BLE001 - the service serves without it, reported as degraded
+        log.warning("could not load the text embeddings: %s", exc)
+        return (
+            f"text embeddings: could not load {TEXT_EMBEDDING_TABLE} ({type(exc).__name__}: {str(exc)[:200]})"
+        )
 
 
 def build_index_archive(catalog: pa.Table, archive: Path, params: IndexParams | None = None) -> Path:

@@ -332,6 +332,9 @@ def test_a_broken_run_folder_degrades_to_tops_or_unavailable_with_the_reason(
         "replace",
     )
     svc = load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
+    if broken == "truncated_index":
+        # today's catalogue is indexed afresh (the archive is not read), but none of its items has a vector
+        reason = "none of the 2 catalogue items has a vector"
     assert not svc.ready and any(reason in p for p in svc.status()["problems"])
     assert ids(svc.retrieve(Query(user_id="u0", size=2))) == ["b", "a"]
 
@@ -399,3 +402,126 @@ def test_index_copies_are_removed_at_close_and_stale_ones_at_start(settings, tmp
     assert [c.name for c in copies] == [f"run-1-{__import__('os').getpid()}"]
     svc.close()
     assert list((work / "index").iterdir()) == []
+
+
+TEXT_DIM = 384
+TEXT_MODEL = "all-MiniLM-L6-v2"  # the settings' default embedding model
+
+
+def _text_catalogue(settings, folder, text_rows):
+    """Today's catalogue: the run's offer-0..7 plus 12 new items (no two-tower vector), and their text
+    embeddings in `ml.item_embedding`; new-i is about topic i % 3, offer-k about topic k % 3."""
+    rng = np.random.default_rng(3)
+    topics = np.eye(TEXT_DIM)[:3]
+    new = [f"new-{i}" for i in range(12)]
+    old = [f"offer-{k}" for k in range(8)]
+    wh = get_warehouse(settings)
+    wh.create_dataset("ml")
+    wh.load(
+        "ml.ml_reco__recommendable_item",
+        pa.table(
+            {
+                "item_id": old + new,
+                "offer_id": [str(k) for k in range(8)] + [f"n{i}" for i in range(12)],
+                "category_id": ["LIVRE" if i % 2 else "CINEMA" for i in range(20)],
+                "booking_count": list(range(20)),  # new-11 is the top
+            }
+        ),
+        "replace",
+    )
+    if text_rows is None:
+        return
+    ids_, vecs = [], []
+    for item in old + new:
+        number = int(item.split("-")[1])
+        ids_.append(item)
+        vecs.append(topics[number % 3] + 0.3 * rng.normal(size=TEXT_DIM) / np.sqrt(TEXT_DIM))
+    vecs = unit(np.asarray(vecs))
+    rows = text_rows(ids_, vecs)
+    wh.load("ml.item_embedding", rows, "replace")
+
+
+def _embedding_rows(ids_, vecs, model=TEXT_MODEL) -> pa.Table:
+    return pa.table(
+        {
+            "item_id": ids_,
+            "model": [model] * len(ids_),
+            "content_hash": ["h"] * len(ids_),
+            "vector": pa.array([v.tolist() for v in vecs], pa.list_(pa.float32())),
+        }
+    )
+
+
+def test_similar_offer_without_a_two_tower_vector_is_served_by_the_text_embedding(settings, tmp_path) -> None:
+    def rows(ids_, vecs):
+        # another model's vectors point new-0 at topic 1: only the configured model may be read
+        other = _embedding_rows(["new-0"], unit(np.eye(TEXT_DIM)[1:2]), model="another-model")
+        # new-11 has no text embedding
+        keep = [i for i, item in enumerate(ids_) if item != "new-11"]
+        return pa.concat_tables([_embedding_rows([ids_[i] for i in keep], vecs[keep]), other])
+
+    _text_catalogue(settings, write_run(tmp_path / "run"), rows)
+    svc = load_service(settings, model_dir=tmp_path / "run", work_dir=tmp_path / "w")
+    assert svc.ready and svc.status()["text_indexed_items"] == 19
+
+    def topic(item: str) -> int:
+        return int(item.split("-")[1]) % 3
+
+    for items in (["new-0"], ["n0"], ["new-0", "n3"]):  # by item id, offer id, or two items
+        answer = svc.retrieve(Query(model_type="similar_offer", items=items, size=5, debug=True))
+        got = ids(answer)
+        assert answer.model_type == "similar_offer_text" and answer.fallback is None
+        assert len(got) == 5 and all(topic(i) == 0 for i in got)
+        assert "new-0" not in got and (items != ["new-0", "n3"] or "new-3" not in got)
+        assert [p["distance"] for p in answer.predictions] == sorted(
+            p["distance"] for p in answer.predictions
+        )
+    # the same filters and exclusions as any search: CINEMA items are the even-numbered ones
+    answer = svc.retrieve(
+        Query(
+            model_type="similar_offer",
+            items=["n0"],
+            size=20,
+            params={"category_id": "CINEMA"},
+            excluded_items=["new-6", "n9"],
+        )
+    )
+    got = ids(answer)
+    assert answer.model_type == "similar_offer_text"
+    # every CINEMA item but the input and the excluded ones; topic 0 first: offer-0 and offer-6
+    cinema = [f"offer-{k}" for k in range(0, 8, 2)] + [f"new-{i}" for i in range(0, 12, 2)]
+    assert sorted(got) == sorted(set(cinema) - {"new-0", "new-6"})
+    assert sorted(got[:2]) == ["offer-0", "offer-6"]
+    # no text embedding either (new-11): tops, never the input
+    fallback = svc.retrieve(Query(model_type="similar_offer", items=["new-11"], size=2))
+    assert fallback.model_type == "tops" and fallback.fallback == "unknown_items"
+    assert ids(fallback) == ["new-10", "new-9"]
+    # an item with a two-tower vector is still served by it
+    collaborative = svc.retrieve(Query(model_type="similar_offer", items=["2"], size=1))
+    assert collaborative.model_type == "similar_offer" and collaborative.fallback is None
+    assert ids(collaborative) and "offer-2" not in ids(collaborative)
+    # the HTTP service's async path answers the same
+    import asyncio
+
+    q = Query(model_type="similar_offer", items=["new-1"], size=3, params={"category_id": "LIVRE"})
+    assert asyncio.run(svc.aretrieve(q)) == svc.retrieve(q)
+    assert sorted(ids(svc.retrieve(q))) == ["new-7", "offer-1", "offer-7"]  # topic 1, odd numbers
+
+
+def test_without_text_embeddings_new_items_fall_back_to_tops_and_bad_ones_are_reported(
+    settings, tmp_path
+) -> None:
+    _text_catalogue(settings, write_run(tmp_path / "run"), None)  # no ml.item_embedding table
+    svc = load_service(settings, model_dir=tmp_path / "run", work_dir=tmp_path / "w")
+    answer = svc.retrieve(Query(model_type="similar_offer", items=["new-0"], size=2))
+    assert svc.ready and answer.model_type == "tops" and answer.fallback == "unknown_items"
+    assert ids(answer) == ["new-11", "new-10"]
+
+    def ragged(ids_, vecs):  # vectors of two sizes: unusable, and said so
+        return _embedding_rows(ids_, [v if i % 2 else v[:10] for i, v in enumerate(vecs)])
+
+    _text_catalogue(settings, tmp_path / "run", ragged)
+    broken = load_service(settings, model_dir=tmp_path / "run", work_dir=tmp_path / "w2")
+    assert not broken.ready and any("text embeddings" in p for p in broken.status()["problems"])
+    answer = broken.retrieve(Query(model_type="similar_offer", items=["new-0"], size=2))
+    assert answer.model_type == "tops" and ids(answer) == ["new-11", "new-10"]
