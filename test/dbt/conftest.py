@@ -53,12 +53,15 @@ def _load_raw(settings: Settings) -> str:
 
 
 def _run_reference_connectors(settings: Settings) -> None:
-    """The producers of raw.subcategories / raw.offer_types (fake backend) and of seed.* (bucket)."""
+    """The producers of raw.subcategories / raw.offer_types (fake backend) and of seed.* (bucket), and
+    the daily connectors whose raw tables declare a freshness (AppsFlyer, app downloads)."""
     from data_gcp.etl_core import run_connector
     from data_gcp.vendor_servers import start_all
 
-    with start_all(["api_referentials"], settings=settings, apply_env=True):
-        run_connector("api_referentials", settings=settings)
+    systems = ["api_referentials", "appsflyer", "app_downloads"]
+    with start_all(systems, settings=settings, apply_env=True):
+        for system in systems:
+            run_connector(system, settings=settings)
     run_connector("seed_files", settings=settings)
 
 

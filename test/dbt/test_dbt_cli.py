@@ -85,6 +85,7 @@ def test_cli_freshness_checks_the_daily_raw_tables(on_built_project) -> None:
     manifest = json.loads((on_built_project.target_path / "sources.json").read_text())
     checked = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in manifest["results"]}
     daily = {"applicative_database_booking", "applicative_database_deposit", "applicative_database_stock",
-             "applicative_database_collective_booking", "firebase_events"}  # fmt: skip
+             "applicative_database_collective_booking", "firebase_events", "appsflyer_installs",
+             "app_downloads_apple_download_stats"}  # fmt: skip
     assert daily <= set(checked), sorted(checked)
     assert set(checked.values()) <= {"pass", "warn"}
