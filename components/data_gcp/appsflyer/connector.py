@@ -102,41 +102,33 @@ _COMMON_RAW = {
     "appsflyer_id": ("AppsFlyer ID", _str),
     "customer_user_id": ("Customer User ID", _str),
 }
+# The two aggregated reports share their keys and metrics; the daily one adds the campaign.
+_AGG_KEYS = {
+    "report_date": ("Date", _date),
+    "agency": ("Agency/PMD (af_prt)", _str),
+    "media_source": ("Media Source (pid)", _str),
+}
+_AGG_METRICS = {
+    "impressions": ("Impressions", _int),
+    "clicks": ("Clicks", _int),
+    "installs": ("Installs", _int),
+    "sessions": ("Sessions", _int),
+    "loyal_users": ("Loyal Users", _int),
+    "total_revenue": ("Total Revenue", _float),
+    "total_cost": ("Total Cost", _float),
+}
 REPORTS: dict[str, tuple[str, str, str, dict[str, tuple[str, Callable[[str | None], Any]]]]] = {
     "appsflyer_daily_report": (
         "agg-data",
         "daily_report",
         "Date",
-        {
-            "report_date": ("Date", _date),
-            "agency": ("Agency/PMD (af_prt)", _str),
-            "media_source": ("Media Source (pid)", _str),
-            "campaign": ("Campaign (c)", _str),
-            "impressions": ("Impressions", _int),
-            "clicks": ("Clicks", _int),
-            "installs": ("Installs", _int),
-            "sessions": ("Sessions", _int),
-            "loyal_users": ("Loyal Users", _int),
-            "total_revenue": ("Total Revenue", _float),
-            "total_cost": ("Total Cost", _float),
-        },
+        {**_AGG_KEYS, "campaign": ("Campaign (c)", _str), **_AGG_METRICS},
     ),
     "appsflyer_partner_report": (
         "agg-data",
         "partners_by_date_report",
         "Date",
-        {
-            "report_date": ("Date", _date),
-            "agency": ("Agency/PMD (af_prt)", _str),
-            "media_source": ("Media Source (pid)", _str),
-            "impressions": ("Impressions", _int),
-            "clicks": ("Clicks", _int),
-            "installs": ("Installs", _int),
-            "sessions": ("Sessions", _int),
-            "loyal_users": ("Loyal Users", _int),
-            "total_revenue": ("Total Revenue", _float),
-            "total_cost": ("Total Cost", _float),
-        },
+        {**_AGG_KEYS, **_AGG_METRICS},
     ),
     "appsflyer_installs": (
         "raw-data",
