@@ -36,6 +36,8 @@ from data_gcp.retrieval.filters import (
 from data_gcp.retrieval.ids import IdLookup
 from data_gcp.retrieval.index import (
     EXACT_MAX_MATCHES,
+    SCAN,
+    TABLE,
     TEXT_TABLE,
     VECTOR,
     Hits,
@@ -54,6 +56,7 @@ from data_gcp.retrieval.layout import (
     USER_EMBEDDINGS_FILE,
     run_prefix,
 )
+from data_gcp.retrieval.scan import RowFilter, ScanIndex, is_scan_index
 
 log = get_logger(__name__)
 
@@ -143,7 +146,7 @@ class RetrievalService:
     """
 
     catalog: pa.Table  # normalised items, sorted for tops, without vectors
-    index: ItemIndex | None = None
+    index: ItemIndex | ScanIndex | None = None
     users: IdLookup | None = None  # user id -> row of `user_vectors`
     user_vectors: np.ndarray | None = None
     item_rows: IdLookup | None = None  # item id -> row of `item_vectors` (the run's items)
@@ -160,6 +163,7 @@ class RetrievalService:
     _ids: pa.Table = field(init=False, repr=False)  # the catalogue's item_id, offer_id
     _index_rows: np.ndarray = field(init=False, repr=False)  # index row -> catalogue position
     _text_rows: np.ndarray = field(init=False, repr=False)  # text-index row -> catalogue position
+    _catalog_rows: np.ndarray | None = field(default=None, init=False, repr=False)  # inverse of _index_rows
 
     def __post_init__(self) -> None:
         self._items = IdLookup(self.catalog.column("item_id"))
@@ -168,7 +172,7 @@ class RetrievalService:
         self._index_rows = self._rows_in_catalog(self.index)
         self._text_rows = self._rows_in_catalog(self.text_index)
 
-    def _rows_in_catalog(self, index: ItemIndex | None) -> np.ndarray:
+    def _rows_in_catalog(self, index: ItemIndex | ScanIndex | None) -> np.ndarray:
         return np.empty(0, np.int64) if index is None else self._items.rows_of(index.item_ids())
 
     def attach_text_index(self, index: ItemIndex) -> None:
@@ -270,8 +274,12 @@ class RetrievalService:
         plan.search = (vector, k, *self._search_params(node, index))
         return plan
 
-    def _search_params(self, node: Node, index: ItemIndex | None) -> tuple[str | None, bool, int | None]:
-        """The LanceDB `where`, whether to search exactly, and how many IVF partitions to probe."""
+    def _search_params(self, node: Node, index: ItemIndex | ScanIndex | None) -> tuple[Any, ...]:
+        """What the index's `nearest` takes after (vector, k): for the scan index, the filter as a
+        test of its rows; for LanceDB, the `where`, whether to search exactly, and how many IVF
+        partitions to probe."""
+        if isinstance(index, ScanIndex):
+            return (self._row_filter(node),)
         where = to_sql(node)
         if where is None or index is None or not index.indexed:
             return where, False, None
@@ -284,6 +292,37 @@ class RetrievalService:
             share * index.rows <= EXACT_MAX_MATCHES,
             min(int(np.ceil(nprobes / max(share, 1e-3))), 4 * nprobes),
         )
+
+    def _row_filter(self, node: Node) -> RowFilter | None:
+        """`node` over the scan index's rows, evaluated on the catalogue (the one copy of the columns)."""
+        expr = to_arrow(node)
+        if expr is None:
+            return None
+        narrow = self.catalog.select(sorted(columns_of(node)))
+        positions = self._index_rows
+
+        def passing(table: pa.Table) -> np.ndarray:
+            """Positions in `table` of the rows passing the filter."""
+            table = table.append_column(_POS, pa.array(np.arange(table.num_rows)))
+            return table.filter(expr).column(_POS).to_numpy()
+
+        def keep(rows: np.ndarray) -> np.ndarray:
+            at = positions[rows]
+            known = np.flatnonzero(at >= 0)
+            out = np.zeros(len(rows), dtype=bool)
+            out[known[passing(narrow.take(pa.array(at[known])))]] = True
+            return out
+
+        def matching() -> np.ndarray:
+            if self._catalog_rows is None:
+                inverse = np.full(self.catalog.num_rows, -1, dtype=np.int64)
+                known = positions >= 0
+                inverse[positions[known]] = np.flatnonzero(known)
+                self._catalog_rows = inverse
+            rows = self._catalog_rows[passing(narrow)]
+            return rows[rows >= 0]
+
+        return RowFilter(self.estimated_share(node), keep, matching)
 
     def _failed(self, plan: _Plan, exc: Exception) -> Answer:
         log.error("vector search failed for call %s: %s", plan.query.call_id, exc)
@@ -452,7 +491,7 @@ class _Plan:
     node: Node
     excluded: frozenset[str]
     reason: str | None = None
-    search: tuple[np.ndarray, int, str | None, bool, int | None] | None = None
+    search: tuple[Any, ...] | None = None  # (vector, k, *the index's search parameters)
     text: bool = False  # searched in the text-embedding index
 
 
@@ -697,14 +736,14 @@ def _load_run(
         )
         del vectors
         catalog = fresh
-        index = ItemIndex.build(indexed, index_dir, params)
+        index = build_index(indexed, index_dir, params)
         del indexed
     else:
         catalog = snapshot
         if prebuilt:
-            index = ItemIndex(extract_index(folder / INDEX_ARCHIVE, index_dir), params)
+            index = open_index(extract_index(folder / INDEX_ARCHIVE, index_dir), params)
         else:
-            index = ItemIndex.build(snapshot, index_dir, params)
+            index = build_index(snapshot, index_dir, params)
     del snapshot, fresh
     return RetrievalService(
         catalog=_catalog_only(catalog),
@@ -773,7 +812,23 @@ def build_index_archive(catalog: pa.Table, archive: Path, params: IndexParams | 
     from data_gcp.retrieval.index import archive_index
 
     work = archive.parent / "_index_build"
-    ItemIndex.build(catalog, work, params)
+    build_index(catalog, work, params)
     archive_index(work, archive)
     shutil.rmtree(work)
     return archive
+
+
+def build_index(catalog: pa.Table, folder: Path, params: IndexParams | None = None) -> ItemIndex | ScanIndex:
+    """The item index of `catalog` (items with a vector): the scan index for large catalogues with
+    the default PQ_FASTSCAN, else a LanceDB table (exact below `min_rows`, or the IVF type asked)."""
+    params = params or IndexParams()
+    if params.index_type == SCAN and catalog.num_rows >= params.min_rows:
+        return ScanIndex.build(
+            catalog.column("item_id"), vectors_of(catalog), folder, params, params.dims_per_code
+        )
+    return ItemIndex.build(catalog, folder, params, table=TABLE)
+
+
+def open_index(folder: Path, params: IndexParams | None = None) -> ItemIndex | ScanIndex:
+    """A built index folder (what `build_index` wrote, or an extracted `index.tar`)."""
+    return ScanIndex(folder, params) if is_scan_index(folder) else ItemIndex(folder, params)
