@@ -119,12 +119,21 @@ def cluster(
     default_count: int = typer.Option(50, help="clusters per category group"),
     books: int = typer.Option(100, help="clusters of the LIVRE group"),
     min_size: int = typer.Option(20, help="never fewer items than this per cluster"),
+    text_weight: float = typer.Option(
+        1.0, help="weight of the TF-IDF text block vs the text embedding (1: text only, 0: embedding only)"
+    ),
     seed: int = typer.Option(0, help="random seed"),
 ) -> None:
-    """Topic clusters per category group (PCA 32 + MiniBatchKMeans) into `ml.item_cluster`."""
+    """Topic clusters per category group (TF-IDF + SVD of the item text, KMeans) into `ml.item_cluster`."""
     from data_gcp.item_clusters import ClusterConfig, run_clustering
 
-    config = ClusterConfig(counts={"LIVRE": books}, default_count=default_count, min_size=min_size, seed=seed)
+    config = ClusterConfig(
+        counts={"LIVRE": books},
+        default_count=default_count,
+        min_size=min_size,
+        text_weight=text_weight,
+        seed=seed,
+    )
     result = run_clustering(config=config)
     out.print(f"{len(result.clusters)} items in {result.n_clusters} clusters ({result.seconds:.1f}s)")
 

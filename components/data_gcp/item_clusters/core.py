@@ -1,4 +1,10 @@
-"""Topic clusters of items inside each category group: PCA to 32 dims, then MiniBatchKMeans per group."""
+"""Topic clusters of items inside each category group.
+
+Features per item: TF-IDF of the item text (words of 4+ letters, accents kept, the STOP words out),
+reduced by a truncated SVD and L2-normalised, optionally next to the item's text embedding; then, per
+category group, PCA to `dims` and KMeans. The vocabulary and the SVD are fitted on a bounded sample of
+items and every item is transformed in chunks, so memory is linear in items with a fixed vocabulary cap.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +24,10 @@ from data_gcp.item_content import load_item_contents
 from data_gcp.item_embedding import read_embeddings
 from data_gcp.log import get_logger
 from data_gcp.warehouse import get_warehouse
+
+if TYPE_CHECKING:
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 log = get_logger(__name__)
 
@@ -35,16 +46,36 @@ STOP = set(
 )
 
 
+# Items transformed at once (TF-IDF then SVD): bounds the sparse matrix held in memory.
+CHUNK = 10_000
+
+
+def words(text: str) -> list[str]:
+    """The words of an item's text that may say its topic: lower case, 4+ letters, accents kept, no STOP."""
+    return [w for w in _WORD.findall(text.lower()) if w not in STOP]
+
+
 @dataclass
 class ClusterConfig:
-    """Clusters per category group (`counts`, else `default_count`), never fewer than `min_size` items each."""
+    """Clusters per category group (`counts`, else `default_count`), never fewer than `min_size` items each.
 
-    dims: int = 32
-    counts: dict[str, int] = field(default_factory=lambda: {"LIVRE": 100})
-    default_count: int = 50
-    min_size: int = 20
-    top_terms: int = 3
-    seed: int = 0
+    Features per item: `text_weight` x the text block (TF-IDF, truncated SVD, unit rows) next to
+    (1 - `text_weight`) x the unit text embedding; per group, PCA to `dims` when wider, then KMeans.
+    """
+
+    dims: int = 32  # PCA dimensions per group (features no wider than this are clustered as they are)
+    counts: dict[str, int] = field(default_factory=lambda: {"LIVRE": 100})  # clusters of these groups
+    default_count: int = 50  # clusters of the other groups
+    min_size: int = 20  # never fewer items than this per cluster (fewer clusters in small groups)
+    top_terms: int = 3  # words of a cluster's topic_label
+    seed: int = 0  # sample, SVD, PCA and KMeans: the same seed gives the same clusters
+    text_weight: float = 1.0  # 1: text block only (no embedding), 0: embedding only, between: both
+    max_features: int = 50_000  # vocabulary cap: the most frequent words of the sample
+    min_df: int = 2  # a word counts when it is in this many sampled items or more
+    svd_dims: int = 32  # dimensions the TF-IDF is reduced to (truncated SVD)
+    fit_sample: int = 100_000  # items the vocabulary and the SVD are fitted on (drawn with the seed)
+    n_init: int = 10  # KMeans starts, the best kept
+    minibatch: bool = False  # MiniBatchKMeans (3 starts, batches of 2,048): cheaper on huge groups
 
     def count(self, group: str, n_items: int) -> int:
         return max(1, min(self.counts.get(group, self.default_count), n_items // self.min_size))
@@ -54,8 +85,7 @@ def top_terms(texts: list[str], labels: np.ndarray, n: int) -> dict[int, str]:
     """Each cluster's most distinctive words: frequency in the cluster x log(clusters / clusters using it)."""
     per: dict[int, Counter] = {}
     for text, label in zip(texts, labels, strict=True):
-        words = {w for w in _WORD.findall(text.lower()) if w not in STOP}
-        per.setdefault(int(label), Counter()).update(words)
+        per.setdefault(int(label), Counter()).update(set(words(text)))
     df = Counter(w for c in per.values() for w in c)
     k = len(per)
     out = {}
@@ -65,26 +95,98 @@ def top_terms(texts: list[str], labels: np.ndarray, n: int) -> dict[int, str]:
     return out
 
 
+@dataclass
+class TextBlock:
+    """The fitted TF-IDF vocabulary (at most `max_features` words) and SVD (None: the vocabulary is narrower)."""
+
+    vectorizer: TfidfVectorizer
+    svd: TruncatedSVD | None
+
+    @classmethod
+    def fit(cls, texts: list[str], config: ClusterConfig) -> TextBlock | None:
+        """Fitted on at most `fit_sample` texts drawn with the seed; None when no word is left in them."""
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        fit = np.arange(len(texts))
+        if len(texts) > config.fit_sample:
+            rng = np.random.default_rng(config.seed)
+            fit = np.sort(rng.choice(len(texts), size=config.fit_sample, replace=False))
+        vectorizer = TfidfVectorizer(
+            analyzer=words,
+            min_df=min(config.min_df, max(1, len(fit))),
+            max_features=config.max_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        try:
+            sample = vectorizer.fit_transform([texts[i] for i in fit])
+        except ValueError:  # no word left in the sample
+            return None
+        dims = min(config.svd_dims, sample.shape[1] - 1, sample.shape[0] - 1)
+        svd = TruncatedSVD(n_components=dims, random_state=config.seed).fit(sample) if dims >= 1 else None
+        return cls(vectorizer, svd)
+
+    @property
+    def width(self) -> int:
+        return self.svd.n_components if self.svd is not None else len(self.vectorizer.vocabulary_)
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        """One unit row (float32) per text, `CHUNK` texts at a time; a text without a known word is zeros."""
+        from sklearn.preprocessing import normalize
+
+        out = np.empty((len(texts), self.width), dtype=np.float32)
+        for start in range(0, len(texts), CHUNK):
+            x = self.vectorizer.transform(texts[start : start + CHUNK])
+            out[start : start + CHUNK] = self.svd.transform(x) if self.svd is not None else x.toarray()
+        return normalize(out, copy=False)
+
+
+def text_features(texts: list[str], config: ClusterConfig) -> np.ndarray:
+    """The text block of every item (one zero column when the texts have no word to keep)."""
+    block = TextBlock.fit(texts, config)
+    return block.transform(texts) if block is not None else np.zeros((len(texts), 1), dtype=np.float32)
+
+
+def item_features(vectors: np.ndarray, texts: list[str], config: ClusterConfig) -> np.ndarray:
+    """text_weight x the text block next to (1 - text_weight) x the unit embedding (either alone at 1 or 0)."""
+    from sklearn.preprocessing import normalize
+
+    weight = config.text_weight
+    if weight >= 1:
+        return text_features(texts, config)
+    embedding = normalize(np.asarray(vectors, dtype=np.float32))
+    if weight <= 0:
+        return embedding
+    return np.hstack([weight * text_features(texts, config), (1 - weight) * embedding])
+
+
 def cluster_items(
     item_ids: list[str], vectors: np.ndarray, groups: list[str], texts: list[str], config: ClusterConfig
 ) -> pd.DataFrame:
     """item_id, group, cluster_id ('<group>-<n>'), topic_label, one row per item; deterministic for a seed."""
-    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.decomposition import PCA
 
     frame = pd.DataFrame({"item_id": item_ids, "group": groups, "text": texts})
+    features = item_features(vectors, texts, config) if len(frame) else np.zeros((0, 1), dtype=np.float32)
     parts = []
     for group, rows in frame.groupby("group", sort=True):
         idx = rows.index.to_numpy()
-        x = vectors[idx]
+        x = features[idx]
         k = config.count(str(group), len(idx))
         if k > 1:
-            dims = min(config.dims, x.shape[1], len(idx) - 1)
-            z = PCA(n_components=dims, random_state=config.seed).fit_transform(x)
-            km = MiniBatchKMeans(
-                n_clusters=k, random_state=config.seed, n_init=3, batch_size=2048, max_iter=200
-            )
-            labels = km.fit_predict(z)
+            dims = min(config.dims, len(idx) - 1)
+            # narrower features skip it: PCA to every dimension is a rotation, which KMeans ignores
+            if dims < x.shape[1]:
+                x = PCA(n_components=dims, random_state=config.seed).fit_transform(x)
+            if config.minibatch:
+                km = MiniBatchKMeans(
+                    n_clusters=k, random_state=config.seed, n_init=3, batch_size=2048, max_iter=200
+                )
+            else:
+                km = KMeans(n_clusters=k, random_state=config.seed, n_init=config.n_init)
+            labels = km.fit_predict(x)
         else:
             labels = np.zeros(len(idx), dtype=np.int64)
         terms = top_terms(rows["text"].tolist(), labels, config.top_terms)
