@@ -370,7 +370,9 @@ def main() -> None:
     ids = np.asarray(item_table.column("item_id").to_pylist(), dtype=object)
     price = np.asarray(pq.read_table(folder / "catalog.parquet").column("price").to_numpy())
     rng = np.random.default_rng(7)
-    category = np.asarray(pq.read_table(folder / "catalog.parquet").column("category_id").to_pylist(), dtype=object)
+    category = np.asarray(
+        pq.read_table(folder / "catalog.parquet").column("category_id").to_pylist(), dtype=object
+    )
     in_two = np.isin(category, CATEGORIES[:2])
     recalls, recalls_f, recalls_c = [], [], []
     for u in rng.integers(0, args.users, args.recall_queries):
