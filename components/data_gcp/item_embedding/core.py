@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -48,7 +49,12 @@ class Encoder:
     """
 
     def __init__(
-        self, name: str, batch_size: int = 128, max_seq_length: int = 64, threads: int | None = None
+        self,
+        name: str,
+        batch_size: int = 128,
+        max_seq_length: int = 64,
+        threads: int | None = None,
+        precision: str = "auto",
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -66,6 +72,9 @@ class Encoder:
                 "model shipped with the image (a local folder) or to all-MiniLM-L6-v2"
             ) from exc
         self.model.max_seq_length = max_seq_length
+        self.precision = _precision(precision, torch)
+        if self.precision == "bfloat16":
+            _bfloat16_transformer(self.model, torch)
         self.name = name
         self.batch_size = batch_size
         self.dim = int(self.model.get_embedding_dimension() or 0)
@@ -96,6 +105,32 @@ class Encoder:
                 )
                 bar.update(task, advance=len(rows))
         return out
+
+
+def _precision(asked: str, torch: Any) -> str:
+    """float32 or bfloat16; "auto" is bfloat16 on a CPU with bfloat16 units (emulated, it is slower)."""
+    if asked not in ("auto", "float32", "bfloat16"):
+        raise EmbeddingError(f"embedding precision {asked!r}: use auto, float32 or bfloat16")
+    if asked != "auto":
+        return asked
+    if torch.cuda.is_available():
+        return "float32"
+    cpu = torch.cpu
+    fast = getattr(cpu, "_is_amx_tile_supported", bool)() or getattr(cpu, "_is_avx512_bf16_supported", bool)()
+    return "bfloat16" if fast else "float32"
+
+
+def _bfloat16_transformer(model: Any, torch: Any) -> None:
+    """Run the transformer in bfloat16 (its matrix products on the CPU's bfloat16 units) and hand its
+    token vectors to pooling and normalisation in float32, where the sums keep their precision."""
+    transformer = model[0]
+    transformer.auto_model.to(torch.bfloat16)
+
+    def to_float32(module: Any, inputs: Any, features: dict[str, Any]) -> dict[str, Any]:
+        features["token_embeddings"] = features["token_embeddings"].float()
+        return features
+
+    transformer.register_forward_hook(to_float32)
 
 
 @dataclass
@@ -173,7 +208,7 @@ def run_embedding(
     if limit is not None:
         todo = todo[:limit]
     if todo:
-        encoder = encoder or Encoder(model, batch_size=batch_size)
+        encoder = encoder or Encoder(model, batch_size=batch_size, precision=settings.embedding_precision)
         vectors = encoder.encode([texts[i] for i in todo], progress=progress)
         now = dt.datetime.now(dt.UTC)
         flat = pa.array(np.ascontiguousarray(vectors).ravel(), pa.float32())
