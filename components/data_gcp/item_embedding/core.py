@@ -63,6 +63,7 @@ class Encoder:
 
         if threads:
             torch.set_num_threads(threads)
+        self.precision = _precision(precision, torch)  # a bad value fails before the model loads
         path = model_path(name)
         try:
             self.model = SentenceTransformer(path, device="cpu" if not torch.cuda.is_available() else None)
@@ -72,7 +73,6 @@ class Encoder:
                 "model shipped with the image (a local folder) or to all-MiniLM-L6-v2"
             ) from exc
         self.model.max_seq_length = max_seq_length
-        self.precision = _precision(precision, torch)
         if self.precision == "bfloat16":
             _bfloat16_transformer(self.model, torch)
         self.name = name

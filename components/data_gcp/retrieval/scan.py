@@ -4,7 +4,7 @@ Why this engine: two-tower vectors are 64 floats where the nearest 50 of a user 
 than the rest, so graph indexes (HNSW) and partitioned ones (IVF) must visit a large share of the
 catalogue to find them (at 1M items HNSW with ef 256 finds 73% of them, IVF needs half the
 partitions for 96%). A scan that reads every item is then the honest baseline, and faiss's
-"fast scan" makes it cheap: each item is 32 bytes of 4-bit codes (2 dimensions a code), scored with
+"fast scan" makes it cheap: each item is 32 bytes of 4-bit codes (one a dimension), scored with
 SIMD lookup tables in about 1.5 ms for a million items on one core, then the best `refine_factor x k`
 candidates are scored exactly on the float32 vectors. Recall@50 against exact search is 0.999 on the
 bench's vectors; an exact float32 scan costs 20 ms.
@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from data_gcp.log import get_logger
 from data_gcp.retrieval.ids import IdLookup
-from data_gcp.retrieval.index import Hits
+from data_gcp.retrieval.index import Hits, IndexParams
 
 log = get_logger(__name__)
 
@@ -64,11 +64,11 @@ class ScanIndex:
 
     indexed = True
 
-    def __init__(self, folder: Path, params: object = None) -> None:
+    def __init__(self, folder: Path, params: IndexParams | None = None) -> None:
         import faiss
 
         self.folder = folder
-        self.params = params
+        self.params = params = params or IndexParams()
         self.name = "items"
         self.codes = faiss.read_index(str(folder / CODES_FILE))
         self.vectors = np.load(folder / VECTORS_FILE)
@@ -79,8 +79,8 @@ class ScanIndex:
                 f"index at {folder}: {self.codes.ntotal} codes, {len(self.vectors)} vectors and "
                 f"{self.rows} item ids differ; rebuild the index"
             )
-        self.refine = int(getattr(params, "refine_factor", None) or DEFAULT_REFINE)
-        self.exact_max = int(getattr(params, "exact_max_matches", 0) or 20_000)
+        self.refine = params.refine_factor or DEFAULT_REFINE
+        self.exact_max = params.exact_max_matches
         self._lookup: IdLookup | None = None
 
     @classmethod
@@ -89,16 +89,16 @@ class ScanIndex:
         item_ids: pa.ChunkedArray | pa.Array,
         vectors: np.ndarray,
         folder: Path,
-        params: object = None,
-        dims_per_code: int = 1,
+        params: IndexParams | None = None,
     ) -> ScanIndex:
         """Learn the codebooks on a sample, encode every item, write codes, vectors and ids."""
         import faiss
 
+        params = params or IndexParams()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         rows, dim = vectors.shape
         folder.mkdir(parents=True, exist_ok=True)
-        m = _subquantizers(dim, dims_per_code)
+        m = _subquantizers(dim, params.dims_per_code)
         codes = faiss.index_factory(dim, f"PQ{m}x4fs", faiss.METRIC_INNER_PRODUCT)
         sample = vectors
         if rows > TRAIN_ROWS:
@@ -137,8 +137,9 @@ class ScanIndex:
                 candidates = candidates[where.keep(candidates)]
             if len(candidates) >= want or fetch >= self.rows:
                 break
+            # only a filter gets here (unfiltered, the first fetch holds `want` rows or all of them)
             if fetch * 4 > MAX_FETCH:  # few matches near the query: the matching rows, exactly
-                return self._exact(q, k, where.matching() if where else np.arange(self.rows))
+                return self._exact(q, k, where.matching())
             fetch = min(self.rows, fetch * 4)
         return self._exact(q, k, candidates[:want])
 

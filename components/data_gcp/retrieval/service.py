@@ -823,9 +823,7 @@ def build_index(catalog: pa.Table, folder: Path, params: IndexParams | None = No
     the default PQ_FASTSCAN, else a LanceDB table (exact below `min_rows`, or the IVF type asked)."""
     params = params or IndexParams()
     if params.index_type == SCAN and catalog.num_rows >= params.min_rows:
-        return ScanIndex.build(
-            catalog.column("item_id"), vectors_of(catalog), folder, params, params.dims_per_code
-        )
+        return ScanIndex.build(catalog.column("item_id"), vectors_of(catalog), folder, params)
     return ItemIndex.build(catalog, folder, params, table=TABLE)
 
 
