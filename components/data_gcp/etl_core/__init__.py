@@ -3,6 +3,7 @@
 See docs/connectors.md for how to add a connector.
 """
 
+from data_gcp.etl_core.guards import BadRecords, BadRecordsError, MassActionError, guard_mass_action
 from data_gcp.etl_core.pipeline import LoadError, clear_units, destination_for, dlt_pipeline, load_tables
 from data_gcp.etl_core.registry import CONNECTOR_MODULES, get_connector, list_connectors
 from data_gcp.etl_core.runner import (
@@ -23,6 +24,10 @@ from data_gcp.etl_core.values import email_hash, email_hash_column, utc_timestam
 from data_gcp.etl_core.window import DateWindow
 
 __all__ = [
+    "BadRecords",
+    "BadRecordsError",
+    "MassActionError",
+    "guard_mass_action",
     "CONNECTOR_MODULES",
     "Batch",
     "Column",

@@ -151,6 +151,22 @@ class SpooledTable:
     def read(self) -> pa.Table:
         return pq.read_table(self.path) if self.num_rows else self.spec.arrow_schema.empty_table()
 
+    def drop_units(self, units: set[tuple[Any, ...]]) -> int:
+        """Remove the rows of these (partition, *scope) units (kept as loaded); rows removed."""
+        hit = self.units & units
+        if not hit or not self.num_rows:
+            return 0
+        table = self.read()
+        columns = self.unit_columns
+        keys = list(zip(*(table.column(c).to_pylist() for c in columns), strict=True))
+        mask = pa.array([k not in hit for k in keys], pa.bool_())
+        kept = table.filter(mask)
+        removed = table.num_rows - kept.num_rows
+        pq.write_table(kept, self.path)
+        self.num_rows = kept.num_rows
+        self.units -= hit
+        return removed
+
 
 def spool(connector: Connector, ctx: RunContext, folder: Path) -> dict[str, SpooledTable]:
     """`collect`, with every batch appended to a file instead of kept in memory."""
@@ -177,6 +193,7 @@ def spool(connector: Connector, ctx: RunContext, folder: Path) -> dict[str, Spoo
         if name in ctx.failures:
             del out[name]
             continue
+        _drop_kept(connector, ctx, table)
         if table.num_rows == 0 and not table.spec.allow_empty:
             raise EmptySourceError(
                 f"{connector.name}: {table.spec.qualified_name} came back empty for {ctx.window}; a snapshot is never "
@@ -185,6 +202,23 @@ def spool(connector: Connector, ctx: RunContext, folder: Path) -> dict[str, Spoo
         if table.num_rows == 0 and table.spec.write == "replace":
             del out[name]  # never replace a table by nothing
     return out
+
+
+def _drop_kept(connector: Connector, ctx: RunContext, table: SpooledTable) -> None:
+    """Rows of units the source could not give in full (`ctx.keep`) are not loaded: the loaded stay."""
+    kept = ctx.kept_units(table.spec.name, table.spec.scope)
+    if not kept:
+        return
+    removed = table.drop_units(kept)
+    reasons = sorted({why for name, _, _, why in ctx.kept if name == table.spec.name})
+    log.warning(
+        "%s: %s kept as loaded for %s (%s); %d extracted row(s) of them not loaded",
+        connector.name,
+        table.spec.qualified_name,
+        ", ".join("/".join(str(v) for v in unit) for unit in sorted(kept, key=str)),
+        "; ".join(reasons),
+        removed,
+    )
 
 
 def units_to_clear(
@@ -204,6 +238,7 @@ def units_to_clear(
     out: dict[str, list[tuple[Any, ...]]] = {}
     for table, partitions, scope in coverage:
         spec = specs.get(table)
+        kept = ctx.kept_units(table, spec.scope) if spec is not None else set()
         if spec is None or spec.write not in ("window", "snapshot_day") or not spec.partition:
             continue
         if set(scope) != set(spec.scope):
@@ -212,7 +247,7 @@ def units_to_clear(
             )
         for value in partitions:
             unit = (value, *(scope[c] for c in spec.scope))
-            if unit not in present.get(table, set()):
+            if unit not in present.get(table, set()) and unit not in kept:
                 out.setdefault(table, []).append(unit)
     return out
 

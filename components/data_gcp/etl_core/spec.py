@@ -131,6 +131,28 @@ class RunContext:
         values = tuple(partitions) if not isinstance(partitions, (str, dt.date)) else (partitions,)
         self.coverage.append((table, values, dict(scope)))
 
+    # (table, partition values, scope, why) units the source could not give in full: see `keep`
+    kept: list[tuple[str, tuple[Any, ...], dict[str, Any], str]] = field(default_factory=list)
+
+    def keep(self, table: str, partitions: Any, reason: str, **scope: Any) -> None:
+        """Keep what is loaded for `table`'s `partitions` (days) x `scope`: the source's answer for
+        them is partial or "not yet" (a report not available, a capped report).
+
+        The core drops any row the run extracted for these units, never clears them, and warns.
+        Why: a partial answer must never delete or shorten a day that was loaded in full.
+        """
+        values = tuple(partitions) if not isinstance(partitions, (str, dt.date)) else (partitions,)
+        self.kept.append((table, values, dict(scope), reason))
+
+    def kept_units(self, table: str, spec_scope: tuple[str, ...] = ()) -> set[tuple[Any, ...]]:
+        """The (partition, *scope) units of `table` marked with `keep`."""
+        return {
+            (value, *(scope.get(c) for c in spec_scope))
+            for name, values, scope, _ in self.kept
+            if name == table
+            for value in values
+        }
+
     def secret(self, name: str) -> str:
         """A secret by name (registered with the log redactor as it is read)."""
         from data_gcp.secrets import get_secret

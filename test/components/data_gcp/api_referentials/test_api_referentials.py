@@ -58,17 +58,53 @@ def test_renamed_field_is_a_clear_error_and_writes_nothing(backend):
         backend.extract(DAY, DAY)
 
 
-def test_wrong_type_and_unknown_search_group_are_errors(backend):
+def test_one_bad_subcategory_is_skipped_with_a_warning_the_rest_loads(backend, caplog):
     answer = backend.server.app.state["original"]()
     answer["subcategories"][0]["isEvent"] = "yes"
+    answer["subcategories"][1]["searchGroupName"] = "NOUVEAU_GROUPE"
+    bad = {answer["subcategories"][0]["id"], answer["subcategories"][1]["id"]}
     backend.server.app.state["answer"] = answer
-    with pytest.raises(SourceError, match="'isEvent' is str, expected bool"):
-        backend.extract(DAY, DAY)
+    with caplog.at_level("WARNING"):
+        tables = backend.extract(DAY, DAY)
+    ids = set(tables["subcategories"].column("id").to_pylist())
+    assert ids == {s.id for s in SUBCATEGORIES} - bad
+    assert "'isEvent' is str, expected bool" in caplog.text and "NOUVEAU_GROUPE" in caplog.text
+
+
+def test_documented_v2_answer_loads_flags_absent_are_null(backend):
+    """The documented v2 model has no canBeDuo/isDigitalDeposit/isPhysicalDeposit/reimbursementRule."""
     answer = backend.server.app.state["original"]()
-    answer["subcategories"][0]["searchGroupName"] = "NOUVEAU_GROUPE"
+    sent = set(answer["subcategories"][0])
+    assert sent == {
+        "id", "categoryId", "nativeCategoryId", "appLabel", "searchGroupName",
+        "homepageLabelName", "isEvent", "onlineOfflinePlatform",
+    }  # fmt: skip
+    subs = backend.extract(DAY, DAY)["subcategories"].to_pylist()
+    assert len(subs) == len(SUBCATEGORIES)
+    assert all(r["can_be_duo"] is None and r["reimbursement_rule"] is None for r in subs)
+    assert {r["native_category_id"] for r in subs} >= {"LIVRE"}
+    # an older backend sending the flags: they are read
+    for item in answer["subcategories"]:
+        item.update(
+            canBeDuo=True, isDigitalDeposit=False, isPhysicalDeposit=True, reimbursementRule="STANDARD"
+        )
+        del item["nativeCategoryId"]
     backend.server.app.state["answer"] = answer
-    with pytest.raises(SourceError, match="NOUVEAU_GROUPE"):
-        backend.extract(DAY, DAY)
+    subs = backend.extract(DAY, DAY)["subcategories"].to_pylist()
+    assert all(r["can_be_duo"] is True and r["native_category_id"] is None for r in subs)
+
+
+def test_genre_trees_in_each_domains_documented_shape(backend):
+    """BOOK trees have no code (label, gtls, position), MOVIE trees are {name, label}."""
+    answer = backend.server.app.state["original"]()
+    book = next(g for g in answer["genreTypes"] if g["name"] == "BOOK")
+    assert "code" not in book["trees"][0] and "gtls" in book["trees"][0]
+    types = backend.extract(DAY, DAY)["offer_types"].to_pylist()
+    books = [r for r in types if r["domain"] == "BOOK"]
+    assert {r["offer_type_id"] for r in books} >= {"Romans", "Bandes dessinées"}
+    assert {r["offer_sub_type_label"] for r in books} >= {"Mangas", "Romans policiers"}
+    movies = [r for r in types if r["domain"] == "MOVIE"]
+    assert {r["offer_type_id"] for r in movies} >= {"ACTION", "DRAMA"}
 
 
 def test_new_fields_and_new_subcategories_are_kept_and_logged(backend, caplog):
