@@ -17,9 +17,17 @@ Assumptions where the reference is silent (Adage's API is not public; the previo
   domains a list or one `|`-separated text (domain names contain commas)
   (`dateModification` `YYYY-MM-DD HH:MM:SS`, Paris time, stored as is as UTC-naive text -> timestamp;
   `dateModificationMin` takes the same format). An empty list is a quiet month, not an error;
-- `/stats-pass-culture/{id}` answers `{"annee": "2026-2027", "stats": [{"niveau", "departement",
-  "academie", "nbEleves", "nbElevesConcernes", "nbEtablissements"}]}`; an empty `stats` is retried once
-  and then loaded as nothing (a school year that just started);
+- `/stats-pass-culture/{id}` answers objects keyed by department, academy and region ids, as the
+  original platform's job reads them: `{"departements": {id: {"departement": <code>, ...}},
+  "academies": {id: {"academie": <name>, ...}}, "regions": {id: {"region": <name>, ...}}}`, each
+  entry `{eleves, totalEleves, etabs, totalEtabs, niveaux: {<level>: {eleves, totalEleves}}}`, where
+  `niveaux` (and a whole group) may be `[]` when empty (PHP's empty array). One row per scope entry x
+  level (level `ALL` when `niveaux` is empty): `eleves` -> involved_students, `totalEleves` ->
+  total_students, `etabs`/`totalEtabs` -> institutions/total_institutions (the entry's, on each of
+  its levels). An answer without any entry is read once more, then loaded as nothing (a school year
+  that just started). An entry that cannot be read is skipped with a warning naming it; an answer
+  whose shape is not this fails the statistics table alone: the partners still load, then the run
+  fails naming the table (`RunContext.fail_table`);
 - the Adage id of a school year is its first year minus 2014 (2021-2022 is 7), overridable with
   option `SCHOOL_YEAR_ID_OFFSET`;
 - a partner with `actif` = 0 is kept (flagged), never deleted.
@@ -32,7 +40,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from data_gcp.etl_core import Batch, Column, Connector, DateWindow, RunContext, TableSpec
+from data_gcp.etl_core import BadRecords, Batch, Column, Connector, DateWindow, RunContext, TableSpec
 from data_gcp.http_client import HttpClient, SourceError
 from data_gcp.log import get_logger
 
@@ -75,16 +83,20 @@ INVOLVED = TableSpec(
     columns=(
         Column("school_year", "string", "2026-2027 (September to August)", nullable=False),
         Column("school_year_id", "int", "Adage id of the school year", nullable=False),
-        Column("level", "string", "class level (niveau)", nullable=False),
-        Column("department_code", "string", nullable=False),
-        Column("academy_name", "string"),
-        Column("total_students", "int", "students of that level in the department (nbEleves)"),
-        Column("involved_students", "int", "students involved (nbElevesConcernes)"),
-        Column("institutions", "int", "schools involved (nbEtablissements)"),
+        Column("scope", "string", "departement, academie or region", nullable=False),
+        Column("scope_id", "string", "Adage id of the department, academy or region", nullable=False),
+        Column("level", "string", "class level (niveaux key), ALL when Adage gives no level", nullable=False),
+        Column("department_code", "string", "the entry's `departement` (department scope)"),
+        Column("academy_name", "string", "the entry's `academie` (academy scope)"),
+        Column("region_name", "string", "the entry's `region` (region scope)"),
+        Column("total_students", "int", "totalEleves"),
+        Column("involved_students", "int", "eleves"),
+        Column("institutions", "int", "etabs (the entry's, on each level)"),
+        Column("total_institutions", "int", "totalEtabs (the entry's, on each level)"),
         Column("loaded_at", "timestamp", nullable=False),
     ),
     write="upsert",
-    primary_key=("school_year", "level", "department_code"),
+    primary_key=("school_year", "scope", "scope_id", "level"),
 )
 
 
@@ -161,23 +173,78 @@ def partner_row(item: dict[str, Any], loaded_at: dt.datetime) -> dict[str, Any]:
     }
 
 
+# Adage's group key -> (scope, the entry's label field, column the label goes to)
+STAT_GROUPS = {
+    "departements": ("departement", "departement", "department_code"),
+    "academies": ("academie", "academie", "academy_name"),
+    "regions": ("region", "region", "region_name"),
+}
+
+
+class StatsShapeError(ValueError):
+    """The statistics answer is not the documented objects keyed by id."""
+
+
+def _entries(group: Any) -> dict[str, Any]:
+    """A group of entries keyed by id; `[]` (PHP's empty array) is an empty group."""
+    if group in (None, []):
+        return {}
+    if not isinstance(group, dict):
+        raise StatsShapeError(f"a group is a {type(group).__name__}, not an object keyed by id")
+    return group
+
+
 def involved_rows(
-    payload: dict[str, Any], school_year: str, year_id: int, loaded_at: dt.datetime
+    payload: Any, school_year: str, year_id: int, loaded_at: dt.datetime, bad: BadRecords | None = None
 ) -> list[dict[str, Any]]:
-    return [
-        {
-            "school_year": school_year,
-            "school_year_id": year_id,
-            "level": str(s["niveau"]),
-            "department_code": str(s["departement"]),
-            "academy_name": s.get("academie"),
-            "total_students": _int(s.get("nbEleves")),
-            "involved_students": _int(s.get("nbElevesConcernes")),
-            "institutions": _int(s.get("nbEtablissements")),
-            "loaded_at": loaded_at,
-        }
-        for s in payload.get("stats") or []
-    ]
+    """Rows of one statistics answer; StatsShapeError when it is not keyed by department/academy/region."""
+    if not isinstance(payload, dict) or not any(g in payload for g in STAT_GROUPS):
+        keys = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+        raise StatsShapeError(f"no departements/academies/regions in the answer (got {keys})")
+    bad = bad or BadRecords("adage", "statistics entries")
+    rows: list[dict[str, Any]] = []
+    for group, (scope, label_field, column) in STAT_GROUPS.items():
+        for entry_id, entry in _entries(payload.get(group)).items():
+            try:
+                if not isinstance(entry, dict):
+                    raise ValueError(f"not an object: {str(entry)[:100]}")
+                base = {
+                    "school_year": school_year,
+                    "school_year_id": year_id,
+                    "scope": scope,
+                    "scope_id": str(entry_id),
+                    "department_code": None,
+                    "academy_name": None,
+                    "region_name": None,
+                    column: None if entry.get(label_field) is None else str(entry.get(label_field)),
+                    "institutions": _int(entry.get("etabs")),
+                    "total_institutions": _int(entry.get("totalEtabs")),
+                    "loaded_at": loaded_at,
+                }
+                levels = entry.get("niveaux") or {}
+                if not isinstance(levels, dict):
+                    raise ValueError(f"niveaux is a {type(levels).__name__}")
+                if not levels:
+                    rows.append(
+                        base
+                        | {
+                            "level": "ALL",
+                            "involved_students": _int(entry.get("eleves")),
+                            "total_students": _int(entry.get("totalEleves")),
+                        }
+                    )
+                for level, counts in levels.items():
+                    rows.append(
+                        base
+                        | {
+                            "level": str(level),
+                            "involved_students": _int(counts.get("eleves")),
+                            "total_students": _int(counts.get("totalEleves")),
+                        }
+                    )
+            except (ValueError, TypeError, AttributeError) as err:
+                bad.skip(f"{group}/{entry_id}", str(err))
+    return rows
 
 
 # --- the connector ----------------------------------------------------------------------------
@@ -200,8 +267,16 @@ class AdageConnector(Connector):
                 yield PARTNERS.name, PARTNERS.to_arrow(self.partners(http, ctx.window, loaded_at))
             if ctx.wants("involved_student"):
                 rows: list[dict[str, Any]] = []
-                for year in school_years(ctx.window):
-                    rows.extend(self.involved(http, year, school_year_id(year, offset), loaded_at))
+                try:
+                    for year in school_years(ctx.window):
+                        rows.extend(self.involved(http, year, school_year_id(year, offset), loaded_at))
+                except StatsShapeError as err:
+                    ctx.fail_table(
+                        INVOLVED.name,
+                        f"GET /stats-pass-culture: {err}; the table was left as it was "
+                        "(map the new shape in components/data_gcp/adage)",
+                    )
+                    return
                 yield INVOLVED.name, INVOLVED.to_arrow(rows)
 
     def partners(self, http: HttpClient, window: DateWindow, loaded_at: dt.datetime) -> list[dict[str, Any]]:
@@ -215,13 +290,22 @@ class AdageConnector(Connector):
         if not isinstance(body, list):
             raise SourceError("adage", "GET /adage-api/v1/partenaire-culturel", "the answer is not a list")
         rows = {}
+        bad = BadRecords(
+            "adage", "partners", error=lambda m: SourceError("adage", "GET /partenaire-culturel", m)
+        )
         for item in body:
-            row = partner_row(item, loaded_at)
+            try:
+                row = partner_row(item, loaded_at)
+            except (KeyError, ValueError, TypeError, AttributeError) as err:
+                ident = item.get("id") if isinstance(item, dict) else None
+                bad.skip(f"id={ident}", f"{type(err).__name__}: {err}")
+                continue
             previous = rows.get(row["partner_id"])
             if previous is None or (row["modified_at"] or loaded_at) >= (
                 previous["modified_at"] or loaded_at
             ):
                 rows[row["partner_id"]] = row
+        bad.check(len(body))
         log.info("adage: %d partner(s) modified since %s", len(rows), since.date())
         return list(rows.values())
 
@@ -229,23 +313,16 @@ class AdageConnector(Connector):
         self, http: HttpClient, school_year: str, year_id: int, loaded_at: dt.datetime
     ) -> list[dict[str, Any]]:
         path = f"stats-pass-culture/{year_id}"
-        payload = http.get_json(path)
-        if not isinstance(payload, dict) or not isinstance(payload.get("stats"), list):
-            raise SourceError(
-                "adage", "GET /adage-api/v1/stats-pass-culture/{id}", "no `stats` list in the answer"
-            )
-        if payload.get("annee") not in (None, school_year):
-            raise SourceError(
-                "adage",
-                "GET /adage-api/v1/stats-pass-culture/{id}",
-                f"asked for {school_year} (id {year_id}) and got {payload.get('annee')}: "
-                "check option SCHOOL_YEAR_ID_OFFSET",
-            )
-        if not payload["stats"]:
-            payload = http.get_json(path)  # an empty answer is read once more
-            if not payload.get("stats"):
+        bad = BadRecords("adage", f"statistics entries of {school_year}", error=StatsShapeError)
+        rows = involved_rows(http.get_json(path), school_year, year_id, loaded_at, bad)
+        if not rows and not bad.skipped:
+            bad = BadRecords("adage", f"statistics entries of {school_year}", error=StatsShapeError)
+            rows = involved_rows(http.get_json(path), school_year, year_id, loaded_at, bad)  # read once more
+            if not rows:
                 log.warning("adage: no statistics yet for school year %s", school_year)
-        return involved_rows(payload, school_year, year_id, loaded_at)
+        total = len({(r["scope"], r["scope_id"]) for r in rows}) + len(bad.skipped)
+        bad.check(total)
+        return rows
 
 
 CONNECTOR = AdageConnector

@@ -4,7 +4,8 @@ Partners are the sandbox's physical venues (two in three are Adage partners), wi
 SIRET, city and department, so dbt can link venues to partners. Modification dates are spread over
 the 120 days before the sandbox's last day (never the wall clock). `app.state["renamed"]` (partner id
 -> new name) lets a test change a partner between two runs (the update must replace the row).
-Statistics: every level x each school department, for any school year id (`annee` = id + 2014).
+Statistics: every level x each school department, and per region without levels, keyed by ids
+as the original platform's job reads them, for any school year id (first year = id + 2014).
 """
 
 from __future__ import annotations
@@ -82,24 +83,39 @@ def build(data: SandboxData, **_: object) -> VendorApp:
         return Response(200, out)
 
     def stats(request: Request) -> Response:
+        """Objects keyed by department, academy and region ids (the original platform's job reads
+        `{departements|academies|regions: {id: {<name>, eleves, totalEleves, etabs, totalEtabs,
+        niveaux: {level: {eleves, totalEleves}}}}}`); regions carry no levels (`niveaux: []`)."""
         year_id = int(request.path.rsplit("/", 1)[-1])
         first = year_id + YEAR_ID_OFFSET
-        rows = []
+        departements: dict[str, Any] = {}
+        regions: dict[str, dict[str, Any]] = {}
         for dept in data.school_departments or ["75"]:
+            levels, etabs = {}, 0
             for level in LEVELS:
                 rng = random.Random(f"{data.seed}-adage-stats-{first}-{dept}-{level}")
                 total = rng.randrange(2_000, 20_000)
-                rows.append(
-                    {
-                        "niveau": level,
-                        "departement": dept,
-                        "academie": None,
-                        "nbEleves": total,
-                        "nbElevesConcernes": int(total * rng.uniform(0.05, 0.6)),
-                        "nbEtablissements": rng.randrange(5, 120),
-                    }
-                )
-        return Response(200, {"annee": f"{first}-{first + 1}", "stats": rows})
+                levels[level] = {"eleves": int(total * rng.uniform(0.05, 0.6)), "totalEleves": total}
+                etabs += rng.randrange(5, 120)
+            entry = {
+                "eleves": sum(v["eleves"] for v in levels.values()),
+                "totalEleves": sum(v["totalEleves"] for v in levels.values()),
+                "etabs": etabs,
+                "totalEtabs": etabs * 2,
+            }
+            departements[str(100 + len(departements))] = {"departement": dept, **entry, "niveaux": levels}
+            region = AREAS.get(str(dept), (None, "Autre", None))[1]
+            agg = regions.setdefault(
+                region, {"region": region, "eleves": 0, "totalEleves": 0, "etabs": 0, "totalEtabs": 0}
+            )
+            for key in ("eleves", "totalEleves", "etabs", "totalEtabs"):
+                agg[key] += entry[key]
+        answer = {
+            "departements": departements,
+            "academies": [],  # PHP's empty array: no academy figures this year
+            "regions": {str(i + 1): {**v, "niveaux": []} for i, v in enumerate(regions.values())},
+        }
+        return Response(200, answer)
 
     app = VendorApp(
         name="adage",
@@ -110,6 +126,11 @@ def build(data: SandboxData, **_: object) -> VendorApp:
         ],
         auth=auth,
         env={"DATA_GCP_ADAGE_BASE_URL": "{base_url}", "ADAGE_API_KEY": LOCAL_KEY},
+    )
+    app.emptied = lambda r: (  # the "empty" fault: every group empty (PHP's `[]`), partners an empty list
+        Response(r.status, {k: [] for k in r.body}, r.headers, r.content_type)
+        if isinstance(r.body, dict)
+        else Response(r.status, [], r.headers, r.content_type)
     )
     app.state = state  # type: ignore[attr-defined]
     app.partners = partners  # type: ignore[attr-defined]

@@ -2,7 +2,8 @@
 -- Students involved in pass Culture collective offers per school year and department (Adage),
 -- next to
 -- the app's collective bookings of the schools of that department and school year.
-{%- set cols = [('school_year', 'string'), ('level', 'string'), ('department_code', 'string'),
+{%- set cols = [('school_year', 'string'), ('scope', 'string'), ('level', 'string'),
+    ('department_code', 'string'),
     ('total_students', 'bigint'), ('involved_students', 'bigint'), ('institutions', 'bigint')] %}
 
 with
@@ -14,6 +15,7 @@ with
             sum(involved_students) as involved_students,
             count(distinct level) as level_count
         from {{ source_or_empty('raw_adage', 'adage_involved_student', cols) }}
+        where scope = 'departement'
         group by school_year, department_code
     ),
 

@@ -11,6 +11,8 @@ from data_gcp.adage import school_year_id, school_year_of
 from data_gcp.http_client import SourceError
 from data_gcp.vendor_servers import fake_data
 from data_gcp.vendor_servers.adage import LEVELS, LOCAL_KEY
+from data_gcp.vendor_servers.addresses import AREAS
+from data_gcp.vendor_servers.framework import Response
 
 DATA = fake_data(n_fake=200)
 DAY = "2026-11-30"
@@ -34,6 +36,10 @@ HARNESS = {
 def adage(vendor):
     vendor.server.app.state["renamed"].clear()
     return vendor
+
+
+REGIONS = {AREAS.get(d, (None, "Autre", None))[1] for d in DATA.school_departments}
+STATS_ROWS = len(LEVELS) * len(DATA.school_departments) + len(REGIONS)  # regions: one ALL row
 
 
 def rows(table, drop=("loaded_at",)):
@@ -68,7 +74,7 @@ def test_partners_of_the_last_30_days_and_statistics_then_rerun_replaces(adage):
     (stats,) = adage.server.requests_to(r"/stats-pass-culture/")
     assert stats.path.endswith("/12")  # 2026-2027
     involved = adage.table("adage_involved_student")
-    assert involved.num_rows == len(LEVELS) * len(DATA.school_departments)
+    assert involved.num_rows == STATS_ROWS
     assert set(involved.column("school_year").to_pylist()) == {"2026-2027"}
     assert {r.header("X-omogen-api-key") for r in adage.server.requests} == {LOCAL_KEY}
     # an update replaces, a re-run never duplicates
@@ -83,6 +89,52 @@ def test_partners_of_the_last_30_days_and_statistics_then_rerun_replaces(adage):
     )
     assert names[renamed] == "Théâtre renommé"
     assert rows(adage.table("adage_involved_student")) == rows(involved)
+
+
+def test_statistics_keyed_by_department_academy_and_region_ids(adage):
+    """The answer the original platform's job reads: objects keyed by ids, `[]` for an empty group."""
+    tables = adage.extract(DAY, objects="involved_student")
+    got = tables["adage_involved_student"].to_pylist()
+    depts = [r for r in got if r["scope"] == "departement"]
+    assert {r["department_code"] for r in depts} == set(DATA.school_departments)
+    assert {r["level"] for r in depts} == set(LEVELS)
+    assert all(r["involved_students"] <= r["total_students"] for r in depts)
+    regions = [r for r in got if r["scope"] == "region"]
+    assert {r["region_name"] for r in regions} == REGIONS and {r["level"] for r in regions} == {"ALL"}
+    # the region figures are the sum of their departments' levels
+    total = sum(r["involved_students"] for r in depts)
+    assert sum(r["involved_students"] for r in regions) == total
+
+
+def test_an_unreadable_statistics_answer_fails_that_table_alone_partners_load(adage, monkeypatch):
+    from data_gcp.etl_core import PartialRunError
+
+    old_shape = {"annee": "2026-2027", "stats": [{"niveau": "6e", "departement": "75"}]}
+    monkeypatch.setattr(adage.server.app, "routes", [
+        (m, p, (lambda request: Response(200, old_shape)) if "stats" in p else h)
+        for m, p, h in adage.server.app.routes
+    ])  # fmt: skip
+    with pytest.raises(PartialRunError, match=r"raw.adage_involved_student: .*no departements"):
+        adage.run(DAY)
+    assert adage.table("adage_partner").num_rows > 0
+    assert adage.table("adage_involved_student") is None
+
+
+def test_one_unreadable_statistics_entry_is_skipped(adage, monkeypatch, caplog):
+    method, pattern, handler = next(r for r in adage.server.app.routes if "stats" in r[1])
+
+    def one_bad(request):
+        response = handler(request)
+        first = next(iter(response.body["departements"]))
+        response.body["departements"][first] = "corrompu"
+        return response
+
+    routes = [r for r in adage.server.app.routes if r[1] != pattern] + [(method, pattern, one_bad)]
+    monkeypatch.setattr(adage.server.app, "routes", routes)
+    with caplog.at_level("WARNING"):
+        tables = adage.extract(DAY, objects="involved_student")
+    assert tables["adage_involved_student"].num_rows == STATS_ROWS - len(LEVELS)
+    assert "departements/100" in caplog.text
 
 
 def test_a_window_over_the_school_year_change_reads_both_years(adage):
@@ -110,7 +162,7 @@ def test_each_fault_is_retried_to_the_same_rows(adage, fault):
 def test_empty_statistics_are_read_again(adage):
     adage.server.faults.add("empty", r"/stats-pass-culture/")
     tables = adage.extract(DAY, objects="involved_student")
-    assert tables["adage_involved_student"].num_rows == len(LEVELS) * len(DATA.school_departments)
+    assert tables["adage_involved_student"].num_rows == STATS_ROWS
     assert len(adage.server.requests_to(r"/stats-pass-culture/")) == 2
 
 
