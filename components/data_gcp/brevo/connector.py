@@ -15,9 +15,13 @@ audience (`native` young users, `pro` professionals); offset+limit pagination.
 
 Assumptions where the reference is silent (Brevo's public API conventions): the UTM is the campaign's
 `utmCampaignValue` (else its `tag`); audience size = `globalStats.delivered`, opens =
-`globalStats.uniqueViews`; an event's `date` carries a UTC offset (`2026-11-20T23:30:00.000+01:00`):
-it is converted to UTC and the event belongs to its UTC day, and `startDate`/`endDate` select UTC
-days; rate-limit headers `x-sib-ratelimit-*` are honoured by the shared client; the aggregated
+`globalStats.uniqueViews`; an event's `date` carries a UTC offset (`2026-11-20T23:30:00.000+01:00`).
+Whose days `startDate`/`endDate` select is not documented: UTC days, or the account's (Paris) days
+(the original platform's job took each event's local date). Both readings are accepted: an event of
+the listing of day D is D's when its UTC date or its local date (as written, in its own offset) is D,
+and it is stored under D, the day asked for; so a run never fails on a `+01:00` event whichever
+reading is Brevo's. An event that is D's under neither reading is skipped with a warning naming it
+(in more than a tenth of a day's events, the listing is wrong: the run fails); rate-limit headers `x-sib-ratelimit-*` are honoured by the shared client; the aggregated
 report's `delivered`, `opens` and `unsubscribed` count the same events as the listing. If production
 shows that assumption wrong, `DATA_GCP_BREVO_REPORT_CHECK=warn` (log the mismatch) or `off` relaxes
 the check without a code change.
@@ -33,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data_gcp.etl_core import (
+    BadRecords,
     Batch,
     Column,
     Connector,
@@ -200,6 +205,8 @@ class BrevoConnector(Connector):
                 pa.table(
                     {
                         "event_date": pc.cast(utc_timestamp_column(raw["date"]), pa.date32()),
+                        "local_date": pc.cast(pc.utf8_slice_codeunits(raw["date"], 0, 10), pa.date32()),
+                        "raw_date": raw["date"],
                         "template_id": raw["templateId"],
                         "tag": raw["tag"],
                         "email_hash": email_hash_column(raw["email"]),
@@ -210,14 +217,7 @@ class BrevoConnector(Connector):
                 )
             )
         events = pa.concat_tables(parts)
-        outside = pc.not_equal(events["event_date"], pa.scalar(day))
-        if pc.any(outside).as_py():
-            first = events.filter(outside)["event_date"][0].as_py()
-            raise SourceError(
-                "brevo",
-                "GET /smtp/statistics/events",
-                f"events of {first} (UTC) in the listing of {day}: the day would be written wrong",
-            )
+        events = self._of_day(events, audience, day)
         keys = ["event_date", "template_id", "tag", "email_hash"]
         grouped = events.group_by(keys, use_threads=False).aggregate(
             [("delivered_count", "sum"), ("opened_count", "sum"), ("unsubscribed_count", "sum")]
@@ -227,6 +227,25 @@ class BrevoConnector(Connector):
         )
         grouped = grouped.append_column("audience", pa.array([audience] * grouped.num_rows, pa.string()))
         return grouped.select(TRANSACTIONAL.arrow_schema.names)
+
+    @staticmethod
+    def _of_day(events: pa.Table, audience: str, day: dt.date) -> pa.Table:
+        """The events of the listing of `day`, dated `day`: UTC or local date is `day` (see module)."""
+        target = pa.scalar(day, pa.date32())
+        ok = pc.or_(pc.equal(events["event_date"], target), pc.equal(events["local_date"], target))
+        ok = pc.fill_null(ok, False)
+        outside = events.filter(pc.invert(ok))
+        if outside.num_rows:
+            bad = BadRecords(
+                "brevo",
+                f"events of the {audience} listing of {day}",
+                error=lambda m: SourceError("brevo", "GET /smtp/statistics/events", m),
+            )
+            named = [f"dated {when}" for when in outside["raw_date"].slice(0, 5).to_pylist()]
+            bad.skip_many(named, outside.num_rows, f"neither its UTC nor its local date is {day}")
+            bad.check(events.num_rows)
+        kept = events.filter(ok).drop_columns(["local_date", "raw_date"])
+        return kept.set_column(0, "event_date", pa.repeat(target, kept.num_rows).cast(pa.date32()))
 
 
 CONNECTOR = BrevoConnector

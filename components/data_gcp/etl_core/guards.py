@@ -50,6 +50,14 @@ class BadRecords:
         self.skipped.append((str(record), reason))
         log.warning("%s: %s %s skipped: %s", self.system, self.what, record, reason)
 
+    def skip_many(self, records: list[object], count: int, reason: str) -> None:
+        """`count` records skipped for one reason (a vectorised filter), the first `records` named."""
+        named = ", ".join(str(r) for r in records[:5])
+        log.warning("%s: %d %s skipped (%s%s): %s", self.system, count, self.what, named,
+                    ", ..." if count > len(records[:5]) else "", reason)  # fmt: skip
+        self.skipped.extend((str(r), reason) for r in records[:count])
+        self.skipped.extend(("", reason) for _ in range(count - min(count, len(records))))
+
     def check(self, total: int) -> None:
         n = len(self.skipped)
         if not n:

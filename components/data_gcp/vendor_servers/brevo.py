@@ -1,9 +1,11 @@
 """Brevo (Sendinblue) API v3: e-mail campaigns, transactional events, aggregated report.
 
 Two accounts (audiences), told apart by the `api-key` header: `native` (young users) and `pro`.
-Events are for sandbox users' e-mails; the connector stores their sha256 only. `startDate`/`endDate`
-select UTC days; event dates are rendered in the account's time zone with their offset
-(`2026-11-20T00:30:00.000+01:00` is 2026-11-19 23:30 UTC), as Brevo does. A range over 90 days is
+Events are for sandbox users' e-mails; the connector stores their sha256 only. Event dates are
+rendered in the account's time zone with their offset (`2026-11-20T00:30:00.000+01:00` is
+2026-11-19 23:30 UTC), as Brevo does. Brevo's documentation does not say whose days
+`startDate`/`endDate` select: `app.state["day_zone"]` is `UTC` (default) or `Europe/Paris` (the
+account's days, as the original platform's job read each event's local date), so tests run both. A range over 90 days is
 refused (400), as documented.
 """
 
@@ -53,8 +55,13 @@ def build(
             return json_error(401, "Key not found", **{"content-type": "application/json"})
         return None
 
-    @lru_cache(maxsize=64)
+    state: dict[str, object] = {"day_zone": "UTC"}
+
     def day_events(audience: str, day: dt.date) -> tuple[dict, ...]:
+        return _day_events(audience, day, str(state["day_zone"]))
+
+    @lru_cache(maxsize=64)
+    def _day_events(audience: str, day: dt.date, zone: str) -> tuple[dict, ...]:
         rng = random.Random(f"{data.seed}-{audience}-{day.isoformat()}")
         names = [name for name, _ in EVENT_SHARES]
         weights = [share for _, share in EVENT_SHARES]
@@ -65,7 +72,7 @@ def build(
         for i in range(n):
             template_id, tag = templates[rng.randrange(len(templates))]
             seconds = int(i * 86_399 / max(n, 1))
-            stamp = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) + dt.timedelta(seconds=seconds)
+            stamp = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(zone)) + dt.timedelta(seconds=seconds)
             local = stamp.astimezone(ACCOUNT_TZ).isoformat(timespec="milliseconds")
             out.append(
                 {
@@ -91,12 +98,17 @@ def build(
             )
         )
 
-    @lru_cache(maxsize=64)
     def _window_events(audience: str, start: dt.date, end: dt.date, event: str | None) -> tuple[dict, ...]:
+        return _zone_window_events(audience, start, end, event, str(state["day_zone"]))
+
+    @lru_cache(maxsize=64)
+    def _zone_window_events(
+        audience: str, start: dt.date, end: dt.date, event: str | None, zone: str
+    ) -> tuple[dict, ...]:
         out: list[dict] = []
         day = start
         while day <= end:
-            out.extend(e for e in day_events(audience, day) if event is None or e["event"] == event)
+            out.extend(e for e in _day_events(audience, day, zone) if event is None or e["event"] == event)
             day += dt.timedelta(days=1)
         return tuple(out)
 
@@ -192,4 +204,5 @@ def build(
             "BREVO_API_KEY_NATIVE": "local-brevo-native-key-0001",
             "BREVO_API_KEY_PRO": "local-brevo-pro-key-0002",
         },
+        state=state,
     )

@@ -171,6 +171,45 @@ def test_event_dates_with_an_offset_belong_to_their_utc_day(vendor):
     assert events  # the listing was read through the server
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris"])
+def test_brevo_days_read_as_utc_or_paris_days_both_load(vendor, zone):
+    """Brevo does not document whose days startDate/endDate select: both readings load the day."""
+    vendor.server.app.state["day_zone"] = zone
+    try:
+        result = vendor.run(DAY, DAY, objects="transactional")
+        trans = vendor.table("brevo_transactional")
+    finally:
+        vendor.server.app.state["day_zone"] = "UTC"
+    assert set(trans["event_date"].to_pylist()) == {dt.date(2026, 11, 20)}
+    page = vendor.server.requests_to("/smtp/statistics/events")
+    assert page and result.rows["brevo_transactional"] == trans.num_rows
+    delivered = sum(trans["delivered_count"].to_pylist())
+    assert delivered > 0  # the cross-check against the aggregated report held for every event type
+
+
+def test_an_event_of_neither_reading_of_the_day_is_skipped_with_a_warning(vendor, caplog):
+    clean = vendor.extract(DAY, DAY, objects="transactional")["brevo_transactional"]
+
+    def stray(body):  # the last event of the page is dated five days later
+        events = [dict(e) for e in body["events"]]
+        events[-1]["date"] = "2026-11-25T10:00:00.000+01:00"
+        return {**body, "events": events}
+
+    vendor.server.faults.add("transform", r"/smtp/statistics/events", times=-1, transform=stray)
+    with caplog.at_level("WARNING"):
+        got = vendor.extract(DAY, DAY, objects="transactional")["brevo_transactional"]
+    events = sum(sum(clean[c].to_pylist()) for c in ("delivered_count", "opened_count", "unsubscribed_count"))
+    kept = sum(sum(got[c].to_pylist()) for c in ("delivered_count", "opened_count", "unsubscribed_count"))
+    pages = len(
+        {
+            (r.header("api-key"), r.param("event"), r.param("offset"))
+            for r in vendor.server.requests_to("/smtp/statistics/events")
+        }
+    )
+    assert kept == events - pages  # one event a page skipped, every other one loaded
+    assert "dated 2026-11-25T10:00:00.000+01:00" in caplog.text
+
+
 def test_a_corrupt_compressed_answer_is_retried_then_fails_naming_brevo(vendor):
     clean = vendor.extract(DAY, DAY, objects="transactional")["brevo_transactional"]
     vendor.server.faults.add("corrupt_gzip", r"/smtp/statistics/events", skip=1)
