@@ -26,7 +26,18 @@ Assumptions where the reference is silent (BAN's public documentation):
   answers the same CSV with `latitude, longitude, result_label, result_score, result_type,
   result_postcode, result_citycode, result_city, result_context` appended, one row per input row;
   an answer with fewer rows than sent (a cut body) is asked again;
-- the query is `<address> <postal code> <city>`, spaces collapsed, at most 200 characters.
+- the query is `<address> <postal code> <city>`, spaces collapsed, at most 200 characters, starting
+  with a letter or a digit (`/search/` answers 400 to a `q` that starts otherwise, e.g. a quote: the
+  leading punctuation is dropped);
+- `context` is `<department code>, <department name>, <region name>`, but only
+  `<code>, <name>` for the overseas departments and collectivities (974 La Réunion, 977
+  Saint-Barthélemy, 978 Saint-Martin...), whose region is that name.
+
+One bad address never fails a run: a 400 from `/search/` for one query skips that user with a warning
+naming it (asked again next run); the others are stored. A bulk answer in which every row of a file of
+`SUSPECT_ROWS` or more comes back "not found" is not believed (a service answering without
+geocoding): the file is asked once more, then its users are skipped with a warning, never flagged as
+ungeocodable for good.
 """
 
 from __future__ import annotations
@@ -41,7 +52,7 @@ from typing import Any
 
 import httpx
 
-from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec
+from data_gcp.etl_core import BadRecords, Batch, Column, Connector, RunContext, TableSpec
 from data_gcp.http_client import HttpClient, RateLimiter, RetryableResponse, SourceError, json_of
 from data_gcp.log import get_logger
 from data_gcp.warehouse import Warehouse, get_warehouse
@@ -55,6 +66,21 @@ MAX_USERS = 5000
 BULK_MIN = 200
 BULK_ROWS = 1000
 CALLS_PER_SECOND = 50
+SUSPECT_ROWS = 10
+# overseas departments and collectivities: BAN's context has no region part
+OVERSEAS_REGIONS = {
+    "971": "Guadeloupe",
+    "972": "Martinique",
+    "973": "Guyane",
+    "974": "La Réunion",
+    "975": "Saint-Pierre-et-Miquelon",
+    "976": "Mayotte",
+    "977": "Saint-Barthélemy",
+    "978": "Saint-Martin",
+    "986": "Wallis-et-Futuna",
+    "987": "Polynésie française",
+    "988": "Nouvelle-Calédonie",
+}
 
 USER_ADDRESS = TableSpec(
     name="addresses_user_address",
@@ -89,6 +115,8 @@ def address_query(address: str | None, postal_code: str | None, city: str | None
     """`12 rue Victor Hugo 44000 Nantes` (parts missing are left out; spaces collapsed; 200 chars)."""
     text = " ".join(str(p) for p in (address, postal_code, city) if p)
     text = re.sub(r"\s+", " ", text).strip()
+    while text and not text[0].isalnum():  # BAN refuses a query starting with punctuation
+        text = text[1:].lstrip()
     return text[:200]
 
 
@@ -97,10 +125,18 @@ def _float(value: Any) -> float | None:
 
 
 def context_parts(context: str | None) -> tuple[str | None, str | None]:
-    """BAN `context` `75, Paris, Île-de-France` -> (department code, region name)."""
+    """BAN `context` `75, Paris, Île-de-France` -> (department code, region name).
+
+    Overseas, the context is `974, La Réunion` (no region part): the region is that name.
+    """
     parts = [p.strip() for p in (context or "").split(",")]
     department = parts[0] or None if parts else None
-    region = parts[-1] if len(parts) >= 3 else None
+    if len(parts) >= 3:
+        region = parts[-1]
+    elif department in OVERSEAS_REGIONS:
+        region = OVERSEAS_REGIONS[department]
+    else:
+        region = parts[1] if len(parts) == 2 and department and department.startswith("97") else None
     return department, region
 
 
@@ -228,15 +264,35 @@ class AddressesConnector(Connector):
         limiter = RateLimiter(float(ctx.option("calls_per_second", str(CALLS_PER_SECOND))), clock=ctx.clock)
         method = "bulk" if len(askable) >= bulk_min else "single"
         log.info("addresses: geocoding %d user(s) (%s)", len(askable), method)
+        bad = BadRecords(
+            "addresses", "addresses", error=lambda m: SourceError("addresses", "GET /search/", m)
+        )
         with ctx.http(rate_limiter=limiter) as http:
             if method == "bulk":
                 for start in range(0, len(askable), bulk_rows):
                     chunk = askable[start : start + bulk_rows]
                     found = self.bulk(http, chunk)
+                    if found is None:
+                        log.warning(
+                            "addresses: every one of %d addresses (users %d..%d) came back 'not found' twice "
+                            "from /search/csv/: not believed, these users are not stored (asked again next run)",
+                            len(chunk),
+                            chunk[0][0],
+                            chunk[-1][0],
+                        )
+                        continue
                     rows.extend(result_row(uid, q, found.get(uid), "bulk", at) for uid, q in chunk)
             else:
                 for uid, q in askable:
-                    rows.append(result_row(uid, q, self.single(http, q), "single", at))
+                    try:
+                        answer = self.single(http, q)
+                    except SourceError as err:
+                        if err.status not in (400, 422):
+                            raise
+                        bad.skip(f"user {uid}", f"/search/ refused its address (HTTP {err.status})")
+                        continue
+                    rows.append(result_row(uid, q, answer, "single", at))
+                bad.check(len(askable))
         low = sum(1 for r in rows if r["is_low_score"])
         log.info("addresses: %d geocoded, %d flagged (score < %s or no answer)", len(rows), low, LOW_SCORE)
         yield USER_ADDRESS.name, USER_ADDRESS.to_arrow(rows)
@@ -256,8 +312,22 @@ class AddressesConnector(Connector):
             found = feature_result(json_of(http.request("GET", "search/", params=params, check=check)))
         return found
 
-    def bulk(self, http: HttpClient, chunk: list[tuple[int, str]]) -> dict[int, dict[str, Any]]:
-        """One `/search/csv/` call: user id -> its answer row (every user id sent must come back)."""
+    def bulk(self, http: HttpClient, chunk: list[tuple[int, str]]) -> dict[int, dict[str, Any] | None] | None:
+        """One `/search/csv/` call: user id -> its answer row (every user id sent must come back).
+
+        None: every row of a file of `SUSPECT_ROWS` or more came back "not found", twice.
+        """
+        for attempt in (1, 2):
+            found = self._bulk_once(http, chunk)
+            if len(chunk) < SUSPECT_ROWS or any(v is not None for v in found.values()):
+                return found
+            if attempt == 1:
+                log.warning(
+                    "addresses: all %d rows of a /search/csv/ answer 'not found': asking again", len(chunk)
+                )
+        return None
+
+    def _bulk_once(self, http: HttpClient, chunk: list[tuple[int, str]]) -> dict[int, dict[str, Any] | None]:
         boundary = f"data-gcp-{uuid.uuid4().hex}"
         sent = {uid for uid, _ in chunk}
         parsed: dict[int, dict[str, Any]] = {}

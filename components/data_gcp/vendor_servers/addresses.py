@@ -101,7 +101,8 @@ def _towns() -> dict[str, dict[str, Any]]:
             "lat": lat,
             "lon": lon,
             "citycode": citycode,
-            "context": f"{code}, {name}, {region}",
+            # BAN: `code, department, region`; overseas only `code, name` (974, La Réunion)
+            "context": f"{code}, {name}" if code.startswith("97") else f"{code}, {name}, {region}",
         }
     return towns
 

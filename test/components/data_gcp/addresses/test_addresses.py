@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 
 import pyarrow as pa
 import pytest
 
 from data_gcp.addresses import LOW_SCORE, address_query
+from data_gcp.addresses.connector import context_parts
 from data_gcp.http_client import SourceError
 from data_gcp.sandbox import user_address
 from data_gcp.vendor_servers import fake_data
@@ -155,3 +157,59 @@ def test_a_user_table_without_addresses_says_what_to_do(ban):
     get_warehouse().load("raw.applicative_database_user", pa.table({"user_id": [1]}), "replace")
     with pytest.raises(SourceError, match="no user_address column.*sandbox generate"):
         ban.extract()
+
+
+def test_an_address_starting_with_a_quote_is_asked_without_it():
+    assert address_query('"12 rue Victor Hugo', "44000", "Nantes") == "12 rue Victor Hugo 44000 Nantes"
+    assert address_query("« 3, place du marché »", None, "Lyon") == "3, place du marché » Lyon"
+
+
+def test_one_refused_address_skips_that_user_and_the_run_goes_on(ban, caplog):
+    load_users(DATA.addresses[:12])
+    ban.server.faults.add("status", r"/search/$", status=400, times=1)  # the lowest id's query refused
+    with caplog.at_level(logging.WARNING):
+        result = ban.run()
+    stored = ban.table("addresses_user_address").column("user_id").to_pylist()
+    first = min(
+        a["user_id"] for a in DATA.addresses[:12] if address_query(a["address"], a["postal_code"], a["city"])
+    )
+    assert first not in stored and len(stored) == 11 and result.rows == {"addresses_user_address": 11}
+    assert f"user {first} skipped" in caplog.text
+    # the next run asks that user again
+    ban.server.requests.clear()
+    ban.run()
+    assert first in ban.table("addresses_user_address").column("user_id").to_pylist()
+
+
+def _all_not_found(body: bytes) -> bytes:
+    from data_gcp.vendor_servers.addresses import CSV_RESULT_COLUMNS
+
+    lines = body.decode().splitlines()
+    header = lines[0].split(",")
+    n_input = len(header) - len(CSV_RESULT_COLUMNS)
+    out = [lines[0]]
+    for line in lines[1:]:
+        values = next(csv.reader([line]))[:n_input]
+        empty = ["" if c != "result_status" else "not-found" for c in CSV_RESULT_COLUMNS]
+        out.append(",".join([*values, *empty]))
+    return ("\n".join(out) + "\n").encode()
+
+
+def test_a_bulk_answer_all_not_found_flags_nobody(ban, caplog):
+    load_users(DATA.addresses[:230])
+    ban.server.faults.add("transform", r"/search/csv/", times=2, transform=_all_not_found)
+    with caplog.at_level(logging.WARNING):
+        result = ban.run(options={"bulk_rows": "100"})
+    stored = ban.table("addresses_user_address")
+    assert result.rows == {"addresses_user_address": 130}  # the first file's 100 users: not stored
+    assert not any(r["user_id"] <= 100 for r in stored.to_pylist()) and "not believed" in caplog.text
+    assert len(ban.server.requests_to(r"/search/csv/")) == 4  # the suspect file asked twice
+    ban.run(options={"bulk_rows": "100"})
+    assert ban.table("addresses_user_address").num_rows == 230
+
+
+def test_overseas_contexts_have_their_region():
+    assert context_parts("974, La Réunion") == ("974", "La Réunion")
+    assert context_parts("977, Saint-Barthélemy") == ("977", "Saint-Barthélemy")
+    assert context_parts("978, Saint-Martin") == ("978", "Saint-Martin")
+    assert context_parts("75, Paris, Île-de-France") == ("75", "Île-de-France")
