@@ -7,7 +7,8 @@ Contract (reference `source-systems.md`):
   token every 10 minutes of a run). One report per day.
 - Google: the monthly installs CSVs (UTF-16) of the Play Console export bucket, read through the
   `storage` component (the local folder bucket locally, GCS in the cloud): one file per month and
-  dimension (`country`, `device`).
+  dimension (`country`, `device`). A Cloud Storage error (a checksum mismatch on download, a 403,
+  a 503) is a `SourceError` naming the object, retried when transient (`http_client.call_source`).
 Window: from the first day of the month before the run's day to the run's day (the reports of the
 last days change while the stores consolidate them), every day of it replaced in both tables.
 
@@ -17,8 +18,12 @@ Assumptions where the reference is silent (Apple's and Google's public documenta
   (`application/a-gzip`) is a TSV with `Provider, ..., SKU, Title, Version, Product Type Identifier,
   Units, ..., Begin Date (MM/DD/YYYY), ..., Country Code, ..., Apple Identifier, ..., Device, ...`;
   downloads are the rows whose product type is a first download (`1`, `1F`, `1T`, `F1`; dbt filters);
-  a day without a report answers 404 with `errors[].code` `NOT_FOUND`: no rows for that day (the day
-  is not replaced, and is read again by the next run); any other 404 fails the run;
+  a day without a report answers 404 with `errors[].code` `NOT_FOUND` ("Report is not available
+  yet"): the rows already loaded for that day are kept (`RunContext.keep`, never cleared), a warning
+  names the days, and the next run reads them again; any other 404 fails the run;
+- the report is a gzip file; a server that also sends it with `Content-Encoding: gzip` has it
+  decoded by httpx: the body is decompressed only when it starts with gzip's magic bytes;
+- a private key that is not a valid EC PEM fails at once, naming the secret (no library traceback);
 - a gzip body that does not decompress (cut or corrupt), or a report without any row (Apple answers
   404 for a day without sales), is asked again like a cut body;
 - Google files: `stats/installs/installs_<package>_<YYYYMM>_<dimension>.csv`, UTF-16 with a BOM,
@@ -41,7 +46,7 @@ from typing import Any
 import httpx
 
 from data_gcp.etl_core import Batch, Column, Connector, DateWindow, RunContext, TableSpec
-from data_gcp.http_client import HttpClient, RetryableResponse, SourceError, json_of
+from data_gcp.http_client import HttpClient, RetryableResponse, SourceError, call_source, json_of
 from data_gcp.log import get_logger, register_sensitive
 
 log = get_logger(__name__)
@@ -130,9 +135,25 @@ def apple_token(key_id: str, issuer_id: str, private_key: str, now: int | None =
 
     issued = int(now if now is not None else time.time())
     payload = {"iss": issuer_id, "iat": issued, "exp": issued + TOKEN_LIFETIME, "aud": "appstoreconnect-v1"}
-    token = jwt.encode(payload, private_key, algorithm="ES256", headers={"kid": key_id, "typ": "JWT"})
+    try:
+        token = jwt.encode(payload, private_key, algorithm="ES256", headers={"kid": key_id, "typ": "JWT"})
+    except (ValueError, TypeError, jwt.PyJWTError) as err:
+        raise SourceError(
+            "app_downloads",
+            "sign the App Store Connect token",
+            f"the secret {APPLE_KEY} is not a valid EC private key in PEM ({type(err).__name__}): "
+            "store the .p8 file App Store Connect gave, BEGIN/END lines included",
+        ) from None
     register_sensitive(token)
     return token
+
+
+def report_text(content: bytes) -> str:
+    """The TSV of a sales report: a gzip file (`application/a-gzip`), or already plain text when the
+    server also sent it with `Content-Encoding: gzip` (httpx then decoded it): never decompressed twice."""
+    if content[:2] == b"\x1f\x8b":
+        return gzip.decompress(content).decode("utf-8")
+    return content.decode("utf-8")
 
 
 def _int(value: str | None) -> int | None:
@@ -234,6 +255,7 @@ class AppDownloadsConnector(Connector):
                 else:
                     rows.extend(day_rows)
         if missing:
+            ctx.keep(APPLE.name, missing, "App Store report not available yet (404 NOT_FOUND)")
             log.warning("app_downloads: no App Store report for %d day(s): %s", len(missing), missing[:5])
         log.info("app_downloads: %d App Store row(s) for %s", len(rows), window)
         return rows
@@ -247,7 +269,7 @@ class AppDownloadsConnector(Connector):
             if response.status_code == 404:
                 return
             try:
-                text = gzip.decompress(response.content).decode("utf-8")
+                text = report_text(response.content)
             except (OSError, EOFError, zlib.error, UnicodeDecodeError) as err:
                 raise RetryableResponse(f"the gzip report does not decompress ({err})") from None
             try:
@@ -301,7 +323,14 @@ class AppDownloadsConnector(Connector):
             for dimension in PLAY_DIMENSIONS:
                 key = play_export_key(package, month, dimension)
                 try:
-                    data = storage.get_bytes(key)
+                    data = call_source(
+                        "app_downloads",
+                        f"read {storage.uri(key)}",
+                        lambda key=key: storage.get_bytes(key),
+                        policy=ctx.policy,
+                        clock=ctx.clock,
+                        passthrough=(StorageError,),
+                    )
                 except StorageError:
                     log.warning("app_downloads: no Play export %s in %s", key, storage.uri(""))
                     continue

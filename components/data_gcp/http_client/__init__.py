@@ -17,6 +17,7 @@ from data_gcp.http_client.core import (
     origin_of,
 )
 from data_gcp.http_client.ratelimit import RateLimiter
+from data_gcp.http_client.sdk import call_source, is_transient, source_error
 
 __all__ = [
     "Clock",
@@ -32,4 +33,7 @@ __all__ = [
     "SourceError",
     "StatusBudget",
     "SystemClock",
+    "call_source",
+    "is_transient",
+    "source_error",
 ]

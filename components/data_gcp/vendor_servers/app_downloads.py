@@ -258,6 +258,10 @@ def build(data: SandboxData, keys: tuple[str, str] | None = None, **_: object) -
             return _apple_error(401, "NOT_AUTHORIZED", "wrong key id, or a token valid more than 20 minutes")
         return None
 
+    # days answered "not available yet" although older than the last day (Apple's late reports);
+    # `content_encoding`: the report also sent with `Content-Encoding: gzip`
+    state: dict[str, Any] = {"not_yet": set(), "content_encoding": False}
+
     def sales_reports(request: Request) -> Response:
         expected = {
             "filter[frequency]": "DAILY",
@@ -272,7 +276,7 @@ def build(data: SandboxData, keys: tuple[str, str] | None = None, **_: object) -
             day = dt.date.fromisoformat(request.param("filter[reportDate]") or "")
         except ValueError:
             return _apple_error(400, "PARAMETER_ERROR.INVALID", "filter[reportDate] must be YYYY-MM-DD")
-        if day > last:
+        if day > last or day in state["not_yet"]:
             return _apple_error(
                 404, "NOT_FOUND", "Report is not available yet. Daily reports are available by 8 am PST."
             )
@@ -280,9 +284,10 @@ def build(data: SandboxData, keys: tuple[str, str] | None = None, **_: object) -
         writer = csv.writer(out, delimiter="\t", lineterminator="\n")
         writer.writerow(APPLE_HEADER)
         writer.writerows(_apple_rows(data, day, per_day.get(("ios", day), 0)))
-        return Response(
-            200, gzip.compress(out.getvalue().encode(), mtime=0), content_type="application/a-gzip"
-        )
+        report = gzip.compress(out.getvalue().encode(), mtime=0)
+        if state["content_encoding"]:  # the gzip file sent with `Content-Encoding: gzip` too
+            return Response(200, report, {"Content-Encoding": "gzip"}, content_type="text/tab-separated-values")
+        return Response(200, report, content_type="application/a-gzip")
 
     def header_only(response: Response) -> Response:
         if not isinstance(response.body, bytes) or response.status != 200:
@@ -294,6 +299,7 @@ def build(data: SandboxData, keys: tuple[str, str] | None = None, **_: object) -
         name="app_downloads",
         base_path="",
         routes=[("GET", r"/v1/salesReports", sales_reports)],
+        state=state,
         auth=auth,
         env={
             "DATA_GCP_APP_DOWNLOADS_BASE_URL": "{base_url}",

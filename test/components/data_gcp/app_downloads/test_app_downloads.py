@@ -211,3 +211,99 @@ def test_gzip_report_is_really_gzip(stores):
     )
     assert response.headers["content-type"] == "application/a-gzip"
     assert gzip.decompress(response.content).startswith(b"Provider\tProvider Country")
+
+
+def _apple_counts(stores) -> dict:
+    table = stores.table("app_downloads_apple_download_stats")
+    out: dict = {}
+    for day in table.column("report_date").to_pylist():
+        out[day] = out.get(day, 0) + 1
+    return out
+
+
+def test_a_report_not_available_yet_keeps_the_loaded_day(stores, caplog):
+    stores.run(DAY, objects="apple_download_stats")
+    before = _apple_counts(stores)
+    late = dt.date(2026, 11, 14)
+    assert before[late] > 0
+    stores.server.app.state["not_yet"].add(late)
+    try:
+        with caplog.at_level(logging.WARNING):
+            stores.run(DAY, objects="apple_download_stats")
+    finally:
+        stores.server.app.state["not_yet"].clear()
+    assert _apple_counts(stores) == before  # the day loaded earlier is still there
+    assert "kept as loaded" in caplog.text and "2026-11-14" in caplog.text
+
+
+def test_a_report_also_sent_with_content_encoding_gzip_is_decompressed_once(stores, apple_baseline):
+    stores.server.app.state["content_encoding"] = True
+    try:
+        tables = stores.extract(DAY, objects="apple_download_stats")
+    finally:
+        stores.server.app.state["content_encoding"] = False
+    name = "app_downloads_apple_download_stats"
+    assert rows(tables[name]) == rows(apple_baseline[name])
+    assert len(stores.server.requests) == 46  # no attempt failed
+
+
+def test_a_key_that_is_not_an_ec_pem_names_the_system_and_the_secret(stores, monkeypatch):
+    monkeypatch.setitem(stores.server.app.env, "APPLE_API_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\nnope\n")
+    with pytest.raises(SourceError) as err:
+        stores.extract(DAY, objects="apple_download_stats")
+    text = str(err.value)
+    assert text.startswith("app_downloads: sign the App Store Connect token failed")
+    assert "apple-api-private-key is not a valid EC private key" in text and "nope" not in text
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+
+
+class _Blob:
+    def __init__(self, local, key, errors):
+        self.local, self.key, self.errors = local, key, errors
+
+    def download_as_bytes(self):
+        if self.errors:
+            raise self.errors.pop(0)
+        return self.local.get_bytes(self.key)
+
+
+class _Client:
+    """google-cloud-storage's client surface that GCSStorage uses, over the local export folder."""
+
+    def __init__(self, local, errors):
+        self.local, self.errors = local, errors
+
+    def bucket(self, name):
+        return self
+
+    def blob(self, key):
+        return _Blob(self.local, key, self.errors)
+
+
+def _gcs_errors(stores, monkeypatch, errors):
+    import data_gcp.storage as storage_mod
+    from data_gcp.storage import GCSStorage
+
+    local = get_storage(bucket=PLAY_BUCKET)
+    gcs = GCSStorage(PLAY_BUCKET, client=_Client(local, errors))
+    monkeypatch.setattr(storage_mod, "get_storage", lambda settings=None, bucket=None: gcs)
+
+
+def test_cloud_storage_sdk_errors_are_source_errors_retried_when_transient(stores, monkeypatch):
+    from google.api_core.exceptions import Forbidden, ServiceUnavailable
+    from google.resumable_media.common import DataCorruption
+
+    baseline = stores.extract(DAY, objects="google_download_stats")
+    name = "app_downloads_google_download_stats"
+    errors = [DataCorruption(None, "Checksum mismatch while downloading"), ServiceUnavailable("busy")]
+    _gcs_errors(stores, monkeypatch, errors)
+    tables = stores.extract(DAY, objects="google_download_stats")
+    assert rows(tables[name]) == rows(baseline[name]) and not errors  # both retried
+    assert len(stores.clock.sleeps) == 2
+    _gcs_errors(stores, monkeypatch, [Forbidden("caller does not have storage.objects.get access")])
+    stores.clock.sleeps.clear()
+    with pytest.raises(SourceError) as err:
+        stores.extract(DAY, objects="google_download_stats")
+    assert str(err.value).startswith(f"app_downloads: read gs://{PLAY_BUCKET}/stats/installs/")
+    assert "(HTTP 403)" in str(err.value) and "IAM" in str(err.value)
+    assert not stores.clock.sleeps  # a 403 is not retried
