@@ -12,10 +12,19 @@ and the run has a budget of 429 answers (`MAX_429`, default 3, counted over ever
 `http_client.StatusBudget`): past it the run stops with a clean `SourceError` (nothing written) rather
 than spend the day's quota on retries. A 429's `Retry-After` sets the wait (shared client).
 
+AppsFlyer allows one call a minute per aggregated report and app (its report generation quotas):
+a 429 is waited for at least `retry_min_wait` (60 s) before the next try, so a re-run within the
+minute waits instead of spending the 429 budget.
+
 Checks, because a CSV has no total: an answer without even its header line, a last line without a
 line break or a row with too few / too many fields is a cut body and is asked again; rows outside the
-window fail the run; the raw installs and the daily report cross-check each other (one empty while
-the other counts non-organic installs: the empty one is read again, then the run fails).
+window fail the run. A raw report is capped by AppsFlyer at `maximum_rows` rows, silently: the run
+asks for `RAW_MAX_ROWS` (default 1,000,000, the documented maximum) and an answer of that many rows is
+capped: that app's days of that table are kept as loaded (`RunContext.keep`, never shortened) and the
+run warns. The raw installs and the daily report cross-check each other per day: a day whose raw
+installs are fewer than the daily report's non-organic installs (by more than
+`CROSS_CHECK_TOLERANCE`, default 5 %) is read again, then kept as loaded with a warning; one side
+empty while the other counts installs is read again, then the run fails.
 
 Assumptions where the reference is silent (AppsFlyer Pull API v5 public documentation):
 - CSV with a header line, UTF-8 (BOM tolerated), columns named as in the AppsFlyer UI
@@ -45,6 +54,8 @@ from data_gcp.log import get_logger
 log = get_logger(__name__)
 
 DAYS = 14
+RAW_MAX_ROWS = 1_000_000  # AppsFlyer's documented maximum of `maximum_rows` for raw reports
+CROSS_CHECK_TOLERANCE = 0.05
 APP_IDS = {"ios": "id1557887412", "android": "app.passculture.webapp"}
 ORGANIC = "Organic"
 
@@ -128,7 +139,7 @@ REPORTS: dict[str, tuple[str, str, str, dict[str, tuple[str, Callable[[str | Non
         "agg-data",
         "partners_by_date_report",
         "Date",
-        {**_AGG_KEYS, **_AGG_METRICS},
+        {**_AGG_KEYS, "campaign": ("Campaign (c)", _str), **_AGG_METRICS},
     ),
     "appsflyer_installs": (
         "raw-data",
@@ -222,7 +233,11 @@ class AppsFlyerConnector(Connector):
         "APP_ID_ANDROID": f"AppsFlyer id of the Android app (default {APP_IDS['android']})",
         "CALLS_PER_MINUTE": "calls a minute allowed (default 20)",
         "MAX_429": "HTTP 429 answers tolerated in one run before it stops (default 3)",
+        "RAW_MAX_ROWS": f"maximum_rows asked of raw reports; an answer that long is capped (default {RAW_MAX_ROWS})",
+        "CROSS_CHECK_TOLERANCE": f"raw installs may be this share under the daily report (default {CROSS_CHECK_TOLERANCE})",
     }
+    # one call a minute per aggregated report and app: a 429 is waited for a minute at least
+    retry_min_wait = {429: 60.0}
 
     def extract(self, ctx: RunContext) -> Iterator[Batch]:
         window = report_window(ctx.window)
@@ -243,11 +258,36 @@ class AppsFlyerConnector(Connector):
             rate_limiter=limiter,
             transport=budget,
         ) as http:
+            max_rows = int(ctx.option("raw_max_rows", str(RAW_MAX_ROWS)))
+            tolerance = float(ctx.option("cross_check_tolerance", str(CROSS_CHECK_TOLERANCE)))
             for app in apps:
                 app_id = ctx.option(f"app_id_{app}", APP_IDS[app])
-                read = {s.name: self.report(http, app, app_id, s, window, loaded_at) for s in specs}
+                read = {}
+                for spec in specs:
+                    read[spec.name] = self.report(http, app, app_id, spec, window, loaded_at, max_rows)
+                    if REPORTS[spec.name][0] == "raw-data" and len(read[spec.name]) >= max_rows:
+                        ctx.keep(
+                            spec.name,
+                            list(window.days()),
+                            f"{app}: the raw report came back with {len(read[spec.name])} rows, AppsFlyer's "
+                            f"cap (maximum_rows): capped, not loaded (raise RAW_MAX_ROWS or shorten the window)",
+                            app=app,
+                        )
                 if INSTALLS.name in read and DAILY.name in read:
-                    self.cross_check(http, app, app_id, window, loaded_at, read)
+                    self.cross_check(http, app, app_id, window, loaded_at, read, max_rows)
+                    if self.short_days(read, tolerance):  # read the raw installs once more
+                        read[INSTALLS.name] = self.report(
+                            http, app, app_id, INSTALLS, window, loaded_at, max_rows
+                        )
+                    short = self.short_days(read, tolerance)
+                    if short:
+                        ctx.keep(
+                            INSTALLS.name,
+                            short,
+                            f"{app}: fewer raw installs than the daily report's non-organic installs "
+                            f"(more than {tolerance:.0%} under), twice",
+                            app=app,
+                        )
                 for name, rows in read.items():
                     log.info("appsflyer %s: %d row(s) in %s for %s", app, len(rows), name, window)
                     yield name, self.table(name).to_arrow(rows)
@@ -260,6 +300,7 @@ class AppsFlyerConnector(Connector):
         spec: TableSpec,
         window: DateWindow,
         loaded_at: dt.datetime,
+        max_rows: int = RAW_MAX_ROWS,
     ) -> list[dict[str, Any]]:
         kind, report, date_header, columns = REPORTS[spec.name]
         path = f"api/{kind}/export/app/{app_id}/{report}/v5"
@@ -270,9 +311,10 @@ class AppsFlyerConnector(Connector):
         def check(response: httpx.Response) -> None:
             parsed[:] = read_csv(response, required)
 
-        http.request(
-            "GET", path, params={"from": window.start.isoformat(), "to": window.end.isoformat()}, check=check
-        )
+        params: dict[str, Any] = {"from": window.start.isoformat(), "to": window.end.isoformat()}
+        if kind == "raw-data":
+            params["maximum_rows"] = max_rows
+        http.request("GET", path, params=params, check=check)
         rows = []
         for raw in parsed:
             try:
@@ -293,6 +335,7 @@ class AppsFlyerConnector(Connector):
         window: DateWindow,
         loaded_at: dt.datetime,
         read: dict[str, list[dict[str, Any]]],
+        max_rows: int = RAW_MAX_ROWS,
     ) -> None:
         """Raw installs vs the daily report's non-organic installs: an empty side is read again."""
 
@@ -304,7 +347,7 @@ class AppsFlyerConnector(Connector):
             (DAILY, INSTALLS, lambda: len(read[INSTALLS.name])),
         ):
             if not read[empty.name] and count():
-                read[empty.name] = self.report(http, app, app_id, empty, window, loaded_at)
+                read[empty.name] = self.report(http, app, app_id, empty, window, loaded_at, max_rows)
                 if not read[empty.name]:
                     kind, report, _, _ = REPORTS[empty.name]
                     raise SourceError(
@@ -313,6 +356,18 @@ class AppsFlyerConnector(Connector):
                         f"{app}: {empty.name} is empty twice for {window} while {other.name} counts "
                         f"{count()} non-organic install(s): nothing was written",
                     )
+
+    @staticmethod
+    def short_days(read: dict[str, list[dict[str, Any]]], tolerance: float) -> list[dt.date]:
+        """Days whose raw installs are fewer than the daily report's non-organic installs (beyond tolerance)."""
+        paid: dict[dt.date, int] = {}
+        for r in read[DAILY.name]:
+            if r["media_source"] != ORGANIC:
+                paid[r["report_date"]] = paid.get(r["report_date"], 0) + (r["installs"] or 0)
+        raw: dict[dt.date, int] = {}
+        for r in read[INSTALLS.name]:
+            raw[r["install_date"]] = raw.get(r["install_date"], 0) + 1
+        return sorted(d for d, n in paid.items() if raw.get(d, 0) < n * (1 - tolerance))
 
 
 CONNECTOR = AppsFlyerConnector

@@ -7,6 +7,13 @@ never sign up (no customer user id). In-app events: `af_complete_registration` a
 creation, `af_complete_book_offer` at the first booking. Raw reports are non-organic only; aggregated
 reports count organic installs under `Organic` and agree with the raw installs exactly.
 The app ids are those of `appsflyer.APP_IDS`; an unknown app id answers 404.
+
+As AppsFlyer documents (Pull API, report generation quotas): a raw report returns at most
+`maximum_rows` rows (200,000 when not given), cut silently; the partners-by-date report has the
+campaign column, as the daily report (the original platform's job reads `Campaign (c)` in both);
+`app.state["minute_limit"] = clock` (a function giving seconds) enforces one call a minute per
+aggregated report and app, answering 429 `Limit reached` without `Retry-After` (off by default so
+that tests calling a report twice in a row are not throttled).
 """
 
 from __future__ import annotations
@@ -174,8 +181,12 @@ def _header_only(response: Response) -> Response:
     return Response(response.status, body.split(b"\n", 1)[0] + b"\n", response.headers, response.content_type)
 
 
+DEFAULT_MAX_ROWS = 200_000
+
+
 def build(data: SandboxData, **_: object) -> VendorApp:
     all_installs = installs(data)
+    state: dict[str, Any] = {"minute_limit": None, "last_call": {}}
 
     def auth(request: Request) -> Response | None:
         if request.header("Authorization") != f"Bearer {LOCAL_TOKEN}":
@@ -204,6 +215,13 @@ def build(data: SandboxData, **_: object) -> VendorApp:
             return bounds
         start, end = bounds
         report = parts[5]
+        clock = state["minute_limit"]
+        if clock is not None and parts[1] == "agg-data":
+            now, last = clock(), state["last_call"].get((app, report))
+            if last is not None and now - last < 60:
+                return Response(429, f"Limit reached for {report}", content_type="text/plain")
+            state["last_call"][(app, report)] = now
+        max_rows = request.int_param("maximum_rows", DEFAULT_MAX_ROWS)
         mine = [i for i in all_installs if i["app"] == app]
         if report == "installs_report":
             rows = [
@@ -211,7 +229,7 @@ def build(data: SandboxData, **_: object) -> VendorApp:
                 for i in mine
                 if i["media"] and start <= i["install_time"].date() <= end
             ]
-            return Response(200, _csv(RAW_HEADER, rows), content_type="text/csv")
+            return Response(200, _csv(RAW_HEADER, rows[:max_rows]), content_type="text/csv")
         if report == "in_app_events_report":
             events = []
             for i in mine:
@@ -224,13 +242,13 @@ def build(data: SandboxData, **_: object) -> VendorApp:
                     if at is not None and start <= at.date() <= end:
                         events.append((at, _raw_row(i, parts[4], name, at)))
             events.sort(key=lambda e: (e[0], e[1][20]))
-            return Response(200, _csv(RAW_HEADER, [e[1] for e in events]), content_type="text/csv")
+            return Response(200, _csv(RAW_HEADER, [e[1] for e in events][:max_rows]), content_type="text/csv")
         by_key: dict[tuple, int] = defaultdict(int)
         for i in mine:
             day = i["install_time"].date()
             if start <= day <= end:
                 media = i["media"][0] if i["media"] else "Organic"
-                campaign = i["campaign"] or "None" if report == "daily_report" else ""
+                campaign = i["campaign"] or "None"
                 by_key[(day, media, campaign)] += 1
         rows = []
         for (day, media, campaign), n in sorted(by_key.items()):
@@ -254,14 +272,8 @@ def build(data: SandboxData, **_: object) -> VendorApp:
                 "0",
                 f"{cost / n:.2f}",
             ]
-            if report == "partners_by_date_report":
-                row[3] = ""
             rows.append(row)
-        header = AGG_HEADER
-        if report == "partners_by_date_report":  # no campaign column in this report
-            header = tuple(h for h in AGG_HEADER if h != "Campaign (c)")
-            rows = [r[:3] + r[4:] for r in rows]
-        return Response(200, _csv(header, rows), content_type="text/csv")
+        return Response(200, _csv(AGG_HEADER, rows), content_type="text/csv")
 
     return VendorApp(
         name="appsflyer",
@@ -273,4 +285,5 @@ def build(data: SandboxData, **_: object) -> VendorApp:
         auth=auth,
         env={"DATA_GCP_APPSFLYER_BASE_URL": "{base_url}", "APPSFLYER_API_TOKEN": LOCAL_TOKEN},
         emptied=_header_only,
+        state=state,
     )
