@@ -82,6 +82,7 @@ def guard_mass_action(
     *,
     max_share: float = 0.5,
     min_count: int = 5,
+    what: str = "",
 ) -> None:
     """Refuse to `action` `planned` of `population` things when that is most of them.
 
@@ -92,7 +93,7 @@ def guard_mass_action(
         return
     if population <= 0 or planned > max_share * population:
         raise MassActionError(
-            f"{system}: refusing to {action} {planned} of {population} "
+            f"{system}: refusing to {action} {planned} of {population}{' ' + what if what else ''} "
             f"(more than {max_share:.0%}): the answer it was planned from is probably partial or "
             "empty; nothing was done (check the source, then run again)"
         )

@@ -17,6 +17,13 @@ when the card runs, i.e. is viewed; a card never viewed counts from its creation
 archive; dates are relative to the run's day (`--end`), not the wall clock. A session refused (401)
 in the middle of a run logs in again once and repeats the call; a second refusal fails the run.
 
+Never a mass action from a partial answer: an empty `GET /api/card` while collections or dashboards
+exist fails the run (it would make every collection look empty), and a plan archiving more than
+`MAX_ARCHIVE_SHARE` (half) of the live cards, dashboards or collections is refused
+(`etl_core.guard_mass_action`) before anything is done. Card queries are read in MBQL 5 (`stages`,
+Metabase >= 0.57), legacy MBQL or `legacy_query` (`lineage.card_source`); dashboards' cards in
+`dashcards` or the older `ordered_cards`.
+
 A write that fails after its retries stops the run: the actions already done are logged, the
 dependency table is left as it was, and the run fails (`PartialRunError`); the re-run goes on from the
 new state.
@@ -34,14 +41,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from data_gcp.config import Env, Settings
-from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec
+from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec, guard_mass_action
 from data_gcp.http_client import HttpClient, RetryableResponse, SourceError, json_of
 from data_gcp.log import get_logger, register_sensitive
-from data_gcp.metabase.lineage import native_dependencies
+from data_gcp.metabase.lineage import card_source, native_dependencies
 from data_gcp.metabase.planner import Action, plan_actions
 from data_gcp.metabase.rules import load_rules
 
 log = get_logger(__name__)
+
+# a plan archiving more than this share of the cards, dashboards or collections is refused
+MAX_ARCHIVE_SHARE = 0.5
 
 ARCHIVING_LOG = TableSpec(
     name="metabase_archiving_log",
@@ -163,6 +173,7 @@ class MetabaseConnector(Connector):
         "IAP_CLIENT_ID": "OAuth client id of the IAP in front of Metabase (prod; unset: no IAP)",
         "RULES": "path of the rules file (default: data_gcp/metabase/rules.toml)",
         "SQL_DIALECT": "sqlglot dialect of the native cards (default bigquery)",
+        "MAX_ARCHIVE_SHARE": f"refuse a plan archiving more than this share of a kind (default {MAX_ARCHIVE_SHARE})",
     }
 
     @classmethod
@@ -181,6 +192,17 @@ class MetabaseConnector(Connector):
             actions = plan_actions(
                 state["cards"], state["dashboards"], state["collections"], rules, ctx.window.end
             )
+            for kind, listed in (
+                ("card", state["cards"]),
+                ("dashboard", state["dashboards"]),
+                ("collection", [c for c in state["collections"] if isinstance(c.get("id"), int)]),
+            ):
+                planned = sum(1 for a in actions if a.object_type == kind)
+                population = sum(1 for o in listed if not o.get("archived"))
+                share = float(ctx.option("max_archive_share", str(MAX_ARCHIVE_SHARE)))
+                guard_mass_action(
+                    "metabase", "archive", planned, population, max_share=share, what=f"{kind}s"
+                )
             mode = "DRY RUN, would" if ctx.dry_run else "will"
             log.info(
                 "metabase: %d card(s) read; %s perform %d action(s)", len(state["cards"]), mode, len(actions)
@@ -230,6 +252,14 @@ def read_state(api: MetabaseApi) -> dict[str, list[dict[str, Any]]]:
         tables = _items(api.call("GET", "api/table"))
     except ValueError as err:
         raise SourceError("metabase", "GET /api/...", f"unexpected answer shape: {err}") from None
+    real = [c for c in collections if isinstance(c.get("id"), int) and c.get("personal_owner_id") is None]
+    if not cards and (real or dashboards):
+        raise SourceError(
+            "metabase",
+            "GET /api/card",
+            f"no card at all while {len(real)} collection(s) and {len(dashboards)} dashboard(s) exist: "
+            "an empty listing is not believed (it would make everything look unused); nothing was done",
+        )
     return {"cards": cards, "collections": collections, "dashboards": dashboards, "tables": tables}
 
 
@@ -270,9 +300,14 @@ def card_dependencies(
             if isinstance(card.get("collection_id"), int)
             else None,
         }
-        query = card.get("dataset_query") or {}
-        if query.get("type") == "native":
-            deps, error = native_dependencies((query.get("native") or {}).get("query") or "", dialect)
+        kind, source = card_source(card)
+        if kind == "unknown":
+            rows.append(
+                base | {"query_type": card.get("query_type"), "parse_error": "no query in a known format"}
+            )
+            continue
+        if kind == "native":
+            deps, error = native_dependencies(str(source or ""), dialect)
             base["query_type"] = "native"
             if error:
                 rows.append(base | {"parse_error": error})
@@ -289,7 +324,6 @@ def card_dependencies(
                 )
             continue
         base["query_type"] = "query"
-        source = (query.get("query") or {}).get("source-table", card.get("table_id"))
         if isinstance(source, str) and source.startswith("card__"):
             rows.append(
                 base | {"dependency_type": "card", "referenced_card_id": int(source.removeprefix("card__"))}

@@ -8,11 +8,43 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _OPTIONAL = re.compile(r"\[\[|\]\]")
 _CARD_REF = re.compile(r"\{\{\s*#(\d+)(?:-[^}]*)?\s*\}\}")
 _SNIPPET = re.compile(r"\{\{\s*snippet:[^}]*\}\}")
 _VARIABLE = re.compile(r"\{\{[^}]*\}\}")
+
+
+def card_source(card: dict[str, Any]) -> tuple[str, str | int | None]:
+    """("native", SQL) or ("query", source table id or `card__<id>`) of a card, whatever its format:
+
+    - MBQL 5 (Metabase >= 0.57): `dataset_query.stages[0]` is `{"lib/type": "mbql.stage/native",
+      "native": "<sql>"}` or `{"lib/type": "mbql.stage/mbql", "source-table": id | "source-card": id}`;
+    - legacy MBQL: `dataset_query.type` native (`native.query`) or query (`query.source-table`);
+    - `legacy_query` (the legacy form Metabase >= 0.57 also sends, which the original platform read).
+    ("unknown", None) when none of them is there.
+    """
+    for query in (card.get("dataset_query"), card.get("legacy_query")):
+        if not isinstance(query, dict):
+            continue
+        stages = query.get("stages")
+        if isinstance(stages, list) and stages and isinstance(stages[0], dict):
+            stage = stages[0]
+            native = stage.get("native")
+            if str(stage.get("lib/type", "")).endswith("native") or native is not None:
+                sql = native.get("query") if isinstance(native, dict) else native
+                return "native", sql if isinstance(sql, str) else ""
+            if stage.get("source-card") is not None:
+                return "query", f"card__{stage['source-card']}"
+            return "query", stage.get("source-table", card.get("table_id"))
+        if query.get("type") == "native":
+            return "native", (query.get("native") or {}).get("query") or ""
+        if query.get("type") == "query":
+            return "query", (query.get("query") or {}).get("source-table", card.get("table_id"))
+    if card.get("table_id") is not None:
+        return "query", card.get("table_id")
+    return "unknown", None
 
 
 @dataclass(frozen=True)

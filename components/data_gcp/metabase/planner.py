@@ -2,8 +2,11 @@
 
 Why one plan: a dry run prints this plan and a real run executes exactly it, so the two cannot differ;
 a second real run reads the new state, where nothing matches any more (idempotence).
-Order: stale cards first; then dashboards left without a live question card; then collections left
-without a live card, dashboard or non-empty sub-collection (deepest first).
+Order: stale cards first; then dashboards left without any live content (no card at all, or only
+question cards that are archived; a text, heading or link card is content: such a dashboard stays,
+as in the original platform's governance job); then collections left without a live card, dashboard
+or non-empty sub-collection (deepest first). A dashboard's cards are `dashcards` (Metabase >= 0.47)
+or `ordered_cards` (older).
 """
 
 from __future__ import annotations
@@ -37,6 +40,23 @@ def parse_ts(value: Any) -> dt.datetime | None:
 
 def _int_id(value: Any) -> int | None:
     return value if isinstance(value, int) else None
+
+
+def dashcards(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    """A dashboard's cards: `dashcards` (Metabase >= 0.47), `ordered_cards` before."""
+    items = dashboard.get("dashcards")
+    if items is None:
+        items = dashboard.get("ordered_cards")
+    return [dc for dc in items or [] if isinstance(dc, dict)]
+
+
+def question_id(dashcard: dict[str, Any]) -> int | None:
+    """The question card a dashcard shows (`card_id`, or its embedded `card`); None: a virtual card
+    (text, heading, link, iframe), which is content the author added."""
+    card_id = dashcard.get("card_id")
+    if card_id is None and isinstance(dashcard.get("card"), dict):
+        card_id = dashcard["card"].get("id")
+    return card_id if isinstance(card_id, int) else None
 
 
 def _ancestors(collection: dict[str, Any]) -> list[int]:
@@ -110,11 +130,17 @@ def plan_actions(
     live_dashboards: set[int] = set()
     for dash in sorted((d for d in dashboards if not d.get("archived")), key=lambda d: d["id"]):
         coll_id = _int_id(dash.get("collection_id"))
-        questions = [dc.get("card_id") for dc in dash.get("dashcards") or [] if dc.get("card_id") is not None]
-        remaining = [cid for cid in questions if cid not in archived]
+        items = dashcards(dash)
+        questions = [question_id(dc) for dc in items if question_id(dc) is not None]
+        virtual = len(items) - len(questions)
+        dead_cards = {
+            question_id(dc) for dc in items if isinstance(dc.get("card"), dict) and dc["card"].get("archived")
+        }
+        remaining = [cid for cid in questions if cid not in archived and cid not in dead_cards]
         removable = (
             rules.remove_empty_dashboards
             and not remaining
+            and not virtual  # text, heading or link cards: a page its author keeps, never dead
             and not protected(coll_id)
             and not young(dash)
             and not (rules.skip_personal_collections and personal(coll_id))
@@ -122,7 +148,7 @@ def plan_actions(
         if not removable:
             live_dashboards.add(dash["id"])
             continue
-        why = "no question card" if not questions else "its question cards were all archived"
+        why = "no card at all" if not questions else "its question cards were all archived"
         actions.append(
             Action(
                 "archive_dashboard",

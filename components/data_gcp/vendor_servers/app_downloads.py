@@ -286,7 +286,9 @@ def build(data: SandboxData, keys: tuple[str, str] | None = None, **_: object) -
         writer.writerows(_apple_rows(data, day, per_day.get(("ios", day), 0)))
         report = gzip.compress(out.getvalue().encode(), mtime=0)
         if state["content_encoding"]:  # the gzip file sent with `Content-Encoding: gzip` too
-            return Response(200, report, {"Content-Encoding": "gzip"}, content_type="text/tab-separated-values")
+            return Response(
+                200, report, {"Content-Encoding": "gzip"}, content_type="text/tab-separated-values"
+            )
         return Response(200, report, content_type="application/a-gzip")
 
     def header_only(response: Response) -> Response:

@@ -5,7 +5,11 @@ State lives in `server.app.state` (tests change it between runs): `cards`, `coll
 `dashboards`, `tables`, `views` (card id -> last view day: the view activity behind each card's
 `last_used_at`), `expire_sessions_after` (after that many authenticated calls every open session
 expires, once; None: never),
-`iap_token` (when set, every call needs `Authorization: Bearer <it>`, as an IAP in front would).
+`iap_token` (when set, every call needs `Authorization: Bearer <it>`, as an IAP in front would),
+`version` (the shape of the answers: `current` = MBQL 5 card queries in `dataset_query.stages`
+(Metabase >= 0.57, `legacy_query` alongside, as the original platform's job reads it) and
+`dashcards`; `0.50` = legacy MBQL `dataset_query` and `dashcards`; `0.46` = legacy MBQL and the
+dashboards' cards in `ordered_cards`, each embedding its `card`).
 Archiving a card removes it from the dashboards, as Metabase does. Data is anchored on the sandbox's
 last day (never the wall clock), so two starts serve the same state.
 """
@@ -160,6 +164,7 @@ def build(data: SandboxData, n_filler: int = 30, **_: Any) -> VendorApp:
             "expire_sessions_after": None,
             "iap_token": None,
             "logins": 0,
+            "version": "0.50",
         }
     )
     counter = itertools.count(1)
@@ -170,6 +175,7 @@ def build(data: SandboxData, n_filler: int = 30, **_: Any) -> VendorApp:
             state[key] = new[key]
         state["sessions"].clear()
         state["expire_sessions_after"], state["iap_token"], state["logins"] = None, None, 0
+        state["version"] = "0.50"
 
     state["reset"] = reset
 
@@ -203,8 +209,28 @@ def build(data: SandboxData, n_filler: int = 30, **_: Any) -> VendorApp:
         day = state["views"].get(card["id"])
         return card | {"last_used_at": _iso(dt.date.fromisoformat(day), 14) if day else None}
 
+    def mbql5(card: dict[str, Any]) -> dict[str, Any]:
+        """The card as Metabase >= 0.57 answers: MBQL 5 stages, the legacy form in `legacy_query`."""
+        legacy = card["dataset_query"]
+        if legacy["type"] == "native":
+            stage = {
+                "lib/type": "mbql.stage/native",
+                "native": legacy["native"]["query"],
+                "template-tags": {},
+            }
+        else:
+            source = legacy["query"]["source-table"]
+            stage = {"lib/type": "mbql.stage/mbql"} | (
+                {"source-card": int(source.removeprefix("card__"))}
+                if isinstance(source, str)
+                else {"source-table": source}
+            )
+        query = {"lib/type": "mbql/query", "database": legacy["database"], "stages": [stage]}
+        return card | {"dataset_query": query, "legacy_query": legacy}
+
     def list_cards(request: Request) -> Response:
-        return Response(200, [with_views(c) for c in state["cards"] if not c["archived"]])
+        live = [with_views(c) for c in state["cards"] if not c["archived"]]
+        return Response(200, [mbql5(c) for c in live] if state["version"] == "current" else live)
 
     def list_collections(request: Request) -> Response:
         return Response(200, [c for c in state["collections"] if not c.get("archived")])
@@ -225,7 +251,18 @@ def build(data: SandboxData, n_filler: int = 30, **_: Any) -> VendorApp:
 
     def get_dashboard(request: Request) -> Response:
         dash = find("dashboards", request)
-        return Response(200, dash) if dash else json_error(404, "Not found.")
+        if dash is None:
+            return json_error(404, "Not found.")
+        if state["version"] == "0.46":  # before 0.47: `ordered_cards`, each with its card embedded
+            cards = {c["id"]: c for c in state["cards"]}
+            ordered = [
+                dc | {"card": cards.get(dc["card_id"]) if dc["card_id"] is not None else None}
+                for dc in dash["dashcards"]
+            ]
+            return Response(
+                200, {k: v for k, v in dash.items() if k != "dashcards"} | {"ordered_cards": ordered}
+            )
+        return Response(200, dash)
 
     def list_tables(request: Request) -> Response:
         return Response(200, state["tables"])

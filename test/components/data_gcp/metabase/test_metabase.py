@@ -69,7 +69,8 @@ def test_rules_protect_collections_personal_work_and_young_objects(metabase):
     assert ("card", 10) not in plan  # never viewed but created 10 days ago
     assert ("card", 9) in plan  # never viewed, created long ago
     assert {("card", i) for i in (5, 6, 7, 12)} <= plan  # stale cards
-    assert {("dashboard", 2), ("dashboard", 3), ("dashboard", 4)} <= plan  # emptied, empty, text only
+    assert {("dashboard", 2), ("dashboard", 3)} <= plan  # emptied, empty
+    assert ("dashboard", 4) not in plan  # text cards only: a page its author keeps, never dead
     assert ("dashboard", 5) not in plan and ("dashboard", 6) not in plan  # too young; still has a live card
     # a chain of collections emptied from the deepest; protected, personal, young, non-empty ones stay
     assert {("collection", i) for i in (4, 5, 9, 10)} <= plan
@@ -237,3 +238,66 @@ def test_a_write_failing_mid_run_logs_what_was_done_and_the_rerun_finishes(metab
     metabase.run(DAY, DAY, dry_run=False)
     final = {(r["object_type"], r["object_id"]) for r in metabase.table("metabase_archiving_log").to_pylist()}
     assert ("dashboard", 3) in final and logged < final
+
+
+def _dependencies(h) -> list[tuple]:
+    deps = h.extract(DAY, DAY, dry_run=True)["metabase_card_dependency"].to_pylist()
+    return sorted((r["card_id"], r["dependency_type"], r["schema_name"], r["table_name"], r["referenced_card_id"],
+                   r["query_type"], bool(r["parse_error"])) for r in deps)  # fmt: skip
+
+
+def test_mbql5_cards_of_metabase_057_give_the_same_lineage(metabase):
+    legacy = _dependencies(metabase)
+    metabase.server.app.state["version"] = "current"
+    mbql5 = _dependencies(metabase)
+    assert mbql5 == legacy and len({r[0] for r in mbql5}) > 20
+    assert all(r[5] in ("native", "query") for r in mbql5)
+
+
+def test_card_source_reads_every_query_format():
+    from data_gcp.metabase.lineage import card_source
+
+    native5 = {
+        "dataset_query": {
+            "lib/type": "mbql/query",
+            "stages": [{"lib/type": "mbql.stage/native", "native": "select 1"}],
+        }
+    }
+    gui5 = {"dataset_query": {"stages": [{"lib/type": "mbql.stage/mbql", "source-table": 7}]}}
+    card5 = {"dataset_query": {"stages": [{"lib/type": "mbql.stage/mbql", "source-card": 3}]}}
+    legacy = {"dataset_query": {"type": "native", "native": {"query": "select 2"}}}
+    only_legacy = {
+        "dataset_query": {"stages": []},
+        "legacy_query": {"type": "query", "query": {"source-table": 9}},
+    }
+    assert card_source(native5) == ("native", "select 1") and card_source(gui5) == ("query", 7)
+    assert card_source(card5) == ("query", "card__3") and card_source(legacy) == ("native", "select 2")
+    assert card_source(only_legacy) == ("query", 9) and card_source({}) == ("unknown", None)
+
+
+def test_older_metabase_ordered_cards_give_the_same_plan(metabase):
+    current = sorted(_plan(metabase.extract(DAY, DAY, dry_run=True)["metabase_archiving_log"]))
+    metabase.server.app.state["version"] = "0.46"
+    older = sorted(_plan(metabase.extract(DAY, DAY, dry_run=True)["metabase_archiving_log"]))
+    assert older == current
+    assert sum(1 for r in older if r[2] == "dashboard") == 2
+
+
+def test_an_empty_card_listing_archives_nothing(metabase):
+    metabase.server.faults.add("transform", r"/api/card/?$", times=-1, transform=lambda body: [])
+    with pytest.raises(
+        SourceError, match=r"metabase: GET /api/card failed: no card at all while \d+ collection"
+    ):
+        metabase.run(DAY, DAY, dry_run=False)
+    assert _puts(metabase) == [] and metabase.table("metabase_card_dependency") is None
+
+
+def test_a_plan_archiving_most_cards_is_refused(metabase):
+    from data_gcp.etl_core import MassActionError
+
+    views = metabase.server.app.state["views"]
+    for card_id in views:
+        views[card_id] = "2024-01-01"  # every card looks unviewed for two years (a broken view log)
+    with pytest.raises(MassActionError, match=r"refusing to archive \d+ of \d+ cards"):
+        metabase.run(DAY, DAY, dry_run=False)
+    assert _puts(metabase) == []
