@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 from data_gcp.etl_core import Batch, Column, Connector, DateWindow, RunContext, TableSpec, utc_timestamp
 from data_gcp.http_client import HttpClient, PageGuard, SourceError
@@ -189,7 +190,9 @@ class BatchConnector(Connector):
         loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         for app in self.apps(ctx):
             api_key = ctx.secret(APPS[app])
-            base_url = f"{ctx.base_url.rstrip('/')}/{api_key}"
+            # the key is one path segment, percent-encoded whole: a `/`, `?` or `#` in it never
+            # changes the URL, and that encoded form is masked in logs like the raw one
+            base_url = f"{ctx.base_url.rstrip('/')}/{quote(api_key, safe='')}"
             with ctx.http(base_url=base_url, secret_headers={"X-Authorization": rest_key}) as http:
                 campaigns: list[dict[str, Any]] = []
                 if ctx.wants("campaigns") or ctx.wants("campaign_stats"):

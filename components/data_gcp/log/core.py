@@ -20,12 +20,27 @@ def encoded_forms(value: str) -> set[str]:
     """The forms a secret takes once it is in a URL, a query string or a JSON text.
 
     Why: a key with URL-special characters (`+`, `/`, `=`, `&`) shows up percent-encoded in a logged
-    URL or an error, where a plain `replace` of the raw value would not find it.
+    URL or an error, where a plain `replace` of the raw value would not find it: encoded whole, as a
+    query value (`+` for a space), as a path segment (sub-delimiters left as is), with lower-case
+    escapes, encoded twice, or escaped in a JSON text or a Python repr.
     """
     import json
+    import re
     from urllib.parse import quote, quote_plus
 
-    forms = {value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1]}
+    path_safe = "!$&'()*+,;=:@~"  # what RFC 3986 (and httpx) leave as is in a path segment
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        quote(value, safe=path_safe),
+        quote(value, safe=path_safe + "/"),
+        json.dumps(value)[1:-1],
+        repr(value)[1:-1],
+    }
+    # percent-escapes in lower case (some clients and servers write `%2f`)
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), f) for f in forms if "%" in f}
     forms |= {f.replace("%", "%25") for f in forms if "%" in f}  # encoded twice (a URL in a URL)
     return {f for f in forms if len(f) >= 4}
 

@@ -12,6 +12,7 @@ import datetime as dt
 import random
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from data_gcp.vendor_servers.data import SandboxData
 from data_gcp.vendor_servers.framework import Request, Response, VendorApp
@@ -61,7 +62,7 @@ def build(data: SandboxData, campaigns: dict[str, int] | None = None, **_: objec
 
     def app_of(request: Request) -> tuple[str | None, str]:
         match = re.match(r"^/1\.1/([^/]+)/", request.path)
-        key = match.group(1) if match else ""
+        key = unquote(match.group(1)) if match else ""
         return next((a for a, k in LOCAL_APP_KEYS.items() if k == key), None), key
 
     def auth(request: Request) -> Response | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import pyarrow.compute as pc
 import pytest
@@ -170,3 +171,30 @@ def test_ab_stats_count_the_day_errors_once(vendor, monkeypatch):
         rows = [r for r in stats if (r["campaign_token"], r["stat_date"]) == (token, day)]
         assert sorted(r["version"] for r in rows) == ["a", "all", "b"]
         assert sum(1 for r in rows if r["errors"] is not None) == 1  # only the day's own row
+
+
+@pytest.mark.parametrize("key", ["Ab:c@d!e f+g/h#k?y=1", "x'y(z)*~%41é;q,r$s"])
+def test_a_key_with_special_characters_never_appears_in_any_form(vendor, caplog, monkeypatch, key):
+    """The key is a path segment: it must reach Batch intact and never a log or an error, raw,
+    percent-encoded (upper or lower case), as httpx writes a path, or as a query value."""
+    from urllib.parse import quote, quote_plus
+
+    import data_gcp.vendor_servers.batch as batch_server
+
+    monkeypatch.setitem(batch_server.LOCAL_APP_KEYS, "ios", key)
+    monkeypatch.setitem(vendor.server.app.env, "BATCH_API_KEY_IOS", key)
+    monkeypatch.setenv("DATA_GCP_BATCH_APPS", "ios")
+    tables = vendor.extract(START, END, objects="campaigns")  # the server found its app by the key
+    assert tables["batch_campaigns"].num_rows > 0
+    vendor.server.faults.add("status", r"/campaigns/list$", status=500)
+    vendor.server.faults.add("status", r"/campaigns/list$", status=401, skip=1, times=-1)
+    with caplog.at_level(logging.DEBUG), pytest.raises(SourceError) as err:
+        vendor.extract(START, END, objects="campaigns")
+    message = str(err.value)
+    assert "batch: GET /1.1/***/campaigns/list failed (HTTP 401)" in message
+    path_form = quote(key, safe="!$&'()*+,;=:@~")
+    lower = re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(key, safe=""))
+    forms = {key, quote(key, safe=""), lower, quote_plus(key), path_form}
+    assert "campaigns/list" in caplog.text
+    for form in forms:
+        assert form not in caplog.text and form not in message, form

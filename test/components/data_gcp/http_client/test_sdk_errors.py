@@ -62,3 +62,29 @@ def test_a_secret_in_an_sdk_message_is_masked_and_answers_pass_through():
     with pytest.raises(KeyError):
         call_source("s", "op", _failing([KeyError("no object")]), passthrough=(KeyError,), clock=FakeClock())
     assert is_transient(ConnectionError()) and not is_transient(ValueError())
+
+
+def test_a_secret_in_a_url_path_query_or_header_is_masked_in_every_form(caplog):
+    import logging
+    import re
+    from urllib.parse import quote, quote_plus
+
+    from data_gcp.http_client import HttpClient
+
+    key = "Zk:9@!x y+/%2Fq?é"
+    register_sensitive(key)
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(403, text=f"key {request.url.params.get('k')} refused for {request.url.path}")
+
+    client = HttpClient("vendor", f"https://api.example.org/v1/{quote(key, safe='')}",
+                        transport=httpx.MockTransport(answer), secret_headers={"X-Key": key})  # fmt: skip
+    with caplog.at_level(logging.DEBUG), pytest.raises(SourceError) as err:
+        client.get_json("items", params={"k": key})
+    text = caplog.text + str(err.value) + "".join(caplog.messages)
+    lower = re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(key, safe=""))
+    for form in (key, quote(key, safe=""), quote_plus(key), lower, quote(key, safe="!$&'()*+,;=:@~")):
+        assert form not in text, form
+    assert seen and quote(key, safe="") in seen[0]  # the key did reach the vendor, encoded once
