@@ -42,7 +42,7 @@ from typing import Any
 
 from data_gcp.config import Env, Settings
 from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec, guard_mass_action
-from data_gcp.http_client import HttpClient, RetryableResponse, SourceError, json_of
+from data_gcp.http_client import HttpClient, RetryableResponse, SourceError, call_source, json_of
 from data_gcp.log import get_logger, register_sensitive
 from data_gcp.metabase.lineage import card_source, native_dependencies
 from data_gcp.metabase.planner import Action, plan_actions
@@ -139,12 +139,19 @@ def _json(response: Any) -> None:
         raise RetryableResponse(f"invalid JSON in the answer ({err})") from None
 
 
-def _iap_token(audience: str) -> str:
-    """An OIDC token for the IAP client id, from the job's service account (google-auth)."""
+def _iap_token(audience: str, ctx: RunContext) -> str:
+    """An OIDC token for the IAP client id, from the job's service account (google-auth); an auth
+    library error is a SourceError naming metabase, retried when transient."""
     import google.auth.transport.requests
     from google.oauth2 import id_token
 
-    token = id_token.fetch_id_token(google.auth.transport.requests.Request(), audience)
+    token = call_source(
+        "metabase",
+        "fetch the IAP identity token",
+        lambda: id_token.fetch_id_token(google.auth.transport.requests.Request(), audience),
+        policy=ctx.policy,
+        clock=ctx.clock,
+    )
     register_sensitive(token)
     return token
 
@@ -185,7 +192,7 @@ class MetabaseConnector(Connector):
         headers = {}
         iap = ctx.option("iap_client_id", "")
         if iap:
-            headers["Authorization"] = f"Bearer {_iap_token(iap)}"
+            headers["Authorization"] = f"Bearer {_iap_token(iap, ctx)}"
         with ctx.http(secret_headers=headers) as http:
             api = MetabaseApi(http, ctx.option("username"), ctx.secret("metabase-bot-password"))
             state = read_state(api)

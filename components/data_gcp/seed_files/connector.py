@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from data_gcp.config import DataGcpError
 from data_gcp.etl_core import Batch, Column, Connector, RunContext, TableSpec
+from data_gcp.http_client import SourceError, call_source
 from data_gcp.log import get_logger
 
 log = get_logger(__name__)
@@ -248,10 +249,19 @@ class SeedFilesConnector(Connector):
 
         bucket = ctx.option("bucket", f"de-bigquery-data-import-{ctx.settings.env.value}")
         storage = get_storage(ctx.settings, bucket=bucket)
+
+        def read(operation: str, fn: Callable[[], Any]) -> Any:  # SDK errors: SourceError, retried
+            return call_source("seed_files", operation, fn, policy=ctx.policy, clock=ctx.clock)
+
         for name, table in SEED_TABLES.items():
             if not ctx.wants(name):
                 continue
-            keys = [o.key for o in storage.list(table.prefix())]
+            try:
+                listed = read(f"list {storage.uri(table.prefix())}", lambda t=table: storage.list(t.prefix()))
+            except SourceError as err:
+                ctx.fail_table(name, str(err))
+                continue
+            keys = [o.key for o in listed]
             found = newest_file(keys, table)
             if found is None:
                 ctx.fail_table(
@@ -261,7 +271,12 @@ class SeedFilesConnector(Connector):
             key, day = found
             where = storage.uri(key)
             try:
-                data = read_seed_file(storage.get_bytes(key), key, table, where)
+                content = read(f"read {where}", lambda key=key: storage.get_bytes(key))
+                data = read_seed_file(content, key, table, where)
+            except SourceError as err:  # the bucket refused or kept failing: this table only
+                log.error("%s", err)
+                ctx.fail_table(name, str(err))
+                continue
             except SeedFileError as err:
                 log.error("seed_files: %s", err)
                 ctx.fail_table(name, str(err))

@@ -19,6 +19,7 @@ from data_gcp.vendor_servers.framework import (
     json_error,
     with_unknown_fields,
 )
+from data_gcp.vendor_servers.gcs import FakeGcsClient
 from data_gcp.vendor_servers.harness import ConnectorHarness, connector_harness
 from data_gcp.vendor_servers.registry import (
     VENDOR_MODULES,
@@ -30,6 +31,7 @@ from data_gcp.vendor_servers.registry import (
 
 __all__ = [
     "ConnectorHarness",
+    "FakeGcsClient",
     "connector_harness",
     "VENDOR_MODULES",
     "Fault",

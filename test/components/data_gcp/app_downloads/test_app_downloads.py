@@ -257,35 +257,13 @@ def test_a_key_that_is_not_an_ec_pem_names_the_system_and_the_secret(stores, mon
     assert err.value.__cause__ is None and err.value.__suppress_context__
 
 
-class _Blob:
-    def __init__(self, local, key, errors):
-        self.local, self.key, self.errors = local, key, errors
-
-    def download_as_bytes(self):
-        if self.errors:
-            raise self.errors.pop(0)
-        return self.local.get_bytes(self.key)
-
-
-class _Client:
-    """google-cloud-storage's client surface that GCSStorage uses, over the local export folder."""
-
-    def __init__(self, local, errors):
-        self.local, self.errors = local, errors
-
-    def bucket(self, name):
-        return self
-
-    def blob(self, key):
-        return _Blob(self.local, key, self.errors)
-
-
 def _gcs_errors(stores, monkeypatch, errors):
     import data_gcp.storage as storage_mod
     from data_gcp.storage import GCSStorage
+    from data_gcp.vendor_servers import FakeGcsClient
 
     local = get_storage(bucket=PLAY_BUCKET)
-    gcs = GCSStorage(PLAY_BUCKET, client=_Client(local, errors))
+    gcs = GCSStorage(PLAY_BUCKET, client=FakeGcsClient(local, errors))
     monkeypatch.setattr(storage_mod, "get_storage", lambda settings=None, bucket=None: gcs)
 
 

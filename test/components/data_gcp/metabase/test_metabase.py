@@ -180,6 +180,21 @@ def test_iap_token_is_sent_when_configured(metabase, monkeypatch):
     assert tables["metabase_archiving_log"].num_rows > 0 and audiences == [
         "123-abc.apps.googleusercontent.com"
     ]
+    # no service account to sign with: a SourceError naming metabase, not google-auth's own error
+    from google.auth.exceptions import DefaultCredentialsError
+
+    def no_credentials(request, audience):
+        raise DefaultCredentialsError(
+            "Neither metadata server or valid service account credentials are found."
+        )
+
+    monkeypatch.setattr(id_token, "fetch_id_token", no_credentials)
+    with pytest.raises(
+        SourceError, match=r"^metabase: fetch the IAP identity token failed: DefaultCredentialsError"
+    ):
+        metabase.extract(
+            DAY, DAY, dry_run=True, options={"iap_client_id": "123-abc.apps.googleusercontent.com"}
+        )
 
 
 def test_native_sql_lineage_handles_metabase_templates():

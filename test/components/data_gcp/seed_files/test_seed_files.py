@@ -139,3 +139,31 @@ def test_specs_declare_the_seed_tables():
 
     names = {t.qualified_name for t in get_connector("seed_files").tables}
     assert {"seed.region_department", "seed.qpv", "seed.zrr", "seed.macro_rayons"} <= names
+
+
+def test_cloud_storage_errors_are_retried_or_fail_their_table_only(settings, bucket, monkeypatch):
+    """The cloud path (GCSStorage): a checksum mismatch or a 503 is read again; a 403 fails that
+    table alone, as a SourceError naming seed_files and the object, never the SDK's exception."""
+    from google.api_core.exceptions import Forbidden, ServiceUnavailable
+    from google.resumable_media.common import DataCorruption
+
+    import data_gcp.storage as storage_mod
+    from data_gcp.http_client import FakeClock
+    from data_gcp.storage import GCSStorage
+    from data_gcp.vendor_servers import FakeGcsClient
+
+    client = FakeGcsClient(
+        bucket, errors=[ServiceUnavailable("busy"), DataCorruption(None, "Checksum mismatch")]
+    )
+    gcs = GCSStorage("de-bigquery-data-import-local", client=client)
+    monkeypatch.setattr(storage_mod, "get_storage", lambda settings=None, bucket=None: gcs)
+    clock = FakeClock()
+    result = run_connector("seed_files", settings=settings, clock=clock)
+    assert all(n > 0 for n in result.rows.values()) and len(clock.sleeps) == 2  # both read again
+    before = _rows(settings, "qpv", "qpv_code")
+    client.errors.extend([Forbidden("caller lacks storage.objects.list")])
+    with pytest.raises(PartialRunError) as err:
+        run_connector("seed_files", settings=settings, clock=clock)
+    assert "seed_files: list gs://de-bigquery-data-import-local/bigquery_imports/seed/" in str(err.value)
+    assert "(HTTP 403)" in str(err.value)
+    assert _rows(settings, "qpv", "qpv_code") == before
