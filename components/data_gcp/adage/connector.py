@@ -83,8 +83,10 @@ INVOLVED = TableSpec(
     columns=(
         Column("school_year", "string", "2026-2027 (September to August)", nullable=False),
         Column("school_year_id", "int", "Adage id of the school year", nullable=False),
-        Column("scope", "string", "departement, academie or region", nullable=False),
-        Column("scope_id", "string", "Adage id of the department, academy or region", nullable=False),
+        # always set; nullable so that an existing BigQuery table can gain them (no REQUIRED column
+        # can be added to a table that has rows)
+        Column("scope", "string", "departement, academie or region"),
+        Column("scope_id", "string", "Adage id of the department, academy or region"),
         Column("level", "string", "class level (niveaux key), ALL when Adage gives no level", nullable=False),
         Column("department_code", "string", "the entry's `departement` (department scope)"),
         Column("academy_name", "string", "the entry's `academie` (academy scope)"),
