@@ -60,7 +60,7 @@ def test_projects_are_in_the_lock() -> None:
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     members = set(lock["manifest"]["members"])
     for project in list_projects(ROOT).values():
-        assert project.package in members, f"{project.package} missing from uv.lock: run `uv lock`"
+        assert project.normalized_package in members, f"{project.package} missing from uv.lock: run `uv lock`"
 
 
 def _dockerfiles() -> list[Path]:

@@ -81,7 +81,7 @@ def new_connector(name: str = typer.Argument(..., help="snake_case system name, 
 
 @new_app.command("ml-job")
 def new_ml_job(name: str = typer.Argument(..., help="snake_case job name, e.g. clusterisation")) -> None:
-    """An ML job component, its tests, its ml_job project membership and a DAG."""
+    """An ML job component and its tests; it prints how to add its command and DAG (not done for you)."""
     _scaffold("ml-job", name)
 
 
@@ -111,6 +111,11 @@ def projects_sync(
         ):
             if items:
                 out.print(f"{d.project}: {label}: {', '.join(items)}")
+        if d.static_version:
+            done = "" if check else " (written)"
+            out.print(
+                f"{d.project}: a fixed version, not the commit's (projects/version.py){done}", markup=False
+            )
         if d.undeclared_roots:
             written = "" if check else " (written from its bases)"
             message = (

@@ -13,7 +13,9 @@ from data_gcp.config import ConfigError, Env, get_settings, reset_settings, work
 from data_gcp.deploy import DEFAULT_TARGETS, DeployError, Plan, build_plan, deploy_target
 
 ROOT = workspace_root(Path(__file__).parent)
-PROJECTS = list_projects(ROOT)
+# the deployable projects: those with a `[tool.data-gcp.deploy]` target (`poly create project` makes
+# one without; `data-gcp deploy` refuses it, naming the table to add)
+PROJECTS = {name: p for name, p in list_projects(ROOT).items() if p.deploy.get("target")}
 ENVS = ["dev", "stg", "prod"]
 TAG = "0123456789ab"
 
