@@ -337,6 +337,7 @@ def _version_from_commit(doc: tomlkit.TOMLDocument) -> None:
     )
     version["source"] = "code"
     version["path"] = VERSION_FILE
+    version.add(tomlkit.nl())
     hatch["version"] = version
 
 

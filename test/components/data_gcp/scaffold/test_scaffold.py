@@ -105,3 +105,47 @@ def test_new_connector_gives_a_workspace_where_checks_and_its_tests_pass(tmp_pat
         copy, sys.executable, "-c", "from data_gcp.cli.main import main; main()", "new", "connector", "demo"
     )
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def _uv() -> str:
+    uv = os.environ.get("UV") or shutil.which("uv")
+    assert uv, "uv is needed to lock the scaffolded projects (pip install uv)"
+    return uv
+
+
+# The tests that read the workspace as a whole (its projects, connectors, DAGs, lock), and the new
+# bricks' own tests: what a scaffold could break without a hand edit elsewhere.
+WORKSPACE_TESTS = [
+    "test/projects",
+    "test/components/data_gcp/deploy",
+    "test/orchestration/test_project_dags.py::test_composer_gets_exactly_the_expected_dags",
+    "test/components/data_gcp/demo_conn",
+    "test/components/data_gcp/demo_ml",
+    "test/bases/data_gcp/demo_svc_api",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # ~2 min of CPU; more wall time on a loaded 2-core machine
+def test_every_scaffold_then_sync_and_lock_leaves_the_workspace_tests_green(tmp_path: Path) -> None:
+    """`new connector|service|ml-job`, `poly create project`, `projects sync`, `uv lock`: the tests
+    that enumerate projects, connectors and DAGs pass with no hand edit (no table to extend)."""
+    copy = _copy_workspace(tmp_path / "ws")
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "add", "-A"], cwd=copy, check=True, capture_output=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=copy, check=True, capture_output=True)
+    cli = [sys.executable, "-c", "from data_gcp.cli.main import main; main()"]
+    for argv in (
+        [*cli, "new", "connector", "demo_conn"],
+        [*cli, "new", "service", "demo_svc"],
+        [*cli, "new", "ml-job", "demo_ml"],
+        [str(BIN / "poly"), "create", "project", "--name", "demo_proj", "--quiet"],
+        [*cli, "projects", "sync"],
+        [_uv(), "lock", "--quiet"],
+        [*cli, "projects", "sync", "--check"],
+    ):
+        done = _run(copy, *argv)
+        assert done.returncode == 0, f"{argv[-3:]}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+    tests = _run(copy, sys.executable, "-m", "pytest", *WORKSPACE_TESTS, "-q", "-p", "no:cacheprovider", "-m",
+                 "not slow")  # fmt: skip
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
