@@ -81,7 +81,7 @@ def new_connector(name: str = typer.Argument(..., help="snake_case system name, 
 
 @new_app.command("ml-job")
 def new_ml_job(name: str = typer.Argument(..., help="snake_case job name, e.g. clusterisation")) -> None:
-    """An ML job component and its tests; it prints how to add its command and DAG (not done for you)."""
+    """An ML job component and its tests; it prints the steps that give it a command and a schedule."""
     _scaffold("ml-job", name)
 
 

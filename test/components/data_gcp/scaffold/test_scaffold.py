@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -146,6 +147,15 @@ def test_every_scaffold_then_sync_and_lock_leaves_the_workspace_tests_green(tmp_
     ):
         done = _run(copy, *argv)
         assert done.returncode == 0, f"{argv[-3:]}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+    # what `new ml-job --help` promises, the scaffold made
+    help_text = _run(copy, *cli, "new", "ml-job", "--help").stdout
+    assert "ML job component" in help_text
+    if "membership" in help_text:
+        ml_job = (copy / "projects/ml_job/pyproject.toml").read_text()
+        assert '"../../components/data_gcp/demo_ml"' in ml_job, "help promises ml_job project membership"
+    if re.search(r"\bDAG\b", help_text):
+        dags = " ".join(f.read_text() for f in (copy / "orchestration/dags").glob("*.py"))
+        assert "demo_ml" in dags, "help promises a DAG"
     tests = _run(copy, sys.executable, "-m", "pytest", *WORKSPACE_TESTS, "-q", "-p", "no:cacheprovider", "-m",
                  "not slow")  # fmt: skip
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
