@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from data_gcp.config import workspace_root
+from development.ci import workflow_job  # imported, so that a change to it selects this test
 
-SCRIPT = workspace_root(Path(__file__).parent) / "development/ci/workflow_job.py"
+SCRIPT = Path(workflow_job.__file__)
 
 WORKFLOW = """
 jobs:
