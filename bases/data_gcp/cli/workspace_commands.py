@@ -43,6 +43,10 @@ def test(
             typer.echo(f"base: {selection.base}")
             typer.echo(f"changed bricks: {', '.join(sorted(selection.changed_bricks)) or '-'}")
             typer.echo(f"selected bricks: {', '.join(sorted(selection.selected_bricks)) or '-'}")
+            if selection.source_readers:
+                typer.echo(
+                    f"bricks reading changed dbt/ or orchestration/: {', '.join(sorted(selection.source_readers))}"
+                )
             if selection.run_all:
                 typer.echo(f"everything: {selection.run_all}")
             typer.echo(f"affected projects: {', '.join(selection.projects) or '-'}")

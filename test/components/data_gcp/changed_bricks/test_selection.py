@@ -250,9 +250,10 @@ ROOT = Path(__file__).resolve().parents[4]
 
 def test_the_workspace_selection_for_dbt_development_and_conftest_changes() -> None:
     """On this workspace: the misses a narrower selection made."""
-    dbt = select(ROOT, ["dbt/macros/generate_schema_name.sql"])
-    assert "test/orchestration" in dbt.test_paths  # test_dbt_graph.py: every source has a producer
-    assert {"composer", "etl_job"} <= set(dbt.projects)  # etl_job's image copies dbt/
+    for change in ("dbt/macros/generate_schema_name.sql", "dbt/models/sources/brevo.yml"):
+        dbt = select(ROOT, [change])
+        assert "test/orchestration" in dbt.test_paths, change  # test_dbt_graph.py: sources have producers
+        assert {"composer", "etl_job"} <= set(dbt.projects), change  # etl_job's image copies dbt/
     assert "test/development/test_repl.py" in select(ROOT, ["development/repl.py"]).test_paths
     sandbox = select(ROOT, ["test/components/data_gcp/sandbox/conftest.py"])
     assert "test/components/data_gcp/applicative_import" in sandbox.test_paths  # from ..sandbox.conftest
