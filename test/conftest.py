@@ -14,6 +14,12 @@ import pytest
 
 from data_gcp.config import Settings, get_settings, reset_settings
 
+# Tests read the CLI's output as text. GitHub's runner sets GITHUB_ACTIONS, with which typer and rich
+# force a colour terminal (ANSI codes in every captured output and in the `data-gcp` subprocesses'
+# output): unset before typer is first imported (it reads them once, at import).
+for _var in ("GITHUB_ACTIONS", "FORCE_COLOR", "PY_COLORS"):
+    os.environ.pop(_var, None)
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -1,8 +1,11 @@
 """What Composer runs: exactly the expected DAGs, and every task's command exists in the image of the
 Cloud Run job that runs it.
 
-Why a fixed list: the schedule table is derived from code (the connector registry); comparing the
-DagBag with that same table cannot see a DAG that vanished with a module. Add a DAG here on purpose.
+Why a fixed list plus the registry's names: the schedule table is derived from the connectors that
+load, so comparing the DagBag with it cannot see a DAG that vanished with a module. The connectors'
+DAGs come from the names the registry lists (`CONNECTOR_MODULES`: a missing module still has its
+name there, so its DAG is still expected; `data-gcp new connector` adds the name); every other DAG
+is listed here on purpose.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import typer
 
 from data_gcp.brick_graph import list_projects
 from data_gcp.config import workspace_root
+from data_gcp.etl_core import CONNECTOR_MODULES
+from data_gcp.orchestration import etl_dag_id
 
 EXPECTED_DAG_IDS = {
     "import_applicative_database",
@@ -22,19 +27,7 @@ EXPECTED_DAG_IDS = {
     "dbt_exports",
     "ml_training",
     "ml_item_jobs",
-    "etl_batch",
-    "etl_brevo",
-    "etl_contentful",
-    "etl_dms",
-    "etl_qualtrics",
-    "etl_siren",
-    "etl_api_referentials",
-    "etl_seed_files",
-    "etl_metabase",
-    "etl_adage",
-    "etl_addresses",
-    "etl_appsflyer",
-    "etl_app_downloads",
+    *(etl_dag_id(name) for name in CONNECTOR_MODULES),
 }
 
 

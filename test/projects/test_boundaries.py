@@ -10,7 +10,11 @@ Why a test on our own import graph rather than a contract file: the graph alread
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from data_gcp.brick_graph import module_imports, module_references, python_files, workspace_bricks
 from data_gcp.config import workspace_root
@@ -65,17 +69,58 @@ def test_components_never_import_bases_and_bricks_use_only_interfaces() -> None:
     assert not to_private, "imports of another brick's private module: " + "; ".join(to_private)
 
 
-def test_the_check_sees_a_violation(tmp_path: Path) -> None:
-    """The rule can fail: a component importing a base and another brick's private module is reported."""
+def _plant(root: Path, beta: dict[str, str]) -> tuple[list[str], list[str]]:
+    """A workspace with a component alpha (interface + private core), a base app, and the files of
+    a component beta; the violations found in it."""
     files = {
         "components/data_gcp/alpha/__init__.py": "from data_gcp.alpha.core import X\n",
         "components/data_gcp/alpha/core.py": "X = 1\n",
-        "components/data_gcp/beta/__init__.py": "import data_gcp.app\nfrom data_gcp.alpha.core import X\n",
         "bases/data_gcp/app/__init__.py": "from data_gcp.alpha import X\n",
+        **{f"components/data_gcp/beta/{name}": text for name, text in beta.items()},
     }
     for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    to_bases, to_private = _violations(tmp_path)
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return _violations(root)
+
+
+def test_the_check_sees_a_violation(tmp_path: Path) -> None:
+    """The rule can fail: a component importing a base and another brick's private module is reported."""
+    to_bases, to_private = _plant(
+        tmp_path, {"__init__.py": "import data_gcp.app\nfrom data_gcp.alpha.core import X\n"}
+    )
     assert to_bases == ["components/data_gcp/beta/__init__.py -> data_gcp.app"]
     assert to_private == ["components/data_gcp/beta/__init__.py -> data_gcp.alpha.core"]
+
+
+def test_relative_imports_across_bricks_are_seen(tmp_path: Path) -> None:
+    """`from .. import app` in a component is a component importing a base; `from ..alpha.core`
+    reaches another brick's private module: both are reported like their absolute spelling."""
+    to_bases, to_private = _plant(
+        tmp_path,
+        {
+            "__init__.py": "from .core import Y\n",  # its own module: fine
+            "core.py": "from .. import app\nfrom ..alpha.core import X\nY = X\n",
+        },
+    )
+    assert to_bases == ["components/data_gcp/beta/core.py -> data_gcp.app"]
+    assert to_private == ["components/data_gcp/beta/core.py -> data_gcp.alpha.core"]
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "refused"),
+    [
+        ("components/data_gcp/planted/core.py", "from .. import cli\n", True),
+        ("bases/data_gcp/planted/main.py", "from ..config import get_settings\n", True),
+        ("components/data_gcp/planted/__init__.py", "from .core import run\n", False),  # its own module
+        ("test/components/data_gcp/planted/test_x.py", "from ..sandbox.conftest import pg_url\n", False),
+    ],
+)
+def test_ruff_refuses_a_relative_import_out_of_a_brick(path: str, source: str, refused: bool) -> None:
+    """The lint CI runs (`ruff check .`, the workspace's config) fails on a planted parent-relative import."""
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run(
+        [str(ruff), "check", "--no-cache", "--stdin-filename", path, "-"],
+        input=source, cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (result.returncode == 1 and "TID252" in result.stdout) == refused, result.stdout + result.stderr

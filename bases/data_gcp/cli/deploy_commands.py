@@ -14,7 +14,8 @@ def deploy(
     env: str = typer.Option(..., "--env", help="dev, stg or prod"),
     dry_run: bool = typer.Option(False, "--dry-run", help="print the commands, run nothing"),
     tag: str | None = typer.Option(
-        None, help="image tag (default: the commit, git rev-parse --short=12 HEAD)"
+        None,
+        help="image tag (default: the commit, git rev-parse --short=12 HEAD); a dirty tree is refused either way",
     ),
     allow_dirty: bool = typer.Option(
         False, "--allow-dirty", help="deploy uncommitted changes, tagged <commit>-dirty (default: refuse)"
@@ -23,11 +24,12 @@ def deploy(
     """Build and deploy one project: Composer bundle or Cloud Run image + job/service."""
     from data_gcp.brick_graph import get_project
     from data_gcp.config import get_settings, workspace_root
-    from data_gcp.deploy import OVERRIDE_VARS, build_plan, commit_tag, deploy_target, run_plan
+    from data_gcp.deploy import OVERRIDE_VARS, build_plan, deploy_target, image_tag, run_plan
 
     root = workspace_root()
-    if tag is None:
-        tag = commit_tag(root, allow_dirty=allow_dirty)
+    # the dirty-tree check runs whatever the tag: an explicit tag names the image, it proves nothing
+    # about the code; a dry run runs nothing, so it shows the plan a dirty tree would get (`-dirty`)
+    tag = image_tag(root, tag, allow_dirty=allow_dirty or dry_run)
     overrides = {var: os.environ[var] for var in OVERRIDE_VARS.values() if os.environ.get(var)}
     target = deploy_target(env, get_settings(), overrides)
     plan = build_plan(get_project(root, project), target, tag)

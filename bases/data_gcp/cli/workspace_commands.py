@@ -43,6 +43,10 @@ def test(
             typer.echo(f"base: {selection.base}")
             typer.echo(f"changed bricks: {', '.join(sorted(selection.changed_bricks)) or '-'}")
             typer.echo(f"selected bricks: {', '.join(sorted(selection.selected_bricks)) or '-'}")
+            if selection.source_readers:
+                typer.echo(
+                    f"bricks reading changed dbt/ or orchestration/: {', '.join(sorted(selection.source_readers))}"
+                )
             if selection.run_all:
                 typer.echo(f"everything: {selection.run_all}")
             typer.echo(f"affected projects: {', '.join(selection.projects) or '-'}")
@@ -81,7 +85,7 @@ def new_connector(name: str = typer.Argument(..., help="snake_case system name, 
 
 @new_app.command("ml-job")
 def new_ml_job(name: str = typer.Argument(..., help="snake_case job name, e.g. clusterisation")) -> None:
-    """An ML job component, its tests, its ml_job project membership and a DAG."""
+    """An ML job component and its tests; it prints the steps that give it a command and a schedule."""
     _scaffold("ml-job", name)
 
 
@@ -111,6 +115,11 @@ def projects_sync(
         ):
             if items:
                 out.print(f"{d.project}: {label}: {', '.join(items)}")
+        if d.static_version:
+            done = "" if check else " (written)"
+            out.print(
+                f"{d.project}: a fixed version, not the commit's (projects/version.py){done}", markup=False
+            )
         if d.undeclared_roots:
             written = "" if check else " (written from its bases)"
             message = (

@@ -14,6 +14,7 @@ from data_gcp.brick_graph.graph import (
     module_imports,
     module_references,
     python_files,
+    relative_import_files,
     workspace_bricks,
 )
 from data_gcp.brick_graph.projects import (
@@ -50,6 +51,7 @@ __all__ = [
     "project_bricks",
     "project_dependencies",
     "python_files",
+    "relative_import_files",
     "root_requirements",
     "sync_projects",
     "workspace_bricks",

@@ -94,32 +94,69 @@ def _walk_runtime(node: ast.AST) -> Iterable[ast.AST]:
 _MODULE_STRING = re.compile(rf"^{NAMESPACE}(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
+def _brick_package(path: Path) -> list[str] | None:
+    """`["data_gcp", <brick>, ...]`, the package holding `path` when it is a brick's module
+    (`components|bases/data_gcp/<brick>/...`, not the mirrored `test/components/...`)."""
+    parts = path.parts
+    for i in range(len(parts) - 3, -1, -1):
+        if parts[i] in KINDS and parts[i + 1] == NAMESPACE and (i == 0 or parts[i - 1] != "test"):
+            return list(parts[i + 1 : -1])
+    return None
+
+
 @cache
-def _parse(path: Path, mtime: float) -> tuple[frozenset[str], frozenset[str]]:
+def _parse(path: Path, mtime: float) -> tuple[frozenset[str], frozenset[str], frozenset[tuple[int, str]]]:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     except SyntaxError as exc:
         raise WorkspaceError(f"cannot parse {path}: {exc.msg} (line {exc.lineno})") from None
     names: set[str] = set()
     strings: set[str] = set()
+    relative: set[tuple[int, str]] = set()
+    package = _brick_package(path)
     for node in _walk_runtime(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            # `from ..x import y`: kept as (level, "x.y") for files outside the bricks, and resolved to
+            # `data_gcp....` inside one (`from .. import cli` in a component imports data_gcp.cli)
+            targets = [node.module or ""] if node.module else []
+            targets += [".".join(filter(None, (node.module, a.name))) for a in node.names if a.name != "*"]
+            relative.update((node.level, t) for t in targets)
+            if package is not None and node.level <= len(package):
+                anchor = package[: len(package) - node.level + 1]
+                names.update(".".join([*anchor, t]) for t in targets)
         elif (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
             and _MODULE_STRING.match(node.value)
         ):
             strings.add(node.value)
-    return frozenset(names), frozenset(strings)
+    return frozenset(names), frozenset(strings), frozenset(relative)
 
 
 def module_imports(path: Path) -> frozenset[str]:
-    """Dotted names a file imports (absolute imports only; `from a import b` gives `a` and `a.b`)."""
+    """Dotted names a file imports (`from a import b` gives `a` and `a.b`); a brick module's relative
+    imports are resolved (`from .. import cli` in `components/data_gcp/x/` gives `data_gcp.cli`)."""
     return _parse(path, path.stat().st_mtime)[0]
+
+
+def relative_import_files(path: Path) -> list[Path]:
+    """The files a module reaches by relative imports, found next to it on disk (a test importing
+    `from ..sandbox.conftest import pg_url` reaches `../sandbox/conftest.py`)."""
+    found: list[Path] = []
+    for level, target in sorted(_parse(path, path.stat().st_mtime)[2]):
+        folder = path.parent
+        for _ in range(level - 1):
+            folder = folder.parent
+        base = folder.joinpath(*target.split(".")) if target else folder
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file() and candidate != path and candidate not in found:
+                found.append(candidate)
+    return found
 
 
 def module_references(path: Path) -> frozenset[str]:

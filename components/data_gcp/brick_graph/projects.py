@@ -62,8 +62,13 @@ class Project:
         return str(runpy.run_path(str(self.path / self.version_file))["__version__"])
 
     @property
+    def normalized_package(self) -> str:
+        """The package name as uv.lock and the indexes spell it (PEP 503: `demo_proj` is `demo-proj`)."""
+        return re.sub(r"[-_.]+", "-", self.package).lower()
+
+    @property
     def wheel_name(self) -> str:
-        return f"{self.package.replace('-', '_')}-{self.built_version}-py3-none-any.whl"
+        return f"{self.normalized_package.replace('-', '_')}-{self.built_version}-py3-none-any.whl"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -272,6 +277,7 @@ class ProjectDrift:
     extra_dependencies: list[str]
     pending_roots: list[str] = field(default_factory=list)
     undeclared_roots: bool = False  # no `[tool.data-gcp] roots` yet (a project made by `poly create project`)
+    static_version: bool = False  # a fixed `version`, not the commit's (`projects/version.py`)
 
     @property
     def clean(self) -> bool:
@@ -281,6 +287,7 @@ class ProjectDrift:
             or self.missing_dependencies
             or self.extra_dependencies
             or self.undeclared_roots
+            or self.static_version
         )
 
 
@@ -310,6 +317,28 @@ def _declare_roots(doc: tomlkit.TOMLDocument, roots: list[str]) -> None:
     array = tomlkit.array()
     array.extend(roots)
     table["roots"] = array
+
+
+VERSION_FILE = "../version.py"
+
+
+def _version_from_commit(doc: tomlkit.TOMLDocument) -> None:
+    """`dynamic = ["version"]` read from `projects/version.py` (0.1.0+g<commit>), like every project:
+    Composer and the images reinstall a package only when its version changes."""
+    project = doc["project"]
+    if "version" in project:
+        del project["version"]
+    project["dynamic"] = ["version"]
+    tool = doc.setdefault("tool", tomlkit.table())
+    hatch = tool.setdefault("hatch", tomlkit.table())
+    version = tomlkit.table()
+    version.add(
+        tomlkit.comment("0.1.0+g<commit>: a code change always changes the version (see ../version.py).")
+    )
+    version["source"] = "code"
+    version["path"] = VERSION_FILE
+    version.add(tomlkit.nl())
+    hatch["version"] = version
 
 
 def sync_projects(root: Path, write: bool = False) -> list[ProjectDrift]:
@@ -342,9 +371,12 @@ def sync_projects(root: Path, write: bool = False) -> list[ProjectDrift]:
         drift = _drift(project.name, want, have, deps, have_deps)
         drift.pending_roots = pending_roots(root, project)
         drift.undeclared_roots = not project.roots_declared
+        drift.static_version = project.version_file != VERSION_FILE
         drifts.append(drift)
         if write and drift.undeclared_roots:
             _declare_roots(doc, list(project.roots))
+        if write and drift.static_version:
+            _version_from_commit(doc)
         if write and not drift.clean:
             _write_table(doc, want)
             array = tomlkit.array()

@@ -6,19 +6,24 @@ Rules (each one a line below):
 - a selected brick selects its test folder, and every brick test folder whose files import it;
   "import" counts the conftest files, helpers and `development/` modules a test folder imports
   (transitively): a brick used by `test/dbt/conftest.py` selects all of `test/dbt`;
-- `orchestration/` (the DAGs) and `dbt/` select their whole test folders; otherwise the files of
+- `orchestration/` (the DAGs) and `dbt/` select their whole test folders, and every test of the
+  bricks that read them (`workspace_root() / "dbt"`: dbt_runner, orchestration) or that use those
+  bricks: a source or macro change reaches the DAG's manifest checks; otherwise the files of
   those folders are selected one by one: a file that imports a selected brick, or
   that loads the DAGs while a brick the DAGs use is selected (a connector: "its DAG"). An end-to-end
   test that reaches the code through a subprocess is selected by its own imports only: the full
   suite (cd.yml, on master and production) covers the rest;
+- a changed module outside the bricks (`development/`, a conftest or helper under `test/`) selects
+  every test that imports it, relative imports (`from ..sandbox.conftest import ...`) included;
 - the files every test depends on (root pyproject, lock, workspace.toml, test/conftest.py) or a
   removed brick select everything;
-- a project is affected when one of its bricks is selected, its folder changed, or (Composer) the
-  DAGs or the dbt project changed.
+- a project is affected when one of its bricks is selected, its folder changed, (Composer) the
+  DAGs or the dbt project changed, or its Dockerfile copies a changed folder (etl_job: `dbt/`).
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +38,7 @@ from data_gcp.brick_graph import (
     module_imports,
     project_bricks,
     python_files,
+    relative_import_files,
     workspace_bricks,
 )
 
@@ -58,6 +64,8 @@ class Selection:
     run_all: str | None = None  # why everything runs, when it does
     dbt_changed: bool = False
     orchestration_changed: bool = False
+    # bricks that read a changed source folder (dbt/, orchestration/): their tests are selected too
+    source_readers: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -70,6 +78,7 @@ class Selection:
             "run_all": self.run_all,
             "dbt_changed": self.dbt_changed,
             "orchestration_changed": self.orchestration_changed,
+            "source_readers": sorted(self.source_readers),
         }
 
 
@@ -113,8 +122,9 @@ def _test_folder_of(path: str) -> str | None:
 
 def _local_modules(root: Path, file: Path) -> list[Path]:
     """Workspace modules outside the bricks that `file` imports: `development.*` (helpers,
-    benchmarks) and sibling helpers imported by bare name (`from fixture_data import ...`)."""
-    found = []
+    benchmarks), sibling helpers imported by bare name (`from fixture_data import ...`) and modules
+    imported relatively (`from ..sandbox.conftest import postgres_database`)."""
+    found = [f for f in relative_import_files(file) if f != file]
     for name in module_imports(file):
         parts = name.split(".")
         for base in (root, file.parent):
@@ -127,10 +137,8 @@ def _local_modules(root: Path, file: Path) -> list[Path]:
     return found
 
 
-def needed_bricks(root: Path, files: Iterable[Path], bricks: Iterable[str]) -> set[str]:
-    """Bricks the test `files` use: their own imports and those of every workspace module they
-    import (conftest files, helpers, `development/`), transitively."""
-    bricks = set(bricks)
+def reached_modules(root: Path, files: Iterable[Path]) -> set[Path]:
+    """The `files` and every workspace module outside the bricks they import, transitively."""
     seen: set[Path] = set()
     todo = [f for f in files if f.is_file()]
     while todo:
@@ -139,7 +147,51 @@ def needed_bricks(root: Path, files: Iterable[Path], bricks: Iterable[str]) -> s
             continue
         seen.add(file)
         todo += _local_modules(root, file)
-    return imported_bricks(sorted(seen), bricks)
+    return seen
+
+
+def needed_bricks(root: Path, files: Iterable[Path], bricks: Iterable[str]) -> set[str]:
+    """Bricks the test `files` use: their own imports and those of every workspace module they
+    import (conftest files, helpers, `development/`), transitively."""
+    return imported_bricks(sorted(reached_modules(root, files)), set(bricks))
+
+
+def _reads_folder(file: Path, folder: str) -> bool:
+    """Whether `file` builds the path `workspace_root() / "<folder>"` (it reads that folder)."""
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"), str(file))):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Div)
+            and isinstance(node.right, ast.Constant)
+            and node.right.value == folder
+            and isinstance(node.left, ast.Call)
+            and getattr(node.left.func, "id", getattr(node.left.func, "attr", None)) == "workspace_root"
+        ):
+            return True
+    return False
+
+
+def folder_readers(root: Path, folder: str) -> set[str]:
+    """The bricks whose code reads the workspace folder `folder` (dbt/, orchestration/)."""
+    return {
+        name
+        for name, brick in workspace_bricks(root).items()
+        if any(_reads_folder(f, folder) for f in python_files([root / brick.folder]))
+    }
+
+
+def dockerfile_copies(root: Path, project: str) -> set[str]:
+    """The top-level workspace folders the project's Dockerfile copies into its image (`COPY dbt ...`)."""
+    dockerfile = root / "projects" / project / "Dockerfile"
+    if not dockerfile.is_file():
+        return set()
+    copied = set()
+    for line in dockerfile.read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0].upper() in ("COPY", "ADD"):
+            sources = [w for w in words[1:-1] if not w.startswith("--")]
+            copied.update(src.strip("./").split("/", 1)[0] for src in sources if src.strip("./"))
+    return copied
 
 
 def _support_files(root: Path, folder: Path) -> list[Path]:
@@ -163,6 +215,13 @@ def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
     touched_tests: set[str] = set()
     affected_projects: set[str] = set()
     workspace_tests = False
+    changed_sources: set[str] = set()
+    # modules outside the bricks (development/, test helpers and conftest files): their importers run
+    changed_modules = {
+        root / path
+        for path in files
+        if path.endswith(".py") and path.startswith(("development/", "test/")) and (root / path).is_file()
+    }
     for path in files:
         if path in RUN_ALL_FILES:
             sel.run_all = f"{path} changed"
@@ -179,6 +238,7 @@ def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
             tests, shipped_in = SOURCE_FOLDERS[top]
             touched_tests.add(tests)
             affected_projects.update(shipped_in)
+            changed_sources.add(top)
             sel.dbt_changed |= top == "dbt"
             sel.orchestration_changed |= top == "orchestration"
         if path.startswith("projects/"):
@@ -195,6 +255,10 @@ def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
 
     graph = import_graph(root)
     sel.selected_bricks = dependents(graph, sel.changed_bricks)
+    # a changed source folder is a change to what the bricks reading it read: test them and their users
+    for top in sorted(changed_sources):
+        sel.source_readers |= folder_readers(root, top)
+    test_bricks = sel.selected_bricks | dependents(graph, sel.source_readers)
 
     # bricks the DAGs use, plugins included: a connector change selects the tests that load its DAG
     plugin_graph = import_graph(root, plugins=True)
@@ -205,16 +269,19 @@ def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
         parts = folder.split("/")
         if len(parts) == 4:  # a brick's test folder: its brick, or any brick it imports, is selected
             folder_files = python_files([root / folder]) + _support_files(root, root / folder)
+            reached = reached_modules(root, folder_files)
             if (
-                parts[3] in sel.selected_bricks
-                or needed_bricks(root, folder_files, bricks) & sel.selected_bricks
+                parts[3] in test_bricks
+                or imported_bricks(sorted(reached), bricks) & test_bricks
+                or reached & changed_modules
             ):
                 selected_tests.add(folder)
             continue
         if folder in touched_tests:
             continue
         # what the folder's conftest files and helpers use, every test of the folder uses
-        if needed_bricks(root, _support_files(root, root / folder), bricks) & sel.selected_bricks:
+        support = reached_modules(root, _support_files(root, root / folder))
+        if imported_bricks(sorted(support), bricks) & test_bricks or support & changed_modules:
             selected_tests.add(folder)
             continue
         # other folders (test/orchestration, test/dbt, ...) file by file: a test file needs what it
@@ -222,16 +289,19 @@ def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
         for file in python_files([root / folder]):
             if not file.name.startswith("test_"):
                 continue
-            needs = needed_bricks(root, [file], bricks)
+            reached = reached_modules(root, [file])
+            needs = imported_bricks(sorted(reached), bricks)
             if "dagbag" in file.read_text(encoding="utf-8").lower():
                 needs |= dag_bricks
-            if needs & sel.selected_bricks:
+            if needs & test_bricks or reached & changed_modules:
                 selected_tests.add(file.relative_to(root).as_posix())
     if workspace_tests:
         selected_tests.add(WORKSPACE_TESTS)
 
     for name, project in projects.items():
         if {b.name for b in project_bricks(root, project, plugin_graph)} & sel.selected_bricks:
+            affected_projects.add(name)
+        if dockerfile_copies(root, name) & {path.split("/", 1)[0] for path in files}:  # its image holds it
             affected_projects.add(name)
     if sel.run_all:
         sel.test_paths = ["test"]

@@ -13,29 +13,47 @@ from data_gcp.log import get_logger
 log = get_logger(__name__)
 
 
+# Where to get each program a plan runs; a program not listed is named alone.
+INSTALL_HINTS = {
+    "gcloud": "https://cloud.google.com/sdk/docs/install",
+    "docker": "https://docs.docker.com/get-docker/",
+    "uv": "https://docs.astral.sh/uv/getting-started/installation/",
+}
+
+
 def missing_tools(plan: Plan) -> list[str]:
     """The programs the plan's steps run that are not on PATH (gcloud, docker, ...), in plan order."""
     programs = dict.fromkeys(step.argv[0] for step in plan.steps)
     return [p for p in programs if shutil.which(p) is None]
 
 
-def commit_tag(root: Path, allow_dirty: bool = False) -> str:
-    """The image tag of the checkout: its commit (`git rev-parse --short=12 HEAD`).
+def image_tag(root: Path, tag: str | None = None, allow_dirty: bool = False) -> str:
+    """The image tag to deploy: `tag`, else the checkout's commit (`git rev-parse --short=12 HEAD`).
 
-    A tree with uncommitted changes would ship code no commit holds under that commit's tag: refused,
-    unless `allow_dirty`, which tags `<commit>-dirty` (and says so).
+    A tree with uncommitted changes would ship code no commit holds under a commit's tag: refused
+    whether or not the tag is given (CI always gives one), unless `allow_dirty`, which appends
+    `-dirty` to the tag (and says so).
     """
 
     def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        except FileNotFoundError:
+            raise DeployError(
+                "git is not installed: cannot check that the working tree is committed"
+            ) from None
 
-    head = git("rev-parse", "--short=12", "HEAD")
-    if head.returncode != 0 or not head.stdout.strip():
-        raise DeployError(f"cannot read the commit of {root} for the image tag: pass --tag")
-    tag = head.stdout.strip()
+    if tag is None:
+        head = git("rev-parse", "--short=12", "HEAD")
+        if head.returncode != 0 or not head.stdout.strip():
+            raise DeployError(f"cannot read the commit of {root} for the image tag (not a git checkout?)")
+        tag = head.stdout.strip()
     status = git("status", "--porcelain")
     if status.returncode != 0:
-        raise DeployError(f"cannot read the state of {root} (git status failed): pass --tag")
+        raise DeployError(
+            f"cannot read the state of {root} (git status failed: {status.stderr.strip()}): "
+            "deploy from a git checkout"
+        )
     changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
     if not changed:
         return tag
@@ -43,10 +61,15 @@ def commit_tag(root: Path, allow_dirty: bool = False) -> str:
     if not allow_dirty:
         raise DeployError(
             f"the working tree has uncommitted changes ({listed}): commit or stash them, "
-            "or deploy with --allow-dirty (tag <commit>-dirty)"
+            f"or deploy with --allow-dirty (tag {tag}-dirty)"
         )
-    log.warning("deploying uncommitted changes (%s) under the tag %s-dirty", listed, tag)
+    log.warning("uncommitted changes (%s): the image is tagged %s-dirty", listed, tag)
     return f"{tag}-dirty"
+
+
+def commit_tag(root: Path, allow_dirty: bool = False) -> str:
+    """The checkout's commit as the image tag (see `image_tag`)."""
+    return image_tag(root, None, allow_dirty)
 
 
 def run_plan(plan: Plan, root: Path) -> None:
@@ -57,10 +80,10 @@ def run_plan(plan: Plan, root: Path) -> None:
     """
     missing = missing_tools(plan)
     if missing:
+        how = "; ".join(f"{p}: {INSTALL_HINTS[p]}" if p in INSTALL_HINTS else p for p in missing)
         raise DeployError(
             f"deploy {plan.project} to {plan.env} needs {', '.join(missing)}, not found on PATH: "
-            "install them (gcloud: https://cloud.google.com/sdk/docs/install, docker: "
-            "https://docs.docker.com/get-docker/) and retry"
+            f"install {'it' if len(missing) == 1 else 'them'} ({how}) and retry"
         )
     for i, step in enumerate(plan.steps, 1):
         log.info("deploy %s/%s step %d/%d: %s", plan.project, plan.env, i, len(plan.steps), step.why)

@@ -306,10 +306,15 @@ build-backend = "hatchling.build"
 
 [project]
 name = "$package"
-version = "0.1.0"
+dynamic = ["version"]
 description = "Cloud Run service: $title (FastAPI)"
 requires-python = ">=3.11"
 dependencies = []
+
+[tool.hatch.version]
+# 0.1.0+g<commit>: a code change always changes the version (see ../version.py).
+source = "code"
+path = "../version.py"
 
 [tool.hatch.build.targets.wheel]
 packages = ["data_gcp"]

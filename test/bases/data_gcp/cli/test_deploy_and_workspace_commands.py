@@ -61,6 +61,31 @@ def test_deploy_errors_are_one_line() -> None:
     assert isinstance(r.exception, ConfigError) and "expected one of dev, stg, prod" in str(r.exception)
 
 
+def _commit_all(root) -> None:  # noqa: ANN001
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "base")):
+        subprocess.run(
+            ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+            cwd=root, check=True, capture_output=True,
+        )  # fmt: skip
+
+
+def test_deploy_with_a_tag_on_a_dirty_tree_is_refused_before_any_step(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command itself: `data-gcp deploy ... --tag T` in a dirty checkout stops before planning."""
+    from data_gcp.config import reset_settings
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    _commit_all(tmp_path)
+    (tmp_path / "a.py").write_text("x = 2\n")
+    monkeypatch.setenv("DATA_GCP_WORKSPACE_ROOT", str(tmp_path))
+    reset_settings()
+    r = invoke("deploy", "etl_job", "--env", "dev", "--tag", "abc123")
+    assert r.exit_code != 0
+    assert "uncommitted changes (a.py)" in str(r.exception), r.exception
+    reset_settings()
+
+
 def test_changed_list_as_json_and_a_bad_ref_fails() -> None:
     r = invoke("test", "--changed", "--since", "HEAD", "--list", "--json")
     assert r.exit_code == 0, r.output

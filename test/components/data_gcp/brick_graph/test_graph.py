@@ -181,6 +181,9 @@ def test_a_project_made_by_poly_create_is_listed_then_synced(ws: Path, listed: s
     sync_projects(ws, write=True)
     data = tomllib.loads((ws / "projects/new/pyproject.toml").read_text())
     assert data["tool"]["data-gcp"]["roots"] == list(project.roots)
+    # the commit's version, like every project (a fixed 0.1.0 would never reinstall on Composer)
+    assert "version" not in data["project"] and data["project"]["dynamic"] == ["version"]
+    assert data["tool"]["hatch"]["version"] == {"source": "code", "path": "../version.py"}
     (drift,) = [d for d in sync_projects(ws, write=False) if d.project == "new"]
     assert drift.clean
     expected = {"api", "registry", "conn_a", "conn_b", "shared"} if listed else set()

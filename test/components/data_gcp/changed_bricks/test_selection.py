@@ -180,3 +180,80 @@ def test_since_a_base_branch_that_moved_on_diffs_against_the_merge_base(repo: Pa
     _commit(repo, "components/data_gcp/other/__init__.py")  # merged into main meanwhile
     _git(repo, "checkout", "-q", "feature")
     assert select_since(repo, "main").changed_bricks == {"conn_a"}
+
+
+def test_a_dbt_change_selects_every_test_that_reads_the_dbt_project(repo: Path) -> None:
+    """dbt_runner reads `workspace_root() / "dbt"`: a source or macro change selects its tests, the
+    tests of the bricks that use it, and a DAG test importing it; the image that copies dbt/ deploys."""
+    _write(
+        repo,
+        "components/data_gcp/dbt_runner/__init__.py",
+        "def project_dir():\n    return workspace_root() / 'dbt'\n",
+    )
+    _write(
+        repo, "components/data_gcp/runner_user/__init__.py", "from data_gcp.dbt_runner import project_dir\n"
+    )
+    _write(repo, "test/components/data_gcp/runner_user/test_user.py", "from data_gcp import runner_user\n")
+    _write(
+        repo,
+        "test/orchestration/test_dbt_graph.py",
+        "def test_sources():\n    from data_gcp import dbt_runner\n",
+    )
+    _write(repo, "projects/etl/Dockerfile", "FROM python:3.11-slim\nCOPY --chown=1:1 dbt /home/app/dbt\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "a brick reading dbt/")
+    sel = select(repo, ["dbt/macros/m.sql"])
+    assert sel.test_paths == [
+        "test/components/data_gcp/runner_user",
+        "test/dbt",
+        "test/orchestration/test_dbt_graph.py",
+    ]
+    assert sel.projects == ["composer", "etl"]  # etl's image copies dbt/
+    assert sel.source_readers == {"dbt_runner"}
+
+
+def test_a_dbt_only_change_deploys_the_image_that_copies_dbt(repo: Path) -> None:
+    _write(repo, "projects/etl/Dockerfile", "FROM python:3.11-slim\nCOPY --chown=1:1 dbt /home/app/dbt\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "etl's image holds the dbt project")
+    assert select(repo, ["dbt/models/m.sql"]).projects == ["composer", "etl"]
+
+
+def test_a_change_to_development_selects_the_tests_importing_it(repo: Path) -> None:
+    """`development/` is no brick: the tests importing its modules are selected."""
+    _write(repo, "development/repl.py", "def sql():\n    pass\n")
+    _write(repo, "test/development/test_repl.py", "from development.repl import sql\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "a REPL")
+    assert select(repo, ["development/repl.py"]).test_paths == ["test/development/test_repl.py"]
+
+
+def test_relative_imports_of_another_folders_conftest_are_followed(repo: Path) -> None:
+    """`from ..shared.conftest import ...`: a change to that conftest, or to a brick it uses, selects
+    the folder importing it."""
+    _write(repo, "test/components/data_gcp/shared/conftest.py", "from data_gcp.other import Y\n")
+    _write(repo, "test/components/data_gcp/http/test_pg.py", "from ..shared.conftest import Y\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "support modules")
+    assert select(repo, ["test/components/data_gcp/shared/conftest.py"]).test_paths == [
+        "test/components/data_gcp/http",
+        "test/components/data_gcp/shared",
+    ]
+    # a brick the other folder's conftest uses selects the folder that imports that conftest
+    assert (
+        "test/components/data_gcp/http" in select(repo, ["components/data_gcp/other/__init__.py"]).test_paths
+    )
+
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def test_the_workspace_selection_for_dbt_development_and_conftest_changes() -> None:
+    """On this workspace: the misses a narrower selection made."""
+    for change in ("dbt/macros/generate_schema_name.sql", "dbt/models/sources/brevo.yml"):
+        dbt = select(ROOT, [change])
+        assert "test/orchestration" in dbt.test_paths, change  # test_dbt_graph.py: sources have producers
+        assert {"composer", "etl_job"} <= set(dbt.projects), change  # etl_job's image copies dbt/
+    assert "test/development/test_repl.py" in select(ROOT, ["development/repl.py"]).test_paths
+    sandbox = select(ROOT, ["test/components/data_gcp/sandbox/conftest.py"])
+    assert "test/components/data_gcp/applicative_import" in sandbox.test_paths  # from ..sandbox.conftest

@@ -13,7 +13,9 @@ from data_gcp.config import ConfigError, Env, get_settings, reset_settings, work
 from data_gcp.deploy import DEFAULT_TARGETS, DeployError, Plan, build_plan, deploy_target
 
 ROOT = workspace_root(Path(__file__).parent)
-PROJECTS = list_projects(ROOT)
+# the deployable projects: those with a `[tool.data-gcp.deploy]` target (`poly create project` makes
+# one without; `data-gcp deploy` refuses it, naming the table to add)
+PROJECTS = {name: p for name, p in list_projects(ROOT).items() if p.deploy.get("target")}
 ENVS = ["dev", "stg", "prod"]
 TAG = "0123456789ab"
 
@@ -156,9 +158,32 @@ def test_a_missing_gcloud_or_docker_fails_before_any_build_step(tmp_path: Path) 
             Step(("no-such-gcloud-xyz", "run", "jobs", "deploy"), "deploy"),
         ),
     )
-    with pytest.raises(DeployError, match="needs no-such-gcloud-xyz, not found on PATH"):
+    with pytest.raises(DeployError, match="needs no-such-gcloud-xyz, not found on PATH") as caught:
         run_plan(plan, tmp_path)
     assert not marker.exists(), "a build step ran before the missing tool was found"
+    # the message names the missing program only, not tools that are there
+    assert "docker" not in str(caught.value) and "gcloud:" not in str(caught.value), caught.value
+
+
+def test_the_missing_tool_message_names_only_the_missing_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from data_gcp.deploy import Step, run_plan
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gcloud = bin_dir / "gcloud"
+    gcloud.write_text("#!/bin/sh\nexit 0\n")
+    gcloud.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))  # gcloud is there, docker is not
+    plan = Plan(
+        "etl_job", "dev", (Step(("docker", "build", "."), "build"), Step(("gcloud", "run"), "deploy"))
+    )
+    with pytest.raises(DeployError) as caught:
+        run_plan(plan, tmp_path)
+    message = str(caught.value)
+    assert "needs docker, not found on PATH" in message and "https://docs.docker.com/get-docker/" in message
+    assert "gcloud" not in message, message
 
 
 def _git(root: Path, *args: str) -> None:
@@ -187,6 +212,21 @@ def test_a_dirty_tree_is_refused_or_tagged_dirty_when_allowed(tmp_path: Path) ->
     (tmp_path / "new.py").write_text("")  # untracked files would be built into the image too
     with pytest.raises(DeployError, match="new.py"):
         commit_tag(tmp_path)
+
+
+def test_an_explicit_tag_never_bypasses_the_dirty_tree_refusal(tmp_path: Path) -> None:
+    """CD always passes `--tag <sha>`: the tag names the image, it does not make the tree clean."""
+    from data_gcp.deploy import image_tag
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "base")
+    assert image_tag(tmp_path, "abc123") == "abc123"
+    (tmp_path / "a.py").write_text("x = 2\n")
+    with pytest.raises(DeployError, match=r"uncommitted changes \(a.py\)"):
+        image_tag(tmp_path, "abc123")
+    assert image_tag(tmp_path, "abc123", allow_dirty=True) == "abc123-dirty"
 
 
 def test_services_get_the_sized_concurrency_and_workers_of_their_project() -> None:

