@@ -118,6 +118,13 @@ def projects_sync(
                 "roots, and a [tool.data-gcp.deploy] table to deploy it"
             )
             out.print(message, markup=False)
+        for module, files in d.undeclared_imports.items():
+            out.print(
+                f"{d.project}: {module} is imported ({', '.join(files[:2])}{', ...' if len(files) > 2 else ''}) "
+                "but installed by none of its requirements: add its distribution to the root "
+                "[project.dependencies], then run `data-gcp projects sync` and `uv lock`",
+                markup=False,
+            )
         dirty |= not d.clean
     if check and dirty:
         err.print("[red]projects out of date[/]: run `data-gcp projects sync`, then `uv lock`")

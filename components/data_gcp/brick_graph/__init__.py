@@ -28,6 +28,7 @@ from data_gcp.brick_graph.projects import (
     project_dependencies,
     root_requirements,
     sync_projects,
+    undeclared_imports,
 )
 
 __all__ = [
@@ -52,5 +53,6 @@ __all__ = [
     "python_files",
     "root_requirements",
     "sync_projects",
+    "undeclared_imports",
     "workspace_bricks",
 ]
