@@ -149,6 +149,29 @@ def projects_list() -> None:
         out.print(f"[bold]{name}[/] ({project.deploy.get('target', '?')}): {bricks}")
 
 
+@projects_app.command("rehearse")
+def projects_rehearse(
+    projects: str = typer.Option("", "--projects", help="comma-separated project names (default: all)"),
+) -> None:
+    """Each project as deployed: its venv built as its Dockerfile builds it (cached under .rehearsal/),
+    every module of its bricks imported there, its entry points run there on a tiny sandbox."""
+    from data_gcp.config import workspace_root
+    from data_gcp.image_rehearsal import failures, rehearse, results_table
+
+    names = [n.strip() for n in projects.split(",") if n.strip()] or None
+
+    def progress(result) -> None:  # noqa: ANN001
+        err.print(f"[dim]{result.project}: {'ok' if result.ok else 'FAILED'}[/]")
+
+    results = rehearse(workspace_root(), names, on_result=progress)
+    out.print(results_table(results))
+    problems = failures(results)
+    for line in problems:
+        err.print(line, markup=False)
+    if problems:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     app.command("test", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(test)
     app.add_typer(new_app, name="new")
