@@ -45,10 +45,16 @@ class ProjectRehearsal:
     checks: list[CheckResult] = field(default_factory=list)
     build_seconds: float = 0.0
     error: str = ""  # the environment could not be built
+    limit_mb: float | None = None  # `[tool.data-gcp.deploy] max-installed-mb`
+
+    @property
+    def too_big(self) -> bool:
+        return self.limit_mb is not None and self.size_mb > self.limit_mb
 
     @property
     def ok(self) -> bool:
-        return not self.error and not self.failed and bool(self.checks) and all(c.ok for c in self.checks)
+        checks_ok = bool(self.checks) and all(c.ok for c in self.checks)
+        return not self.error and not self.failed and not self.too_big and checks_ok
 
 
 def _etl_job(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
@@ -179,7 +185,8 @@ def ordered(names: Iterable[str]) -> list[str]:
 
 def rehearse_project(root: Path, project: Project, stage: Stage, cache: Path) -> ProjectRehearsal:
     """Build, import, run: one project's rehearsal (never raises; failures are in the result)."""
-    result = ProjectRehearsal(project.name)
+    limit = project.deploy.get("max-installed-mb")
+    result = ProjectRehearsal(project.name, limit_mb=float(limit) if limit is not None else None)
     started = time.monotonic()
     try:
         env = build_env(root, project, cache)
@@ -221,7 +228,15 @@ def rehearse(
 def results_table(results: list[ProjectRehearsal]) -> Table:
     table = Table(title="image rehearsal (each project in its own venv, built as its Dockerfile builds it)")
     table.add_column("project", no_wrap=True)
-    for col in ("pins", "installed MB", "modules imported", "failed", "entry points passed", "seconds"):
+    for col in (
+        "pins",
+        "installed MB",
+        "max MB",
+        "modules imported",
+        "failed",
+        "entry points passed",
+        "seconds",
+    ):
         table.add_column(col, justify="right")
     for r in results:
         passed = sum(c.ok for c in r.checks)
@@ -229,6 +244,7 @@ def results_table(results: list[ProjectRehearsal]) -> Table:
             r.project,
             str(r.pins),
             f"{r.size_mb:.0f}",
+            f"{r.limit_mb:.0f}" if r.limit_mb is not None else "-",
             str(len(r.imported)),
             str(len(r.failed)) if not r.error else "-",
             f"{passed}/{len(r.checks)}",
@@ -243,6 +259,11 @@ def failures(results: list[ProjectRehearsal]) -> list[str]:
     for r in results:
         if r.error:
             lines.append(f"{r.project}: environment not built: {r.error}")
+        if r.too_big:
+            lines.append(
+                f"{r.project}: installs {r.size_mb:.0f} MB, over its max-installed-mb {r.limit_mb:.0f} "
+                f"(projects/{r.project}/pyproject.toml); see which distribution grew with bench_projects.py"
+            )
         lines.extend(f"{r.project}: import {module}: {error}" for module, error in r.failed.items())
         lines.extend(f"{r.project}: {c.name}: {c.detail}" for c in r.checks if not c.ok)
     return lines

@@ -25,6 +25,7 @@ from data_gcp.image_rehearsal import (
     dockerfile_cmd,
     failures,
     import_all,
+    installed_mb,
     results_table,
 )
 from data_gcp.image_rehearsal.venvs import provided_requirements
@@ -67,11 +68,13 @@ def test_a_failed_import_or_check_fails_the_rehearsal_and_is_named() -> None:
         "job", imported=["data_gcp.a"], failed={"data_gcp.b": "ModuleNotFoundError: pandas"}
     )
     bad.checks = [CheckResult("ml embed", False, 1.0, "exit 1: boom")]
-    assert good.ok and not bad.ok
-    assert failures([good, bad]) == [
+    big = ProjectRehearsal("svc2", size_mb=603.0, limit_mb=600.0, checks=list(good.checks))
+    assert good.ok and not bad.ok and not big.ok
+    assert failures([good, bad, big])[:2] == [
         "job: import data_gcp.b: ModuleNotFoundError: pandas",
         "job: ml embed: exit 1: boom",
     ]
+    assert failures([big])[0].startswith("svc2: installs 603 MB, over its max-installed-mb 600")
     assert [c.header for c in results_table([good]).columns][:3] == ["project", "pins", "installed MB"]
 
 
@@ -83,3 +86,18 @@ def test_every_ml_job_module_imports_in_the_ml_job_venv(tmp_path: Path) -> None:
     imported, failed = import_all(env, tmp_path, stage.environ(env.venv))
     assert failed == {}
     assert "data_gcp.two_tower" in imported and "data_gcp.ml_job.main" in imported
+
+
+@pytest.mark.timeout(600)
+def test_retrieval_endpoint_fits_its_declared_size_and_the_docs_show_it() -> None:
+    """Each service declares what its image may weigh; the docs' figure is the one measured here."""
+    project = get_project(ROOT, "retrieval_endpoint")
+    limit = project.deploy.get("max-installed-mb")
+    assert limit, "projects/retrieval_endpoint: declare [tool.data-gcp.deploy] max-installed-mb"
+    size = installed_mb(build_env(ROOT, project))
+    assert size <= limit
+    docs = (ROOT / "docs" / "benchmarks.md").read_text()
+    row = re.search(r"^\| retrieval_endpoint \| \d+ \| (\d+) \| (\d+) \|", docs, re.MULTILINE)
+    assert row, "docs/benchmarks.md: the Deployables table has no retrieval_endpoint row"
+    assert abs(int(row[1]) - size) <= 0.05 * size, f"docs say {row[1]} MB, measured {size:.0f} MB"
+    assert int(row[2]) == limit
