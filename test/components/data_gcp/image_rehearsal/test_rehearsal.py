@@ -78,6 +78,7 @@ def test_a_failed_import_or_check_fails_the_rehearsal_and_is_named() -> None:
     assert [c.header for c in results_table([good]).columns][:3] == ["project", "pins", "installed MB"]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_every_ml_job_module_imports_in_the_ml_job_venv(tmp_path: Path) -> None:
     """pandas is imported by five ML bricks; only the project's own venv shows whether it ships."""
@@ -88,6 +89,7 @@ def test_every_ml_job_module_imports_in_the_ml_job_venv(tmp_path: Path) -> None:
     assert "data_gcp.two_tower" in imported and "data_gcp.ml_job.main" in imported
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_retrieval_endpoint_fits_its_declared_size_and_the_docs_show_it() -> None:
     """Each service declares what its image may weigh; the docs' figure is the one measured here."""
