@@ -8,6 +8,8 @@ every workspace test and crashes where it is deployed. Here each project runs in
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,10 +20,10 @@ from rich.table import Table
 from data_gcp.brick_graph import Project, get_project, list_projects
 from data_gcp.image_rehearsal.entry_points import (
     CheckResult,
-    _first_user,
-    _found,
     dagbag,
     dockerfile_cmd,
+    first_user,
+    found,
     predict,
     run_cli,
     serving,
@@ -64,9 +66,11 @@ def _etl_job(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
     results = [
         timed(
             "import applicative",
-            lambda: _found(
+            lambda: found(
                 r"raw\.applicative_database_booking\S*",
-                run_cli(env, stage, f"import applicative --date {day}", "raw.applicative_database_booking"),
+                run_cli(
+                    env, stage, f"import applicative --date {day} --full", "raw.applicative_database_booking"
+                ),
             ),
         )
     ]
@@ -80,7 +84,7 @@ def _etl_job(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
                 "raw.dms_young=",
                 **harness.server.env,
             )
-        return _found(r"raw\.dms_young=\S+", out)
+        return found(r"raw\.dms_young=\S+", out)
 
     results.append(timed("etl run dms (local server)", connector))
 
@@ -110,7 +114,7 @@ def _ml_job(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
     return [
         timed(
             name,
-            lambda args=args, expect=expect: _found(
+            lambda args=args, expect=expect: found(
                 rf"[^\n]*{expect}[^\n]*", run_cli(env, stage, args, expect)
             ),
         )
@@ -144,9 +148,6 @@ def _composer(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
     expected = len(schedule_table())
     dags = root / "orchestration" / "dags"
     if not stage.manifest.is_file():  # the ETL job was not rehearsed: the developer's dbt parses it
-        import subprocess
-        import sys
-
         subprocess.run(
             [str(Path(sys.executable).parent / "data-gcp"), "dbt", "parse"],
             env=stage.environ(None),
@@ -171,7 +172,7 @@ ENTRY_POINTS: dict[str, Callable[[ProjectEnv, Stage, Path], list[CheckResult]]] 
     "ranking_endpoint": _service(lambda stage: {"instances": [{"offer_id": "1"}, {"offer_id": "2"}]}),
     "retrieval_endpoint": _service(
         lambda stage: {
-            "instances": [{"model_type": "recommendation", "user_id": _first_user(stage), "size": 3}]
+            "instances": [{"model_type": "recommendation", "user_id": first_user(stage), "size": 3}]
         }
     ),
     "composer": _composer,

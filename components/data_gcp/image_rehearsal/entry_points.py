@@ -172,7 +172,8 @@ def timed(name: str, fn: Callable[[], object]) -> CheckResult:
     return CheckResult(name, True, time.monotonic() - started, detail if isinstance(detail, str) else "")
 
 
-def _first_user(stage: Stage) -> str:
+def first_user(stage: Stage) -> str:
+    """A user the ML job trained on (the retrieval request's subject)."""
     from data_gcp.warehouse import get_warehouse
 
     wh = get_warehouse(stage.settings())
@@ -181,6 +182,7 @@ def _first_user(stage: Stage) -> str:
     ]["u"]
 
 
-def _found(pattern: str, text: str) -> str:
+def found(pattern: str, text: str) -> str:
+    """The first match of `pattern` in a job's output (the check's detail)."""
     match = re.search(pattern, text)
     return match.group(0) if match else ""
