@@ -75,7 +75,7 @@ def test_a_failed_import_or_check_fails_the_rehearsal_and_is_named() -> None:
         "job: ml embed: exit 1: boom",
     ]
     assert failures([big])[0].startswith("svc2: installs 603 MB, over its max-installed-mb 600")
-    assert [c.header for c in results_table([good]).columns][:3] == ["project", "pins", "installed MB"]
+    assert [c.header for c in results_table([good]).columns][:3] == ["project", "pins", "MB"]
 
 
 @pytest.mark.slow
