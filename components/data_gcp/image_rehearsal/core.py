@@ -194,11 +194,15 @@ def rehearse_project(root: Path, project: Project, stage: Stage, cache: Path) ->
         result.pins = len(env.pins)
         result.size_mb = installed_mb(env)
     except Exception as exc:  # noqa: BLE001 - reported in the table, the other projects still run
-        result.error = str(exc)
+        result.error = f"environment not built: {exc}"
         return result
     finally:
         result.build_seconds = time.monotonic() - started
-    result.imported, result.failed = import_all(env, stage.work, stage.environ(env.venv))
+    try:
+        result.imported, result.failed = import_all(env, stage.work, stage.environ(env.venv))
+    except Exception as exc:  # noqa: BLE001 - the interpreter itself failed: reported, the others still run
+        result.error = f"importing its modules: {exc}"
+        return result
     checks = ENTRY_POINTS.get(project.name)
     if checks is None:
         result.checks = [CheckResult("entry points", False, 0.0, "no rehearsal defined for this project")]
@@ -255,7 +259,7 @@ def failures(results: list[ProjectRehearsal]) -> list[str]:
     lines = []
     for r in results:
         if r.error:
-            lines.append(f"{r.project}: environment not built: {r.error}")
+            lines.append(f"{r.project}: {r.error}")
         if r.too_big:
             lines.append(
                 f"{r.project}: installs {r.size_mb:.0f} MB, over its max-installed-mb {r.limit_mb:.0f} "
