@@ -151,7 +151,9 @@ def projects_list() -> None:
 
 @projects_app.command("rehearse")
 def projects_rehearse(
-    projects: str = typer.Option("", "--projects", help="comma-separated project names (default: all)"),
+    projects: str = typer.Option(
+        "", "--projects", help="comma-separated project names (default: all; a service adds the ML job)"
+    ),
 ) -> None:
     """Each project as deployed: its venv built as its Dockerfile builds it (cached under .rehearsal/),
     every module of its bricks imported there, its entry points run there on a tiny sandbox."""

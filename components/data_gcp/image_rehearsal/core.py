@@ -35,6 +35,8 @@ from data_gcp.image_rehearsal.venvs import CACHE_DIR, ProjectEnv, build_env, imp
 # ML jobs before the services (they publish the models the services load); the ETL job before Composer
 # (its `dbt parse` writes the manifest the dbt DAG renders).
 ORDER = ("etl_job", "ml_job", "ranking_endpoint", "retrieval_endpoint", "composer")
+# A service serves what the ML job publishes: rehearsing it rehearses the ML job first.
+NEEDS = {"ranking_endpoint": "ml_job", "retrieval_endpoint": "ml_job"}
 
 
 @dataclass
@@ -217,8 +219,10 @@ def rehearse(
     cache: Path | None = None,
     on_result: Callable[[ProjectRehearsal], None] | None = None,
 ) -> list[ProjectRehearsal]:
-    """Rehearse the named projects (default: all), in dependency order, on one fresh stage."""
+    """Rehearse the named projects (default: all) and those they need, in order, on one fresh stage."""
     cache = cache or root / CACHE_DIR
+    if names is not None:
+        names = set(names) | {NEEDS[n] for n in names if n in NEEDS}
     projects = list_projects(root) if names is None else {n: get_project(root, n) for n in names}
     stage = build_stage(root, cache / "stage")
     results = []

@@ -28,6 +28,7 @@ from data_gcp.image_rehearsal import (
     installed_mb,
     results_table,
 )
+from data_gcp.image_rehearsal.core import ordered
 from data_gcp.image_rehearsal.venvs import provided_requirements
 
 ROOT = workspace_root()
@@ -35,6 +36,12 @@ ROOT = workspace_root()
 
 def test_every_project_has_entry_points_to_rehearse() -> None:
     assert set(list_projects(ROOT)) <= set(ENTRY_POINTS)
+    assert ordered(["composer", "retrieval_endpoint", "ml_job", "etl_job"]) == [
+        "etl_job",
+        "ml_job",
+        "retrieval_endpoint",
+        "composer",
+    ]
 
 
 def test_services_start_with_their_dockerfile_cmd() -> None:
