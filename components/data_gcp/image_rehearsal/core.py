@@ -124,7 +124,11 @@ def _ml_job(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
     ]
 
 
-def _service(payload: Callable[[Stage], dict]) -> Callable[[ProjectEnv, Stage, Path], list[CheckResult]]:
+def _service(
+    payload: Callable[[Stage], dict] | None,
+) -> Callable[[ProjectEnv, Stage, Path], list[CheckResult]]:
+    """Start the Dockerfile's CMD, wait for `/isalive` 200, then one `/predict` (when a payload is known)."""
+
     def checks(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
         cmd = dockerfile_cmd(root / "projects" / env.project / "Dockerfile")
         results: list[CheckResult] = []
@@ -132,16 +136,23 @@ def _service(payload: Callable[[Stage], dict]) -> Callable[[ProjectEnv, Stage, P
         def start_and_predict() -> str:
             with serving(env, stage, cmd) as url:
                 results.append(CheckResult("/isalive", True, 0.0, "200"))
-                return predict(url, payload(stage))
+                return predict(url, payload(stage)) if payload else "no /predict payload defined"
 
         outcome = timed("/predict", start_and_predict)
         if not results:
             results.append(CheckResult("/isalive", False, outcome.seconds, outcome.detail))
-        else:
+        elif payload:
             results.append(outcome)
         return results
 
     return checks
+
+
+def _job(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
+    """A job with no tiny run defined yet: its entry point at least starts (`data-gcp --help`)."""
+    return [
+        timed("data-gcp --help", lambda: found(r"Usage: data-gcp", run_cli(env, stage, "--help", "Usage")))
+    ]
 
 
 def _composer(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
@@ -181,6 +192,13 @@ ENTRY_POINTS: dict[str, Callable[[ProjectEnv, Stage, Path], list[CheckResult]]] 
 }
 
 
+# A project made by `data-gcp new` before its own tiny run is written here: its image at least starts.
+GENERIC: dict[str, Callable[[ProjectEnv, Stage, Path], list[CheckResult]]] = {
+    "cloud-run-service": _service(None),
+    "cloud-run-job": _job,
+}
+
+
 def ordered(names: Iterable[str]) -> list[str]:
     names = list(names)
     return sorted(names, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
@@ -205,7 +223,7 @@ def rehearse_project(root: Path, project: Project, stage: Stage, cache: Path) ->
     except Exception as exc:  # noqa: BLE001 - the interpreter itself failed: reported, the others still run
         result.error = f"importing its modules: {exc}"
         return result
-    checks = ENTRY_POINTS.get(project.name)
+    checks = ENTRY_POINTS.get(project.name) or GENERIC.get(str(project.deploy.get("target")))
     if checks is None:
         result.checks = [CheckResult("entry points", False, 0.0, "no rehearsal defined for this project")]
     else:

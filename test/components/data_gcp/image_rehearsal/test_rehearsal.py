@@ -110,3 +110,15 @@ def test_retrieval_endpoint_fits_its_declared_size_and_the_docs_show_it() -> Non
     assert row, "docs/benchmarks.md: the Deployables table has no retrieval_endpoint row"
     assert abs(int(row[1]) - size) <= 0.05 * size, f"docs say {row[1]} MB, measured {size:.0f} MB"
     assert int(row[2]) == limit
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_new_job_project_is_rehearsed_by_its_target_until_it_has_its_own_run(tmp_path: Path) -> None:
+    """`data-gcp new` makes projects the table does not name yet: their image must at least start."""
+    from data_gcp.image_rehearsal.core import GENERIC
+
+    env = build_env(ROOT, get_project(ROOT, "etl_job"))
+    (result,) = GENERIC["cloud-run-job"](env, Stage(tmp_path, tmp_path / "data", tmp_path / "ws"), ROOT)
+    assert result.ok, result.detail
+    assert set(GENERIC) == {"cloud-run-service", "cloud-run-job"}
