@@ -37,7 +37,7 @@ path, repeat = sys.argv[1], int(sys.argv[2])
 times, dags, errors = [], 0, 0
 for _ in range(repeat + 1):
     s = time.perf_counter()
-    bag = DagBag(dag_folder=path, include_examples=False, safe_mode=False)
+    bag = DagBag(dag_folder=path, safe_mode=False)
     times.append(time.perf_counter() - s)
     dags, errors = len(bag.dags), len(bag.import_errors)
 print("RESULT" + json.dumps({"import_s": import_s, "times": times, "dags": dags, "errors": errors}))

@@ -35,7 +35,7 @@ def load_dagbag(current_manifest):
         from data_gcp.config import reset_settings
 
         reset_settings()
-        return DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False, safe_mode=False)
+        return DagBag(dag_folder=str(DAGS_FOLDER), safe_mode=False)
 
     return _load
 

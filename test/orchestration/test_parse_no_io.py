@@ -50,6 +50,6 @@ def test_the_guard_catches_a_dag_that_does_io(monkeypatch, tmp_path):
         "socket.create_connection(('example.com', 80))\n"
         "DAG('bad')\n"
     )
-    bag = DagBag(dag_folder=str(tmp_path), include_examples=False, safe_mode=False)
+    bag = DagBag(dag_folder=str(tmp_path), safe_mode=False)
     assert bag.import_errors, "a parse-time socket should have been blocked"
     assert "network access" in next(iter(bag.import_errors.values()))

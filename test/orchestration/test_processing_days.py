@@ -131,7 +131,6 @@ def cloud_counts():
         reset_settings()
         bag = DagBag(
             dag_folder=str(workspace_root() / "orchestration" / "dags"),
-            include_examples=False,
             safe_mode=False,
         )
         assert bag.import_errors == {}

@@ -127,6 +127,13 @@ def projects_sync(
                 "roots, and a [tool.data-gcp.deploy] table to deploy it"
             )
             out.print(message, markup=False)
+        for module, files in d.undeclared_imports.items():
+            out.print(
+                f"{d.project}: {module} is imported ({', '.join(files[:2])}{', ...' if len(files) > 2 else ''}) "
+                "but installed by none of its requirements: add its distribution to the root "
+                "[project.dependencies], then run `data-gcp projects sync` and `uv lock`",
+                markup=False,
+            )
         dirty |= not d.clean
     if check and dirty:
         err.print("[red]projects out of date[/]: run `data-gcp projects sync`, then `uv lock`")
@@ -149,6 +156,31 @@ def projects_list() -> None:
     for name, project in list_projects(root).items():
         bricks = ", ".join(b.name for b in project_bricks(root, project)) or "-"
         out.print(f"[bold]{name}[/] ({project.deploy.get('target', '?')}): {bricks}")
+
+
+@projects_app.command("rehearse")
+def projects_rehearse(
+    projects: str = typer.Option(
+        "", "--projects", help="comma-separated project names (default: all; a service adds the ML job)"
+    ),
+) -> None:
+    """Each project as deployed: its venv built as its Dockerfile builds it (cached under .rehearsal/),
+    every module of its bricks imported there, its entry points run there on a tiny sandbox."""
+    from data_gcp.config import workspace_root
+    from data_gcp.image_rehearsal import failures, rehearse, results_table
+
+    names = [n.strip() for n in projects.split(",") if n.strip()] or None
+
+    def progress(result) -> None:  # noqa: ANN001
+        err.print(f"[dim]{result.project}: {'ok' if result.ok else 'FAILED'}[/]")
+
+    results = rehearse(workspace_root(), names, on_result=progress)
+    out.print(results_table(results))
+    problems = failures(results)
+    for line in problems:
+        err.print(line, markup=False)
+    if problems:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -29,6 +29,7 @@ from data_gcp.brick_graph.projects import (
     project_dependencies,
     root_requirements,
     sync_projects,
+    undeclared_imports,
 )
 
 __all__ = [
@@ -54,5 +55,6 @@ __all__ = [
     "relative_import_files",
     "root_requirements",
     "sync_projects",
+    "undeclared_imports",
     "workspace_bricks",
 ]

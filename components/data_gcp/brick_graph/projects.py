@@ -10,8 +10,10 @@ import closure and its dependencies are the root requirements its bricks import.
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import importlib.util
 import re
 import runpy
+import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -263,6 +265,72 @@ def project_dependencies(root: Path, project: Project, bricks: Iterable[Brick]) 
     return sorted(requirements[n] for n in needed)
 
 
+@cache
+def _requirement_closure(names: tuple[str, ...]) -> frozenset[str]:
+    """The distributions `names` install, their own requirements included (as installed here)."""
+    seen: set[str] = set()
+    stack = [canonicalize_name(n) for n in names]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            specs = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for spec in specs:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                stack.append(canonicalize_name(req.name))
+    return frozenset(seen)
+
+
+@cache
+def _is_namespace(module: str) -> bool:
+    """A namespace package (`google`): several distributions share it, so its children name them."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return False
+    return spec is not None and spec.origin in (None, "namespace")
+
+
+def undeclared_imports(root: Path, project: Project, bricks: Iterable[Brick]) -> dict[str, list[str]]:
+    """Third-party modules the project's files import that none of its declared requirements installs.
+
+    Why: a project's requirements are the root requirements its bricks import; a module that only
+    arrives as someone else's dependency (pandas through a workspace-only package) is present in the
+    workspace venv and missing from the image, which then crashes on import. Declared means installed
+    by a root requirement (which then becomes the project's) or by what the target provides
+    (`exclude-dependencies` and their own requirements: Composer's Airflow brings pendulum). A
+    namespace shared by several distributions (`google`, `google.cloud`) declares nothing below it.
+    Returns module -> the files importing it (workspace-relative).
+    """
+    declared_dists = set(root_requirements(root)) | _requirement_closure(
+        tuple(sorted(canonicalize_name(Requirement(x).name) for x in project.exclude_dependencies))
+    )
+    owners: dict[str, int] = {}
+    for dist in declared_dists:
+        for module in _modules_of(dist):
+            owners[module] = owners.get(module, 0) + 1
+    _, folders = _split_roots(root, project, workspace_bricks(root))
+    found: dict[str, set[str]] = {}
+    for file in python_files([root / b.folder for b in bricks] + folders):
+        for name in module_imports(file):
+            parts = name.split(".")
+            if parts[0] in (NAMESPACE, "__future__") or parts[0] in sys.stdlib_module_names:
+                continue
+            if not any(
+                owners.get(".".join(parts[:depth]), 0) == 1
+                or (depth == len(parts) and ".".join(parts) in owners)
+                for depth in range(min(3, len(parts)), 0, -1)
+            ):
+                key = ".".join(parts[:2]) if _is_namespace(parts[0]) else parts[0]
+                found.setdefault(key, set()).add(str(file.relative_to(root)))
+    return {module: sorted(files) for module, files in sorted(found.items())}
+
+
 # --- sync --------------------------------------------------------------------------------------
 
 
@@ -278,6 +346,7 @@ class ProjectDrift:
     pending_roots: list[str] = field(default_factory=list)
     undeclared_roots: bool = False  # no `[tool.data-gcp] roots` yet (a project made by `poly create project`)
     static_version: bool = False  # a fixed `version`, not the commit's (`projects/version.py`)
+    undeclared_imports: dict[str, list[str]] = field(default_factory=dict)  # module -> importing files
 
     @property
     def clean(self) -> bool:
@@ -288,6 +357,7 @@ class ProjectDrift:
             or self.extra_dependencies
             or self.undeclared_roots
             or self.static_version
+            or self.undeclared_imports
         )
 
 
@@ -372,6 +442,7 @@ def sync_projects(root: Path, write: bool = False) -> list[ProjectDrift]:
         drift.pending_roots = pending_roots(root, project)
         drift.undeclared_roots = not project.roots_declared
         drift.static_version = project.version_file != VERSION_FILE
+        drift.undeclared_imports = undeclared_imports(root, project, bricks)
         drifts.append(drift)
         if write and drift.undeclared_roots:
             _declare_roots(doc, list(project.roots))

@@ -1,6 +1,6 @@
 """Deploy a project to dev, stg or prod: Composer (DAGs, dbt, wheel) or Cloud Run (image, job/service)."""
 
-from data_gcp.deploy.plans import DeployError, Plan, Step, build_plan, export_argv, image_name
+from data_gcp.deploy.plans import DeployError, Plan, Step, build_argv, build_plan, export_argv, image_name
 from data_gcp.deploy.runner import commit_tag, image_tag, missing_tools, run_plan
 from data_gcp.deploy.targets import (
     DEFAULT_TARGETS,
@@ -19,6 +19,7 @@ __all__ = [
     "DeployTarget",
     "Plan",
     "Step",
+    "build_argv",
     "build_plan",
     "commit_tag",
     "image_tag",

@@ -79,10 +79,15 @@ def export_argv(project: Project, output_file: str | None = None) -> tuple[str, 
     )  # fmt: skip
 
 
+def build_argv(project: Project, out_dir: str) -> tuple[str, ...]:
+    """`uv build` of the project's wheel (only its bricks), exactly what its image installs `--no-deps`."""
+    return ("uv", "build", "--package", project.package, "--wheel", "--out-dir", out_dir)
+
+
 def _build_steps(project: Project, out_dir: str) -> list[Step]:
     return [
         Step(
-            ("uv", "build", "--package", project.package, "--wheel", "--out-dir", out_dir),
+            build_argv(project, out_dir),
             f"build the {project.package} wheel (only its bricks; version 0.1.0+g<commit>)",
         ),
         Step(

@@ -1,4 +1,4 @@
-"""Two fixes that make Airflow 3.2's in-process `dag.test()` work with this workspace's libraries.
+"""Two fixes that make Airflow's in-process `dag.test()` work with this workspace's libraries.
 
 1. Airflow's execution API declares `Field(discriminator=<function>)`; the installed pydantic only
    accepts a callable discriminator wrapped in `Discriminator(...)`, so building the API app fails

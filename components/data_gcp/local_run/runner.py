@@ -193,7 +193,7 @@ def load_dags(dags_folder: Path) -> dict[str, Any]:
     """Parse the DAGs folder; any import error stops the run with the file and the error."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(dags_folder), include_examples=False, safe_mode=False)
+    bag = DagBag(dag_folder=str(dags_folder), safe_mode=False)
     if bag.import_errors:
         details = "; ".join(
             f"{Path(f).name}: {e.strip().splitlines()[-1]}" for f, e in bag.import_errors.items()

@@ -137,6 +137,52 @@ def test_sync_writes_bricks_and_dependencies_then_is_clean(ws: Path) -> None:
     assert all(d.clean for d in sync_projects(ws, write=False))
 
 
+def test_an_import_no_requirement_installs_is_drift(ws: Path) -> None:
+    """pandas arrives in the workspace venv as another package's dependency, never in the image."""
+    sync_projects(ws, write=True)
+    _write(
+        ws,
+        "components/data_gcp/conn_a/core.py",
+        "import json\nimport pandas as pd\nfrom google.api_core.exceptions import NotFound\n"
+        "from google.cloud import storage\n",
+    )
+    drifts = {d.project: d for d in sync_projects(ws, write=False)}
+    assert not drifts["svc"].clean and not drifts["bundle"].clean, (
+        "a planted `import pandas` passes the check"
+    )
+    assert drifts["svc"].undeclared_imports == {
+        "google.api_core": ["components/data_gcp/conn_a/core.py"],
+        "google.cloud": ["components/data_gcp/conn_a/core.py"],
+        "pandas": ["components/data_gcp/conn_a/core.py"],
+    }
+    _write(
+        ws,
+        "pyproject.toml",
+        '[project]\nname = "root"\ndependencies = ["pyarrow>=16", "httpx>=0.27", "uvicorn>=0.30", '
+        '"pandas>=2", "google-api-core>=2", "google-cloud-storage>=2"]\n',
+    )
+    # declared at the root, not yet in the project: `projects sync --check` still fails (CI)
+    drifts = {d.project: d for d in sync_projects(ws, write=False)}
+    assert "pandas>=2" in drifts["svc"].missing_dependencies and not drifts["svc"].clean
+    sync_projects(ws, write=True)
+    assert all(d.clean for d in sync_projects(ws, write=False))
+    svc = tomllib.loads((ws / "projects/svc/pyproject.toml").read_text())
+    assert "pandas>=2" in svc["project"]["dependencies"]
+
+
+def test_what_the_target_provides_is_declared(ws: Path) -> None:
+    """An excluded requirement (Composer's own packages) declares its modules and its dependencies'."""
+    _write(ws, "components/data_gcp/conn_a/core.py", "import pandas\nimport dateutil\n")
+    text = PROJECT.format(name="svc", roots='["bases/data_gcp/api"]', extra='["uvicorn"]')
+    _write(ws, "projects/svc/pyproject.toml", text + 'exclude-dependencies = ["pandas"]\n')
+    drifts = {d.project: d for d in sync_projects(ws, write=False)}
+    assert not drifts["svc"].clean and not drifts["bundle"].clean, (
+        "a planted `import pandas` passes the check"
+    )
+    assert drifts["svc"].undeclared_imports == {}
+    assert drifts["bundle"].undeclared_imports.keys() == {"dateutil", "pandas"}
+
+
 def test_unknown_extra_dependency_is_refused(ws: Path) -> None:
     _write(
         ws,
