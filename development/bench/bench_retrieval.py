@@ -76,6 +76,9 @@ def make_run(folder: Path, n_items: int, n_users: int, seed: int = 0) -> None:
     )
     meta = {"run_id": "bench", "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
     (folder / "meta.json").write_text(json.dumps(meta))  # dated as a training run: a fresh catalogue
+    from data_gcp.retrieval import write_run_manifest
+
+    write_run_manifest(folder, vector_dim=DIM, items=n_items, users=n_users, catalog_items=n_items)
 
 
 def peak_rss_mb(pid: int) -> float:
