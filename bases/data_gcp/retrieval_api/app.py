@@ -35,7 +35,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from data_gcp.api_kit import ValidationProblem, document_request_schemas
-from data_gcp.log import get_logger
+from data_gcp.log import get_logger, setup_logging
 from data_gcp.retrieval import (
     FallbackWindow,
     FilterError,
@@ -110,11 +110,24 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     return error_response(422, _problems(list(exc.errors())))
 
 
+def _one_access_line() -> None:
+    """This app writes one structured access line per request: uvicorn's own would double it, and
+    without a handler (plain `uvicorn`, as the image runs it) ours would not be written at all.
+
+    Called again in the lifespan: uvicorn configures logging (`dictConfig`, which re-enables its
+    access logger) after an app built before `uvicorn.run`, and before the lifespan.
+    """
+    if not logging.getLogger().handlers:
+        setup_logging()
+    logging.getLogger("uvicorn.access").disabled = True
+
+
 def create_app(service: RetrievalService | None = None, loader: Loader | None = None) -> FastAPI:
     """The app; give `service` to serve an already loaded one (tests, benchmarks)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _one_access_line()
         load = loader or default_loader
         if app.state.service is None:
             try:
@@ -146,8 +159,7 @@ def create_app(service: RetrievalService | None = None, loader: Loader | None = 
     # set before the lifespan runs, so a client that skips lifespan events still sees the service
     app.state.service = service
     app.state.startup_error = None
-    # this app writes one structured access line per request; uvicorn's would double it
-    logging.getLogger("uvicorn.access").disabled = True
+    _one_access_line()
 
     @app.middleware("http")
     async def access(request: Request, call_next: Callable[[Request], Any]) -> Response:
