@@ -545,3 +545,102 @@ def test_without_text_embeddings_new_items_fall_back_to_tops_and_bad_ones_are_re
     assert not broken.ready and any("text embeddings" in p for p in broken.status()["problems"])
     answer = broken.retrieve(Query(model_type="similar_offer", items=["new-0"], size=2))
     assert answer.model_type == "tops" and ids(answer) == ["new-11", "new-10"]
+
+
+def _rewrite_users(folder, dim: int) -> None:
+    users = unit(np.eye(dim)[:3])
+    pq.write_table(
+        pa.table({"user_id": ["u0", "u1", "u2"], "vector": fixed(users)}), folder / "user_embeddings.parquet"
+    )
+
+
+@pytest.mark.parametrize("remanifest", [False, True], ids=["manifest kept", "manifest rewritten"])
+def test_user_vectors_of_another_size_are_refused_not_served_from_tops(
+    settings, tmp_path, remanifest
+) -> None:
+    """4-dim user vectors in an 8-dim run: refused by the manifest's hash, or (a manifest written for
+    the wrong files) by the recorded vector size; never a service answering tops as `ok`."""
+    folder = write_run(tmp_path / "run")
+    _rewrite_users(folder, DIM // 2)
+    if remanifest:
+        write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
+    reason = "user_embeddings.parquet vector size: 4" if remanifest else "user_embeddings.parquet has"
+    with pytest.raises(RetrievalUnavailable, match=reason):
+        load_service(settings, model_dir=folder, catalog_source="snapshot", work_dir=tmp_path / "w")
+
+
+@pytest.mark.parametrize("remanifest", [False, True], ids=["manifest kept", "manifest rewritten"])
+def test_a_scan_index_whose_vectors_differ_in_size_from_its_codes_is_refused(
+    settings, tmp_path, remanifest
+) -> None:
+    """A shipped index.tar whose vectors.npy holds half-size vectors: refused by the manifest, or by
+    the index itself (codes of 8 dimensions, vectors of 4), before any query reaches faiss."""
+    import io
+    import tarfile
+
+    from data_gcp.retrieval import build_index_archive
+
+    folder = write_run(tmp_path / "run")
+    params = IndexParams(min_rows=1)
+    archive = build_index_archive(pq.read_table(folder / "catalog.parquet"), folder / "index.tar", params)
+    write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
+    members = {}
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                members[member.name] = tar.extractfile(member).read()
+    half = io.BytesIO()
+    np.save(half, np.zeros((60, DIM // 2), np.float32))
+    members["./vectors.npy"] = half.getvalue()
+    with tarfile.open(archive, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    if remanifest:
+        write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
+    reason = "vectors of shape \\(60, 4\\)" if remanifest else "index.tar has|index.tar does not match"
+    with pytest.raises(RetrievalUnavailable, match=reason):
+        load_service(
+            settings, model_dir=folder, catalog_source="snapshot", work_dir=tmp_path / "w", params=params
+        )
+
+
+def test_a_run_dated_in_the_future_is_degraded(settings, tmp_path) -> None:
+    import datetime as dt
+
+    folder = write_run(tmp_path / "run")
+    meta = {"run_id": "run-1", "created_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).isoformat()}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
+    svc = load_service(settings, model_dir=folder, catalog_source="snapshot", work_dir=tmp_path / "w")
+    status = svc.status()
+    assert not svc.ready and status["status"] == "degraded"
+    assert status["catalog"]["age_hours"] < -8000
+    assert any("in the future" in p for p in status["problems"])
+
+
+def test_the_engine_check_runs_a_real_query_through_each_engine(settings, tmp_path) -> None:
+    """Loaded: no problem. Its index folder gone (what a reload sharing it did): the check says
+    which engine failed, the service is degraded, and the failed searches are counted."""
+    import shutil
+
+    folder = write_run(tmp_path / "run")
+    svc = load_service(
+        settings,
+        model_dir=folder,
+        catalog_source="snapshot",
+        work_dir=tmp_path / "w",
+        max_catalog_age_hours=None,
+    )
+    assert svc.check() == [] and svc.ready
+    for path in svc.owned_dirs:
+        shutil.rmtree(path)
+    problems = svc.check()
+    assert problems and all(p.startswith("engine check failed: two-tower index") for p in problems)
+    assert not svc.ready
+    answers = [svc.retrieve(Query(user_id="u1", size=3)) for _ in range(10)]
+    assert all(a.fallback == "search_error" for a in answers)
+    status = svc.status()
+    assert status["fallbacks"] == {"search_error": 10} and status["error_rate"] == 1.0
+    assert any("fell back to tops after a failed search" in p for p in status["problems"])
