@@ -3,6 +3,7 @@ filters, tops, similar offers, fallbacks, and a health that runs a real query th
 
 from data_gcp.retrieval.filters import (
     COLUMN_ALIASES,
+    DEFAULT_VENUE_RADIUS_KM,
     FILTER_COLUMNS,
     MAX_STRING,
     OPERATORS,
@@ -47,6 +48,7 @@ __all__ = [
     "SPACE_FILE",
     "USER_EMBEDDINGS_FILE",
     "COLUMN_ALIASES",
+    "DEFAULT_VENUE_RADIUS_KM",
     "FILTER_COLUMNS",
     "MAX_STRING",
     "OPERATORS",
