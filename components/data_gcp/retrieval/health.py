@@ -143,8 +143,12 @@ class EngineCheck:
                 if vectors is not None and len(vectors):
                     out.append((f"two-tower index ({what} vector)", svc.index, np.asarray(vectors[0])))
         if svc.text_index is not None and svc.text_index.rows:
-            first = svc.text_index.item_ids()[0].as_py()
             try:
+                # an item of the table, named through the catalogue (listing the table's ids is a scan)
+                known = svc._text_rows[svc._text_rows >= 0]
+                if not len(known):
+                    raise LookupError("none of its items is in the catalogue")
+                first = svc.catalog.column("item_id")[int(known[0])].as_py()
                 found = svc.text_index.vectors_of([first])
                 vector = found[0] if len(found) else None
                 if vector is None:

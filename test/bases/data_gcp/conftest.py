@@ -77,6 +77,11 @@ def _serve(app: str, env: dict[str, str], argv: list[str] | None = None) -> Iter
     reader.start()
     try:
         ready.wait(180)
+        if served.url is None:  # it ended before serving: let its exit code be known
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
         yield served
     finally:
         if proc.poll() is None:
