@@ -76,9 +76,6 @@ def make_run(folder: Path, n_items: int, n_users: int, seed: int = 0) -> None:
     )
     meta = {"run_id": "bench", "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
     (folder / "meta.json").write_text(json.dumps(meta))  # dated as a training run: a fresh catalogue
-    from data_gcp.retrieval import write_run_manifest
-
-    write_run_manifest(folder, vector_dim=DIM, items=n_items, users=n_users, catalog_items=n_items)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -332,7 +329,7 @@ def main() -> None:
     params = index_params(options)
     if args.cores:
         os.sched_setaffinity(0, set(range(args.cores)))
-    from data_gcp.retrieval import build_index_archive, load_service, parse_filters
+    from data_gcp.retrieval import build_index_archive, load_service, parse_filters, write_run_manifest
     from data_gcp.retrieval.index import vectors_of
 
     tmp = args.data_dir or Path(tempfile.mkdtemp(prefix="bench_retrieval_"))
@@ -352,6 +349,10 @@ def main() -> None:
         t = time.perf_counter()
         build_index_archive(pq.read_table(folder / "catalog.parquet"), folder / "index.tar", params)
         build_s = time.perf_counter() - t
+        # last, as the training job: the service verifies every file against it
+        write_run_manifest(
+            folder, vector_dim=DIM, items=args.items, users=args.users, catalog_items=args.items
+        )
         built.write_text(json.dumps({"key": build_key, "build_s": build_s}))
     else:
         build_s = json.loads(built.read_text())["build_s"]

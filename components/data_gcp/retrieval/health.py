@@ -123,6 +123,26 @@ def _check_hits(name: str, hits: Any, rows: int, k: int) -> str | None:
     return None
 
 
+def _failure(index: Any) -> BaseException | None:
+    """A target that could not even be prepared carries its exception instead of an index."""
+    return index if isinstance(index, BaseException) else None
+
+
+def _outcome(search: Any, *args: Any) -> Any:
+    """A search's hits, or the exception it raised (what a request would meet)."""
+    try:
+        return search(*args)
+    except Exception as exc:  # noqa: BLE001
+        return exc
+
+
+async def _aoutcome(search: Any, *args: Any) -> Any:
+    try:
+        return await search(*args)
+    except Exception as exc:  # noqa: BLE001
+        return exc
+
+
 class EngineCheck:
     """One real query through each engine the service holds, sync (at load) or async (`/isalive`,
     through the same async search path requests take). Problems name the engine and the error."""
@@ -168,40 +188,42 @@ class EngineCheck:
             return "tops: the catalogue answered no row"
         return None
 
-    def _failed(self, name: str, exc: BaseException) -> str:
-        return f"engine check failed: {name}: {type(exc).__name__}: {str(exc)[:200]}"
+    def _judge(self, name: str, index: Any, hits: Any) -> str | None:
+        """The problem one search shows (`hits`: its answer, or the exception it raised), or None."""
+        if isinstance(hits, BaseException):
+            return f"engine check failed: {name}: {type(hits).__name__}: {str(hits)[:200]}"
+        problem = _check_hits(name, hits, index.rows, self.K)
+        return f"engine check failed: {problem}" if problem else None
 
     def run(self) -> list[str]:
-        problems = []
-        for name, index, vector in self._targets():
-            if isinstance(index, BaseException):
-                problems.append(self._failed(name, index))
-                continue
-            try:
-                params = self.service.search_params(parse_filters(None), index)
-                hits = index.nearest(vector, self.K, *params)
-                if problem := _check_hits(name, hits, index.rows, self.K):
-                    problems.append(f"engine check failed: {problem}")
-            except Exception as exc:  # noqa: BLE001 - what a request would meet
-                problems.append(self._failed(name, exc))
-        return self._done(problems)
+        return self._done(
+            [
+                self._judge(
+                    name,
+                    index,
+                    _failure(index) or _outcome(index.nearest, vector, self.K, *self._params(index)),
+                )
+                for name, index, vector in self._targets()
+            ]
+        )
 
     async def arun(self) -> list[str]:
-        problems = []
-        for name, index, vector in self._targets():
-            if isinstance(index, BaseException):
-                problems.append(self._failed(name, index))
-                continue
-            try:
-                params = self.service.search_params(parse_filters(None), index)
-                hits = await index.anearest(vector, self.K, *params)
-                if problem := _check_hits(name, hits, index.rows, self.K):
-                    problems.append(f"engine check failed: {problem}")
-            except Exception as exc:  # noqa: BLE001 - what a request would meet
-                problems.append(self._failed(name, exc))
-        return self._done(problems)
+        return self._done(
+            [
+                self._judge(
+                    name,
+                    index,
+                    _failure(index) or await _aoutcome(index.anearest, vector, self.K, *self._params(index)),
+                )
+                for name, index, vector in self._targets()
+            ]
+        )
 
-    def _done(self, problems: list[str]) -> list[str]:
+    def _params(self, index: Any) -> tuple[Any, ...]:
+        return self.service.search_params(parse_filters(None), index)
+
+    def _done(self, found: list[str | None]) -> list[str]:
+        problems = [p for p in found if p]
         if tops := self._tops():
             problems.append(f"engine check failed: {tops}")
         self.problems, self.checked_at = problems, time.monotonic()
