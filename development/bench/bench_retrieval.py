@@ -131,14 +131,14 @@ def numpy_service(service):
     from data_gcp.retrieval import RetrievalService
 
     class NumpyService(RetrievalService):
-        def _search_params(self, node, index):
+        def search_params(self, node, index):
             return node, False, None  # the baseline index filters with the tree itself
 
     return NumpyService(
         **{
             f: (NumpyIndex(service) if f == "index" else getattr(service, f))
-            for f in service.__dataclass_fields__
-            if not f.startswith("_")
+            for f, spec in service.__dataclass_fields__.items()
+            if spec.init and not f.startswith("_")
         }
     )
 
