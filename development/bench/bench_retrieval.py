@@ -131,14 +131,14 @@ def numpy_service(service):
     from data_gcp.retrieval import RetrievalService
 
     class NumpyService(RetrievalService):
-        def _search_params(self, node, index):
+        def search_params(self, node, index):
             return node, False, None  # the baseline index filters with the tree itself
 
     return NumpyService(
         **{
             f: (NumpyIndex(service) if f == "index" else getattr(service, f))
-            for f in service.__dataclass_fields__
-            if not f.startswith("_")
+            for f, spec in service.__dataclass_fields__.items()
+            if spec.init and not f.startswith("_")
         }
     )
 
@@ -329,7 +329,7 @@ def main() -> None:
     params = index_params(options)
     if args.cores:
         os.sched_setaffinity(0, set(range(args.cores)))
-    from data_gcp.retrieval import build_index_archive, load_service, parse_filters
+    from data_gcp.retrieval import build_index_archive, load_service, parse_filters, write_run_manifest
     from data_gcp.retrieval.index import vectors_of
 
     tmp = args.data_dir or Path(tempfile.mkdtemp(prefix="bench_retrieval_"))
@@ -349,6 +349,10 @@ def main() -> None:
         t = time.perf_counter()
         build_index_archive(pq.read_table(folder / "catalog.parquet"), folder / "index.tar", params)
         build_s = time.perf_counter() - t
+        # last, as the training job: the service verifies every file against it
+        write_run_manifest(
+            folder, vector_dim=DIM, items=args.items, users=args.users, catalog_items=args.items
+        )
         built.write_text(json.dumps({"key": build_key, "build_s": build_s}))
     else:
         build_s = json.loads(built.read_text())["build_s"]

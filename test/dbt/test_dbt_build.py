@@ -20,7 +20,7 @@ ML_CONTRACT = {
     "ml_reco__click_training": """user_id item_id offer_id event_timestamp event_date user_age user_department_code
         user_deposit_remaining_credit category_id subcategory_id offer_name price""",
     "ml_reco__recommendable_item": """item_id offer_id offer_name category_id subcategory_id search_group_name price
-        is_underage_recommendable is_digital is_event venue_latitude venue_longitude venue_department_code
+        is_underage_recommendable is_digital is_event venue_latitude venue_longitude venue_radius_km venue_department_code
         booking_count booking_count_last_7_days booking_trend stock_beginning_date offer_creation_date""",
     "ml_reco__user_features": """user_id user_age user_department_code deposit_type remaining_credit booking_count
         consult_count favorite_category_id""",

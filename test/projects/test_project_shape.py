@@ -36,14 +36,18 @@ EXPECTED_BRICKS = {
     "ml_job": {
         "ml_job", "cli_kit", "config", "log", "storage", "warehouse", "ml_tracking", "reco_metrics",
         "retrieval", "two_tower", "ranking", "ranking_job", "model_report", "item_content", "item_embedding",
-        "item_clusters", "record_linkage", "offer_categories",
+        "item_clusters", "record_linkage", "offer_categories", "manifest",
     },
     "composer": {
         "alerts", "config", "log", "secrets", "warehouse", "http_client", "etl_core", "dbt_runner",
         "execution", "orchestration", "storage", *CONNECTORS,
     },
-    "retrieval_endpoint": {"retrieval_api", "api_kit", "retrieval", "config", "log", "storage", "warehouse"},
-    "ranking_endpoint": {"ranking_api", "api_kit", "ranking", "reco_metrics", "config", "log", "storage"},
+    "retrieval_endpoint": {
+        "retrieval_api", "api_kit", "retrieval", "manifest", "config", "log", "storage", "warehouse",
+    },
+    "ranking_endpoint": {
+        "ranking_api", "api_kit", "ranking", "manifest", "reco_metrics", "config", "log", "storage",
+    },
 }  # fmt: skip
 
 # Development-only bricks: test support, local tooling. No deployable may hold one.

@@ -1,8 +1,11 @@
 """FastAPI app of the ranking service: `POST /predict`, `GET /isalive` (Cloud Run, port 8080).
 
 The model is loaded once at startup (lifespan): from `DATA_GCP_RANKER_MODEL_PATH` (a local folder)
-when set, else from the bucket's `models/ranker/latest`. A service without a model still starts and
-answers 503 on `/isalive` and `/predict`, so Cloud Run keeps the previous revision serving.
+when set, else from the bucket's `models/ranker/latest`, verified first (`RankerModel.load`: the
+manifest, the spec, a parse and a prediction in a child process, so a malformed model never aborts
+this one). A service without a model still starts and answers 503 on `/isalive` and `/predict`, so
+Cloud Run keeps the previous revision serving; whatever the load raised, the process stays up.
+`/isalive` is 200 only when a test prediction through the loaded model succeeds.
 """
 
 from __future__ import annotations
@@ -69,9 +72,11 @@ def create_app(model: RankerModel | None = None, model_path: str | None = None) 
                 threads = int(os.environ.get(THREADS_ENV, "1"))
                 app.state.model = _check_servable(load_ranker(path, num_threads=threads))
                 log.info("ranker %s loaded", app.state.model.run_id)
-            except (DataGcpError, ValueError) as exc:
-                app.state.load_error = str(exc)
-                log.error("ranking service started without a model: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - any load failure is a 503 with why, never an exit
+                app.state.load_error = (
+                    str(exc) if isinstance(exc, DataGcpError) else f"{type(exc).__name__}: {exc}"
+                )
+                log.error("ranking service started without a model: %s", app.state.load_error)
         yield
 
     app = FastAPI(
@@ -90,10 +95,13 @@ def create_app(model: RankerModel | None = None, model_path: str | None = None) 
 
     @app.get("/isalive", response_model=Health, responses=_503)
     async def isalive() -> Health | JSONResponse:
-        """200 when a model is loaded, 503 otherwise (with why)."""
+        """200 when a model is loaded and a test prediction through it succeeds, 503 otherwise (with why)."""
         current: RankerModel | None = app.state.model
         if current is None:
             return no_model()
+        if problem := current.check():
+            body = Health(status="degraded", model_version=current.run_id, detail=problem)
+            return JSONResponse(body.model_dump(), status_code=503)
         return Health(status="ok", model_version=current.run_id)
 
     @app.post(

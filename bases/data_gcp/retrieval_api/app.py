@@ -5,10 +5,12 @@ The service is loaded in the lifespan (model + index from the bucket, or a local
 DATA_GCP_RETRIEVAL_MODEL_PATH), and reached by the handlers through a dependency.
 
 Never down for a bad model: a missing or unreadable run (or no catalogue at all) leaves the process
-up, `/isalive` answering 503 with the reason, and a background task reloading after
-DATA_GCP_RETRIEVAL_RELOAD_SECONDS (60, doubling after each failed attempt up to an hour) until a
-healthy service replaces the degraded one. The index
-copy a process writes is removed at shutdown (SIGTERM), and copies left by killed processes at start.
+up, `/isalive` answering 503 with the reason, and a background task (`data_gcp.retrieval.reload`)
+reloading after DATA_GCP_RETRIEVAL_RELOAD_SECONDS (60, doubling after each failed attempt up to an
+hour) until a healthy service replaces the degraded one. `/isalive` is ok only when a real query
+through each engine succeeds and few answers fell back for an error. Each load's index copy is
+removed when that service is swapped out or at shutdown (SIGTERM), copies left by killed processes
+at start.
 Errors are encoded as ASCII JSON (any input, lone surrogates included, is escaped, never a 500); one
 structured access line per request is logged (uvicorn's own access log is turned off).
 """
@@ -33,13 +35,15 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from data_gcp.api_kit import ValidationProblem, document_request_schemas
-from data_gcp.log import get_logger
+from data_gcp.log import get_logger, setup_logging
 from data_gcp.retrieval import (
+    FallbackWindow,
     FilterError,
     IndexParams,
     Query,
     RetrievalService,
     load_service,
+    reload_until_healthy,
 )
 from data_gcp.retrieval_api.schemas import (
     HealthResponse,
@@ -53,14 +57,14 @@ access_log = get_logger("data_gcp.retrieval_api.access")
 
 Loader = Callable[[], RetrievalService]
 RELOAD_ENV = "DATA_GCP_RETRIEVAL_RELOAD_SECONDS"
-MAX_RELOAD_SECONDS = 3600.0
+MAX_ERROR_RATE_ENV = "DATA_GCP_RETRIEVAL_MAX_ERROR_RATE"  # share of answers falling back for an error
 MAX_BODY = 1 << 20  # 1 MiB: a request is one instance of at most 1,000 ids and a filter
 
 
 def default_loader() -> RetrievalService:
     path = os.environ.get("DATA_GCP_RETRIEVAL_MODEL_PATH")
     age = os.environ.get("DATA_GCP_RETRIEVAL_MAX_CATALOG_AGE_HOURS")
-    return load_service(
+    service = load_service(
         model_dir=Path(path) if path else None,
         run_id=os.environ.get("DATA_GCP_RETRIEVAL_RUN_ID") or None,
         catalog_source=os.environ.get("DATA_GCP_RETRIEVAL_CATALOG", "auto"),
@@ -69,6 +73,9 @@ def default_loader() -> RetrievalService:
         else None,
         **({"max_catalog_age_hours": float(age)} if age else {}),
     )
+    if rate := os.environ.get(MAX_ERROR_RATE_ENV):
+        service.fallbacks = FallbackWindow(max_error_rate=float(rate))
+    return service
 
 
 def get_service(request: Request) -> RetrievalService | None:
@@ -103,35 +110,16 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     return error_response(422, _problems(list(exc.errors())))
 
 
-async def _reload_until_healthy(app: FastAPI, loader: Loader, every: float) -> None:
-    """Retry loading while the service is missing or degraded; swap in the first healthy one.
+def _one_access_line() -> None:
+    """This app writes one structured access line per request: uvicorn's own would double it, and
+    without a handler (plain `uvicorn`, as the image runs it) ours would not be written at all.
 
-    Each failed attempt doubles the wait (up to an hour): a reload builds a whole index, which must
-    not take the instance's CPU every minute while a cause outside it (a stale table) persists.
+    Called again in the lifespan: uvicorn configures logging (`dictConfig`, which re-enables its
+    access logger) after an app built before `uvicorn.run`, and before the lifespan.
     """
-    delay = every
-    while True:
-        await asyncio.sleep(delay)
-        current: RetrievalService | None = app.state.service
-        if current is not None and current.ready:
-            delay = every
-            continue
-        try:
-            fresh = await asyncio.to_thread(loader)
-        except Exception as exc:  # noqa: BLE001 - still nothing to serve: say why, try again later
-            app.state.startup_error = f"{type(exc).__name__}: {exc}"
-            log.warning("retrieval reload failed: %s", app.state.startup_error)
-            delay = min(delay * 2, MAX_RELOAD_SECONDS)
-            continue
-        if current is None or fresh.ready:
-            app.state.service, app.state.startup_error = fresh, None
-            log.info("retrieval service reloaded: %s", fresh.status()["status"])
-            if current is not None:
-                current.close()
-            delay = every
-        else:
-            fresh.close()
-            delay = min(delay * 2, MAX_RELOAD_SECONDS)
+    if not logging.getLogger().handlers:
+        setup_logging()
+    logging.getLogger("uvicorn.access").disabled = True
 
 
 def create_app(service: RetrievalService | None = None, loader: Loader | None = None) -> FastAPI:
@@ -139,6 +127,7 @@ def create_app(service: RetrievalService | None = None, loader: Loader | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _one_access_line()
         load = loader or default_loader
         if app.state.service is None:
             try:
@@ -149,7 +138,7 @@ def create_app(service: RetrievalService | None = None, loader: Loader | None = 
         reload = None
         if service is None:  # a service given by the caller is not ours to replace
             every = float(os.environ.get(RELOAD_ENV) or 60)
-            reload = asyncio.create_task(_reload_until_healthy(app, load, every))
+            reload = asyncio.create_task(reload_until_healthy(app.state, load, every))
         try:
             yield
         finally:
@@ -170,8 +159,7 @@ def create_app(service: RetrievalService | None = None, loader: Loader | None = 
     # set before the lifespan runs, so a client that skips lifespan events still sees the service
     app.state.service = service
     app.state.startup_error = None
-    # this app writes one structured access line per request; uvicorn's would double it
-    logging.getLogger("uvicorn.access").disabled = True
+    _one_access_line()
 
     @app.middleware("http")
     async def access(request: Request, call_next: Callable[[Request], Any]) -> Response:
@@ -198,12 +186,13 @@ def create_app(service: RetrievalService | None = None, loader: Loader | None = 
             503: {"model": HealthResponse, "description": "no model loaded, or degraded (see problems)"}
         },
     )
-    def isalive(request: Request, svc: ServiceDep) -> Any:
+    async def isalive(request: Request, svc: ServiceDep) -> Any:
         if svc is None:
             body = HealthResponse(
                 status="unavailable", problems=[request.app.state.startup_error or "not loaded"]
             )
             return error_body(body.model_dump(), 503)
+        await svc.acheck()  # a real query through each engine, at most every few s
         body = HealthResponse(**svc.status())
         return body if svc.ready else error_body(body.model_dump(), 503)
 

@@ -133,7 +133,10 @@ class HealthResponse(BaseModel):
     items: int = 0
     indexed_items: int = 0
     users: int = 0
+    text_indexed_items: int = 0
     catalog: CatalogFreshness | None = None
+    error_rate: float = 0.0  # share of the last answers that fell back to tops after a failed search
+    fallbacks: dict[str, int] = {}  # answers that fell back to tops since load, by reason
     problems: list[str] = []
 
 

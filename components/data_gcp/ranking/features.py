@@ -187,17 +187,37 @@ class FeatureSpec:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FeatureSpec:
-        try:
-            return cls(
-                numeric=tuple(data["numeric"]),
-                categorical=tuple(data["categorical"]),
-                vocabularies={k: tuple(v) for k, v in data.get("vocabularies", {}).items()},
-            )
-        except (KeyError, TypeError) as exc:
+    def from_dict(cls, data: Any) -> FeatureSpec:
+        """The spec a model was trained with; anything but the documented shape (an object with lists
+        of names `numeric`, `categorical`, and `vocabularies`: name -> list of values) is refused."""
+
+        def names(key: str) -> tuple[str, ...]:
+            value = data.get(key)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise FeatureError(f"invalid ranker feature spec: {key!r} must be a list of names")
+            return tuple(value)
+
+        if not isinstance(data, Mapping):
             raise FeatureError(
-                f"invalid ranker feature spec: {exc!r} (expected numeric, categorical)"
-            ) from None
+                f"invalid ranker feature spec: expected an object with numeric, categorical and "
+                f"vocabularies, got {type(data).__name__}"
+            )
+        numeric, categorical = names("numeric"), names("categorical")
+        vocabularies = data.get("vocabularies", {})
+        if not isinstance(vocabularies, Mapping):
+            raise FeatureError("invalid ranker feature spec: 'vocabularies' must be an object")
+        vocab: dict[str, tuple[str, ...]] = {}
+        for name, values in vocabularies.items():
+            if name not in categorical:
+                raise FeatureError(
+                    f"invalid ranker feature spec: vocabulary of {name!r}, not a categorical feature"
+                )
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise FeatureError(
+                    f"invalid ranker feature spec: the vocabulary of {name!r} must be a list of strings"
+                )
+            vocab[name] = tuple(values)
+        return cls(numeric=numeric, categorical=categorical, vocabularies=vocab)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -129,7 +129,7 @@ def _track(
             run_name=run_id,
             params={k: v for k, v in config.lightgbm_params().items() if k != "num_threads"},
             metrics=metrics,
-            artifacts=[folder / "model.txt", folder / "spec.json"],
+            artifacts=[folder / "model.txt", folder / "spec.json", folder / "manifest.json"],
             tags={"run_id": run_id},
             settings=settings,
         )

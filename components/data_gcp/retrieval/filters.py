@@ -85,6 +85,9 @@ MAX_LIST = 1000
 MAX_STRING = 500
 EARTH_RADIUS_KM = 6371.0088
 GEO_RADIUS_COLUMN = "venue_radius_km"  # each offer's own radius, used when the request gives none
+# the radius of a physical offer whose `venue_radius_km` is missing (null, or no such column): the
+# app's default search radius, also what dbt writes for every physical offer
+DEFAULT_VENUE_RADIUS_KM = 50.0
 _FLOAT_MAX = 1.7976931348623157e308
 INSTANT_MIN = dt.datetime(1700, 1, 1, tzinfo=dt.UTC)
 INSTANT_MAX = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
@@ -112,7 +115,8 @@ class Or:
 
 @dataclass(frozen=True)
 class Geo:
-    """Offers within `radius_km` of a position (each offer's own radius when None); digital ones always."""
+    """Offers within `radius_km` of a position (each offer's own `venue_radius_km` when None, and
+    DEFAULT_VENUE_RADIUS_KM where that is missing); digital ones always."""
 
     latitude: float
     longitude: float
@@ -363,9 +367,10 @@ def _geo_sql(geo: Geo) -> str:
     )
     if geo.radius_km is None:
         # a radius of half the Earth's circumference or more holds every point
+        radius = f"coalesce({GEO_RADIUS_COLUMN}, {DEFAULT_VENUE_RADIUS_KM!r})"
         near = (
-            f"({GEO_RADIUS_COLUMN} >= 0 AND ({GEO_RADIUS_COLUMN} >= {math.pi * EARTH_RADIUS_KM!r} OR "
-            f"{hav} <= pow(sin({GEO_RADIUS_COLUMN} / {2 * EARTH_RADIUS_KM!r}), 2)))"
+            f"({radius} >= 0 AND ({radius} >= {math.pi * EARTH_RADIUS_KM!r} OR "
+            f"{hav} <= pow(sin({radius} / {2 * EARTH_RADIUS_KM!r}), 2)))"
         )
     else:
         dlat, dlon = _geo_bounds(geo)
@@ -426,7 +431,7 @@ def _geo_arrow(geo: Geo) -> pc.Expression:
         ),
     )
     if geo.radius_km is None:
-        radius = pc.field(GEO_RADIUS_COLUMN)
+        radius = pc.coalesce(pc.field(GEO_RADIUS_COLUMN), pc.scalar(DEFAULT_VENUE_RADIUS_KM))
         half = pc.sin(pc.divide(radius, 2 * EARTH_RADIUS_KM))
         near = (radius >= 0) & ((radius >= math.pi * EARTH_RADIUS_KM) | (hav <= pc.multiply(half, half)))
     else:
@@ -498,8 +503,8 @@ def params_json_schema(ref_prefix: str = "#/components/schemas/") -> tuple[dict[
         }
     defs["GeoFilter"] = {
         "type": "object",
-        "description": "offers within radius_km of a position (each offer's venue_radius_km when absent); "
-        "digital offers always pass",
+        "description": "offers within radius_km of a position (each offer's venue_radius_km when absent, "
+        f"{DEFAULT_VENUE_RADIUS_KM:g} km where an offer has none); digital offers always pass",
         "required": ["latitude", "longitude"],
         "additionalProperties": False,
         "properties": {

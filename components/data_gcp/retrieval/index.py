@@ -186,6 +186,8 @@ class ItemIndex:
         self.db = lancedb.connect(str(folder))
         self.table = self.db.open_table(table)
         self.rows = self.table.count_rows()
+        vector_type = self.table.schema.field(VECTOR).type
+        self.dim = vector_type.list_size if pa.types.is_fixed_size_list(vector_type) else None
         indices = self.table.list_indices()
         self.indexed = any(VECTOR in i.columns for i in indices)
         self.scalar_indexed = sorted(c for i in indices for c in i.columns if c != VECTOR)

@@ -79,6 +79,12 @@ class ScanIndex:
                 f"index at {folder}: {self.codes.ntotal} codes, {len(self.vectors)} vectors and "
                 f"{self.rows} item ids differ; rebuild the index"
             )
+        if self.vectors.ndim != 2 or self.vectors.shape[1] != self.codes.d:
+            raise ValueError(
+                f"index at {folder}: {VECTORS_FILE} holds vectors of shape {self.vectors.shape}, its "
+                f"codes are of {self.codes.d} dimensions; rebuild the index"
+            )
+        self.dim = int(self.codes.d)
         self.refine = params.refine_factor or DEFAULT_REFINE
         self.exact_max = params.exact_max_matches
         self._lookup: IdLookup | None = None

@@ -1,17 +1,14 @@
-"""The retrieval service's logic: recommendation / similar_offer / tops / filter, with fallbacks.
+"""The retrieval service's query modes: recommendation / similar_offer / tops / filter, with fallbacks.
 
 Why a component: the HTTP base only parses requests and formats answers; every decision (which
-vector, which filter, when to fall back to tops) is here and tested without HTTP.
+vector, which filter, when to fall back to tops) is here and tested without HTTP. Loading is in
+`loading`, health (freshness, engine check, fallback rate) in `health`, index folders in `workdir`,
+the background reload in `reload`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 import shutil
-import tempfile
-import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -19,10 +16,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from data_gcp.config import DataGcpError, Settings, get_settings
+from data_gcp.config import DataGcpError
 from data_gcp.log import get_logger
 from data_gcp.retrieval.filters import (
     Node,
@@ -33,36 +28,13 @@ from data_gcp.retrieval.filters import (
     to_arrow,
     to_sql,
 )
+from data_gcp.retrieval.health import CHECK_EVERY_SECONDS, CatalogInfo, EngineCheck, FallbackWindow
 from data_gcp.retrieval.ids import IdLookup
-from data_gcp.retrieval.index import (
-    EXACT_MAX_MATCHES,
-    SCAN,
-    TABLE,
-    TEXT_TABLE,
-    VECTOR,
-    Hits,
-    IndexParams,
-    ItemIndex,
-    extract_index,
-    normalise_catalog,
-    vectors_of,
-)
-from data_gcp.retrieval.layout import (
-    CATALOG_FILE,
-    INDEX_ARCHIVE,
-    ITEM_EMBEDDINGS_FILE,
-    LATEST_KEY,
-    META_FILE,
-    USER_EMBEDDINGS_FILE,
-    run_prefix,
-)
-from data_gcp.retrieval.scan import RowFilter, ScanIndex, is_scan_index
+from data_gcp.retrieval.index import EXACT_MAX_MATCHES, Hits, ItemIndex
+from data_gcp.retrieval.scan import RowFilter, ScanIndex
 
 log = get_logger(__name__)
 
-RECOMMENDABLE_TABLE = "ml.ml_reco__recommendable_item"
-# item text embeddings (item_id, model, content_hash, vector): written by `data-gcp ml embed`
-TEXT_EMBEDDING_TABLE = "ml.item_embedding"
 # `Answer.model_type` of a similar_offer served by the text embedding (inputs without a two-tower vector)
 SIMILAR_OFFER_TEXT = "similar_offer_text"
 DEBUG_COLUMNS = ["category_id", "subcategory_id", "search_group_name", "price", "booking_count", "is_digital"]
@@ -74,7 +46,6 @@ TOPS_ORDER = [
     ("item_id", "ascending"),
 ]
 SAMPLE_ROWS = 4000
-DEFAULT_MAX_CATALOG_AGE_HOURS = 72.0  # the catalogue is rebuilt daily; three missed days is stale
 FILTER_ORDER = [("offer_creation_date", "descending"), ("item_id", "ascending")]
 
 
@@ -101,32 +72,6 @@ class Query:
     debug: bool = False
 
 
-@dataclass(frozen=True)
-class CatalogInfo:
-    """Where the served catalogue comes from and how old it is (reported by `/isalive`).
-
-    Policy: the warehouse table read at start is dated by that read; a run's snapshot by the run's
-    `created_at`. A catalogue older than `max_age_hours` (or undated) makes the service degraded, as
-    does a warehouse that could not be read (the snapshot is then served, and loading is retried).
-    """
-
-    source: str  # "warehouse" | "snapshot"
-    date: dt.datetime | None
-    max_age_hours: float | None = None
-
-    def age_hours(self) -> float:
-        assert self.date is not None
-        return (dt.datetime.now(dt.UTC) - self.date).total_seconds() / 3600
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "date": self.date.isoformat() if self.date else None,
-            "age_hours": round(self.age_hours(), 2) if self.date else None,
-            "max_age_hours": self.max_age_hours,
-        }
-
-
 @dataclass
 class Answer:
     predictions: list[dict[str, Any]]
@@ -140,7 +85,8 @@ class Answer:
 class RetrievalService:
     """Everything a request needs, loaded once at startup.
 
-    One copy of the items: `catalog` (Arrow, sorted for tops). The indexes hold LanceDB row ids only,
+    One copy of the items: `catalog` (Arrow, sorted for tops). The two-tower index (the 4-bit scan
+    from 20k items, a LanceDB table below) and the text-embedding table answer row positions only,
     mapped onto catalogue positions; ids are looked up in sorted byte arrays (`IdLookup`), vectors
     are single float32 arrays: no Python object per item or user.
     """
@@ -156,6 +102,8 @@ class RetrievalService:
     problems: list[str] = field(default_factory=list)
     catalog_info: CatalogInfo | None = None
     owned_dirs: list[Path] = field(default_factory=list)  # removed by `close`
+    fallbacks: FallbackWindow = field(default_factory=FallbackWindow)
+    engines: EngineCheck = field(init=False, repr=False)
     _sample: pa.Table | None = field(default=None, repr=False)
     _by_date: pa.Table | None = field(default=None, repr=False)
     _items: IdLookup = field(init=False, repr=False)  # catalogue item id -> position
@@ -171,6 +119,7 @@ class RetrievalService:
         self._ids = self.catalog.select(["item_id", "offer_id"])
         self._index_rows = self._rows_in_catalog(self.index)
         self._text_rows = self._rows_in_catalog(self.text_index)
+        self.engines = EngineCheck(self)
 
     def _rows_in_catalog(self, index: ItemIndex | ScanIndex | None) -> np.ndarray:
         return np.empty(0, np.int64) if index is None else self._items.rows_of(index.item_ids())
@@ -182,31 +131,28 @@ class RetrievalService:
 
     @property
     def ready(self) -> bool:
-        """True when the model is loaded and the catalogue fresh; tops still work otherwise."""
-        return (
-            self.index is not None
-            and self.user_vectors is not None
-            and not self.problems
-            and not self.catalog_problem()
-        )
+        """True when the model is loaded, its engines answer a real query, the catalogue is fresh and
+        searches do not fail; tops still work otherwise."""
+        return self.index is not None and self.user_vectors is not None and not self.all_problems()
 
     def catalog_problem(self) -> str | None:
-        """Why the catalogue is not to be trusted (too old), or None."""
-        info = self.catalog_info
-        if info is None or info.max_age_hours is None:
-            return None
-        if info.date is None:
-            return f"catalogue ({info.source}) has no date: its freshness is unknown"
-        age = info.age_hours()
-        if age > info.max_age_hours:
-            return (
-                f"catalogue ({info.source}) is {age:.0f} h old, more than {info.max_age_hours:.0f} h: "
-                "rebuild ml.ml_reco__recommendable_item or publish a new two-tower run"
-            )
-        return None
+        """Why the catalogue is not to be trusted (too old, undated, dated in the future), or None."""
+        return self.catalog_info.problem() if self.catalog_info else None
+
+    def all_problems(self) -> list[str]:
+        """Load problems, the last engine check's, the catalogue's and the fallback rate's."""
+        extra = [self.catalog_problem(), self.fallbacks.problem()]
+        return [*self.problems, *self.engines.problems, *(p for p in extra if p)]
+
+    def check(self) -> list[str]:
+        """Run a real query through every engine (sync: at load); returns the problems found."""
+        return self.engines.run()
+
+    async def acheck(self, every: float = CHECK_EVERY_SECONDS) -> list[str]:
+        """`check` through the async search path requests take, unless one ran in the last `every` s."""
+        return await self.engines.arun() if self.engines.due(every) else self.engines.problems
 
     def status(self) -> dict[str, Any]:
-        stale = self.catalog_problem()
         return {
             "status": "ok" if self.ready else "degraded",
             "model_version": self.model_version,
@@ -215,11 +161,12 @@ class RetrievalService:
             "users": len(self.users) if self.users is not None else 0,
             "text_indexed_items": self.text_index.rows if self.text_index else 0,
             "catalog": self.catalog_info.describe() if self.catalog_info else None,
-            "problems": [*self.problems, *([stale] if stale else [])],
+            **self.fallbacks.describe(),
+            "problems": self.all_problems(),
         }
 
     def close(self) -> None:
-        """Remove this process's copy of the index (the service is shutting down or replaced)."""
+        """Remove this service's own index copy (it is shutting down, or was swapped out)."""
         for folder in self.owned_dirs:
             shutil.rmtree(folder, ignore_errors=True)
         self.owned_dirs = []
@@ -271,10 +218,10 @@ class RetrievalService:
         # id removes at most one row as item id and one as offer id.
         k = query.size + 2 * len(plan.excluded)
         index = self.text_index if plan.text else self.index
-        plan.search = (vector, k, *self._search_params(node, index))
+        plan.search = (vector, k, *self.search_params(node, index))
         return plan
 
-    def _search_params(self, node: Node, index: ItemIndex | ScanIndex | None) -> tuple[Any, ...]:
+    def search_params(self, node: Node, index: ItemIndex | ScanIndex | None) -> tuple[Any, ...]:
         """What the index's `nearest` takes after (vector, k): for the scan index, the filter as a
         test of its rows; for LanceDB, the `where`, whether to search exactly, and how many IVF
         partitions to probe."""
@@ -350,6 +297,7 @@ class RetrievalService:
                         row[name] = row[ours]
                 digital = row.get("is_digital")
                 row["is_geolocated"] = None if digital is None else not digital
+        self.fallbacks.record(fallback)
         if fallback:
             log.info("retrieval call %s: %s fell back to tops (%s)", q.call_id, q.model_type, fallback)
         return Answer(rows, served, fallback, self.model_version, q.call_id)
@@ -427,7 +375,7 @@ class RetrievalService:
         if self.index is None:
             return []
         plan = _Plan(Query(size=size, debug=debug), ModelType.recommendation, node, frozenset())
-        hits = self.index.nearest(vector, size, *self._search_params(node, self.index))
+        hits = self.index.nearest(vector, size, *self.search_params(node, self.index))
         return self._rows_of_hits(hits, plan)
 
     def estimated_share(self, node: Node) -> float:
@@ -503,330 +451,3 @@ def _unit_mean(vectors: np.ndarray) -> np.ndarray:
 
 _POS = "__position"
 SCAN_SLICE = 4096
-
-
-# ---- loading -------------------------------------------------------------------------------------
-
-
-def _catalog_only(table: pa.Table) -> pa.Table:
-    table = normalise_catalog(table)
-    if VECTOR in table.column_names:
-        table = table.drop_columns([VECTOR])
-    return table.sort_by(TOPS_ORDER)
-
-
-def _fetch_run(
-    settings: Settings, run_id: str | None, cache: Path
-) -> tuple[Path | None, str | None, str | None]:
-    """Download a run folder from the bucket (latest unless `run_id`); (folder, run_id, problem)."""
-    from data_gcp.storage import get_storage
-
-    storage = get_storage(settings)
-    if run_id is None:
-        if not storage.exists(LATEST_KEY):
-            return None, None, f"no two-tower model in the bucket ({storage.uri(LATEST_KEY)} missing)"
-        run_id = storage.get_bytes(LATEST_KEY).decode().strip()
-    prefix = run_prefix(run_id)
-    folder = cache / run_id
-    needed = [CATALOG_FILE, ITEM_EMBEDDINGS_FILE, USER_EMBEDDINGS_FILE, META_FILE]
-    missing = [f for f in needed if not storage.exists(f"{prefix}/{f}")]
-    if missing:
-        return None, run_id, f"two-tower run {run_id} lacks {', '.join(missing)} in {storage.uri(prefix)}"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in [*needed, INDEX_ARCHIVE]:
-        key = f"{prefix}/{name}"
-        if name == INDEX_ARCHIVE and not storage.exists(key):
-            continue
-        storage.get_file(key, folder / name)
-    return folder, run_id, None
-
-
-def _default_work_dir(settings: Settings) -> Path:
-    """Where the downloaded run and the index live: the data folder locally, /tmp in a container."""
-    if settings.is_cloud or settings.data_dir is None and os.environ.get("K_SERVICE"):
-        return Path(tempfile.gettempdir()) / "data_gcp_retrieval"
-    return settings.local_data_dir / "cache" / "retrieval"
-
-
-def _warehouse_catalog(settings: Settings, required: bool) -> tuple[pa.Table | None, str | None]:
-    """Today's recommendable items, or None with why (None, None: no such table, use the snapshot)."""
-    try:
-        from data_gcp.warehouse import get_warehouse
-
-        wh = get_warehouse(settings)
-        if not wh.table_exists(RECOMMENDABLE_TABLE):
-            if required:
-                return None, f"catalogue: {RECOMMENDABLE_TABLE} does not exist; build it with dbt"
-            return None, None
-        return wh.query(f"select * from {wh.physical(RECOMMENDABLE_TABLE)}"), None
-    except Exception as exc:  # noqa: BLE001 - reported as degraded, the model's snapshot is served
-        log.warning("could not read %s: %s", RECOMMENDABLE_TABLE, exc)
-        return None, f"catalogue: could not read {RECOMMENDABLE_TABLE} ({type(exc).__name__}: {exc})"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clean_stale_index_dirs(parent: Path) -> list[Path]:
-    """Remove index copies (`<run>-<pid>`) whose process is gone: a killed worker never cleaned its own."""
-    removed = []
-    if not parent.is_dir():
-        return removed
-    for folder in parent.iterdir():
-        pid = folder.name.rsplit("-", 1)[-1]
-        if folder.is_dir() and pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    if removed:
-        log.info("removed %d stale index copies under %s", len(removed), parent)
-    return removed
-
-
-def _snapshot_date(folder: Path) -> dt.datetime | None:
-    meta = folder / META_FILE
-    if not meta.is_file():
-        return None
-    created = json.loads(meta.read_text()).get("created_at")
-    try:
-        date = dt.datetime.fromisoformat(created) if isinstance(created, str) else None
-    except ValueError:
-        return None
-    return date.replace(tzinfo=date.tzinfo or dt.UTC) if date else None
-
-
-def load_service(
-    settings: Settings | None = None,
-    model_dir: Path | None = None,
-    run_id: str | None = None,
-    catalog_source: str = "auto",
-    params: IndexParams | None = None,
-    work_dir: Path | None = None,
-    max_catalog_age_hours: float | None = DEFAULT_MAX_CATALOG_AGE_HOURS,
-) -> RetrievalService:
-    """Load the latest (or given) two-tower run and build the item index; never raises for a missing
-    or broken model when a catalogue can still be served.
-
-    catalog_source: "snapshot" serves the items of the training run (and its prebuilt index when
-    present); "warehouse" joins today's recommendable items with the run's item vectors; "auto" uses
-    the warehouse table when it exists. Without a usable model (missing, or a run folder that cannot
-    be read), the service starts degraded on the warehouse catalogue (tops only) and `/isalive` says
-    why; with no catalogue at all it raises RetrievalUnavailable (the app then answers 503 and retries).
-    """
-    settings = settings or get_settings()
-    start = time.perf_counter()
-    work = work_dir or _default_work_dir(settings)
-    clean_stale_index_dirs(work / "index")
-    problems: list[str] = []
-    folder, version = model_dir, None
-    if folder is None:
-        try:
-            folder, version, problem = _fetch_run(settings, run_id, work / "runs")
-        except Exception as exc:  # noqa: BLE001 - a bucket error is a reason to report, not a crash
-            folder, problem = None, f"could not download the two-tower run: {type(exc).__name__}: {exc}"
-        if problem:
-            problems.append(problem)
-    elif not (folder / CATALOG_FILE).is_file():
-        problems.append(f"no two-tower run at {folder} ({CATALOG_FILE} missing)")
-        folder = None
-
-    fresh, fresh_problem = (
-        _warehouse_catalog(settings, required=catalog_source == "warehouse")
-        if catalog_source in ("auto", "warehouse")
-        else (None, None)
-    )
-    if fresh_problem:
-        problems.append(fresh_problem)
-    now = dt.datetime.now(dt.UTC)
-    if folder is not None:
-        index_dir = None
-        try:
-            if version is None:
-                meta = folder / META_FILE
-                version = json.loads(meta.read_text()).get("run_id") if meta.is_file() else folder.name
-            # one folder per process: several uvicorn workers may start side by side
-            index_dir = work / "index" / f"{version or 'local'}-{os.getpid()}"
-            service = _load_run(folder, fresh, index_dir, params)
-        except Exception as exc:  # noqa: BLE001 - a broken run folder must not kill the service
-            if index_dir is not None:
-                shutil.rmtree(index_dir, ignore_errors=True)
-            problems.append(
-                f"two-tower run {version or folder} cannot be loaded from {folder}: "
-                f"{type(exc).__name__}: {str(exc)[:300]}; publish a complete run (catalog, embeddings, index)"
-            )
-            log.error("%s", problems[-1])
-        else:
-            if service.catalog.num_rows and service.index is not None and not service.index.rows:
-                problems.append(
-                    f"two-tower run {version}: none of the {service.catalog.num_rows} catalogue items has "
-                    "a vector (only tops are served); publish a run trained on today's items"
-                )
-            text_problem = _attach_text(service, settings, index_dir, params)
-            if text_problem:
-                problems.append(text_problem)
-            info = (
-                CatalogInfo("warehouse", now)
-                if fresh is not None
-                else CatalogInfo("snapshot", _snapshot_date(folder))
-            )
-            service.model_version, service.problems = version, problems
-            service.catalog_info = CatalogInfo(info.source, info.date, max_catalog_age_hours)
-            log.info(
-                "retrieval service ready in %.1fs: model %s, %d items (%d indexed, %d with a text "
-                "embedding), %d users, catalogue %s",
-                time.perf_counter() - start,
-                version,
-                service.catalog.num_rows,
-                service.index.rows if service.index else 0,
-                service.text_index.rows if service.text_index else 0,
-                len(service.users) if service.users is not None else 0,
-                info.source,
-            )
-            return service
-    if fresh is None:
-        raise RetrievalUnavailable(
-            "no model and no recommendable-item table: train the two-tower model "
-            "(`data-gcp ml train two-tower`) or build `ml.ml_reco__recommendable_item`; "
-            + "; ".join(problems)
-        )
-    return RetrievalService(
-        catalog=_catalog_only(fresh),
-        problems=problems,
-        catalog_info=CatalogInfo("warehouse", now, max_catalog_age_hours),
-    )
-
-
-def _read(path: Path, without_vectors: bool = False) -> pa.Table:
-    """A run file as a table; an unreadable one raises naming the file."""
-    try:
-        columns = [c for c in pq.read_schema(path).names if c != VECTOR] if without_vectors else None
-        return pq.read_table(path, columns=columns)
-    except (OSError, pa.ArrowException) as exc:
-        raise ValueError(f"{path.name} is not a readable Parquet file ({exc})") from exc
-
-
-def _load_run(
-    folder: Path, fresh: pa.Table | None, index_dir: Path, params: IndexParams | None
-) -> RetrievalService:
-    """The service of one run folder (raises on any unreadable file: the caller reports it)."""
-    prebuilt = fresh is None and (folder / INDEX_ARCHIVE).is_file()
-    # with a prebuilt index the snapshot's vectors are not needed: not reading them saves their size
-    # (256 MB at 1M items x 64 dims) from the start's peak memory
-    snapshot = _read(folder / CATALOG_FILE, without_vectors=prebuilt)
-    users = _read(folder / USER_EMBEDDINGS_FILE)
-    item_emb = _read(folder / ITEM_EMBEDDINGS_FILE)
-    if index_dir.exists():
-        shutil.rmtree(index_dir)
-    item_ids = item_emb.column("item_id")
-    item_vecs = vectors_of(item_emb)  # a view of the Parquet column's buffer: one copy of the vectors
-    if fresh is not None:
-        # today's items, with the run's vectors where it has one
-        fresh = normalise_catalog(fresh)
-        rows = IdLookup(item_ids).rows_of(fresh.column("item_id"))
-        have = np.flatnonzero(rows >= 0)
-        vectors = item_vecs[rows[have]]
-        indexed = fresh.take(have).append_column(
-            VECTOR, pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])
-        )
-        del vectors
-        catalog = fresh
-        index = build_index(indexed, index_dir, params)
-        del indexed
-    else:
-        catalog = snapshot
-        if prebuilt:
-            index = open_index(extract_index(folder / INDEX_ARCHIVE, index_dir), params)
-        else:
-            index = build_index(snapshot, index_dir, params)
-    del snapshot, fresh
-    return RetrievalService(
-        catalog=_catalog_only(catalog),
-        index=index,
-        users=IdLookup(users.column("user_id")),
-        user_vectors=vectors_of(users),
-        item_rows=IdLookup(item_ids),
-        item_vectors=item_vecs,
-        owned_dirs=[index_dir],
-    )
-
-
-def _attach_text(
-    service: RetrievalService, settings: Settings, index_dir: Path, params: IndexParams | None
-) -> str | None:
-    """Give the service the text embeddings of its catalogue items (`ml.item_embedding`, the
-    configured model) as a second LanceDB table next to its index; returns a problem, or None.
-
-    Why in LanceDB: the vectors (384 floats an item) stay on disk, not in the process; the table
-    carries the filter columns so similar offers by text take the same pushed-down filters. It is
-    searched exactly (no vector index to build at each start for what only new items need).
-    No table, or no vector for this model: nothing to attach, similar offers fall back to tops.
-    """
-    try:
-        from data_gcp.warehouse import get_warehouse
-
-        wh = get_warehouse(settings)
-        if not wh.table_exists(TEXT_EMBEDDING_TABLE):
-            log.info(
-                "no %s: similar offers without a two-tower vector fall back to tops", TEXT_EMBEDDING_TABLE
-            )
-            return None
-        param = "@model" if wh.engine == "bigquery" else "$model"
-        found = wh.query(
-            f"select item_id, vector from {wh.physical(TEXT_EMBEDDING_TABLE)} where model = {param} and vector is not null",
-            {"model": settings.embedding_model},
-        )
-        positions = service._items.rows_of(found.column("item_id"))
-        keep = np.flatnonzero(positions >= 0)
-        if not len(keep):
-            return None
-        vectors = found.column(VECTOR).combine_chunks().take(pa.array(keep))
-        del found
-        dim = len(vectors[0])
-        flat = vectors.flatten()
-        if len(flat) != dim * len(vectors):
-            raise ValueError(f"{TEXT_EMBEDDING_TABLE} vectors of {settings.embedding_model} differ in size")
-        table = service.catalog.take(positions[keep]).append_column(
-            VECTOR, pa.FixedSizeListArray.from_arrays(pc.cast(flat, pa.float32()), dim)
-        )
-        del vectors, flat
-        index = ItemIndex.build(
-            table, index_dir, params, table=TEXT_TABLE, vector_index=False, scalar_columns=["item_id"]
-        )
-        service.attach_text_index(index)
-        return None
-    except Exception as exc:  # noqa: BLE001 - the service serves without it, reported as degraded
-        log.warning("could not load the text embeddings: %s", exc)
-        return (
-            f"text embeddings: could not load {TEXT_EMBEDDING_TABLE} ({type(exc).__name__}: {str(exc)[:200]})"
-        )
-
-
-def build_index_archive(catalog: pa.Table, archive: Path, params: IndexParams | None = None) -> Path:
-    """Build the index of a training run's catalogue and pack it, so the service can skip the build."""
-    from data_gcp.retrieval.index import archive_index
-
-    work = archive.parent / "_index_build"
-    build_index(catalog, work, params)
-    archive_index(work, archive)
-    shutil.rmtree(work)
-    return archive
-
-
-def build_index(catalog: pa.Table, folder: Path, params: IndexParams | None = None) -> ItemIndex | ScanIndex:
-    """The item index of `catalog` (items with a vector): the scan index for large catalogues with
-    the default PQ_FASTSCAN, else a LanceDB table (exact below `min_rows`, or the IVF type asked)."""
-    params = params or IndexParams()
-    if params.index_type == SCAN and catalog.num_rows >= params.min_rows:
-        return ScanIndex.build(catalog.column("item_id"), vectors_of(catalog), folder, params)
-    return ItemIndex.build(catalog, folder, params, table=TABLE)
-
-
-def open_index(folder: Path, params: IndexParams | None = None) -> ItemIndex | ScanIndex:
-    """A built index folder (what `build_index` wrote, or an extracted `index.tar`)."""
-    return ScanIndex(folder, params) if is_scan_index(folder) else ItemIndex(folder, params)

@@ -32,6 +32,7 @@ from data_gcp.retrieval import (
     USER_EMBEDDINGS_FILE,
     build_index_archive,
     run_prefix,
+    write_run_manifest,
 )
 from data_gcp.storage import Storage, get_storage
 from data_gcp.two_tower.data import (
@@ -218,6 +219,14 @@ def save_run(result: TrainResult, folder: Path, prebuilt_index: bool = True) -> 
     (folder / METRICS_FILE).write_text(json.dumps(metrics_rows(result), indent=2))
     if prebuilt_index:
         build_index_archive(catalog_to_arrow(result.catalog), folder / INDEX_ARCHIVE)
+    # last: the service verifies every file against it before loading anything
+    write_run_manifest(
+        folder,
+        vector_dim=int(result.item_vectors.shape[1]),
+        items=len(result.item_ids),
+        users=len(result.user_ids),
+        catalog_items=len(result.catalog),
+    )
     return folder
 
 

@@ -2,6 +2,8 @@
 -- described by
 -- a representative bookable offer (most booked, then cheapest, then lowest id) and the item's
 -- bookings.
+-- venue_radius_km: how far from its venue a physical offer is recommended (the retrieval `$geo`
+-- filter without a radius): every physical offer gets var('recommendable_venue_radius_km').
 -- "Last 7 days" is relative to the latest booking in the data (today in production, the sandbox's
 -- last day locally). booking_trend = (last 7 days - the 7 days before) / max(the 7 days before, 1).
 {{ config(cluster_by=bq_cluster(['category_id', 'subcategory_id'])) }}
@@ -65,6 +67,9 @@ select
     r.offer_is_event as is_event,
     case when r.offer_is_digital then null else r.venue_latitude end as venue_latitude,
     case when r.offer_is_digital then null else r.venue_longitude end as venue_longitude,
+    case
+        when r.offer_is_digital then null else {{ as_float(var('recommendable_venue_radius_km')) }}
+    end as venue_radius_km,
     r.venue_department_code,
     coalesce(ib.booking_count, 0) as booking_count,
     coalesce(ib.booking_count_last_7_days, 0) as booking_count_last_7_days,

@@ -11,6 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from data_gcp.retrieval import write_run_manifest
+
 DIM = 8
 
 
@@ -45,6 +47,7 @@ def write_small_run(folder: Path, n_items: int = 40) -> Path:
     )
     meta = {"run_id": "run-small", "created_at": dt.datetime.now(dt.UTC).isoformat()}
     (folder / "meta.json").write_text(json.dumps(meta))
+    write_run_manifest(folder, vector_dim=DIM, items=n_items, users=3, catalog_items=n_items)
     return folder
 
 

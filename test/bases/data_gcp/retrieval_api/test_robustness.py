@@ -164,7 +164,7 @@ def test_sigterm_removes_the_index_copy(tmp_path, run_writer) -> None:
             if "Application startup complete" in line:
                 break
         copies = list((data / "cache" / "retrieval" / "index").iterdir())
-        assert [c.name for c in copies] == [f"run-small-{proc.pid}"]
+        assert len(copies) == 1 and copies[0].name.startswith(f"run-small-{proc.pid}-")
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
     finally:
@@ -187,3 +187,31 @@ def test_one_access_line_per_request_and_no_warning_per_search(client, caplog, c
     lines = [r for r in caplog.records if r.name == "data_gcp.retrieval_api.access"]
     assert [json.loads(r.getMessage())["status"] for r in lines] == [200, 200, 422]
     assert "Deprecation" not in capfd.readouterr().err  # LanceDB's `_distance` auto-projection warning
+
+
+def test_isalive_gives_the_text_indexed_items(small_run, settings, tmp_path) -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    from data_gcp.warehouse import get_warehouse
+
+    wh = get_warehouse(settings)
+    wh.create_dataset("ml")
+    vectors = np.eye(384, dtype=np.float32)[:5]
+    wh.load(
+        "ml.item_embedding",
+        pa.table(
+            {
+                "item_id": [f"offer-{i}" for i in range(5)],
+                "model": ["all-MiniLM-L6-v2"] * 5,
+                "content_hash": ["h"] * 5,
+                "vector": pa.array([v.tolist() for v in vectors], pa.list_(pa.float32())),
+            }
+        ),
+        "replace",
+    )
+    del wh
+    service = load_service(settings, model_dir=small_run, catalog_source="snapshot", work_dir=tmp_path / "w")
+    with TestClient(create_app(service)) as c:
+        body = c.get("/isalive").json()
+    assert body["text_indexed_items"] == 5 and body["status"] == "ok", body

@@ -7,7 +7,16 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from data_gcp.retrieval import FilterError, ItemIndex, conjoin, exclude_items, parse_filters, to_arrow, to_sql
+from data_gcp.retrieval import (
+    DEFAULT_VENUE_RADIUS_KM,
+    FilterError,
+    ItemIndex,
+    conjoin,
+    exclude_items,
+    parse_filters,
+    to_arrow,
+    to_sql,
+)
 
 
 def test_shorthand_operators_and_boolean_groups_become_sql() -> None:
@@ -185,7 +194,7 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
         {"latitude": 43.3, "longitude": 5.4, "radius_km": 400},
         {"latitude": -33.9, "longitude": 179.5, "radius_km": 800},  # crosses the antimeridian
         {"latitude": 89.5, "longitude": 0.0, "radius_km": 300},  # around the pole
-        {"latitude": 46.0, "longitude": 3.0},  # each offer's own radius
+        {"latitude": 46.0, "longitude": 3.0},  # each offer's own radius, the default where it has none
     ],
 )
 def test_geolocation_matches_a_haversine_oracle_in_lancedb_and_arrow(tmp_path, geo) -> None:
@@ -194,7 +203,8 @@ def test_geolocation_matches_a_haversine_oracle_in_lancedb_and_arrow(tmp_path, g
     lat = np.concatenate([rng.uniform(40, 52, n // 2), rng.uniform(-90, 90, n - n // 2)])
     lon = np.concatenate([rng.uniform(-5, 10, n // 2), rng.uniform(-180, 180, n - n // 2)])
     digital = rng.random(n) < 0.1
-    radius = rng.choice([5.0, 30.0, 100.0, 500.0], n)
+    radius = rng.choice([5.0, 30.0, 100.0, 500.0, np.nan], n)  # nan: no radius of its own
+    own = np.where(np.isnan(radius), DEFAULT_VENUE_RADIUS_KM, radius)
     vecs = rng.normal(size=(n, 4)).astype(np.float32)
     catalog = pa.table(
         {
@@ -207,7 +217,7 @@ def test_geolocation_matches_a_haversine_oracle_in_lancedb_and_arrow(tmp_path, g
             "venue_longitude": pa.array(
                 [None if d else v for d, v in zip(digital, lon, strict=True)], pa.float64()
             ),
-            "venue_radius_km": radius,
+            "venue_radius_km": pa.array([None if np.isnan(r) else r for r in radius], pa.float64()),
             "vector": pa.FixedSizeListArray.from_arrays(pa.array(vecs.ravel()), 4),
         }
     )
@@ -215,12 +225,12 @@ def test_geolocation_matches_a_haversine_oracle_in_lancedb_and_arrow(tmp_path, g
     def eligible(i: int) -> bool:
         if digital[i]:
             return True
-        limit = geo.get("radius_km", radius[i])
+        limit = geo.get("radius_km", own[i])
         return _haversine_km(geo["latitude"], geo["longitude"], lat[i], lon[i]) <= limit
 
     # points within a metre of the circle could go either way by rounding: left out of the check
     def borderline(i: int) -> bool:
-        limit = geo.get("radius_km", radius[i])
+        limit = geo.get("radius_km", own[i])
         return (
             not digital[i]
             and abs(_haversine_km(geo["latitude"], geo["longitude"], lat[i], lon[i]) - limit) < 1e-3

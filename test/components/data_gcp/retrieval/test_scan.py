@@ -17,6 +17,7 @@ from data_gcp.retrieval import (
     build_index_archive,
     load_service,
     parse_filters,
+    write_run_manifest,
 )
 from data_gcp.warehouse import get_warehouse
 
@@ -62,6 +63,8 @@ def write(folder, catalog, users) -> None:
     ids = [f"u{i}" for i in range(len(users))]
     pq.write_table(pa.table({"user_id": ids, "vector": fixed(users)}), folder / "user_embeddings.parquet")
     (folder / "meta.json").write_text(json.dumps({"run_id": "scan-run"}))
+    n = catalog.num_rows
+    write_run_manifest(folder, vector_dim=DIM, items=n, users=len(users), catalog_items=n)
 
 
 # Few candidates re-ranked and a low exact threshold, so that a small catalogue goes through every
@@ -120,6 +123,7 @@ def test_a_shipped_scan_index_answers_as_one_built_at_start_and_a_broken_one_is_
     write(built_here, catalog, users)
     write(shipped, catalog, users)
     archive = build_index_archive(catalog, shipped / "index.tar", TIGHT)
+    write(shipped, catalog, users)  # the manifest again, now listing the archive
     with tarfile.open(archive) as tar:
         assert {"./codes.faiss", "./vectors.npy", "./item_ids.parquet"} <= set(tar.getnames())
     one = load_service(

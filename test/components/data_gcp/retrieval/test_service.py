@@ -9,7 +9,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data_gcp.retrieval import FilterError, IndexParams, Query, RetrievalUnavailable, load_service
+from data_gcp.retrieval import (
+    FilterError,
+    IndexParams,
+    Query,
+    RetrievalUnavailable,
+    load_service,
+    write_run_manifest,
+)
 from data_gcp.retrieval.layout import LATEST_KEY, run_prefix
 from data_gcp.storage import get_storage
 from data_gcp.warehouse import get_warehouse
@@ -53,6 +60,7 @@ def write_run(folder, n_items: int = 60, run_id: str = "run-1"):
         pa.table({"user_id": ["u0", "u1", "u2"], "vector": fixed(users)}), folder / "user_embeddings.parquet"
     )
     (folder / "meta.json").write_text(json.dumps({"run_id": run_id}))
+    write_run_manifest(folder, vector_dim=DIM, items=n_items, users=3, catalog_items=n_items)
     return folder
 
 
@@ -138,6 +146,7 @@ def test_large_indexes_keep_recall_and_selective_filters_stay_exact(tmp_path, se
     )
     pq.write_table(catalog, folder / "catalog.parquet")
     pq.write_table(catalog.select(["item_id", "vector"]), folder / "item_embeddings.parquet")
+    write_run_manifest(folder, vector_dim=DIM, items=n, users=3, catalog_items=n)
     svc = load_service(
         settings,
         model_dir=folder,
@@ -301,6 +310,7 @@ def test_date_filters_compare_instants_with_their_time_and_zone(tmp_path, settin
         ["2026-01-11T09:00:00+00:00", "2026-01-11T11:30:00+00:00", "2026-01-11T12:30:00+00:00", "2026-01-10"]
     )
     pq.write_table(catalog.append_column("offer_creation_date", created), folder / "catalog.parquet")
+    write_run_manifest(folder, vector_dim=DIM, items=4, users=3, catalog_items=4)
     svc = load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
 
     def before(instant: str) -> list[str]:
@@ -330,8 +340,9 @@ def test_a_broken_run_folder_degrades_to_tops_or_unavailable_with_the_reason(
         reason = "user_embeddings.parquet"
     else:
         archive = build_index_archive(pq.read_table(folder / "catalog.parquet"), folder / "index.tar")
+        write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
         archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 3])
-        reason = "run-1 cannot be loaded"
+        reason = "index.tar has"
     with pytest.raises(RetrievalUnavailable, match=reason):
         load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
     assert not any((tmp_path / "w" / "index").glob("*"))  # nothing half-built left behind
@@ -343,9 +354,6 @@ def test_a_broken_run_folder_degrades_to_tops_or_unavailable_with_the_reason(
         "replace",
     )
     svc = load_service(settings, model_dir=folder, work_dir=tmp_path / "w")
-    if broken == "truncated_index":
-        # today's catalogue is indexed afresh (the archive is not read), but none of its items has a vector
-        reason = "none of the 2 catalogue items has a vector"
     assert not svc.ready and any(reason in p for p in svc.status()["problems"])
     assert ids(svc.retrieve(Query(user_id="u0", size=2))) == ["b", "a"]
 
@@ -390,6 +398,7 @@ def test_an_unreadable_warehouse_or_an_old_snapshot_is_reported_degraded(setting
     meta = json.loads((folder / "meta.json").read_text())
     meta["created_at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(days=10)).isoformat()
     (folder / "meta.json").write_text(json.dumps(meta))
+    write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
     old = load_service(settings, model_dir=folder, catalog_source="snapshot", work_dir=tmp_path / "w2")
     assert not old.ready and "240 h old" in old.status()["problems"][0]
     assert old.status()["catalog"]["date"].startswith(meta["created_at"][:10])
@@ -410,7 +419,7 @@ def test_index_copies_are_removed_at_close_and_stale_ones_at_start(settings, tmp
     (stale / "junk").write_bytes(b"x" * 100)
     svc = load_service(settings, model_dir=write_run(tmp_path / "run"), work_dir=work)
     copies = list((work / "index").iterdir())
-    assert [c.name for c in copies] == [f"run-1-{__import__('os').getpid()}"]
+    assert len(copies) == 1 and copies[0].name.startswith(f"run-1-{__import__('os').getpid()}-")
     svc.close()
     assert list((work / "index").iterdir()) == []
 
@@ -536,3 +545,102 @@ def test_without_text_embeddings_new_items_fall_back_to_tops_and_bad_ones_are_re
     assert not broken.ready and any("text embeddings" in p for p in broken.status()["problems"])
     answer = broken.retrieve(Query(model_type="similar_offer", items=["new-0"], size=2))
     assert answer.model_type == "tops" and ids(answer) == ["new-11", "new-10"]
+
+
+def _rewrite_users(folder, dim: int) -> None:
+    users = unit(np.eye(dim)[:3])
+    pq.write_table(
+        pa.table({"user_id": ["u0", "u1", "u2"], "vector": fixed(users)}), folder / "user_embeddings.parquet"
+    )
+
+
+@pytest.mark.parametrize("remanifest", [False, True], ids=["manifest kept", "manifest rewritten"])
+def test_user_vectors_of_another_size_are_refused_not_served_from_tops(
+    settings, tmp_path, remanifest
+) -> None:
+    """4-dim user vectors in an 8-dim run: refused by the manifest's hash, or (a manifest written for
+    the wrong files) by the recorded vector size; never a service answering tops as `ok`."""
+    folder = write_run(tmp_path / "run")
+    _rewrite_users(folder, DIM // 2)
+    if remanifest:
+        write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
+    reason = "user_embeddings.parquet vector size: 4" if remanifest else "user_embeddings.parquet has"
+    with pytest.raises(RetrievalUnavailable, match=reason):
+        load_service(settings, model_dir=folder, catalog_source="snapshot", work_dir=tmp_path / "w")
+
+
+@pytest.mark.parametrize("remanifest", [False, True], ids=["manifest kept", "manifest rewritten"])
+def test_a_scan_index_whose_vectors_differ_in_size_from_its_codes_is_refused(
+    settings, tmp_path, remanifest
+) -> None:
+    """A shipped index.tar whose vectors.npy holds half-size vectors: refused by the manifest, or by
+    the index itself (codes of 8 dimensions, vectors of 4), before any query reaches faiss."""
+    import io
+    import tarfile
+
+    from data_gcp.retrieval import build_index_archive
+
+    folder = write_run(tmp_path / "run")
+    params = IndexParams(min_rows=1)
+    archive = build_index_archive(pq.read_table(folder / "catalog.parquet"), folder / "index.tar", params)
+    write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
+    members = {}
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                members[member.name] = tar.extractfile(member).read()
+    half = io.BytesIO()
+    np.save(half, np.zeros((60, DIM // 2), np.float32))
+    members["./vectors.npy"] = half.getvalue()
+    with tarfile.open(archive, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    if remanifest:
+        write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
+    reason = "vectors of shape \\(60, 4\\)" if remanifest else "index.tar has|index.tar does not match"
+    with pytest.raises(RetrievalUnavailable, match=reason):
+        load_service(
+            settings, model_dir=folder, catalog_source="snapshot", work_dir=tmp_path / "w", params=params
+        )
+
+
+def test_a_run_dated_in_the_future_is_degraded(settings, tmp_path) -> None:
+    import datetime as dt
+
+    folder = write_run(tmp_path / "run")
+    meta = {"run_id": "run-1", "created_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).isoformat()}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    write_run_manifest(folder, vector_dim=DIM, items=60, users=3, catalog_items=60)
+    svc = load_service(settings, model_dir=folder, catalog_source="snapshot", work_dir=tmp_path / "w")
+    status = svc.status()
+    assert not svc.ready and status["status"] == "degraded"
+    assert status["catalog"]["age_hours"] < -8000
+    assert any("in the future" in p for p in status["problems"])
+
+
+def test_the_engine_check_runs_a_real_query_through_each_engine(settings, tmp_path) -> None:
+    """Loaded: no problem. Its index folder gone (what a reload sharing it did): the check says
+    which engine failed, the service is degraded, and the failed searches are counted."""
+    import shutil
+
+    folder = write_run(tmp_path / "run")
+    svc = load_service(
+        settings,
+        model_dir=folder,
+        catalog_source="snapshot",
+        work_dir=tmp_path / "w",
+        max_catalog_age_hours=None,
+    )
+    assert svc.check() == [] and svc.ready
+    for path in svc.owned_dirs:
+        shutil.rmtree(path)
+    problems = svc.check()
+    assert problems and all(p.startswith("engine check failed: two-tower index") for p in problems)
+    assert not svc.ready
+    answers = [svc.retrieve(Query(user_id="u1", size=3)) for _ in range(10)]
+    assert all(a.fallback == "search_error" for a in answers)
+    status = svc.status()
+    assert status["fallbacks"] == {"search_error": 10} and status["error_rate"] == 1.0
+    assert any("fell back to tops after a failed search" in p for p in status["problems"])
