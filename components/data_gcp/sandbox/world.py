@@ -1396,7 +1396,7 @@ class World:
         o = db.fetch(
             "SELECT o.offer_id, o.venue_id, o.offer_subcategory_id, o.offer_product_id, o.offer_creation_date, "
             "o.offer_is_active, o.offer_is_duo, s.stock_price, s.stock_beginning_date, s.stock_quantity, "
-            "(SELECT coalesce(sum(b.booking_quantity), 0) FROM \"booking\" b WHERE b.stock_id = s.stock_id "
+            '(SELECT coalesce(sum(b.booking_quantity), 0) FROM "booking" b WHERE b.stock_id = s.stock_id '
             "AND b.booking_status <> 'CANCELLED') "
             'FROM "offer" o JOIN "stock" s ON s.stock_id = o.offer_id ORDER BY o.offer_id'
         )
