@@ -24,7 +24,8 @@ NEW_ID = "900000 + {n}"
 
 @dataclass(frozen=True)
 class Fault:
-    """One planted fault: `sql` plants it in the raw `tables`; each test of `expect` must fail.
+    """One planted fault: `sql` plants it in `tables` (dbt sources; `raw.` when no source is named);
+    each test of `expect` must fail.
 
     `check` is `build` (dbt builds what the tables feed, then tests it), `source_tests` (the tests on
     the raw tables themselves: volume and distribution) or `freshness` (dbt's source freshness of the
@@ -47,7 +48,7 @@ def _copy_booking(where: str, **set_: str) -> str:
     replace = ", ".join([*new_id, *(f"{v} as {k}" for k, v in set_.items())])
     return (
         f"insert into {BOOKING} select * replace ({replace}) from {BOOKING} "
-        f"where {where} order by booking_id limit 1 offset {{n}}"
+        f"where {where} order by booking_id limit 1"
     )
 
 
@@ -313,7 +314,7 @@ CATALOGUE: tuple[Fault, ...] = (
         ("applicative_database_user",),
         (f"update {USER} set user_role = 'SUPERUSER' where user_id = {_pick(USER, 'user_id')}",),
         (
-            "accepted_values_mrt_global__user_user_role__BENEFICIARY__UNDERAGE_BENEFICIARY__USER__PRO__ADMIN__NON_ATTACHED_PRO__ANONYMIZED",
+            "accepted_values_mrt_global__user_beneficiary_user_role__BENEFICIARY__UNDERAGE_BENEFICIARY__USER__ANONYMIZED",
         ),
     ),
     Fault(
@@ -554,6 +555,150 @@ CATALOGUE: tuple[Fault, ...] = (
             "where collective_booking_status = 'REIMBURSED'",
         ),
         ("assert_collective_booking_lifecycle",),
+    ),
+    # ---- referentials and enums: one fault, every mart that carries the value
+    Fault(
+        "subcategory_moved_to_a_new_category",
+        "statuses",
+        "the backend referential puts books in a category the marts do not know",
+        ("raw_api_referentials.subcategories",),
+        ("update raw.subcategories set category_id = 'LIVRE_AUDIO' where category_id = 'LIVRE'",),
+        (
+            "accepted_values_mrt_global__offer_offer_category_id__CINEMA__CONFERENCE_RENCONTRE__FILM__INSTRUMENT__JEU__LIVRE__MEDIA__MUSEE__MUSIQUE_ENREGISTREE__MUSIQUE_LIVE__PRATIQUE_ART__SPECTACLE",
+        ),
+    ),
+    Fault(
+        "subcategory_duplicated",
+        "keys",
+        "a subcategory listed twice by the referential",
+        ("raw_api_referentials.subcategories",),
+        ("insert into raw.subcategories select * from raw.subcategories order by id limit 1",),
+        ("source_unique_raw_api_referentials_subcategories_id",),
+    ),
+    Fault(
+        "offer_subcategory_unknown",
+        "orphans",
+        "an offer in a subcategory the referential does not have",
+        ("applicative_database_offer",),
+        (
+            "update raw.applicative_database_offer set offer_subcategory_id = 'HOLOGRAMME' where offer_id = "
+            + _pick("raw.applicative_database_offer", "offer_id"),
+        ),
+        ("not_null_mrt_global__offer_offer_category_id",),
+    ),
+    Fault(
+        "venue_type_unknown",
+        "statuses",
+        "a venue type the app does not have",
+        ("applicative_database_venue",),
+        (
+            "update raw.applicative_database_venue set venue_type_code = 'SPACESHIP' where venue_id in "
+            "(select venue_id from raw.applicative_database_offer)",
+        ),
+        (
+            "accepted_values_mrt_global__venue_venue_type_code__ADMINISTRATIVE__ARTISTIC_COURSE__BOOKSTORE__CONCERT_HALL__CREATIVE_ARTS_STORE__CULTURAL_CENTRE__DIGITAL__DISTRIBUTION_STORE__FESTIVAL__GAMES__LIBRARY__MOVIE__MUSEUM__MUSICAL_INSTRUMENT_STORE__OTHER__PATRIMONY_TOURISM__PERFORMING_ARTS__RECORD_STORE__SCIENTIFIC_CULTURE__TRAVELING_CINEMA__VISUAL_ARTS",
+        ),
+    ),
+    Fault(
+        "deposit_source_unknown",
+        "statuses",
+        "an identity check the app does not have",
+        ("applicative_database_deposit",),
+        (
+            f"update {DEPOSIT} set deposit_source = 'carrier_pigeon' where deposit_id = {_pick(DEPOSIT, 'deposit_id')}",
+        ),
+        ("accepted_values_mrt_global__deposit_deposit_source__educonnect__ubble__dms__jouve",),
+    ),
+    Fault(
+        "offer_validation_unknown",
+        "statuses",
+        "an offer validation status the app does not have",
+        ("applicative_database_offer",),
+        (
+            "update raw.applicative_database_offer set offer_validation = 'MAYBE' where offer_id = "
+            + _pick("raw.applicative_database_offer", "offer_id"),
+        ),
+        ("accepted_values_export__offer_offer_validation__APPROVED__PENDING__REJECTED__DRAFT",),
+    ),
+    Fault(
+        "offerer_validation_unknown",
+        "statuses",
+        "an offerer validation status the app does not have",
+        ("applicative_database_offerer",),
+        (
+            "update raw.applicative_database_offerer set offerer_validation_status = 'MAYBE' "
+            "where offerer_id = (select min(offerer_id) from raw.applicative_database_offerer)",
+        ),
+        (
+            "accepted_values_export__offerer_offerer_validation_status__VALIDATED__NEW__PENDING__REJECTED__CLOSED",
+        ),
+    ),
+    Fault(
+        "collective_offer_format_unknown",
+        "statuses",
+        "a school offer format the app does not have",
+        ("applicative_database_collective_offer",),
+        ("update raw.applicative_database_collective_offer set collective_offer_format = 'Karaoke'",),
+        (
+            "accepted_values_mrt_global__collective_offer_collective_offer_format__Visite__Atelier_de_pratique__Repr_sentation__Rencontre__Concert__Conf_rence__Projection_audiovisuelle__Spectacle_vivant__Festival__Visite_guid_e__Parcours__Exposition",
+        ),
+    ),
+    Fault(
+        "collective_cancellation_reason_unknown",
+        "statuses",
+        "a school booking cancelled for a reason the app does not have",
+        ("applicative_database_collective_booking",),
+        (
+            f"update {CBOOKING} set collective_booking_cancellation_reason = 'RAIN' "
+            "where collective_booking_status = 'CANCELLED'",
+        ),
+        (
+            "accepted_values_mrt_global__collective_booking_collective_booking_cancellation_reason__OFFERER__EXPIRED__BENEFICIARY__REFUSED_BY_INSTITUTE__FRAUD__BACKOFFICE",
+        ),
+    ),
+    Fault(
+        "institution_type_unknown",
+        "statuses",
+        "a school type the referential does not have",
+        ("applicative_database_educational_institution",),
+        ("update raw.applicative_database_educational_institution set institution_type = 'UNIVERSITE'",),
+        (
+            "accepted_values_mrt_global__educational_institution_institution_type__COLLEGE__LYCEE_GENERAL__LYCEE_PROFESSIONNEL__LYCEE_POLYVALENT__LYCEE_TECHNOLOGIQUE__EREA__CENTRE_DE_FORMATION__LYCEE_AGRICOLE",
+        ),
+    ),
+    Fault(
+        "events_unknown_platform_and_origin",
+        "statuses",
+        "a new app build sends platform 'windows' and origin 'widget'",
+        ("firebase_events",),
+        (f"update {EVENTS} set platform = 'windows', origin = 'widget' where event_date = current_date - 5",),
+        ("accepted_values_int_firebase__session_platform__ios__android__web",),
+    ),
+    Fault(
+        "user_without_id",
+        "keys",
+        "a user row without an id",
+        ("applicative_database_user",),
+        (f"insert into {USER} select * replace (null as user_id) from {USER} order by user_id limit 1",),
+        ("source_not_null_raw_applicative_database_user_user_id",),
+    ),
+    Fault(
+        "booking_without_user",
+        "orphans",
+        "a booking without a user",
+        ("applicative_database_booking",),
+        (_copy_booking(CANCELLED, user_id="null"),),
+        ("not_null_mrt_global__booking_user_id",),
+    ),
+    Fault(
+        "department_seed_duplicated",
+        "keys",
+        "a department listed twice in the seed file",
+        ("seed_files.region_department",),
+        (
+            "insert into seed.region_department select * from seed.region_department order by department_code limit 1",
+        ),
+        ("source_unique_seed_files_region_department_department_code",),
     ),
     # ---- freshness (dbt source freshness: not a data test)
     Fault(

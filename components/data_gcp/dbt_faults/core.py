@@ -135,11 +135,19 @@ def plant(warehouse: Path, faults: Iterable[Fault]) -> None:
             n = numbers.get(fault.name, 0)
             for statement in fault.sql:
                 try:
-                    con.execute(statement.format(n=n))
+                    changed = con.execute(statement.format(n=n)).fetchone()
                 except duckdb.Error as exc:
                     raise FaultRunError(f"fault {fault.name}: its SQL failed on {warehouse}: {exc}") from None
+                if not changed or not changed[0]:
+                    # a fault that plants nothing would be scored as missed for the wrong reason
+                    raise FaultRunError(f"fault {fault.name}: {statement.format(n=n)[:200]} changed no row")
     finally:
         con.close()
+
+
+def _source(table: str) -> str:
+    """A fault's table as a dbt source: `raw.` unless it names its source."""
+    return table if "." in table else f"raw.{table}"
 
 
 def _node_name(unique_id: str) -> str:
@@ -165,7 +173,7 @@ def _run_batch(batch: list[Fault], data_dir: Path, target_path: Path) -> tuple[s
     check = batch[0].check
     if check == "freshness":
         result = dbt_runner.source_freshness(
-            select=[f"source:raw.{t}" for t in tables],
+            select=[f"source:{_source(t)}" for t in tables],
             target="ci",
             settings=settings,
             target_path=target_path,
@@ -174,7 +182,7 @@ def _run_batch(batch: list[Fault], data_dir: Path, target_path: Path) -> tuple[s
         failed = {_node_name(u) for u, s in result.statuses.items() if s in ("error", "runtime error")}
     elif check == "source_tests":
         result = dbt_runner.test(
-            select=[f"source:raw.{t}" for t in tables],
+            select=[f"source:{_source(t)}" for t in tables],
             exclude=["test_type:unit"],
             target="ci",
             settings=settings,
@@ -185,7 +193,7 @@ def _run_batch(batch: list[Fault], data_dir: Path, target_path: Path) -> tuple[s
     else:
         # `dbt run` then `dbt test`, not `dbt build`: build skips what a failing test feeds, which
         # would hide the later tests' catches
-        select = [f"source:raw.{t}+" for t in tables]
+        select = [f"source:{_source(t)}+" for t in tables]
         built = dbt_runner.run(
             select=select, target="ci", settings=settings, target_path=target_path, check=False
         )
