@@ -3,6 +3,8 @@ it names, and every data test fails on some fault (or is kept on purpose, with t
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from data_gcp.dbt_faults import CATALOGUE, KEPT_WITHOUT_FAULT, data_test_names, run_catalogue
@@ -30,4 +32,6 @@ def test_expected_tests_and_kept_tests_exist(built_project) -> None:
     tests = data_test_names(built_project.target_path)
     named = {t for f in CATALOGUE if f.check != "freshness" for t in f.expect}
     assert sorted(named - tests) == []
-    assert sorted(set(KEPT_WITHOUT_FAULT) - tests) == []
+    # every rule keeping tests without a fault still keeps some
+    for pattern, _ in KEPT_WITHOUT_FAULT:
+        assert any(re.search(pattern, t) for t in tests), pattern

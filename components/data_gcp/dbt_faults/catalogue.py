@@ -221,7 +221,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "amounts",
         "a booking with a negative amount (a refund written as a booking)",
         ("applicative_database_booking",),
-        (_copy_booking(CANCELLED, booking_amount="-12.0"),),
+        (_copy_booking(REIMBURSED_FREE_STOCK, booking_amount="-12.0"),),
         ("expression_is_true_mrt_global__booking_booking_intermediary_amount_0",),
     ),
     Fault(
@@ -284,7 +284,7 @@ CATALOGUE: tuple[Fault, ...] = (
         ("applicative_database_collective_stock",),
         (
             "update raw.applicative_database_collective_stock set collective_stock_price = -100 where "
-            "collective_stock_id = (select min(collective_stock_id) from raw.applicative_database_collective_stock)",
+            f"collective_stock_id = (select min(collective_stock_id) from {CBOOKING})",
         ),
         ("expression_is_true_mrt_global__collective_stock_collective_stock_price_0",),
     ),
@@ -574,6 +574,7 @@ CATALOGUE: tuple[Fault, ...] = (
         ("raw_api_referentials.subcategories",),
         ("insert into raw.subcategories select * from raw.subcategories order by id limit 1",),
         ("source_unique_raw_api_referentials_subcategories_id",),
+        check="source_tests",
     ),
     Fault(
         "offer_subcategory_unknown",
@@ -681,6 +682,7 @@ CATALOGUE: tuple[Fault, ...] = (
         ("applicative_database_user",),
         (f"insert into {USER} select * replace (null as user_id) from {USER} order by user_id limit 1",),
         ("source_not_null_raw_applicative_database_user_user_id",),
+        check="source_tests",
     ),
     Fault(
         "booking_without_user",
@@ -699,6 +701,86 @@ CATALOGUE: tuple[Fault, ...] = (
             "insert into seed.region_department select * from seed.region_department order by department_code limit 1",
         ),
         ("source_unique_seed_files_region_department_department_code",),
+        check="source_tests",
+    ),
+    Fault(
+        "collective_reimbursed_without_date",
+        "lifecycle",
+        "a reimbursed school booking without a reimbursement date",
+        ("applicative_database_collective_booking",),
+        (
+            f"update {CBOOKING} set collective_booking_reimbursement_date = null "
+            "where collective_booking_status = 'REIMBURSED'",
+        ),
+        (
+            "expression_is_true_mrt_global__collective_booking_collective_booking_reimbursement_date_is_not_null_or_collective_booking_status_REIMBURSED_",
+        ),
+    ),
+    Fault(
+        "collective_booking_without_status",
+        "statuses",
+        "a school booking without a status",
+        ("applicative_database_collective_booking",),
+        (_copy_collective(collective_booking_status="null"),),
+        (
+            "expression_is_true_mrt_global__educational_deposit_confirmed_collective_booking_count_cancelled_collective_booking_count_collective_booking_count",
+        ),
+    ),
+    Fault(
+        "collective_stock_limit_after_start",
+        "lifecycle",
+        "a school outing bookable until after it starts",
+        ("applicative_database_collective_stock",),
+        (
+            "update raw.applicative_database_collective_stock set collective_stock_booking_limit_date = "
+            "collective_stock_beginning_date + interval 2 day where collective_stock_id = "
+            "(select max(collective_stock_id) from raw.applicative_database_collective_stock)",
+        ),
+        (
+            "expression_is_true_mrt_global__collective_stock_collective_stock_booking_limit_date_is_null_or_collective_stock_beginning_date_is_null_or_collective_stock_booking_limit_date_collective_stock_beginning_date",
+        ),
+    ),
+    Fault(
+        "collective_stock_without_tickets",
+        "amounts",
+        "a school outing for 0 pupils",
+        ("applicative_database_collective_stock",),
+        (
+            "update raw.applicative_database_collective_stock set collective_stock_number_of_tickets = 0 "
+            "where collective_stock_id = (select max(collective_stock_id) from raw.applicative_database_collective_stock)",
+        ),
+        ("expression_is_true_mrt_global__collective_stock_collective_stock_number_of_tickets_0",),
+    ),
+    Fault(
+        "deposit_expires_before_granted",
+        "lifecycle",
+        "a deposit that expires before it was granted",
+        ("applicative_database_deposit",),
+        (
+            f"update {DEPOSIT} set deposit_expiration_date = deposit_creation_date - interval 1 day "
+            f"where deposit_id = {_pick(DEPOSIT, 'deposit_id')}",
+        ),
+        (
+            "expression_is_true_mrt_global__deposit_deposit_expiration_date_is_null_or_deposit_expiration_date_deposit_creation_date",
+        ),
+    ),
+    Fault(
+        "qpv_seed_duplicated",
+        "keys",
+        "a priority-neighbourhood code twice in the seed file",
+        ("seed_files.qpv",),
+        ("insert into seed.qpv select * from seed.qpv order by qpv_code limit 1",),
+        ("source_unique_seed_files_qpv_qpv_code",),
+        check="source_tests",
+    ),
+    Fault(
+        "zrr_seed_duplicated",
+        "keys",
+        "a rural-area commune twice in the seed file",
+        ("seed_files.zrr",),
+        ("insert into seed.zrr select * from seed.zrr order by commune_code limit 1",),
+        ("source_unique_seed_files_zrr_commune_code",),
+        check="source_tests",
     ),
     # ---- freshness (dbt source freshness: not a data test)
     Fault(
