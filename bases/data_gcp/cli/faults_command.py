@@ -24,11 +24,12 @@ def faults(
         help="a data folder whose warehouse.duckdb is already built and passes its tests (default: build one)",
     ),
     scale: float | None = typer.Option(None, "--scale", help="sandbox scale of the base (default 0.003)"),
+    markdown: Path | None = typer.Option(None, "--markdown", help="also write the table of faults there"),
 ) -> None:
     """Plant each catalogued fault in a copy of the raw layer, run dbt, and print which tests catch it,
     the score per class, and the data tests that no fault makes fail. Exits 1 unless every fault is
     caught and every data test fails on some fault (or is kept on purpose)."""
-    from data_gcp.dbt_faults import BASE_SCALE, CATALOGUE, prepare_base, run_catalogue
+    from data_gcp.dbt_faults import BASE_SCALE, CATALOGUE, markdown_table, prepare_base, run_catalogue
 
     chosen = [f for f in CATALOGUE if not only or f.name in only]
     unknown = sorted(set(only or ()) - {f.name for f in CATALOGUE})
@@ -47,6 +48,8 @@ def faults(
 
         report = run_catalogue(base, work / "batches", target, chosen, isolated=isolated, on_batch=progress)
     out.print(report.render())
+    if markdown is not None:
+        markdown.write_text(markdown_table(report) + "\n", encoding="utf-8")
     if only:
         if report.uncaught:
             raise typer.Exit(1)

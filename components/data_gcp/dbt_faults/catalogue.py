@@ -221,8 +221,19 @@ CATALOGUE: tuple[Fault, ...] = (
         "amounts",
         "a booking with a negative amount (a refund written as a booking)",
         ("applicative_database_booking",),
-        (_copy_booking(REIMBURSED_FREE_STOCK, booking_amount="-12.0"),),
-        ("expression_is_true_mrt_global__booking_booking_intermediary_amount_0",),
+        (
+            _copy_booking(
+                REIMBURSED_FREE_STOCK
+                + f" and deposit_id in (select deposit_id from {DEPOSIT} where deposit_expiration_date > now())",
+                booking_amount="-100000.0",
+            ),
+        ),
+        (
+            "expression_is_true_mrt_global__booking_booking_intermediary_amount_0",
+            "expression_is_true_mrt_global__deposit_deposit_spent_amount_0",
+            "expression_is_true_mrt_global__stock_booking_amount_0",
+            "expression_is_true_mrt_global__deposit_deposit_remaining_credit_deposit_amount_0_001",
+        ),
     ),
     Fault(
         "deposit_amount_unheard_of",
@@ -585,7 +596,7 @@ CATALOGUE: tuple[Fault, ...] = (
             "update raw.applicative_database_offer set offer_subcategory_id = 'HOLOGRAMME' where offer_id = "
             + _pick("raw.applicative_database_offer", "offer_id"),
         ),
-        ("not_null_mrt_global__offer_offer_category_id",),
+        ("not_null_mrt_global__stock_offer_category_id",),
     ),
     Fault(
         "venue_type_unknown",
@@ -597,7 +608,7 @@ CATALOGUE: tuple[Fault, ...] = (
             "(select venue_id from raw.applicative_database_offer)",
         ),
         (
-            "accepted_values_mrt_global__venue_venue_type_code__ADMINISTRATIVE__ARTISTIC_COURSE__BOOKSTORE__CONCERT_HALL__CREATIVE_ARTS_STORE__CULTURAL_CENTRE__DIGITAL__DISTRIBUTION_STORE__FESTIVAL__GAMES__LIBRARY__MOVIE__MUSEUM__MUSICAL_INSTRUMENT_STORE__OTHER__PATRIMONY_TOURISM__PERFORMING_ARTS__RECORD_STORE__SCIENTIFIC_CULTURE__TRAVELING_CINEMA__VISUAL_ARTS",
+            "accepted_values_mrt_global__offer_metadata_venue_type_code__ADMINISTRATIVE__ARTISTIC_COURSE__BOOKSTORE__CONCERT_HALL__CREATIVE_ARTS_STORE__CULTURAL_CENTRE__DIGITAL__DISTRIBUTION_STORE__FESTIVAL__GAMES__LIBRARY__MOVIE__MUSEUM__MUSICAL_INSTRUMENT_STORE__OTHER__PATRIMONY_TOURISM__PERFORMING_ARTS__RECORD_STORE__SCIENTIFIC_CULTURE__TRAVELING_CINEMA__VISUAL_ARTS",
         ),
     ),
     Fault(

@@ -164,6 +164,15 @@ class CatalogueReport:
         return "\n".join(lines)
 
 
+def markdown_table(report: CatalogueReport) -> str:
+    """The catalogue as a Markdown table (fault, class, what it plants, tests that fail), for the docs."""
+    rows = ["| fault | class | what it plants | caught by |", "|---|---|---|---|"]
+    for r in report.results:
+        caught = ", ".join(f"`{t}`" for t in r.failed) or "**not caught**"
+        rows.append(f"| `{r.fault.name}` | {r.fault.fault_class} | {r.fault.description} | {caught} |")
+    return "\n".join(rows)
+
+
 def plan_batches(faults: Sequence[Fault], isolated: bool = False) -> list[list[Fault]]:
     """Group faults that can be planted together: same kind of check, no expected test in common
     (so that each expected failure has one candidate cause), solo faults alone."""
