@@ -250,44 +250,23 @@ def _run_batch(batch: list[Fault], data_dir: Path, target_path: Path) -> tuple[s
     settings = Settings(env="local", data_dir=data_dir)
     tables = sorted({t for f in batch for t in f.tables})
     check = batch[0].check
+    common = {"target": "ci", "settings": settings, "target_path": target_path, "check": False}
     if check == "freshness":
-        result = dbt_runner.source_freshness(
-            select=[f"source:{_source(t)}" for t in tables],
-            target="ci",
-            settings=settings,
-            target_path=target_path,
-            check=False,
-        )
-        failed = {_node_name(u) for u, s in result.statuses.items() if s in ("error", "runtime error")}
-    elif check == "source_tests":
-        result = dbt_runner.test(
-            select=[f"source:{_source(t)}" for t in tables],
-            exclude=["test_type:unit"],
-            target="ci",
-            settings=settings,
-            target_path=target_path,
-            check=False,
-        )
-        failed = {_node_name(u) for u in result.failed}
+        result = dbt_runner.source_freshness(select=[f"source:{_source(t)}" for t in tables], **common)
+        return {_node_name(u) for u, s in result.statuses.items() if s in ("error", "runtime error")}, ""
+    if check == "source_tests":
+        select = [f"source:{_source(t)}" for t in tables]
+        built = None
     else:
         # `dbt run` then `dbt test`, not `dbt build`: build skips what a failing test feeds, which
         # would hide the later tests' catches
         select = [f"source:{_source(t)}+" for t in tables]
-        built = dbt_runner.run(
-            select=select, target="ci", settings=settings, target_path=target_path, check=False
-        )
-        result = dbt_runner.test(
-            select=select,
-            exclude=["test_type:unit"],
-            target="ci",
-            settings=settings,
-            target_path=target_path,
-            check=False,
-        )
-        failed = {_node_name(u) for u in result.failed}
-        if built.failed:
-            # a model that no longer builds leaves its tests on stale tables: say so
-            return failed, f"models in error: {', '.join(built.failed)}"
+        built = dbt_runner.run(select=select, **common)
+    result = dbt_runner.test(select=select, exclude=["test_type:unit"], **common)
+    failed = {_node_name(u) for u in result.failed}
+    if built is not None and built.failed:
+        # a model that no longer builds leaves its tests on stale tables: say so
+        return failed, f"models in error: {', '.join(built.failed)}"
     return failed, ""
 
 
