@@ -288,7 +288,9 @@ def run_catalogue(
     results: list[FaultResult] = []
     batch_failures: dict[int, set[str]] = {}
     for i, batch in enumerate(plan_batches(faults, isolated)):
-        data_dir = work_dir / f"batch_{i:02d}"
+        # the same folder for every batch: dbt's profile points at the warehouse file, and a profile
+        # that changes between runs makes dbt parse the whole project again
+        data_dir = work_dir / "batch"
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
         shutil.copyfile(source, data_dir / WAREHOUSE_FILE)
