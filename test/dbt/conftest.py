@@ -28,18 +28,17 @@ class BuiltProject:
     raw_source: str
 
 
-SANDBOX_SCALE = 0.003  # ~300 users, ~1.5k bookings, ~17k events: every model gets rows
+SANDBOX_SCALE = (
+    0.003  # ~300 users, ~1.6k bookings, ~15k events: every model gets rows (the fault catalogue's scale)
+)
 
 
 def _load_raw(settings: Settings) -> str:
     """Fill the raw layer; returns which way ("sandbox+import" or "fixture")."""
     if os.environ.get("DBT_TEST_RAW") != "fixture":
-        from data_gcp.applicative_import import import_applicative
-        from data_gcp.sandbox import generate
+        from data_gcp.dbt_faults import load_raw_layer
 
-        generate(scale=SANDBOX_SCALE, seed=42, settings=settings)  # also the seed files of the bucket
-        import_applicative(settings=settings)
-        _run_reference_connectors(settings)
+        load_raw_layer(settings, scale=SANDBOX_SCALE, seed=42)
         return "sandbox+import"
     from data_gcp.warehouse import get_warehouse
 
@@ -50,19 +49,6 @@ def _load_raw(settings: Settings) -> str:
         sys.path.remove(str(HERE))
     write_fixture(get_warehouse(settings))
     return "fixture"
-
-
-def _run_reference_connectors(settings: Settings) -> None:
-    """The producers of raw.subcategories / raw.offer_types (fake backend) and of seed.* (bucket), and
-    the daily connectors whose raw tables declare a freshness (AppsFlyer, app downloads)."""
-    from data_gcp.etl_core import run_connector
-    from data_gcp.vendor_servers import start_all
-
-    systems = ["api_referentials", "appsflyer", "app_downloads"]
-    with start_all(systems, settings=settings, apply_env=True):
-        for system in systems:
-            run_connector(system, settings=settings)
-    run_connector("seed_files", settings=settings)
 
 
 @pytest.fixture(scope="session")

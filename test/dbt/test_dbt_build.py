@@ -177,6 +177,33 @@ def test_business_rules_hold_on_the_school_and_individual_sides(built_project) -
     assert first >= 4
 
 
+def test_the_ministry_export_is_k_anonymous_and_written_pseudonymised(built_project, tmp_path) -> None:
+    """k measured on the export models as dbt built them, then the files written from them."""
+    import datetime as dt
+    import io
+
+    import pyarrow.parquet as pq
+
+    from data_gcp.exports import EXPORTS, export_family, smallest_class
+    from data_gcp.storage import get_storage
+
+    wh = get_warehouse(built_project.settings)
+    spec = EXPORTS["ministry"]
+    for table, qi in spec.quasi_identifiers.items():
+        data = wh.query(f"select * from export.export__{table}")
+        assert data.num_rows > 0, table
+        k, combination = smallest_class(data, qi)
+        assert k >= spec.k, (table, k, combination)
+    day = dt.date(2026, 12, 1)
+    written = {f.table: f for f in export_family("ministry", day, settings=built_project.settings)}
+    bookings = pq.read_table(
+        io.BytesIO(get_storage(built_project.settings).get_bytes(written["booking"].key))
+    )
+    clear = wh.query("select booking_id, user_id, deposit_id from export.export__booking")
+    for column in ("booking_id", "user_id", "deposit_id"):
+        assert not set(bookings.column(column).to_pylist()) & set(clear.column(column).to_pylist()), column
+
+
 def test_parse_writes_the_manifest_for_airflow(built_project) -> None:
     manifest = json.loads((built_project.target_path / "manifest.json").read_text())
     nodes = manifest["nodes"]

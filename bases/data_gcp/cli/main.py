@@ -2,7 +2,7 @@
 
 Why a base of its own: it belongs to no deployable. It composes the job bases' Typer apps (the ETL
 job's `import|etl|dbt`, the ML job's `ml`) with the commands only a developer runs: the local chain
-(`run`), the sandbox, local services (`serve`), scaffolds (`new`), project upkeep (`projects`,
+(`run`), the sandbox, the planted-fault score of the dbt tests (`dbt faults`), local services (`serve`), scaffolds (`new`), project upkeep (`projects`,
 `test --changed`) and `deploy`. Each image's entry point offers only its own commands.
 """
 
@@ -13,6 +13,7 @@ from data_gcp.cli import (
     core_commands,
     deploy_commands,
     dev_references,
+    faults_command,
     run_command,
     sandbox_commands,
     serve_commands,
@@ -27,6 +28,7 @@ app.command("sql")(core_commands.sql)
 run_command.register(app)
 sandbox_commands.register(app)
 etl_job.register(app)
+faults_command.register(app)  # `data-gcp dbt faults`: development only
 ml_job.register(app)
 serve_commands.register(app)
 deploy_commands.register(app)

@@ -187,6 +187,21 @@ def sample_weighted(rng: np.random.Generator, weights: np.ndarray, size: tuple |
     return np.minimum(np.searchsorted(cum, rng.random(size) * cum[-1], side="right"), len(weights) - 1)
 
 
+def _within(
+    idx: np.ndarray, at: np.ndarray, group: np.ndarray, amount: np.ndarray, left: np.ndarray
+) -> np.ndarray:
+    """The requests of `idx` granted in time order while each group's running total stays within
+    what it has left (`left[group]`): a deposit's credit, a stock's quantity."""
+    if not len(idx):
+        return idx
+    order = idx[np.lexsort((at[idx], group[idx]))]
+    g_sorted, a_sorted = group[order], amount[order]
+    cum = np.cumsum(a_sorted)
+    start = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
+    base = np.maximum.accumulate(np.where(start, cum - a_sorted, 0))
+    return order[(cum - base) <= left[g_sorted] + 1e-9]
+
+
 def _ts(values: list) -> np.ndarray:
     return np.array([np.datetime64(v, "s") if v is not None else NAT for v in values], dtype="datetime64[s]")
 
@@ -462,6 +477,7 @@ class World:
         self.o_active = z(0, bool)
         self.o_duo = z(0, bool)
         self.o_price = z(0)
+        self.o_left = z(0)
         self.o_begin = z(0, "datetime64[s]")
         self._derive_offers()
 
@@ -747,6 +763,8 @@ class World:
         qty = np.where(
             is_event, rng.integers(20, 500, n), np.where(rng.random(n) < 0.5, rng.integers(1, 30, n), 0)
         )
+        # what is left to book (the backend refuses a booking beyond the stock's quantity; 0 = unlimited)
+        self.o_left = np.concatenate([self.o_left, np.where(qty == 0, np.inf, qty.astype(float))])
         self.emit(
             "stock",
             pa.table(
@@ -1123,15 +1141,13 @@ class World:
         idx = np.flatnonzero(ok)
         if not len(idx):
             return
-        order = idx[np.lexsort((bts[idx], dep[idx]))]
-        d_sorted, a_sorted = dep[order], amount[order]
-        cum = np.cumsum(a_sorted)
-        start = np.r_[True, d_sorted[1:] != d_sorted[:-1]]
-        base = np.maximum.accumulate(np.where(start, cum - a_sorted, 0))
-        accepted = order[(cum - base) <= self.d_remaining[d_sorted] + 1e-9]
+        accepted = _within(idx, bts, dep, amount, self.d_remaining)
+        # then within the stock's quantity left (cancellations do not give it back: conservative)
+        accepted = _within(accepted, bts, offers, qty.astype(float), self.o_left)
         if not len(accepted):
             return
         accepted = np.sort(accepted)
+        np.subtract.at(self.o_left, offers[accepted], qty[accepted])
         np.subtract.at(self.d_remaining, dep[accepted], amount[accepted])
         n = len(accepted)
         ids = np.arange(self.next_booking_id, self.next_booking_id + n)
@@ -1158,7 +1174,8 @@ class World:
                     "deposit_id": dep[accepted] + 1,
                     "venue_id": self.o_venue[o] + 1,
                     "offerer_id": self.v_offerer[self.o_venue[o]],
-                    "booking_amount": amount[accepted],
+                    # the unit price, as the backend stores it (the total is amount x quantity)
+                    "booking_amount": self.o_price[o],
                     "booking_quantity": qty[accepted],
                     "booking_status": STATUSES[status],
                     "booking_creation_date": _ts_arrow(created),
@@ -1359,7 +1376,7 @@ class World:
         )
         spent = dict(
             db.fetch(
-                'SELECT deposit_id, sum(booking_amount) FROM "booking" '
+                'SELECT deposit_id, sum(booking_amount * booking_quantity) FROM "booking" '
                 "WHERE booking_status <> 'CANCELLED' AND deposit_id IS NOT NULL GROUP BY deposit_id"
             )
         )
@@ -1378,7 +1395,9 @@ class World:
         self.u_dep[self.d_user[order]] = order  # the latest deposit of each user wins
         o = db.fetch(
             "SELECT o.offer_id, o.venue_id, o.offer_subcategory_id, o.offer_product_id, o.offer_creation_date, "
-            "o.offer_is_active, o.offer_is_duo, s.stock_price, s.stock_beginning_date "
+            "o.offer_is_active, o.offer_is_duo, s.stock_price, s.stock_beginning_date, s.stock_quantity, "
+            '(SELECT coalesce(sum(b.booking_quantity), 0) FROM "booking" b WHERE b.stock_id = s.stock_id '
+            "AND b.booking_status <> 'CANCELLED') "
             'FROM "offer" o JOIN "stock" s ON s.stock_id = o.offer_id ORDER BY o.offer_id'
         )
         self.o_venue = np.array([r[1] - 1 for r in o], np.int64)
@@ -1389,6 +1408,7 @@ class World:
         self.o_duo = np.array([bool(r[6]) for r in o])
         self.o_price = np.array([r[7] for r in o], float)
         self.o_begin = _ts([r[8] for r in o])
+        self.o_left = np.array([np.inf if r[9] is None else float(r[9] - r[10]) for r in o], float)
         self._derive_offers()
         self.favorites = {
             uid * (1 << 32) + oid for uid, oid in db.fetch('SELECT user_id, offer_id FROM "favorite"')
@@ -1405,7 +1425,8 @@ class World:
     def move_open_bookings(self, new_horizon: np.datetime64) -> int:
         """Bookings still open in the database take the steps their fate gives up to the new horizon."""
         rows = self.db.fetch(
-            "SELECT booking_id, stock_id, deposit_id, booking_amount, booking_creation_date, booking_status "
+            "SELECT booking_id, stock_id, deposit_id, booking_amount * booking_quantity, booking_creation_date, "
+            "booking_status "
             "FROM \"booking\" WHERE booking_status IN ('CONFIRMED', 'USED')"
         )
         if not rows:

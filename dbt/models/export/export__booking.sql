@@ -1,4 +1,6 @@
--- The ministry's booking export (user_id pseudonymised when written).
+-- The ministry's booking export: booking_id, user_id and deposit_id are replaced by keyed
+-- pseudonyms when the file is written (data_gcp.exports). The booker's age and department are not
+-- repeated on each booking (the user and deposit exports give them, generalised, by pseudonym).
 select
     booking_id,
     user_id,
@@ -15,7 +17,5 @@ select
     booking_creation_date,
     {{ as_date("booking_used_date") }} as booking_used_date,
     {{ as_date("booking_cancellation_date") }} as booking_cancellation_date,
-    booking_cancellation_reason,
-    user_age_at_booking,
-    user_department_code
+    booking_cancellation_reason
 from {{ ref("mrt_global__booking") }}

@@ -75,13 +75,13 @@ def test_credit_is_never_exceeded(sq: sqlite3.Connection) -> None:
     # final state: what is spent (not cancelled) never exceeds the deposit
     over = one(
         sq,
-        "SELECT count(*) FROM deposit d WHERE d.deposit_amount + 1e-6 < (SELECT coalesce(sum(b.booking_amount), 0) "
+        "SELECT count(*) FROM deposit d WHERE d.deposit_amount + 1e-6 < (SELECT coalesce(sum(b.booking_amount * b.booking_quantity), 0) "
         "FROM booking b WHERE b.deposit_id = d.deposit_id AND b.booking_status <> 'CANCELLED')",
     )
     assert over == 0
     # and at every booking: spent so far (bookings not cancelled before it) <= deposit
     rows = sq.execute(
-        "SELECT b.deposit_id, b.booking_creation_date, b.booking_amount, b.booking_cancellation_date, d.deposit_amount "
+        "SELECT b.deposit_id, b.booking_creation_date, b.booking_amount * b.booking_quantity, b.booking_cancellation_date, d.deposit_amount "
         "FROM booking b JOIN deposit d USING (deposit_id) ORDER BY b.deposit_id, b.booking_creation_date"
     ).fetchall()
     by_dep: dict[int, list] = {}
@@ -91,6 +91,25 @@ def test_credit_is_never_exceeded(sq: sqlite3.Connection) -> None:
         assert spent <= total + 1e-6, (dep, created)
         prior.append((created, amount, cancelled))
     assert one(sq, "SELECT count(*) FROM booking WHERE deposit_id IS NULL") == 0
+
+
+def test_booking_amount_is_the_unit_price_and_stocks_are_not_overbooked(sq: sqlite3.Connection) -> None:
+    # the backend stores the unit price in booking_amount (the total is amount x quantity)
+    wrong_price = one(
+        sq,
+        "SELECT count(*) FROM booking b JOIN stock s USING (stock_id) "
+        "WHERE b.booking_quantity = 2 AND b.booking_amount > s.stock_price * 1.25",
+    )
+    assert one(sq, "SELECT count(*) FROM booking WHERE booking_quantity = 2") > 0
+    assert wrong_price == 0
+    # a stock with a quantity is never booked beyond it
+    over = one(
+        sq,
+        "SELECT count(*) FROM stock s WHERE s.stock_quantity IS NOT NULL AND s.stock_quantity < "
+        "(SELECT coalesce(sum(b.booking_quantity), 0) FROM booking b WHERE b.stock_id = s.stock_id "
+        "AND b.booking_status <> 'CANCELLED')",
+    )
+    assert over == 0
 
 
 def test_business_rules(sq: sqlite3.Connection) -> None:

@@ -1,0 +1,45 @@
+{#
+  A column's share of nulls jumping (Elementary's column_anomalies on null_percent, without the
+  package): on each of the last `recent_days` complete days with at least `min_rows` rows, the
+  share of nulls of `column_name` may exceed its share over the `baseline_days` before by at most
+  `max_increase` (0.2 = 20 points). A producer that stops filling a column fails it while
+  not_null, which a column with legitimate nulls cannot carry, stays silent.
+#}
+{% test null_share_anomaly(
+    model,
+    column_name,
+    date_column,
+    recent_days=7,
+    baseline_days=28,
+    max_increase=0.2,
+    min_rows=20
+) %}
+    {% set first_day = add_days(as_of_date(), -(recent_days + baseline_days)) %}
+    {% set first_recent_day = add_days(as_of_date(), -recent_days) %}
+    with
+        daily as (
+            select
+                {{ as_date(date_column) }} as day,
+                count(*) as row_count,
+                avg(case when {{ column_name }} is null then 1.0 else 0.0 end) as null_share
+            from {{ model }}
+            where
+                {{ as_date(date_column) }} >= {{ first_day }}
+                and {{ as_date(date_column) }} < {{ as_of_date() }}
+            group by 1
+        ),
+
+        baseline as (
+            select sum(null_share * row_count) / nullif(sum(row_count), 0) as baseline_share
+            from daily
+            where day < {{ first_recent_day }}
+        )
+
+    select d.day, d.row_count, d.null_share, b.baseline_share
+    from daily as d
+    cross join baseline as b
+    where
+        d.day >= {{ first_recent_day }}
+        and d.row_count >= {{ min_rows }}
+        and d.null_share > coalesce(b.baseline_share, 0) + {{ max_increase }}
+{% endtest %}
