@@ -136,6 +136,11 @@ def cluster(
     )
     result = run_clustering(config=config)
     out.print(f"{len(result.clusters)} items in {result.n_clusters} clusters ({result.seconds:.1f}s)")
+    if result.left_out:
+        out.print(
+            f"{len(result.left_out)} items left out: no embedding (e.g. {', '.join(result.left_out[:3])}); "
+            "run `data-gcp ml embed` first"
+        )
 
 
 @ml_app.command("link")

@@ -209,6 +209,7 @@ def cluster_items(
 class ClusterResult:
     clusters: pd.DataFrame
     seconds: float
+    left_out: list[str] = field(default_factory=list)  # items not clustered: no embedding of the model
 
     @property
     def n_clusters(self) -> int:
@@ -218,16 +219,39 @@ class ClusterResult:
 def run_clustering(
     settings: Settings | None = None, config: ClusterConfig | None = None, model: str | None = None
 ) -> ClusterResult:
-    """`data-gcp ml cluster`: cluster the embedded items per category group and replace `ml.item_cluster`."""
+    """`data-gcp ml cluster`: cluster the items per category group and replace `ml.item_cluster`.
+
+    At `text_weight` 1 (the default) the features are the item text alone: every item is clustered and
+    `ml.item_embedding` is not read. Below 1 the embedding is a feature: items without one (not embedded
+    yet) are left out, listed in `left_out` and logged, never dropped silently.
+    """
     from data_gcp.item_content import item_text
 
     settings = settings or get_settings()
     config = config or ClusterConfig()
     warehouse = get_warehouse(settings)
     start = time.perf_counter()
-    ids, vectors = read_embeddings(warehouse, model, settings)
     items = load_item_contents(warehouse)
-    items = items[items["item_id"].isin(set(ids))].set_index("item_id").loc[ids].reset_index()
+    left_out: list[str] = []
+    if config.text_weight >= 1:
+        ids = items["item_id"].tolist()
+        vectors = np.zeros((len(ids), 0), dtype=np.float32)
+    else:
+        embedded, all_vectors = read_embeddings(warehouse, model, settings)
+        position = {item: i for i, item in enumerate(embedded)}
+        known = items["item_id"].map(position)
+        left_out = items.loc[known.isna(), "item_id"].tolist()
+        items = items[known.notna()].reset_index(drop=True)
+        ids = items["item_id"].tolist()
+        vectors = all_vectors[known.dropna().astype(int).to_numpy()] if ids else all_vectors[:0]
+        if left_out:
+            log.warning(
+                "item clusters: %d items left out, they have no embedding of model %s (e.g. %s): "
+                "run `data-gcp ml embed`, or cluster on the text alone (--text-weight 1)",
+                len(left_out),
+                model or settings.embedding_model,
+                ", ".join(left_out[:3]),
+            )
     clusters = cluster_items(
         ids,
         vectors,
@@ -239,8 +263,12 @@ def run_clustering(
     table = pa.Table.from_pandas(clusters.assign(created_at=now), preserve_index=False)
     warehouse.create_dataset("ml")
     warehouse.load(CLUSTER_TABLE, table, mode="replace")
-    result = ClusterResult(clusters, time.perf_counter() - start)
+    result = ClusterResult(clusters, time.perf_counter() - start, left_out)
     log.info(
-        "item clusters: %d items in %d clusters (%.1fs)", len(clusters), result.n_clusters, result.seconds
+        "item clusters: %d items in %d clusters, %d left out (%.1fs)",
+        len(clusters),
+        result.n_clusters,
+        len(left_out),
+        result.seconds,
     )
     return result

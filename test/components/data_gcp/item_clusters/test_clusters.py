@@ -96,3 +96,23 @@ def test_items_without_words_still_get_a_cluster() -> None:
     assert sorted(clusters["item_id"]) == sorted(ids)
     assert set(clusters["group"]) == {"A", "B"}
     assert clusters["topic_label"].eq("").all()  # no word to name them
+
+
+def test_text_only_clusters_need_no_embedding(planted_settings) -> None:
+    wh = get_warehouse(planted_settings)
+    wh.drop_table("ml.item_embedding")
+    result = run_clustering(planted_settings, ClusterConfig(counts={}, default_count=6, min_size=3))
+    assert set(result.clusters["item_id"]) == set(item_topics(wh)) and result.left_out == []
+
+
+def test_items_without_an_embedding_are_reported_not_dropped_silently(planted_settings) -> None:
+    wh = get_warehouse(planted_settings)
+    table = wh.physical("ml.item_embedding")
+    missing = [
+        r["item_id"] for r in wh.query(f"select item_id from {table} order by item_id limit 3").to_pylist()
+    ]
+    wh.execute(f"delete from {table} where item_id in ({', '.join(repr(m) for m in missing)})")
+    config = ClusterConfig(counts={}, default_count=6, min_size=3, text_weight=0.5)
+    result = run_clustering(planted_settings, config)
+    assert result.left_out == missing
+    assert set(result.clusters["item_id"]) == set(item_topics(wh)) - set(missing)

@@ -295,3 +295,11 @@ def test_works_are_sold_under_noisy_names_next_to_near_misses(sq: sqlite3.Connec
     ).fetchall()
     hits = [any(w in f"{n} {d}".lower() for w in TOPIC_WORDS[t]) for t, n, d in topic_rows]
     assert np.mean(hits) > 0.8
+
+
+def test_no_offer_field_carries_the_planted_truth(sq: sqlite3.Connection) -> None:
+    """What a venue types (the person) is all the extra data holds: no hint of the topic or the work."""
+    keys = set()
+    for (extra,) in sq.execute("SELECT offer_extra_data FROM offer WHERE offer_extra_data IS NOT NULL"):
+        keys |= set(json.loads(extra))
+    assert keys <= {"author", "performer"}
