@@ -104,13 +104,17 @@ def embed(
     batch_size: int = typer.Option(128, help="texts per batch (sorted by length)"),
     limit: int | None = typer.Option(None, help="embed at most this many changed items (quick runs)"),
 ) -> None:
-    """Embed the items whose text changed into `ml.item_embedding` (merged; unchanged items are skipped)."""
+    """Embed the items whose text changed into `ml.item_embedding` (merged; unchanged items are skipped).
+
+    In a Cloud Run job with several tasks, each task embeds its shard of the items
+    (CLOUD_RUN_TASK_INDEX of CLOUD_RUN_TASK_COUNT) and merges its own rows."""
     from data_gcp.item_embedding import run_embedding
 
     result = run_embedding(model=model, batch_size=batch_size, limit=limit, progress=True)
     rate = f", {result.items_per_second:.0f} items/s" if result.embedded else ""
+    task = f" (task {result.task_index} of {result.task_count})" if result.task_count > 1 else ""
     out.print(
-        f"{result.model}: {result.items} items, {result.embedded} embedded in {result.seconds:.1f}s{rate}"
+        f"{result.model}{task}: {result.items} items, {result.embedded} embedded in {result.seconds:.1f}s{rate}"
     )
 
 
