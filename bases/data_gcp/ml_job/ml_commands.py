@@ -120,20 +120,28 @@ def embed(
 
 @ml_app.command("cluster")
 def cluster(
-    default_count: int = typer.Option(50, help="clusters per category group"),
-    books: int = typer.Option(100, help="clusters of the LIVRE group"),
+    default_count: int | None = typer.Option(
+        None,
+        "--default-count",
+        "--clusters",
+        help="fix the clusters per category group (default: chosen from the data)",
+    ),
+    books: int | None = typer.Option(None, help="fix the clusters of the LIVRE group"),
+    max_clusters: int = typer.Option(50, help="the most clusters per group when chosen from the data"),
     min_size: int = typer.Option(20, help="never fewer items than this per cluster"),
     text_weight: float = typer.Option(
         1.0, help="weight of the TF-IDF text block vs the text embedding (1: text only, 0: embedding only)"
     ),
     seed: int = typer.Option(0, help="random seed"),
 ) -> None:
-    """Topic clusters per category group (TF-IDF + SVD of the item text, KMeans) into `ml.item_cluster`."""
+    """Topic clusters per category group (TF-IDF + SVD of the item text, KMeans, the count per group chosen
+    by the silhouette) into `ml.item_cluster`."""
     from data_gcp.item_clusters import ClusterConfig, run_clustering
 
     config = ClusterConfig(
-        counts={"LIVRE": books},
+        counts={"LIVRE": books} if books else {},
         default_count=default_count,
+        max_count=max_clusters,
         min_size=min_size,
         text_weight=text_weight,
         seed=seed,

@@ -57,15 +57,18 @@ def words(text: str) -> list[str]:
 
 @dataclass
 class ClusterConfig:
-    """Clusters per category group (`counts`, else `default_count`), never fewer than `min_size` items each.
+    """Clusters per category group: chosen from the data (the silhouette), unless `counts` (per group) or
+    `default_count` fix them; never fewer than `min_size` items per cluster, never more than `max_count`.
 
     Features per item: `text_weight` x the text block (TF-IDF, truncated SVD, unit rows) next to
     (1 - `text_weight`) x the unit text embedding; per group, PCA to `dims` when wider, then KMeans.
     """
 
     dims: int = 32  # PCA dimensions per group (features no wider than this are clustered as they are)
-    counts: dict[str, int] = field(default_factory=lambda: {"LIVRE": 100})  # clusters of these groups
-    default_count: int = 50  # clusters of the other groups
+    counts: dict[str, int] = field(default_factory=dict)  # fixed cluster counts of these groups
+    default_count: int | None = None  # fixed count of the other groups; None: chosen from the data
+    max_count: int = 50  # the most clusters a group is given when chosen from the data
+    select_sample: int = 3_000  # items of a group the silhouette is computed on (drawn with the seed)
     min_size: int = 20  # never fewer items than this per cluster (fewer clusters in small groups)
     top_terms: int = 3  # words of a cluster's topic_label
     seed: int = 0  # sample, SVD, PCA and KMeans: the same seed gives the same clusters
@@ -77,8 +80,50 @@ class ClusterConfig:
     n_init: int = 10  # KMeans starts, the best kept
     minibatch: bool = False  # MiniBatchKMeans (3 starts, batches of 2,048): cheaper on huge groups
 
-    def count(self, group: str, n_items: int) -> int:
-        return max(1, min(self.counts.get(group, self.default_count), n_items // self.min_size))
+    def most(self, n_items: int) -> int:
+        """The most clusters a group of n items may have (`min_size` items each)."""
+        return max(1, n_items // self.min_size)
+
+    def count(self, group: str, n_items: int) -> int | None:
+        """The fixed count of a group (capped by its size), or None when it is chosen from the data."""
+        fixed = self.counts.get(group, self.default_count)
+        return None if fixed is None else max(1, min(fixed, self.most(n_items)))
+
+
+def candidate_counts(most: int) -> list[int]:
+    """2, 3, ... 8, then steps of about 20%, up to `most`: what the silhouette chooses from."""
+    out, k = [], 2
+    while k <= most:
+        out.append(k)
+        k = k + 1 if k < 8 else int(round(k * 1.2))
+    return out
+
+
+def choose_count(x: np.ndarray, most: int, config: ClusterConfig) -> int:
+    """The cluster count whose KMeans (3 starts) has the highest mean silhouette on a sample.
+
+    Why the silhouette: it needs no answer, only the items; it prefers clusters that are both tight and
+    apart, so it stops splitting a topic once the pieces overlap. Computed on at most `select_sample`
+    items, so the cost per candidate is bounded whatever the group's size.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    candidates = candidate_counts(min(most, config.max_count))
+    if not candidates:
+        return 1
+    if len(x) > config.select_sample:
+        rng = np.random.default_rng(config.seed)
+        x = x[np.sort(rng.choice(len(x), size=config.select_sample, replace=False))]
+    best, best_score = candidates[0], -2.0
+    for k in candidates:
+        labels = KMeans(n_clusters=k, random_state=config.seed, n_init=3).fit_predict(x)
+        if len(set(labels)) < 2:
+            continue
+        score = float(silhouette_score(x, labels))
+        if score > best_score + 1e-9:
+            best, best_score = k, score
+    return best
 
 
 def top_terms(texts: list[str], labels: np.ndarray, n: int) -> dict[int, str]:
@@ -175,11 +220,14 @@ def cluster_items(
         idx = rows.index.to_numpy()
         x = features[idx]
         k = config.count(str(group), len(idx))
-        if k > 1:
+        most = config.most(len(idx))
+        if (k or most) > 1:
             dims = min(config.dims, len(idx) - 1)
             # narrower features skip it: PCA to every dimension is a rotation, which KMeans ignores
             if dims < x.shape[1]:
                 x = PCA(n_components=dims, random_state=config.seed).fit_transform(x)
+            k = k or choose_count(x, most, config)
+        if (k or 1) > 1:
             if config.minibatch:
                 km = MiniBatchKMeans(
                     n_clusters=k, random_state=config.seed, n_init=3, batch_size=2048, max_iter=200
