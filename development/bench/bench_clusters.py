@@ -53,7 +53,7 @@ def main() -> None:
     os.environ.update({"DATA_GCP_DATA_DIR": args.data_dir, "DATA_GCP_ENV": "local"})
     if not args.no_build:
         Path(args.data_dir).mkdir(parents=True, exist_ok=True)
-        build(args.scale, env)
+        build(args.scale, env, seed=args.sandbox_seed)
 
     from rich.console import Console
     from rich.table import Table
