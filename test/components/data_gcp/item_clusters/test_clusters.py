@@ -116,3 +116,18 @@ def test_items_without_an_embedding_are_reported_not_dropped_silently(planted_se
     result = run_clustering(planted_settings, config)
     assert result.left_out == missing
     assert set(result.clusters["item_id"]) == set(item_topics(wh)) - set(missing)
+
+
+@pytest.mark.parametrize("n_topics", [3, 5])
+def test_the_number_of_clusters_comes_from_the_data(n_topics: int) -> None:
+    """No count is given: the silhouette finds as many clusters as there are vocabularies."""
+    from data_gcp.sandbox import TOPIC_WORDS  # twenty words of a topic each, disjoint here
+
+    vocabularies = [TOPIC_WORDS[t] for t in (0, 1, 4, 5, 10)[:n_topics]]
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(vocabularies[i % n_topics], size=5, replace=False)) for i in range(200)]
+    ids = [f"item-{i}" for i in range(200)]
+    clusters = cluster_items(ids, np.zeros((200, 0), np.float32), ["A"] * 200, texts, ClusterConfig())
+    assert clusters["cluster_id"].nunique() == n_topics
+    topic = [i % n_topics for i in range(200)]
+    assert ami(clusters["cluster_id"].tolist(), topic) > 0.95
