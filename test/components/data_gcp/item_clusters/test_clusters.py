@@ -32,12 +32,13 @@ def test_clusters_follow_planted_topics_beyond_the_embedding(planted_settings) -
     assert clusters["topic_label"].str.len().gt(0).all()
     assert all(c.startswith(f"{g}-") for c, g in zip(clusters["cluster_id"], clusters["group"], strict=True))
     topics = [truth[i] for i in clusters["item_id"]]
-    # adjusted for chance (147 items, 12 topics over 12 groups). Measured over seeds 0-7: the job 0.46 to
-    # 0.50, the embedding alone 0.30 to 0.35, the job's clusters shuffled inside each group 0.16 to 0.23
+    # adjusted for chance (12 topics over 12 groups; topics overlap and a fifth of the items are
+    # ambiguous). Measured over clustering seeds 0-3: the job 0.37 to 0.39, the embedding alone 0.28
+    # to 0.33 (at least 0.04 below the job in each)
     score = ami(clusters["cluster_id"].tolist(), topics)
-    assert score >= 0.42
+    assert score >= 0.33
     reference = embedding_only.clusters.set_index("item_id").loc[clusters["item_id"], "cluster_id"]
-    assert score >= ami(reference.tolist(), topics) + 0.07
+    assert score >= ami(reference.tolist(), topics) + 0.03
     rng = np.random.default_rng(0)
     shuffled = [
         ami(
@@ -45,7 +46,7 @@ def test_clusters_follow_planted_topics_beyond_the_embedding(planted_settings) -
         )
         for _ in range(5)
     ]
-    assert score >= max(shuffled) + 0.15
+    assert score >= max(shuffled) + 0.1
     stored = wh.query(f"select * from {wh.physical(CLUSTER_TABLE)}").to_pandas()
     assert list(stored.columns) == ["item_id", "group", "cluster_id", "topic_label", "created_at"]
     assert len(stored) == len(clusters)
