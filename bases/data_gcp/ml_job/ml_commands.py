@@ -104,38 +104,55 @@ def embed(
     batch_size: int = typer.Option(128, help="texts per batch (sorted by length)"),
     limit: int | None = typer.Option(None, help="embed at most this many changed items (quick runs)"),
 ) -> None:
-    """Embed the items whose text changed into `ml.item_embedding` (merged; unchanged items are skipped)."""
+    """Embed the items whose text changed into `ml.item_embedding` (merged; unchanged items are skipped).
+
+    In a Cloud Run job with several tasks, each task embeds its shard of the items
+    (CLOUD_RUN_TASK_INDEX of CLOUD_RUN_TASK_COUNT) and merges its own rows."""
     from data_gcp.item_embedding import run_embedding
 
     result = run_embedding(model=model, batch_size=batch_size, limit=limit, progress=True)
     rate = f", {result.items_per_second:.0f} items/s" if result.embedded else ""
+    task = f" (task {result.task_index} of {result.task_count})" if result.task_count > 1 else ""
     out.print(
-        f"{result.model}: {result.items} items, {result.embedded} embedded in {result.seconds:.1f}s{rate}"
+        f"{result.model}{task}: {result.items} items, {result.embedded} embedded in {result.seconds:.1f}s{rate}"
     )
 
 
 @ml_app.command("cluster")
 def cluster(
-    default_count: int = typer.Option(50, help="clusters per category group"),
-    books: int = typer.Option(100, help="clusters of the LIVRE group"),
+    default_count: int | None = typer.Option(
+        None,
+        "--default-count",
+        "--clusters",
+        help="fix the clusters per category group (default: chosen from the data)",
+    ),
+    books: int | None = typer.Option(None, help="fix the clusters of the LIVRE group"),
+    max_clusters: int = typer.Option(50, help="the most clusters per group when chosen from the data"),
     min_size: int = typer.Option(20, help="never fewer items than this per cluster"),
     text_weight: float = typer.Option(
         1.0, help="weight of the TF-IDF text block vs the text embedding (1: text only, 0: embedding only)"
     ),
     seed: int = typer.Option(0, help="random seed"),
 ) -> None:
-    """Topic clusters per category group (TF-IDF + SVD of the item text, KMeans) into `ml.item_cluster`."""
+    """Topic clusters per category group (TF-IDF + SVD of the item text, KMeans, the count per group chosen
+    by the silhouette) into `ml.item_cluster`."""
     from data_gcp.item_clusters import ClusterConfig, run_clustering
 
     config = ClusterConfig(
-        counts={"LIVRE": books},
+        counts={"LIVRE": books} if books else {},
         default_count=default_count,
+        max_count=max_clusters,
         min_size=min_size,
         text_weight=text_weight,
         seed=seed,
     )
     result = run_clustering(config=config)
     out.print(f"{len(result.clusters)} items in {result.n_clusters} clusters ({result.seconds:.1f}s)")
+    if result.left_out:
+        out.print(
+            f"{len(result.left_out)} items left out: no embedding (e.g. {', '.join(result.left_out[:3])}); "
+            "run `data-gcp ml embed` first"
+        )
 
 
 @ml_app.command("link")

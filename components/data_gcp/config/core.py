@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATASETS = ("raw", "clean", "analytics", "ml", "seed", "tmp")
@@ -97,6 +97,13 @@ class Settings(BaseSettings):
             "weights of the embedding model: bfloat16 runs 4x faster on CPUs with bfloat16 units (AMX, "
             "AVX512-BF16) for vectors within 1e-4 cosine of float32; auto picks it where the CPU has them"
         ),
+    )
+    # The task of a Cloud Run job execution (Cloud Run sets both, unprefixed): sharded jobs take their part.
+    task_index: int = Field(
+        default=0, ge=0, validation_alias=AliasChoices("CLOUD_RUN_TASK_INDEX", "DATA_GCP_TASK_INDEX")
+    )
+    task_count: int = Field(
+        default=1, ge=1, validation_alias=AliasChoices("CLOUD_RUN_TASK_COUNT", "DATA_GCP_TASK_COUNT")
     )
     artifact_registry: str | None = None
     service_account: str | None = None

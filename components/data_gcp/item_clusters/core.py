@@ -57,15 +57,18 @@ def words(text: str) -> list[str]:
 
 @dataclass
 class ClusterConfig:
-    """Clusters per category group (`counts`, else `default_count`), never fewer than `min_size` items each.
+    """Clusters per category group: chosen from the data (the silhouette), unless `counts` (per group) or
+    `default_count` fix them; never fewer than `min_size` items per cluster, never more than `max_count`.
 
     Features per item: `text_weight` x the text block (TF-IDF, truncated SVD, unit rows) next to
     (1 - `text_weight`) x the unit text embedding; per group, PCA to `dims` when wider, then KMeans.
     """
 
     dims: int = 32  # PCA dimensions per group (features no wider than this are clustered as they are)
-    counts: dict[str, int] = field(default_factory=lambda: {"LIVRE": 100})  # clusters of these groups
-    default_count: int = 50  # clusters of the other groups
+    counts: dict[str, int] = field(default_factory=dict)  # fixed cluster counts of these groups
+    default_count: int | None = None  # fixed count of the other groups; None: chosen from the data
+    max_count: int = 50  # the most clusters a group is given when chosen from the data
+    select_sample: int = 3_000  # items of a group the silhouette is computed on (drawn with the seed)
     min_size: int = 20  # never fewer items than this per cluster (fewer clusters in small groups)
     top_terms: int = 3  # words of a cluster's topic_label
     seed: int = 0  # sample, SVD, PCA and KMeans: the same seed gives the same clusters
@@ -77,8 +80,50 @@ class ClusterConfig:
     n_init: int = 10  # KMeans starts, the best kept
     minibatch: bool = False  # MiniBatchKMeans (3 starts, batches of 2,048): cheaper on huge groups
 
-    def count(self, group: str, n_items: int) -> int:
-        return max(1, min(self.counts.get(group, self.default_count), n_items // self.min_size))
+    def most(self, n_items: int) -> int:
+        """The most clusters a group of n items may have (`min_size` items each)."""
+        return max(1, n_items // self.min_size)
+
+    def count(self, group: str, n_items: int) -> int | None:
+        """The fixed count of a group (capped by its size), or None when it is chosen from the data."""
+        fixed = self.counts.get(group, self.default_count)
+        return None if fixed is None else max(1, min(fixed, self.most(n_items)))
+
+
+def candidate_counts(most: int) -> list[int]:
+    """2, 3, ... 8, then steps of about 20%, up to `most`: what the silhouette chooses from."""
+    out, k = [], 2
+    while k <= most:
+        out.append(k)
+        k = k + 1 if k < 8 else int(round(k * 1.2))
+    return out
+
+
+def choose_count(x: np.ndarray, most: int, config: ClusterConfig) -> int:
+    """The cluster count whose KMeans (3 starts) has the highest mean silhouette on a sample.
+
+    Why the silhouette: it needs no answer, only the items; it prefers clusters that are both tight and
+    apart, so it stops splitting a topic once the pieces overlap. Computed on at most `select_sample`
+    items, so the cost per candidate is bounded whatever the group's size.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    candidates = candidate_counts(min(most, config.max_count))
+    if not candidates:
+        return 1
+    if len(x) > config.select_sample:
+        rng = np.random.default_rng(config.seed)
+        x = x[np.sort(rng.choice(len(x), size=config.select_sample, replace=False))]
+    best, best_score = candidates[0], -2.0
+    for k in candidates:
+        labels = KMeans(n_clusters=k, random_state=config.seed, n_init=3).fit_predict(x)
+        if len(set(labels)) < 2:
+            continue
+        score = float(silhouette_score(x, labels))
+        if score > best_score + 1e-9:
+            best, best_score = k, score
+    return best
 
 
 def top_terms(texts: list[str], labels: np.ndarray, n: int) -> dict[int, str]:
@@ -175,11 +220,14 @@ def cluster_items(
         idx = rows.index.to_numpy()
         x = features[idx]
         k = config.count(str(group), len(idx))
-        if k > 1:
+        most = config.most(len(idx))
+        if (k or most) > 1:
             dims = min(config.dims, len(idx) - 1)
             # narrower features skip it: PCA to every dimension is a rotation, which KMeans ignores
             if dims < x.shape[1]:
                 x = PCA(n_components=dims, random_state=config.seed).fit_transform(x)
+            k = k or choose_count(x, most, config)
+        if (k or 1) > 1:
             if config.minibatch:
                 km = MiniBatchKMeans(
                     n_clusters=k, random_state=config.seed, n_init=3, batch_size=2048, max_iter=200
@@ -209,6 +257,7 @@ def cluster_items(
 class ClusterResult:
     clusters: pd.DataFrame
     seconds: float
+    left_out: list[str] = field(default_factory=list)  # items not clustered: no embedding of the model
 
     @property
     def n_clusters(self) -> int:
@@ -218,16 +267,39 @@ class ClusterResult:
 def run_clustering(
     settings: Settings | None = None, config: ClusterConfig | None = None, model: str | None = None
 ) -> ClusterResult:
-    """`data-gcp ml cluster`: cluster the embedded items per category group and replace `ml.item_cluster`."""
+    """`data-gcp ml cluster`: cluster the items per category group and replace `ml.item_cluster`.
+
+    At `text_weight` 1 (the default) the features are the item text alone: every item is clustered and
+    `ml.item_embedding` is not read. Below 1 the embedding is a feature: items without one (not embedded
+    yet) are left out, listed in `left_out` and logged, never dropped silently.
+    """
     from data_gcp.item_content import item_text
 
     settings = settings or get_settings()
     config = config or ClusterConfig()
     warehouse = get_warehouse(settings)
     start = time.perf_counter()
-    ids, vectors = read_embeddings(warehouse, model, settings)
     items = load_item_contents(warehouse)
-    items = items[items["item_id"].isin(set(ids))].set_index("item_id").loc[ids].reset_index()
+    left_out: list[str] = []
+    if config.text_weight >= 1:
+        ids = items["item_id"].tolist()
+        vectors = np.zeros((len(ids), 0), dtype=np.float32)
+    else:
+        embedded, all_vectors = read_embeddings(warehouse, model, settings)
+        position = {item: i for i, item in enumerate(embedded)}
+        known = items["item_id"].map(position)
+        left_out = items.loc[known.isna(), "item_id"].tolist()
+        items = items[known.notna()].reset_index(drop=True)
+        ids = items["item_id"].tolist()
+        vectors = all_vectors[known.dropna().astype(int).to_numpy()] if ids else all_vectors[:0]
+        if left_out:
+            log.warning(
+                "item clusters: %d items left out, they have no embedding of model %s (e.g. %s): "
+                "run `data-gcp ml embed`, or cluster on the text alone (--text-weight 1)",
+                len(left_out),
+                model or settings.embedding_model,
+                ", ".join(left_out[:3]),
+            )
     clusters = cluster_items(
         ids,
         vectors,
@@ -239,8 +311,12 @@ def run_clustering(
     table = pa.Table.from_pandas(clusters.assign(created_at=now), preserve_index=False)
     warehouse.create_dataset("ml")
     warehouse.load(CLUSTER_TABLE, table, mode="replace")
-    result = ClusterResult(clusters, time.perf_counter() - start)
+    result = ClusterResult(clusters, time.perf_counter() - start, left_out)
     log.info(
-        "item clusters: %d items in %d clusters (%.1fs)", len(clusters), result.n_clusters, result.seconds
+        "item clusters: %d items in %d clusters, %d left out (%.1fs)",
+        len(clusters),
+        result.n_clusters,
+        len(left_out),
+        result.seconds,
     )
     return result

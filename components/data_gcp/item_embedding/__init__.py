@@ -12,6 +12,7 @@ from data_gcp.item_embedding.core import (
     model_path,
     read_embeddings,
     run_embedding,
+    shard_of,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "model_path",
     "read_embeddings",
     "run_embedding",
+    "shard_of",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -133,16 +134,29 @@ def _bfloat16_transformer(model: Any, torch: Any) -> None:
     transformer.register_forward_hook(to_float32)
 
 
+def shard_of(item_id: str, count: int) -> int:
+    """The task (of `count`) that embeds an item: a hash of its id, the same in every process and run."""
+    return int.from_bytes(hashlib.sha256(item_id.encode()).digest()[:8], "big") % count
+
+
 @dataclass
 class EmbedResult:
     model: str
     items: int
     embedded: int
     seconds: float
+    task_index: int = 0
+    task_count: int = 1
+    shard_items: int = 0  # items of this task's shard (changed or not)
+    encode_seconds: float = 0.0  # time in the model alone
 
     @property
     def items_per_second(self) -> float:
         return self.embedded / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def encode_items_per_second(self) -> float:
+        return self.embedded / self.encode_seconds if self.encode_seconds > 0 else 0.0
 
 
 def read_embeddings(
@@ -180,6 +194,28 @@ def _known_hashes(warehouse: Warehouse, model: str) -> dict[str, str]:
     return dict(zip(rows.column("item_id").to_pylist(), rows.column("content_hash").to_pylist(), strict=True))
 
 
+def _merge_part(warehouse: Warehouse, data: pa.Table, attempts: int = 6, wait: float = 1.0) -> None:
+    """Merge one task's rows on (item_id, model), retried while another task holds the table.
+
+    Why retried: the tasks of one execution write disjoint keys, but BigQuery serialises concurrent
+    MERGEs into one table (a loser fails with "concurrent update") and DuckDB's file takes one writer
+    (a loser fails with "Could not set lock"). A merge of the same rows twice leaves the same table, so
+    a retried or re-run task is harmless.
+    """
+    for attempt in range(attempts):
+        try:
+            warehouse.create_dataset("ml")
+            warehouse.load(EMBEDDING_TABLE, data, mode="merge", key_columns=["item_id", "model"])
+            return
+        except Exception as exc:  # the engines raise their own types for a held table
+            text = str(exc).lower()
+            busy = any(m in text for m in ("lock", "conflict", "concurrent update", "serialize access"))
+            if not busy or attempt == attempts - 1:
+                raise
+            log.info("item embeddings: %s is busy (%s), retry %d", EMBEDDING_TABLE, exc, attempt + 1)
+            time.sleep(wait * 2**attempt)
+
+
 def run_embedding(
     settings: Settings | None = None,
     *,
@@ -188,17 +224,33 @@ def run_embedding(
     batch_size: int = 128,
     limit: int | None = None,
     progress: bool = False,
+    task_index: int | None = None,
+    task_count: int | None = None,
 ) -> EmbedResult:
     """`data-gcp ml embed`: embed the items whose text changed (or are new) and merge them.
 
+    Sharded across the tasks of a Cloud Run job execution: task `task_index` of `task_count` (default:
+    the settings, read from CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT) embeds only the items whose id
+    hashes to it (`shard_of`) and merges its own rows, so N tasks each do 1/N of the work, on any CPU,
+    and a task that is retried rewrites the same rows.
     A re-run on unchanged items reads the hashes, finds nothing to do and does not load the model.
-    `limit`: embed at most this many of the changed items (quick runs, benchmarks).
+    `limit`: embed at most this many of the task's changed items (quick runs, benchmarks).
     """
     settings = settings or get_settings()
+    task_index = settings.task_index if task_index is None else task_index
+    task_count = settings.task_count if task_count is None else task_count
+    if task_count < 1 or not 0 <= task_index < task_count:
+        raise EmbeddingError(
+            f"task {task_index} of {task_count}: the task index must be in 0..count-1 "
+            "(CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT, set by Cloud Run for each task)"
+        )
     model = model or (encoder.name if encoder else settings.embedding_model)
     warehouse = get_warehouse(settings)
     start = time.perf_counter()
     items = load_item_contents(warehouse)
+    if task_count > 1:
+        mine = [shard_of(item, task_count) == task_index for item in items["item_id"]]
+        items = items[mine].reset_index(drop=True)
     texts = [item_text(r) for r in items.to_dict("records")]
     hashes = [content_hash(t) for t in texts]
     known = _known_hashes(warehouse, model)
@@ -207,9 +259,12 @@ def run_embedding(
     ]
     if limit is not None:
         todo = todo[:limit]
+    encode_seconds = 0.0
     if todo:
         encoder = encoder or Encoder(model, batch_size=batch_size, precision=settings.embedding_precision)
+        t = time.perf_counter()
         vectors = encoder.encode([texts[i] for i in todo], progress=progress)
+        encode_seconds = time.perf_counter() - t
         now = dt.datetime.now(dt.UTC)
         flat = pa.array(np.ascontiguousarray(vectors).ravel(), pa.float32())
         data = pa.table(
@@ -223,13 +278,23 @@ def run_embedding(
                 "updated_at": pa.array([now] * len(todo), pa.timestamp("us", tz="UTC")),
             }
         )
-        warehouse.create_dataset("ml")
-        warehouse.load(EMBEDDING_TABLE, data, mode="merge", key_columns=["item_id", "model"])
-    result = EmbedResult(model, len(items), len(todo), time.perf_counter() - start)
-    log.info(
-        "item embeddings (%s): %d items, %d embedded in %.1fs",
+        _merge_part(warehouse, data)
+    result = EmbedResult(
         model,
-        result.items,
+        len(items),
+        len(todo),
+        time.perf_counter() - start,
+        task_index,
+        task_count,
+        len(items),
+        encode_seconds,
+    )
+    log.info(
+        "item embeddings (%s), task %d of %d: %d items in the shard, %d embedded in %.1fs",
+        model,
+        task_index,
+        task_count,
+        result.shard_items,
         result.embedded,
         result.seconds,
     )

@@ -1,12 +1,16 @@
 """Record linkage: offers that are the same work (one book, film or show sold by many venues) -> one item.
 
 Steps, on the items before linkage (products, and offers without product; `data_gcp.item_content`):
-1. normalise names (case, accents, punctuation, articles, edition/format words, an author appended to the
-   name) and authors;
-2. candidates: blocking on (subcategory, pair of name tokens), plus the embedding nearest neighbours
-   (LanceDB, same subcategory) of the items blocking left alone;
-3. a pair matches when every name token has a Jaro-Winkler twin on the other side, the numbers (tome,
-   volume) are equal and the authors, when both are known, agree;
+1. parse names by rule: the title is the first segment; what is in brackets or after a dash is a
+   qualifier (edition, format, review, place...), whatever its words, and only its numbers count; a
+   segment made of person names is the author (wherever it is); articles and initials are dropped;
+2. candidates: blocking on (subcategory, pair of title words) and (subcategory, one word) for small
+   blocks, plus the embedding nearest neighbours (LanceDB, same subcategory) of items blocking left alone;
+3. each candidate pair is compared (`pair_features`: how much of each title's weight, words weighted by
+   their rarity, has a Jaro-Winkler twin on the other side, so an inserted or dropped word costs only
+   its weight; whole-name similarity; the authors) and classified by a logistic model whose weights
+   were fitted on a labelled sample (`WEIGHTS`); hard rules: the numbers (tome, volume) are equal, and
+   a generic title (one that items of several authors share) needs both authors, agreeing;
 4. connected components of the matches (never two products in one: an EAN is one work) -> the linked
    item id: the component's product item, else its lowest offer's item.
 """
@@ -14,17 +18,20 @@ Steps, on the items before linkage (products, and offers without product; `data_
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import tempfile
 import time
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from data_gcp.config import Settings, get_settings
 from data_gcp.item_content import load_item_contents, offer_items
@@ -34,17 +41,12 @@ from data_gcp.warehouse import get_warehouse
 log = get_logger(__name__)
 
 LINK_TABLE = "ml.offer_item_link"
-ARTICLES = set("le la les l un une des du de d et a au aux en sur par".split())
-# Edition, format and date words venues add to a work's name: not part of the work.
-FORMAT_WORDS = set(
-    (
-        "edition editions poche broche nouvelle grand format cd vinyle lp deluxe collector dvd blu ray "
-        "bluray version restauree vost vf vo tournee complet date dates famille dernieres places offre "
-        "speciale pack coffret integrale tome t vol volume"
-    ).split()
-)
+ARTICLES = set("le la les l un une des du de d et a au aux en the of and".split())
 _YEAR = re.compile(r"^(19|20)\d\d$")
-_SEGMENT = re.compile(r"\s+-\s+|\s*[\(\[]|[\)\]]\s*")
+# Qualifier segments: bracketed, or after a spaced dash (a hyphen inside a word is part of it).
+_BRACKETS = re.compile(r"[\(\[\{]([^\)\]\}]*)[\)\]\}]?")
+_GLUED = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")  # "vol2" -> "vol 2"
+_DASHES = re.compile(r"\s+[-\u2013\u2014]+\s+|\s+[\u2013\u2014]|[\u2013\u2014]\s+")
 
 
 def normalise(text: object) -> str:
@@ -67,49 +69,93 @@ class Node:
 
     item_id: str
     subcategory_id: str
-    tokens: tuple[str, ...]  # name words without articles, format words, years, numbers or the author
-    numbers: tuple[str, ...]  # tome / volume numbers
+    tokens: tuple[str, ...]  # title words: no articles, initials, numbers, qualifiers or author
+    numbers: tuple[str, ...]  # tome / volume numbers (years are not)
     author: frozenset[str]
     is_product: bool
+    full: str = ""  # the whole normalised name
+    generic: bool = False  # its title is shared by items of several authors
+    weights: tuple[float, ...] = field(default=())  # rarity of each title word (idf)
 
 
-def name_tokens(name: object, people: set[str], author: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(words, numbers) of a name.
+def name_parts(
+    name: object, people: set[str], author: set[str]
+) -> tuple[tuple[str, ...], tuple[str, ...], set[str]]:
+    """(title words, numbers, person words) of a name, by rule.
 
-    The first segment is the title: all its words but articles count. Later segments (after " - ",
-    in brackets) are what venues append: edition and format words, years, an author (a segment made
-    only of person names), an article moved to the end (one short word); only their numbers (tome,
-    volume) and unknown words count.
+    Segments: what is in brackets and what follows a spaced dash are qualifiers; the first segment that
+    is not a person's name is the title (so "Victor Hugo - Les Misérables" finds it); a one-word
+    trailing segment of up to 4 letters is an article moved to the end. Only the numbers of the other
+    segments count (a tome, a volume; never a year); the words of a segment made of person names are
+    the author the venue typed into the name.
     """
+    text = name if isinstance(name, str) else ""
+    qualifiers = _BRACKETS.findall(text)
+    segments = [seg for seg in _DASHES.split(_BRACKETS.sub(" - ", text)) if normalise(seg)]
     words: list[str] = []
     numbers: list[str] = []
-    for position, segment in enumerate(_SEGMENT.split(name if isinstance(name, str) else "")):
-        tokens = normalise(segment).split()
+    named: set[str] = set()
+    title_found = False
+    for segment in [*segments, *qualifiers]:
+        tokens = _GLUED.sub(" ", normalise(segment)).split()
         if not tokens:
             continue
-        if words and len(tokens) == 1 and len(tokens[0]) <= 4 and not tokens[0].isdigit():
-            continue  # "(Le)", "(Une)": the article moved to the end
-        if words and all(t in people or t in author or len(t) == 1 for t in tokens):
-            continue  # "<title> - Victor Hugo": the author, not the title
-        for t in tokens:
-            if t.isdigit():
-                if not _YEAR.match(t):
-                    numbers.append(str(int(t)))
-            elif t in ARTICLES or t in author:
-                continue
-            elif not words or position == 0 or t not in FORMAT_WORDS:
-                words.append(t)
-    return tuple(words), tuple(sorted(numbers))
+        is_person = all(t in people or t in author or len(t) == 1 for t in tokens)
+        if is_person and (title_found or len(segments) > 1):
+            named |= {t for t in tokens if len(t) > 1}
+        if not title_found and not (is_person and len(segments) > 1) and segment in segments:
+            title_found = True
+            for t in tokens:
+                if t.isdigit():
+                    if not _YEAR.match(t):
+                        numbers.append(str(int(t)))
+                elif len(t) > 1 and t not in ARTICLES and t not in author:
+                    words.append(t)
+            continue
+        # a qualifier's number counts when it is the segment's only number next to at most one word
+        # ("Tome 2", "vol2", "2"), not in "version 2.0 live" or a date
+        digits = [t for t in tokens if t.isdigit()]
+        if len(digits) == 1 and len(tokens) <= 2 and not _YEAR.match(digits[0]) and len(digits[0]) <= 3:
+            numbers.append(str(int(digits[0])))
+    if not words:  # a name that is only an author or only numbers: keep all its words
+        words = [t for t in normalise(text).split() if not t.isdigit() and t not in ARTICLES]
+    return tuple(words), tuple(sorted(set(numbers))), named
+
+
+def _author_groups(authors: list[frozenset[str]]) -> int:
+    """How many different people a list of known authors is (names sharing a word are one person)."""
+    groups: list[set[str]] = []
+    for a in authors:
+        hit = [g for g in groups if g & a]
+        merged = set(a).union(*hit) if hit else set(a)
+        groups = [g for g in groups if not (g & a)] + [merged]
+    return len(groups)
 
 
 def build_nodes(items: pd.DataFrame) -> list[Node]:
+    """One node per item, with its title words weighted by rarity and its title flagged when generic
+    (items of two or more different authors have it, or items of three or more subcategories)."""
     people: set[str] = set()
     for author in items["author"].dropna():
         people |= person_tokens(author)
-    nodes = []
+    parsed = []
     for row in items.itertuples(index=False):
         author = person_tokens(row.author)
-        words, numbers = name_tokens(row.name, people, author)
+        words, numbers, named = name_parts(row.name, people, author)
+        parsed.append((row, author or named, words, numbers))
+    df = Counter(w for _, _, words, _ in parsed for w in set(words))
+    n = max(len(parsed), 1)
+    by_title: dict[str, list[frozenset[str]]] = {}
+    subcategories: dict[str, set[str]] = {}
+    for row, author, words, _ in parsed:
+        key = " ".join(sorted(words))
+        subcategories.setdefault(key, set()).add(str(row.subcategory_id))
+        if author:
+            by_title.setdefault(key, []).append(frozenset(author))
+    generic = {key for key, authors in by_title.items() if _author_groups(authors) > 1}
+    generic |= {key for key, subs in subcategories.items() if len(subs) >= 3}
+    nodes = []
+    for row, author, words, numbers in parsed:
         nodes.append(
             Node(
                 row.item_id,
@@ -118,41 +164,102 @@ def build_nodes(items: pd.DataFrame) -> list[Node]:
                 numbers,
                 frozenset(author),
                 str(row.item_id).startswith("product-"),
+                normalise(row.name),
+                " ".join(sorted(words)) in generic,
+                tuple(math.log(1 + n / df[w]) for w in words),
             )
         )
     return nodes
 
 
-def name_similarity(a: tuple[str, ...], b: tuple[str, ...], token_floor: float = 0.88) -> float:
-    """Mean Jaro-Winkler of a one-to-one pairing of the words; 0 when a word has no twin or counts differ."""
-    if not a or len(a) != len(b):
+def word_similarity(a: str, b: str) -> float:
+    """1 - edits / length, where a twin is at most one edit away (two from 12 letters; a swap is one)."""
+    if a == b:
+        return 1.0
+    longest = max(len(a), len(b))
+    if min(len(a), len(b)) < 4:
         return 0.0
-    left = list(b)
-    total = 0.0
-    for word in sorted(a, key=len, reverse=True):
-        scores = [JaroWinkler.normalized_similarity(word, other) for other in left]
+    edits = DamerauLevenshtein.distance(a, b, score_cutoff=2)
+    return 1 - edits / longest if edits <= (2 if longest >= 12 else 1) else 0.0
+
+
+def _cover(a: Node, b: Node) -> tuple[float, float, float]:
+    """Share of each side's title weight matched one-to-one by a twin word, and the matched weight."""
+    left = list(range(len(b.tokens)))
+    matched_a = matched_b = 0.0
+    for i in sorted(range(len(a.tokens)), key=lambda i: -a.weights[i]):
+        if not left:
+            break
+        scores = [word_similarity(a.tokens[i], b.tokens[j]) for j in left]
         best = int(np.argmax(scores))
-        if scores[best] < token_floor:
-            return 0.0
-        total += scores[best]
-        left.pop(best)
-    return total / len(a)
+        if scores[best] > 0:
+            j = left.pop(best)
+            matched_a += a.weights[i] * scores[best]
+            matched_b += b.weights[j] * scores[best]
+    total_a, total_b = sum(a.weights) or 1.0, sum(b.weights) or 1.0
+    return matched_a / total_a, matched_b / total_b, min(matched_a, matched_b)
 
 
-def authors_agree(a: frozenset[str], b: frozenset[str]) -> bool:
+def authors_similarity(a: frozenset[str], b: frozenset[str]) -> float | None:
+    """Best Jaro-Winkler of the two authors' words; None when either is unknown."""
     if not a or not b:
-        return True
-    return any(JaroWinkler.normalized_similarity(x, y) >= 0.9 for x in a for y in b)
+        return None
+    return max(JaroWinkler.normalized_similarity(x, y) for x in a for y in b)
 
 
-def match_score(a: Node, b: Node, threshold: float = 0.93) -> float:
-    """The pair's score when it is a match, else 0."""
+FEATURES = (
+    "cover_min",
+    "cover_max",
+    "substituted",
+    "evidence",
+    "full_name",
+    "author_agree",
+    "author_disagree",
+    "extra_words",
+)
+
+
+def pair_features(a: Node, b: Node) -> tuple[float, ...] | None:
+    """The comparison vector of a pair (`FEATURES`), or None when a hard rule rules it out."""
     if a.subcategory_id != b.subcategory_id or a.numbers != b.numbers or (a.is_product and b.is_product):
+        return None
+    if not a.tokens or not b.tokens:
+        return None
+    who = authors_similarity(a.author, b.author)
+    if (a.generic or b.generic) and (who is None or who < 0.9):
+        return None  # a title several authors use says nothing alone
+    ca, cb, matched = _cover(a, b)
+    extra = abs(len(a.tokens) - len(b.tokens))
+    return (
+        min(ca, cb),
+        max(ca, cb),
+        min(1 - ca, 1 - cb),  # both sides have a word the other lacks: a word replaced, not added
+        min(matched / 10, 1.0),  # the rarity of what matches: one common word is little evidence
+        fuzz.token_sort_ratio(" ".join(a.tokens), " ".join(b.tokens)) / 100,
+        float(who is not None and who >= 0.9),
+        float(who is not None and who < 0.9),
+        float(min(extra, 3)),
+    )
+
+
+# Logistic weights (intercept, then FEATURES), fitted on the labelled candidate pairs of a sandbox that
+# the benchmarks do not score (`bench_linkage.py --fit`, sandbox seed 1, scale 0.05). A pair matches
+# from probability 0.85 (`link_nodes`: precision first, a wrong link joins two works' offers).
+WEIGHTS = (-7.04, -2.54, 1.19, -6.98, 4.07, 10.71, 1.77, -6.57, -0.62)
+
+
+def match_probability(features: tuple[float, ...], weights: tuple[float, ...] = WEIGHTS) -> float:
+    z = weights[0] + sum(w * x for w, x in zip(weights[1:], features, strict=True))
+    return 1 / (1 + math.exp(-max(min(z, 50), -50)))
+
+
+def match_score(a: Node, b: Node, threshold: float = 0.85) -> float:
+    """The pair's match probability when it is a match, else 0."""
+    features = pair_features(a, b)
+    if features is None:
         return 0.0
-    if not authors_agree(a.author, b.author):
-        return 0.0
-    score = name_similarity(a.tokens, b.tokens)
-    return score if score >= threshold else 0.0
+    p = match_probability(features)
+    return p if p >= threshold else 0.0
 
 
 def blocking_pairs(nodes: list[Node], max_block: int = 300) -> set[tuple[int, int]]:
@@ -240,9 +347,18 @@ def link_nodes(
     embedding_ids: list[str] | None = None,
     vectors: np.ndarray | None = None,
     neighbours: int = 5,
+    threshold: float = 0.85,
+    anchor_threshold: float = 0.2,
 ) -> Linkage:
+    """Match the candidate pairs, then join components strongest link first.
+
+    Why an anchor check: a chain of links, each plausible (a typo, then a dropped word, then another
+    title sharing the rest), can join two works; two components are joined only when their anchors
+    (the product, else the first item that started the component) are themselves a plausible pair
+    (probability >= `anchor_threshold`).
+    """
     blocked = blocking_pairs(nodes)
-    scored = {p: match_score(nodes[p[0]], nodes[p[1]]) for p in blocked}
+    scored = {p: match_score(nodes[p[0]], nodes[p[1]], threshold) for p in blocked}
     edges = [(s, p, "name") for p, s in scored.items() if s > 0]
     n_candidates = len(blocked)
     if embedding_ids is not None and vectors is not None and len(embedding_ids):
@@ -251,11 +367,12 @@ def link_nodes(
         extra = neighbour_pairs(nodes, embedding_ids, vectors, lonely, neighbours) - blocked
         n_candidates += len(extra)
         for p in extra:
-            s = match_score(nodes[p[0]], nodes[p[1]])
+            s = match_score(nodes[p[0]], nodes[p[1]], threshold)
             if s > 0:
                 edges.append((s, p, "embedding"))
     parent = list(range(len(nodes)))
     product = [n.item_id if n.is_product else None for n in nodes]
+    anchor = list(range(len(nodes)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -272,8 +389,14 @@ def link_nodes(
             continue
         if product[ra] and product[rb]:
             continue  # two products are two works
+        ea, eb = anchor[ra], anchor[rb]
+        if (ea, eb) != (a, b) and (ea, eb) != (b, a):
+            features = pair_features(nodes[ea], nodes[eb])
+            if features is None or match_probability(features) < anchor_threshold:
+                continue  # the components' anchors are not the same work
         parent[rb] = ra
         product[ra] = product[ra] or product[rb]
+        anchor[ra] = ea if nodes[ea].is_product or not nodes[eb].is_product else eb
         matches += 1
         for i in (a, b):
             if method[nodes[i].item_id] == "none" and not nodes[i].is_product:

@@ -4,10 +4,15 @@ Why: the embedding, clustering and record-linkage jobs are measured against what
 - Each work (a product, a show on tour, a film in several cinemas...) has a canonical title, author or
   performer drawn from its topic's French vocabulary (most words) and shared words (the rest), so text
   predicts the topic, imperfectly.
-- Offers of a work sold without its product (no EAN) or by several venues carry noisy names: case,
-  accents, article moved, typos, edition or format suffixes, author in the name or missing.
-- Near-misses are different works: the same author writes many titles, titles share words, and a few
-  works are tome 1 and tome 2 of one series (same base title and author, another work).
+- Topics overlap: a title or description draws words from its topic, a neighbouring topic and shared
+  words, and a fifth of the items are ambiguous (their description half from another topic).
+- Offers of a work sold without its product (no EAN) or by several venues carry noisy names, drawn
+  independently of any matcher: case, accents, article moved, one or two typos, a word dropped or
+  added, qualifiers of many kinds (bracketed or after a dash, French or English, generated from parts),
+  segments reordered, abbreviations, the author in the name or missing.
+- Near-misses are different works: the same author writes many titles, titles share words, a few
+  works are tome 1 and tome 2 of one series (same base title and author, another work), and some works
+  have a generic title ("Mémoires", "Le Lac des cygnes") that other works, by others, share.
 Everything is a pure function of ids and the seed, so `advance` reproduces it.
 """
 
@@ -435,13 +440,84 @@ LAST_NAMES = (
     "Roussel",
 )
 AUTHORS_PER_TOPIC = 40
-SUFFIXES = {
-    "book": (" - édition poche", " (broché)", " - Nouvelle édition", " - grand format", " (poche)"),
-    "music": (" - CD", " (Vinyle)", " - édition collector", " - Deluxe", " (LP)"),
-    "film": (" - DVD", " [Blu-ray]", " - version restaurée", " (VOST)"),
-    "event": (" - tournée 2026", " - complet", " (nouvelle date)", " - en famille", " - dernières places"),
-    "other": (" - offre spéciale", " (édition 2026)", " - pack"),
+# Qualifiers venues add, generated from parts (so no short list holds them): a head and a modifier,
+# French or English, bracketed or after a dash, sometimes with a year or a place.
+QUALIFIER_HEADS = {
+    "book": ("édition", "texte", "version", "tirage", "volume relié", "livre", "roman", "Book", "Paperback"),
+    "music": ("album", "édition", "version", "pressage", "disque", "Album", "Edition", "Live"),
+    "film": ("version", "édition", "copie", "film", "Director's Cut", "Edition", "séance"),
+    "event": ("représentation", "spectacle", "séance", "soirée", "date", "show", "concert", "Tour"),
+    "other": ("offre", "formule", "pack", "séance", "session", "atelier", "Kit"),
 }
+QUALIFIER_MODIFIERS = (
+    "intégrale",
+    "illustrée",
+    "remasterisée",
+    "limitée",
+    "originale",
+    "abrégée",
+    "annotée",
+    "commentée",
+    "jeunesse",
+    "de poche",
+    "bilingue",
+    "audio",
+    "numérique",
+    "anniversaire",
+    "spéciale",
+    "augmentée",
+    "revue et corrigée",
+    "en plein air",
+    "exceptionnelle",
+    "supplémentaire",
+    "Review",
+    "Tutorial",
+    "Remastered",
+    "Unabridged",
+    "Special",
+    "Import",
+    "Deluxe",
+    "2.0",
+)
+QUALIFIER_PLACES = ("à Lyon", "au Zénith", "à Nantes", "Paris", "Bordeaux", "en région", "à domicile")
+# Words a venue slips into a name ("Le grand dragon", "Dragon illustré").
+FILLERS = (
+    "grand",
+    "petit",
+    "nouveau",
+    "vrai",
+    "illustré",
+    "officiel",
+    "fameux",
+    "mon",
+    "tout",
+    "bel",
+    "premier",
+    "inédit",
+)
+ABBREVIATIONS = (
+    (" et ", " & "),
+    ("Saint", "St"),
+    ("Tome ", "T."),
+    ("Vol. ", "Vol"),
+    (" du ", " d. "),
+    ("Sainte", "Ste"),
+    (" à ", " a "),
+)
+
+
+def qualifier(family: str, key: int, seed: int) -> str:
+    """One qualifier as a venue writes it: "(édition illustrée)", " - Book Review", " [Import 2019]"..."""
+    head = _pick(QUALIFIER_HEADS[family], _h(key, 231, seed))
+    mod = _pick(QUALIFIER_MODIFIERS, _h(key, 232, seed))
+    extra = _h(key, 233, seed)
+    text = f"{head} {mod}" if _h(key, 234, seed) < 0.6 else mod.capitalize() if mod[0].islower() else mod
+    if extra < 0.15:
+        text += f" {1990 + int(_h(key, 235, seed) * 36)}"
+    elif extra < 0.3 and family in ("event", "other"):
+        text += f" {_pick(QUALIFIER_PLACES, _h(key, 236, seed))}"
+    style = int(_h(key, 237, seed) * 4)
+    return (f" ({text})", f" - {text}", f" [{text}]", f" — {text}")[style]
 
 
 def strip_accents(text: str) -> str:
@@ -482,48 +558,91 @@ def author_name(topic: int, key: int, seed: int) -> str:
     return f"{first} {last}"
 
 
+# Titles many different works share (memoirs, a ballet on tour with several companies, a best-of).
+GENERIC_TITLES = (
+    "Mémoires",
+    "Correspondance",
+    "Carnets",
+    "Journal",
+    "Souvenirs",
+    "Nouvelles",
+    "Poèmes",
+    "Anthologie",
+    "Le Guide",
+    "Œuvres choisies",
+    "Best of",
+    "Live",
+    "Greatest Hits",
+    "Le Lac des cygnes",
+    "Casse-Noisette",
+    "La Traviata",
+    "Concert du nouvel an",
+    "Le Petit Prince",
+    "Notes de l'éditeur",
+    "Rétrospective",
+)
+
+
+def _neighbour(topic: int) -> int:
+    """The topic whose vocabulary a topic's texts borrow from (topics overlap pairwise)."""
+    return (topic + 1 + (topic % 3)) % len(TOPIC_WORDS)
+
+
+def _topic_word(topic: int, u: float, v: float, own: float, near: float) -> str:
+    """A word of the topic (probability `own`), of its neighbour (`near`), else a shared word."""
+    if u < own:
+        return _pick(TOPIC_WORDS[topic], v)
+    if u < own + near:
+        return _pick(TOPIC_WORDS[_neighbour(topic)], v)
+    return _pick(GENERIC_WORDS, v)
+
+
 def work_title(topic: int, key: int, seed: int, fam: str = "book") -> str:
-    """A canonical title: topic words (mostly), shared words, a proper noun; tomes of a series share it."""
+    """A canonical title: topic words (mostly), shared words, a proper noun; tomes of a series share it.
+
+    4% of works have a generic title (`GENERIC_TITLES`), shared with other works.
+    """
     series = series_base(key, seed)
     base = key if series is None else series
     if series is not None:
         topic = int(_h(base, 120, seed) * len(TOPIC_WORDS))
-    words = TOPIC_WORDS[topic]
-    n1 = (
-        _pick(words, _h(base, 111, seed))
-        if _h(base, 112, seed) < 0.85
-        else _pick(GENERIC_WORDS, _h(base, 113, seed))
-    )
-    n2 = (
-        _pick(words, _h(base, 114, seed))
-        if _h(base, 115, seed) < 0.55
-        else _pick(GENERIC_WORDS, _h(base, 116, seed))
-    )
-    proper = _pick(PROPER, _h(base, 117, seed))
-    art = _pick(ARTICLES, _h(base, 118, seed))
-    form = int(_h(base, 119, seed) * 4)
-    if form == 0:
-        title = f"{art} {n1} de {proper}"
-    elif form == 1:
-        title = f"{n1.capitalize()} et {n2} à {proper}"
-    elif form == 2:
-        title = f"{art} {n1} du {n2}, {proper}"
+    if _h(base, 121, seed) < 0.04:
+        title = _pick(GENERIC_TITLES, _h(base, 122, seed))
     else:
-        title = f"{proper} : {n1} et {n2}"
-    if title.startswith("L' "):
-        title = ("L'" if n1[0].lower() in "aeiouyéèêâh" else "Le ") + title[3:]
+        n1 = _topic_word(topic, _h(base, 112, seed), _h(base, 111, seed), 0.7, 0.15)
+        n2 = _topic_word(topic, _h(base, 115, seed), _h(base, 114, seed), 0.45, 0.2)
+        proper = _pick(PROPER, _h(base, 117, seed))
+        art = _pick(ARTICLES, _h(base, 118, seed))
+        form = int(_h(base, 119, seed) * 5)
+        if form == 0:
+            title = f"{art} {n1} de {proper}"
+        elif form == 1:
+            title = f"{n1.capitalize()} et {n2} à {proper}"
+        elif form == 2:
+            title = f"{art} {n1} du {n2}, {proper}"
+        elif form == 3:
+            title = f"{proper} : {n1} et {n2}"
+        else:
+            title = f"{n1.capitalize()} {n2}"
+        if title.startswith("L' "):
+            title = ("L'" if n1[0].lower() in "aeiouyéèêâh" else "Le ") + title[3:]
     if series is not None:
         title += f" - {'Tome' if fam == 'book' else 'Vol.'} {1 + (key & 1)}"
     return title
 
 
 def description(topic: int, key: int, seed: int, subcategory: str) -> str:
-    """A venue's description: topic words 60% of the time, shared words otherwise."""
+    """A venue's description: words of the topic, its neighbour and shared words; a fifth of the items
+    are ambiguous, half of their words from another topic."""
+    other = int(_h(key, 129, seed) * len(TOPIC_WORDS))
+    ambiguous = _h(key, 128, seed) < 0.2
     words = []
     for j in range(8):
-        u = _h(key, 130 + j, seed)
-        pool = TOPIC_WORDS[topic] if u < 0.6 else GENERIC_WORDS
-        words.append(_pick(pool, _h(key, 150 + j, seed)))
+        u, v = _h(key, 130 + j, seed), _h(key, 150 + j, seed)
+        if ambiguous and _h(key, 170 + j, seed) < 0.5:
+            words.append(_topic_word(other, u, v, 0.6, 0.1))
+        else:
+            words.append(_topic_word(topic, u, v, 0.45, 0.2))
     return (
         f"{subcategory.replace('_', ' ').lower().capitalize()} : "
         + ", ".join(words[:4])
@@ -533,36 +652,53 @@ def description(topic: int, key: int, seed: int, subcategory: str) -> str:
     )
 
 
-def _typo(word: str, u: float, v: float) -> str:
-    if len(word) < 5:
+def _typo(word: str, u: float, v: float, w: float) -> str:
+    """One edit: two neighbours swapped, a letter dropped, doubled or replaced."""
+    if len(word) < 4:
         return word
     i = 1 + int(u * (len(word) - 2))
-    kind = int(v * 3)
-    if kind == 0:  # swap two neighbours
+    kind = int(v * 4)
+    if kind == 0:
         return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
-    if kind == 1:  # drop one
+    if kind == 1:
         return word[:i] + word[i + 1 :]
-    return word[:i] + word[i] + word[i:]  # double one
+    if kind == 2:
+        return word[:i] + word[i] + word[i:]
+    return word[:i] + "aeioulnrst"[int(w * 10)] + word[i + 1 :]
 
 
 def noisy_name(title: str, author: str | None, key: int, seed: int, family: str) -> str:
     """How one venue writes a work's name: each alteration with its own probability, hashed from the offer."""
     name = title
-    if _h(key, 201, seed) < 0.2:  # article moved to the end: "Le X" -> "X (Le)"
+    parts = name.split(" ")
+    if _h(key, 211, seed) < 0.12 and len(parts) >= 3:  # a word dropped (never the whole title)
+        del parts[1 + int(_h(key, 212, seed) * (len(parts) - 1))]
+    if _h(key, 213, seed) < 0.12:  # a word added
+        parts.insert(int(_h(key, 214, seed) * (len(parts) + 1)), _pick(FILLERS, _h(key, 215, seed)))
+    name = " ".join(parts)
+    if _h(key, 201, seed) < 0.15:  # article moved to the end: "Le X" -> "X (Le)"
         first, _, rest = name.partition(" ")
         if first in ARTICLES and rest:
             name = f"{rest} ({first})"
-    if _h(key, 202, seed) < 0.35:
-        parts = name.split(" ")
-        longest = [j for j, w in enumerate(parts) if len(w) >= 5 and not any(c.isdigit() for c in w)]
-        if longest:
-            j = longest[int(_h(key, 203, seed) * len(longest))]
-            parts[j] = _typo(parts[j], _h(key, 204, seed), _h(key, 205, seed))
-            name = " ".join(parts)
-    if author and _h(key, 206, seed) < 0.25:
-        name = f"{name} - {author}"
-    if _h(key, 207, seed) < 0.4:
-        name += _pick(SUFFIXES[family], _h(key, 208, seed))
+    for t in range(2 if _h(key, 216, seed) < 0.1 else 1):  # one typo (35%), two (10% of those)
+        if _h(key, 202 + 7 * t, seed) < 0.35:
+            parts = name.split(" ")
+            long = [j for j, w in enumerate(parts) if len(w) >= 4 and not any(c.isdigit() for c in w)]
+            if long:
+                j = long[int(_h(key, 203 + 7 * t, seed) * len(long))]
+                parts[j] = _typo(
+                    parts[j], _h(key, 204 + 7 * t, seed), _h(key, 205 + 7 * t, seed), _h(key, 217, seed)
+                )
+                name = " ".join(parts)
+    if _h(key, 218, seed) < 0.1:  # abbreviations
+        for long_form, short in ABBREVIATIONS:
+            name = name.replace(long_form, short)
+    if author and _h(key, 206, seed) < 0.2:  # the author in the name, after it or before it
+        name = f"{name} - {author}" if _h(key, 219, seed) < 0.7 else f"{author} - {name}"
+    if _h(key, 207, seed) < 0.45:
+        name += qualifier(family, key, seed)
+        if _h(key, 208, seed) < 0.2:
+            name += qualifier(family, key + 7919, seed)
     if _h(key, 209, seed) < 0.3:
         name = strip_accents(name)
     u = _h(key, 210, seed)

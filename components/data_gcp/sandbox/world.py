@@ -527,7 +527,7 @@ class World:
             field = person_field(fam)
             who = author_name(topic, key, self.seed) if field else None
             title = work_title(topic, key, self.seed, fam)
-            extra: dict[str, object] = {"topic_hint": topic % 3}
+            extra: dict[str, object] = {}  # what a venue types: never a field derived from the truth
             if self.o_product[i] > 0:
                 names.append(title)
                 if field:

@@ -32,12 +32,13 @@ def test_clusters_follow_planted_topics_beyond_the_embedding(planted_settings) -
     assert clusters["topic_label"].str.len().gt(0).all()
     assert all(c.startswith(f"{g}-") for c, g in zip(clusters["cluster_id"], clusters["group"], strict=True))
     topics = [truth[i] for i in clusters["item_id"]]
-    # adjusted for chance (147 items, 12 topics over 12 groups). Measured over seeds 0-7: the job 0.46 to
-    # 0.50, the embedding alone 0.30 to 0.35, the job's clusters shuffled inside each group 0.16 to 0.23
+    # adjusted for chance (12 topics over 12 groups; topics overlap and a fifth of the items are
+    # ambiguous). Measured over clustering seeds 0-3: the job 0.37 to 0.39, the embedding alone 0.28
+    # to 0.33 (at least 0.04 below the job in each)
     score = ami(clusters["cluster_id"].tolist(), topics)
-    assert score >= 0.42
+    assert score >= 0.33
     reference = embedding_only.clusters.set_index("item_id").loc[clusters["item_id"], "cluster_id"]
-    assert score >= ami(reference.tolist(), topics) + 0.07
+    assert score >= ami(reference.tolist(), topics) + 0.03
     rng = np.random.default_rng(0)
     shuffled = [
         ami(
@@ -45,7 +46,7 @@ def test_clusters_follow_planted_topics_beyond_the_embedding(planted_settings) -
         )
         for _ in range(5)
     ]
-    assert score >= max(shuffled) + 0.15
+    assert score >= max(shuffled) + 0.1
     stored = wh.query(f"select * from {wh.physical(CLUSTER_TABLE)}").to_pandas()
     assert list(stored.columns) == ["item_id", "group", "cluster_id", "topic_label", "created_at"]
     assert len(stored) == len(clusters)
@@ -96,3 +97,38 @@ def test_items_without_words_still_get_a_cluster() -> None:
     assert sorted(clusters["item_id"]) == sorted(ids)
     assert set(clusters["group"]) == {"A", "B"}
     assert clusters["topic_label"].eq("").all()  # no word to name them
+
+
+def test_text_only_clusters_need_no_embedding(planted_settings) -> None:
+    wh = get_warehouse(planted_settings)
+    wh.drop_table("ml.item_embedding")
+    result = run_clustering(planted_settings, ClusterConfig(counts={}, default_count=6, min_size=3))
+    assert set(result.clusters["item_id"]) == set(item_topics(wh)) and result.left_out == []
+
+
+def test_items_without_an_embedding_are_reported_not_dropped_silently(planted_settings) -> None:
+    wh = get_warehouse(planted_settings)
+    table = wh.physical("ml.item_embedding")
+    missing = [
+        r["item_id"] for r in wh.query(f"select item_id from {table} order by item_id limit 3").to_pylist()
+    ]
+    wh.execute(f"delete from {table} where item_id in ({', '.join(repr(m) for m in missing)})")
+    config = ClusterConfig(counts={}, default_count=6, min_size=3, text_weight=0.5)
+    result = run_clustering(planted_settings, config)
+    assert result.left_out == missing
+    assert set(result.clusters["item_id"]) == set(item_topics(wh)) - set(missing)
+
+
+@pytest.mark.parametrize("n_topics", [3, 5])
+def test_the_number_of_clusters_comes_from_the_data(n_topics: int) -> None:
+    """No count is given: the silhouette finds as many clusters as there are vocabularies."""
+    from data_gcp.sandbox import TOPIC_WORDS  # twenty words of a topic each, disjoint here
+
+    vocabularies = [TOPIC_WORDS[t] for t in (0, 1, 4, 5, 10)[:n_topics]]
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(vocabularies[i % n_topics], size=5, replace=False)) for i in range(200)]
+    ids = [f"item-{i}" for i in range(200)]
+    clusters = cluster_items(ids, np.zeros((200, 0), np.float32), ["A"] * 200, texts, ClusterConfig())
+    assert clusters["cluster_id"].nunique() == n_topics
+    topic = [i % n_topics for i in range(200)]
+    assert ami(clusters["cluster_id"].tolist(), topic) > 0.95

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data_gcp.item_embedding import EMBEDDING_TABLE, EmbeddingError, Encoder, read_embeddings, run_embedding
+from data_gcp.item_embedding import (
+    EMBEDDING_TABLE,
+    EmbeddingError,
+    Encoder,
+    read_embeddings,
+    run_embedding,
+    shard_of,
+)
 from data_gcp.planted_truth import item_works
 from data_gcp.warehouse import get_warehouse
 
@@ -89,3 +96,77 @@ def test_bfloat16_vectors_agree_with_float32() -> None:
 def test_an_unknown_precision_is_refused_with_the_choices() -> None:
     with pytest.raises(EmbeddingError, match="auto, float32 or bfloat16"):
         Encoder("all-MiniLM-L6-v2", precision="int4")
+
+
+def _stored(wh) -> dict[str, tuple[str, list[float]]]:
+    rows = wh.query(f"select item_id, content_hash, vector from {wh.physical(EMBEDDING_TABLE)}").to_pylist()
+    return {r["item_id"]: (r["content_hash"], r["vector"]) for r in rows}
+
+
+def test_tasks_each_embed_their_shard_and_a_rerun_task_rewrites_the_same_rows(planted_settings) -> None:
+    wh = get_warehouse(planted_settings)
+    everything = _stored(wh)
+    wh.drop_table(EMBEDDING_TABLE)
+    encoder = Encoder("all-MiniLM-L6-v2", precision="float32")
+    first = run_embedding(planted_settings, encoder=encoder, task_index=0, task_count=3)
+    # task 0 wrote its shard and nothing else
+    assert set(_stored(wh)) == {i for i in everything if shard_of(i, 3) == 0} and first.embedded > 0
+    done = [first] + [
+        run_embedding(planted_settings, encoder=encoder, task_index=i, task_count=3) for i in (1, 2)
+    ]
+    assert sum(r.embedded for r in done) == len(everything) == sum(r.shard_items for r in done)
+    assert all(
+        0.2 * len(everything) < r.embedded < 0.47 * len(everything) for r in done
+    )  # about a third each
+    merged = _stored(wh)
+    assert set(merged) == set(everything)
+    assert all(merged[i][0] == everything[i][0] for i in everything)
+    # a task retried (its hashes lost) re-embeds its shard only, into the same rows
+    wh.execute(f"update {wh.physical(EMBEDDING_TABLE)} set content_hash = 'stale'")
+    again = run_embedding(planted_settings, encoder=encoder, task_index=1, task_count=3)
+    assert again.embedded == done[1].shard_items
+    after = _stored(wh)
+    assert len(after) == len(everything)
+    assert {i for i in after if after[i][0] != "stale"} == {i for i in everything if shard_of(i, 3) == 1}
+    assert all(np.allclose(after[i][1], merged[i][1], atol=1e-5) for i in after)
+
+
+def test_the_task_comes_from_cloud_run_and_a_bad_one_is_refused(planted_settings, monkeypatch) -> None:
+    from data_gcp.config import Settings
+
+    monkeypatch.setenv("CLOUD_RUN_TASK_INDEX", "3")
+    monkeypatch.setenv("CLOUD_RUN_TASK_COUNT", "4")
+    settings = Settings(env="local", data_dir=planted_settings.data_dir)
+    assert (settings.task_index, settings.task_count) == (3, 4)
+    with pytest.raises(EmbeddingError, match="task 4 of 4"):
+        run_embedding(settings, task_index=4)
+
+
+def test_a_task_waits_for_another_that_holds_the_table(planted_settings) -> None:
+    """Tasks of one execution write at once: a held warehouse is retried, not a failed task."""
+    import subprocess
+    import sys
+    import time
+
+    wh = get_warehouse(planted_settings)
+    wh.execute(f"update {wh.physical(EMBEDDING_TABLE)} set content_hash = 'stale'")
+    encoder = Encoder("all-MiniLM-L6-v2", precision="float32")
+    holders = []
+
+    class HoldingEncoder:
+        """The real encoder; while it encodes, another process takes DuckDB's file lock for 2 seconds."""
+
+        name = encoder.name
+
+        def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+            code = f"import duckdb, time; c = duckdb.connect({str(wh.path)!r}); print(1, flush=True); time.sleep(2)"
+            holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+            assert holder.stdout is not None and holder.stdout.readline().strip() == b"1"
+            holders.append((holder, time.perf_counter()))
+            return encoder.encode(texts)
+
+    result = run_embedding(planted_settings, encoder=HoldingEncoder(), task_index=0, task_count=2)
+    ((holder, locked_at),) = holders
+    assert holder.wait() == 0 and time.perf_counter() - locked_at >= 2.0  # it waited for the lock
+    assert result.embedded == result.shard_items > 0
+    assert sum(h != "stale" for h, _ in _stored(wh).values()) == result.shard_items

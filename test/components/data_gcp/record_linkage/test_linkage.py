@@ -52,3 +52,29 @@ def test_linkage_recovers_planted_works_where_exact_names_do_not(planted_setting
     assert len(links) == offers and links["offer_id"].is_unique
     assert set(links["method"]) <= {"product", "name", "embedding", "none"}
     assert (links.loc[links["method"] == "product", "item_id"].str.startswith("product-")).all()
+
+
+def test_added_words_qualifiers_and_generic_titles() -> None:
+    frame = items(
+        [
+            ("offer-20", "Hyper-Programming Java", None),
+            ("offer-21", "Hyper-Programming in Java (Tutorial)", None),
+            ("offer-22", "Un chemin de Anaïs [2.0]", "F. Collet"),
+            ("offer-23", "Un chemin de Anaïs - Book Review", "François Collet"),
+            ("offer-24", "Le long chemin de Anaïs", None),
+            ("offer-30", "Mémoires", "Jean Dupont"),
+            ("offer-31", "Mémoires", "Marie Curie"),
+            ("offer-32", "Mémoires", None),
+            ("offer-33", "MEMOIRES - Marie Curie", None),
+            ("offer-40", "Le Vol de Lyon - Tome 2", "Jean Dupont"),
+            ("offer-41", "Le Vol de Lyon - vol2 (édition 2019)", "Jean Dupont"),
+            ("offer-42", "Le Vol de Lyon - Tome 3", "Jean Dupont"),
+        ]
+    )
+    linked = link_nodes(build_nodes(frame)).item_of
+    assert linked["offer-21"] == linked["offer-20"]  # a word inserted, a bracketed qualifier
+    assert linked["offer-23"] == linked["offer-22"] == linked["offer-24"]  # "2.0" is no tome; a word added
+    # a title several authors use is no evidence alone: an unknown author links to none of them
+    assert len({linked[f"offer-{i}"] for i in (30, 31, 32)}) == 3
+    assert linked["offer-33"] == linked["offer-31"]  # the author typed into the name counts
+    assert linked["offer-41"] == linked["offer-40"] != linked["offer-42"]  # "vol2" is tome 2, 2019 a year
