@@ -317,6 +317,33 @@ def compile(
     return invoke(["compile"], select=select, exclude=exclude, target=target, **kwargs)
 
 
+OFFLINE_PROJECT = "offline-project"
+
+
+def compile_offline(
+    target: str = "prod", target_path: Path | None = None, settings: Settings | None = None, **kwargs: Any
+) -> DbtResult:
+    """`dbt compile` for a BigQuery target without a connection: every node's SQL as BigQuery gets it.
+
+    A dummy access token stands for credentials and dbt neither introspects nor fills its cache, so
+    no request is sent (CI and a laptop compile the prod SQL this way). Unit tests are left out
+    (they need the warehouse to render their fixtures).
+    """
+    if target not in CLOUD_TARGETS:
+        raise DbtRunError(f"compile_offline compiles a BigQuery target ({', '.join(CLOUD_TARGETS)}), not {target!r}")
+    settings = settings or get_settings()
+    cloud = settings.model_copy(update={"project_id": settings.project_id or OFFLINE_PROJECT})
+    with temporary_env({"DBT_BIGQUERY_METHOD": "oauth-secrets", "DBT_BIGQUERY_TOKEN": "offline-compile"}):
+        return compile(
+            target=target,
+            exclude=kwargs.pop("exclude", "test_type:unit"),
+            target_path=target_path,
+            settings=cloud,
+            extra_args=["--no-introspect", "--no-populate-cache", *kwargs.pop("extra_args", ())],
+            **kwargs,
+        )
+
+
 def parse(target: str | None = None, **kwargs: Any) -> DbtResult:
     """`dbt parse`: write `target/manifest.json` (what Airflow renders its dbt tasks from)."""
     return invoke(["parse"], target=target, **kwargs)

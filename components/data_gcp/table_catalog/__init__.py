@@ -1,0 +1,24 @@
+"""The tables the platform's producers declare (connectors, app database import), created empty
+when missing so that no dbt source is ever "not found"; their types feed the SQL type check."""
+
+from data_gcp.table_catalog.core import (
+    BIGQUERY_TYPES,
+    DUCKDB_TYPES,
+    CatalogError,
+    DeclaredColumn,
+    DeclaredTable,
+    create_table_sql,
+    declared_tables,
+    ensure_tables,
+)
+
+__all__ = [
+    "BIGQUERY_TYPES",
+    "DUCKDB_TYPES",
+    "CatalogError",
+    "DeclaredColumn",
+    "DeclaredTable",
+    "create_table_sql",
+    "declared_tables",
+    "ensure_tables",
+]
