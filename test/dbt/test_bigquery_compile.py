@@ -129,7 +129,9 @@ def test_prod_sql_meets_bigquerys_type_rules(prod_compile) -> None:
     # ids are strings across the project, whatever type their producer writes
     user = report.schemas["dummy-project.analytics_prod.mrt_global__user"]
     assert user["user_id"] == "STRING"
-    assert report.schemas["dummy-project.int_addresses_prod.int_addresses__user_location"]["user_id"] == "STRING"
+    assert (
+        report.schemas["dummy-project.int_addresses_prod.int_addresses__user_location"]["user_id"] == "STRING"
+    )
 
 
 def test_type_check_catches_a_planted_string_int64_join(prod_compile) -> None:

@@ -202,6 +202,25 @@ def _collect(result: Any) -> tuple[dict[str, str], dict[str, str]]:
     return statuses, messages
 
 
+# dbt commands that read the raw sources (compile, parse and docs never query them)
+READS_SOURCES = ("build", "run", "test", "snapshot", "seed", "source", "show")
+
+
+def _ensure_declared_tables(settings: Settings) -> None:
+    """Locally, every table a producer declares exists before dbt reads it (empty until it runs), as
+    in the cloud, where each producer creates its own tables on its first run, rows or not."""
+    from data_gcp.table_catalog import ensure_tables
+    from data_gcp.warehouse import get_warehouse
+
+    created = ensure_tables(get_warehouse(settings))
+    if created:
+        log.info(
+            "created %d declared table(s), empty until their producer runs: %s",
+            len(created),
+            ", ".join(created),
+        )
+
+
 def invoke(
     command: Sequence[str],
     *,
@@ -243,6 +262,8 @@ def invoke(
         args += ["--vars", json.dumps(vars)]
     args += list(extra_args)
     name = " ".join(command)
+    if target in LOCAL_TARGETS and command[:1] and command[0] in READS_SOURCES:
+        _ensure_declared_tables(settings)
     log.info("dbt %s --target %s", name, target)
     started = time.perf_counter()
     fingerprint = project_fingerprint(project)  # of the files dbt is about to read
@@ -330,7 +351,9 @@ def compile_offline(
     (they need the warehouse to render their fixtures).
     """
     if target not in CLOUD_TARGETS:
-        raise DbtRunError(f"compile_offline compiles a BigQuery target ({', '.join(CLOUD_TARGETS)}), not {target!r}")
+        raise DbtRunError(
+            f"compile_offline compiles a BigQuery target ({', '.join(CLOUD_TARGETS)}), not {target!r}"
+        )
     settings = settings or get_settings()
     cloud = settings.model_copy(update={"project_id": settings.project_id or OFFLINE_PROJECT})
     with temporary_env({"DBT_BIGQUERY_METHOD": "oauth-secrets", "DBT_BIGQUERY_TOKEN": "offline-compile"}):

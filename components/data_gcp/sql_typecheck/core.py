@@ -192,7 +192,9 @@ def node_problems(tree: exp.Expression, node_id: str) -> list[TypeProblem]:
             if isinstance(left, exp.Select) and isinstance(right, exp.Select):
                 for i, (a, b) in enumerate(zip(left.selects, right.selects, strict=False)):
                     if not compatible(a, b):
-                        report(node, f"UNION column {i + 1} ({a.alias_or_name}) is {family(a)} then {family(b)}")
+                        report(
+                            node, f"UNION column {i + 1} ({a.alias_or_name}) is {family(a)} then {family(b)}"
+                        )
         elif isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
             for side in (node.this, node.expression):
                 if family(side) in ("STRING", "BOOL", "BYTES", "JSON"):
@@ -236,7 +238,9 @@ def check_manifest(
         for uid, n in manifest["nodes"].items()
         if n["resource_type"] in ("model", "snapshot", "test") and n.get("compiled_code")
     }
-    order = graphlib.TopologicalSorter({uid: [d for d in n["depends_on"]["nodes"] if d in nodes] for uid, n in nodes.items()})
+    order = graphlib.TopologicalSorter(
+        {uid: [d for d in n["depends_on"]["nodes"] if d in nodes] for uid, n in nodes.items()}
+    )
     for uid in order.static_order():
         node = nodes[uid]
         try:
@@ -295,11 +299,15 @@ def check_sql(sql: str, tables: Mapping[str, Mapping[str, str]], node_id: str = 
         catalog, db, table = name.split(".")
         schema.add_table(exp.table_(table, db=db, catalog=catalog), dict(columns), dialect="bigquery")
     tree = sqlglot.parse_one(sql, read="bigquery")
-    tree = qualify(tree, schema=schema, dialect="bigquery", validate_qualify_columns=False, quote_identifiers=False)
+    tree = qualify(
+        tree, schema=schema, dialect="bigquery", validate_qualify_columns=False, quote_identifiers=False
+    )
     return node_problems(annotate_types(tree, schema=schema, dialect="bigquery"), node_id)
 
 
-def source_columns(manifest: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[tuple[str, str, str], dict[str, str]]:
+def source_columns(
+    manifest: Mapping[str, Any], declared: Mapping[str, Any]
+) -> dict[tuple[str, str, str], dict[str, str]]:
     """(project, dataset, table) -> {column: BigQuery type} of each dbt source, from the declared tables.
 
     `declared`: `table_catalog.declared_tables()`. A source no producer declares is an error: its
@@ -312,7 +320,8 @@ def source_columns(manifest: Mapping[str, Any], declared: Mapping[str, Any]) -> 
         match = [
             t
             for name, t in declared.items()
-            if name.split(".")[1] == key[2] and (key[1] == name.split(".")[0] or key[1].startswith(name.split(".")[0] + "_"))
+            if name.split(".")[1] == key[2]
+            and (key[1] == name.split(".")[0] or key[1].startswith(name.split(".")[0] + "_"))
         ]
         if not match:
             missing.append(f"{source['source_name']}.{source['name']} ({key[1]}.{key[2]})")

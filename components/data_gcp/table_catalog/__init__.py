@@ -2,23 +2,19 @@
 when missing so that no dbt source is ever "not found"; their types feed the SQL type check."""
 
 from data_gcp.table_catalog.core import (
-    BIGQUERY_TYPES,
-    DUCKDB_TYPES,
+    APP_IMPORT,
     CatalogError,
-    DeclaredColumn,
     DeclaredTable,
-    create_table_sql,
+    connector_tables,
     declared_tables,
     ensure_tables,
 )
 
 __all__ = [
-    "BIGQUERY_TYPES",
-    "DUCKDB_TYPES",
+    "APP_IMPORT",
     "CatalogError",
-    "DeclaredColumn",
     "DeclaredTable",
-    "create_table_sql",
+    "connector_tables",
     "declared_tables",
     "ensure_tables",
 ]
