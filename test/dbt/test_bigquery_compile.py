@@ -99,14 +99,16 @@ def test_prod_layout_datasets_partitions_and_contracts(prod_compile) -> None:
     ml = nodes["model.data_gcp.ml_reco__recommendable_item"]
     assert (ml["database"], ml["schema"]) == ("dummy-project", "ml_prod")
     assert ml["columns"]["price"]["data_type"] == "float64"
-    assert nodes["model.data_gcp.mrt_global__user"]["schema"] == "analytics_prod"
-    assert nodes["model.data_gcp.int_applicative__offer"]["schema"] == "int_applicative_prod"
+    # audited models are built into audit_<dataset>, then published to <dataset> (audit_publish.sql)
+    assert nodes["model.data_gcp.mrt_global__user"]["schema"] == "audit_analytics_prod"
+    assert nodes["model.data_gcp.int_applicative__offer"]["schema"] == "audit_int_applicative_prod"
+    assert nodes["model.data_gcp.int_firebase__event"]["schema"] == "int_firebase_prod"
     assert nodes["snapshot.data_gcp.snapshot__booking"]["schema"] == "snapshot_prod"
     event = nodes["model.data_gcp.int_firebase__event"]["config"]
     assert event["partition_by"] == {"field": "event_date", "data_type": "date", "granularity": "day"}
     assert event["cluster_by"] == ["event_name", "user_id"]
     compiled = (target_path / "compiled/data_gcp/models/ml/reco/ml_reco__ranking_training.sql").read_text()
-    assert "`dummy-project`.`int_applicative_prod`.`int_applicative__reco_display`" in compiled
+    assert "`dummy-project`.`audit_int_applicative_prod`.`int_applicative__reco_display`" in compiled
     assert "timestamp_add(" in compiled
 
 

@@ -179,7 +179,9 @@ def test_create_missing_tables_makes_empty_tables_typed_as_a_load_would(wh):
     assert wh.row_count("raw.never_loaded") == 0
     created = wh.schema("raw.never_loaded")
     assert created.names == schema.names
-    assert [created.field(n).type for n in ("day", "n", "s")] == [schema.field(n).type for n in ("day", "n", "s")]
+    assert [created.field(n).type for n in ("day", "n", "s")] == [
+        schema.field(n).type for n in ("day", "n", "s")
+    ]
     assert created.field("at").type.tz in ("UTC", "Etc/UTC")  # TIMESTAMPTZ, as a load of it creates
     wh.load("raw.loaded", pa.table({"n": [1]}))
     # existing tables are left as they are, whatever the declared schema says

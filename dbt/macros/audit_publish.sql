@@ -1,0 +1,65 @@
+{#
+  Audit before publish. A model with `meta: {audit: true}` (the marts, the exports and the app's
+  core entities: what analysts, dashboards and partners read) is built into the audit dataset
+  `audit_<dataset>`, where its tests and the models downstream read it. Once a `dbt build` has built
+  it and none of its tests failed, `publish_audited` (on-run-end) copies it to `<dataset>`, the only
+  place readers look: a model whose tests fail is never published, readers keep the previous version.
+  BigQuery: a table copy job (WRITE_TRUNCATE: atomic, keeps partitioning and clustering); DuckDB:
+  CREATE OR REPLACE TABLE ... AS SELECT (one transaction). An audited view (the exports) is published
+  as a table of its rows, so the published copy never reads an unaudited table.
+  Tests on several models (relationships) that Airflow runs after the model tasks do not hold a
+  publication back: they fail the run, and the next build audits again.
+#}
+{% macro is_audited(node) -%}
+    {{- return(node.resource_type == 'model' and (node.config.get('meta') or {}).get('audit', false)) -}}
+{%- endmacro %}
+
+{% macro audit_prefix() -%} {{- return('audit_') -}} {%- endmacro %}
+
+{% macro publish_audited(results) %}
+    {%- if not execute or flags.WHICH != 'build' -%} {{ return('') }} {%- endif -%}
+    {%- set built = [] -%}
+    {%- set held = [] -%}
+    {%- for res in results -%}
+        {%- set node = res.node -%}
+        {%- if node.resource_type == 'model' and is_audited(node) and res.status == 'success' -%}
+            {%- do built.append(node) -%}
+        {%- elif node.resource_type == 'test' and res.status in ('fail', 'error') -%}
+            {%- if node.attached_node -%} {%- do held.append(node.attached_node) -%}
+            {%- else -%} {%- do held.extend(node.depends_on.nodes) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for node in built -%}
+        {%- if node.unique_id in held -%}
+            {{ log("not published (a test failed; readers keep the previous version): " ~ node.name, info=true) }}
+        {%- else -%}
+            {%- do publish_relation(node) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro publish_relation(node) %}
+    {%- set audit = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- if audit is none -%}
+        {{ exceptions.raise_compiler_error("publish: " ~ node.name ~ " was built but " ~ node.schema ~ "." ~ node.alias ~ " is missing") }}
+    {%- endif -%}
+    {%- set published = api.Relation.create(
+        database=node.database,
+        schema=node.schema[audit_prefix() | length:],
+        identifier=node.alias,
+        type='table',
+    ) -%}
+    {%- do adapter.create_schema(published) -%}
+    {%- if target.type == 'bigquery' and audit.type == 'table' -%}
+        {%- do adapter.copy_table(audit, published, 'table') -%}
+    {%- else -%}
+        {%- set old = adapter.get_relation(database=published.database, schema=published.schema, identifier=published.identifier) -%}
+        {%- if old is not none and old.type != 'table' -%} {%- do adapter.drop_relation(old) -%} {%- endif -%}
+        {%- call statement('publish_' ~ node.name) -%}
+            create or replace table {{ published }} as select * from {{ audit }}
+        {%- endcall -%}
+    {%- endif -%}
+    {{ log("published " ~ published ~ " (tests passed)", info=true) }}
+{% endmacro %}
