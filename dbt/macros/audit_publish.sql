@@ -33,8 +33,7 @@
     {%- for node in built -%}
         {%- if node.unique_id in held -%}
             {{ log("not published (a test failed; readers keep the previous version): " ~ node.name, info=true) }}
-        {%- else -%}
-            {%- do publish_relation(node) -%}
+        {%- else -%} {%- do publish_relation(node) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return('') }}
@@ -56,7 +55,8 @@
         {%- do adapter.copy_table(audit, published, 'table') -%}
     {%- else -%}
         {%- set old = adapter.get_relation(database=published.database, schema=published.schema, identifier=published.identifier) -%}
-        {%- if old is not none and old.type != 'table' -%} {%- do adapter.drop_relation(old) -%} {%- endif -%}
+        {%- if old is not none and old.type != 'table' -%} {%- do adapter.drop_relation(old) -%}
+        {%- endif -%}
         {%- call statement('publish_' ~ node.name) -%}
             create or replace table {{ published }} as select * from {{ audit }}
         {%- endcall -%}

@@ -11,7 +11,9 @@
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- set logical = (custom_schema_name or target.schema) | trim -%}
     {#- an audited model is built into audit_<dataset>, then published (macros/audit_publish.sql) -#}
-    {%- if node is not none and is_audited(node) -%} {%- set logical = audit_prefix() ~ logical -%} {%- endif -%}
+    {%- if node is not none and is_audited(node) -%}
+        {%- set logical = audit_prefix() ~ logical -%}
+    {%- endif -%}
     {{ data_gcp_dataset(logical) }}
 {%- endmacro %}
 

@@ -129,7 +129,7 @@ def test_prod_sql_meets_bigquerys_type_rules(prod_compile) -> None:
     assert not report.problems, [str(p) for p in report.problems]
     assert report.checked >= 500
     # ids are strings across the project, whatever type their producer writes
-    user = report.schemas["dummy-project.analytics_prod.mrt_global__user"]
+    user = report.schemas["dummy-project.audit_analytics_prod.mrt_global__user"]
     assert user["user_id"] == "STRING"
     assert (
         report.schemas["dummy-project.int_addresses_prod.int_addresses__user_location"]["user_id"] == "STRING"
@@ -144,7 +144,25 @@ def test_type_check_catches_a_planted_string_int64_join(prod_compile) -> None:
     planted = re.sub(r"cast\(user_id as string\) as user_id", "user_id", node["compiled_code"], flags=re.I)
     assert planted != node["compiled_code"]
     node["compiled_code"] = planted
+    problems = {(p.node, p.message.split(",")[0]) for p in _type_check(manifest).problems}
+    assert problems == {
+        ("model.data_gcp.mrt_global__user", "compares STRING with INT64"),
+        ("model.data_gcp.int_addresses__user_location", "user_id is INT64 here"),
+    }
+
+
+def test_type_check_catches_an_id_typed_two_ways(prod_compile) -> None:
+    """Adage's partner id left as its producer's INT64 while the app's is a STRING: no join refuses
+    it yet, the first one to bring them together would."""
+    _, target_path = prod_compile
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    node = manifest["nodes"]["model.data_gcp.int_adage__venue_partner"]
+    planted = re.sub(
+        r"cast\(partner_id as string\) as partner_id", "partner_id", node["compiled_code"], flags=re.I
+    )
+    assert planted != node["compiled_code"]
+    node["compiled_code"] = planted
     problems = _type_check(manifest).problems
-    assert [(p.node, p.message) for p in problems] == [
-        ("model.data_gcp.mrt_global__user", "compares STRING with INT64")
+    assert [(p.node, p.message.split(",")[0]) for p in problems] == [
+        ("model.data_gcp.int_adage__venue_partner", "partner_id is INT64 here")
     ]

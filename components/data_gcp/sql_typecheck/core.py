@@ -5,7 +5,7 @@ BigQuery refuses the query ("No matching signature for operator ="). dbt compile
 without a connection; sqlglot annotates each node's expressions with types, starting from the
 declared tables (connector and app database TableSpecs, via `data_gcp.table_catalog`) and the models
 already checked (their enforced contract when they have one, else the types their SQL yields), in
-dependency order. A pair of types BigQuery has no common supertype for, met where BigQuery needs one
+dependency order. Every `*_id` column also has one type across the models (`id_type_problems`). A pair of types BigQuery has no common supertype for, met where BigQuery needs one
 (a comparison or join condition, `IN`, `BETWEEN`, `COALESCE`/`IFNULL`/`IF`/`CASE` branches, `UNION`
 columns, arithmetic, string functions), is a problem. Unknown types are never reported: the check
 misses what sqlglot cannot type, it does not guess.
@@ -272,7 +272,35 @@ def check_manifest(
             key = _relation_key(node)
             schema.add_table(exp.table_(key[2], db=key[1], catalog=key[0]), columns, dialect="bigquery")
             report.schemas[".".join(key)] = {k: v.sql(dialect="bigquery") for k, v in columns.items()}
+    report.problems += id_type_problems(manifest, report)
     return report
+
+
+def id_type_problems(manifest: Mapping[str, Any], report: TypeReport) -> list[TypeProblem]:
+    """One type per id across the project: a column named `*_id` has the same type in every model.
+
+    Why: an id typed one way here and another way there is a join BigQuery refuses, waiting for the
+    model that brings the two together. Snapshots are left out: they keep their source's types, as
+    their tables hold years of history in them.
+    """
+    seen: dict[str, dict[str, list[str]]] = {}
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] != "model":
+            continue
+        columns = report.schemas.get(".".join(_relation_key(node)), {})
+        for name, kind in columns.items():
+            if name.endswith("_id") and kind.upper() not in ("UNKNOWN", "NULL"):
+                seen.setdefault(name, {}).setdefault(kind.upper(), []).append(uid)
+    problems = []
+    for name, kinds in sorted(seen.items()):
+        if len(kinds) > 1:
+            fewest = min(kinds, key=lambda k: len(kinds[k]))
+            others = ", ".join(f"{k} in {len(v)} model(s)" for k, v in sorted(kinds.items()))
+            for uid in sorted(kinds[fewest]):
+                problems.append(
+                    TypeProblem(uid, f"{name} is {fewest} here, one type per id ({others})", name)
+                )
+    return problems
 
 
 def _output_columns(tree: exp.Expression) -> dict[str, exp.DataType]:

@@ -8,10 +8,10 @@
     ('department_code', 'string'), ('is_active', dbt.type_boolean()), ('modified_at', 'timestamp')] %}
 
 with
-    -- the venue id as every pass Culture id in the project: a string
+    -- ids as every id in the project: strings
     partners as (
         select
-            partner_id,
+            {{ as_id('partner_id') }} as partner_id,
             {{ as_id('venue_id') }} as venue_id,
             siret,
             partner_name,
