@@ -55,6 +55,30 @@ def test_a_model_whose_tests_fail_is_not_published(built_project, monkeypatch) -
     finally:
         wh.execute(f"create or replace table {RAW} as select * from tmp.user_backup")
         wh.execute("drop table tmp.user_backup")
-    # the fault fixed: the next build passes its tests and publishes
+    # the fault fixed: the next build passes its tests and publishes (dropped first, so that the
+    # published table can only be this build's copy, committed)
+    wh.drop_table(USER)
     assert _build_user(built_project, monkeypatch).success
     assert _counts(wh, USER) == published == _counts(wh, AUDIT)
+
+
+def test_a_build_that_leaves_the_tests_out_publishes_nothing(built_project, monkeypatch) -> None:
+    from data_gcp import dbt_runner
+
+    wh = get_warehouse(built_project.settings)
+    wh.drop_table(USER)
+    monkeypatch.setenv("DATA_GCP_ENV", "local")
+    monkeypatch.setenv("DATA_GCP_DATA_DIR", str(built_project.settings.local_data_dir))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(built_project.target_path))
+    reset_settings()
+    try:
+        untested = dbt_runner.build(
+            select="int_applicative__user",
+            exclude="test_type:data",
+            target="ci",
+            settings=built_project.settings,
+        )
+    finally:
+        reset_settings()
+    assert untested.success and not wh.table_exists(USER)
+    assert _build_user(built_project, monkeypatch).success and wh.table_exists(USER)
