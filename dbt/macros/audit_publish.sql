@@ -42,19 +42,20 @@
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- set schemas = [] -%}
     {%- for node in built -%}
         {%- set untested = own_tests.get(node.unique_id, []) | reject('in', passed) | list -%}
         {%- if node.unique_id in held -%}
             {{ log("not published (a test failed; readers keep the previous version): " ~ node.name, info=true) }}
         {%- elif untested -%}
             {{ log("not published (" ~ untested | length ~ " of its tests did not run): " ~ node.name, info=true) }}
-        {%- else -%} {%- do publish_relation(node) -%}
+        {%- else -%} {%- do publish_relation(node, schemas) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return('') }}
 {% endmacro %}
 
-{% macro publish_relation(node) %}
+{% macro publish_relation(node, schemas) %}
     {%- set audit = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
     {%- if audit is none -%}
         {{ exceptions.raise_compiler_error("publish: " ~ node.name ~ " was built but " ~ node.schema ~ "." ~ node.alias ~ " is missing") }}
@@ -65,7 +66,10 @@
         identifier=node.alias,
         type='table',
     ) -%}
-    {%- do adapter.create_schema(published) -%}
+    {#- each published dataset created once per run (`schemas`: those done) -#}
+    {%- if published.schema not in schemas -%}
+        {%- do adapter.create_schema(published) -%} {%- do schemas.append(published.schema) -%}
+    {%- endif -%}
     {%- if target.type == 'bigquery' and audit.type == 'table' -%}
         {%- do adapter.copy_table(audit, published, 'table') -%}
     {%- else -%}
