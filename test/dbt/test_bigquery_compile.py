@@ -166,3 +166,18 @@ def test_type_check_catches_an_id_typed_two_ways(prod_compile) -> None:
     assert [(p.node, p.message.split(",")[0]) for p in problems] == [
         ("model.data_gcp.int_adage__venue_partner", "partner_id is INT64 here")
     ]
+
+
+def test_type_check_holds_the_sql_to_its_contract(prod_compile) -> None:
+    """An ML table's contract says one type, its SQL yields another: dbt's check on BigQuery would
+    fail the build; the type check says so offline."""
+    _, target_path = prod_compile
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    node = manifest["nodes"]["model.data_gcp.ml_reco__recommendable_item"]
+    assert node["contract"]["enforced"]
+    node["columns"]["price"]["data_type"] = "string"
+    problems = [(p.node, p.message) for p in _type_check(manifest).problems]
+    assert (
+        "model.data_gcp.ml_reco__recommendable_item",
+        "contract declares price STRING, the SQL yields FLOAT64",
+    ) in problems

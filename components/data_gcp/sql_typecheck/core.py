@@ -5,9 +5,10 @@ BigQuery refuses the query ("No matching signature for operator ="). dbt compile
 without a connection; sqlglot annotates each node's expressions with types, starting from the
 declared tables (connector and app database TableSpecs, via `data_gcp.table_catalog`) and the models
 already checked (their enforced contract when they have one, else the types their SQL yields), in
-dependency order. Every `*_id` column also has one type across the models (`id_type_problems`). A pair of types BigQuery has no common supertype for, met where BigQuery needs one
+dependency order. A pair of types BigQuery has no common supertype for, met where BigQuery needs one
 (a comparison or join condition, `IN`, `BETWEEN`, `COALESCE`/`IFNULL`/`IF`/`CASE` branches, `UNION`
-columns, arithmetic, string functions), is a problem. Unknown types are never reported: the check
+columns, arithmetic, string functions), is a problem. So is an `*_id` column typed two ways across
+the models (`id_type_problems`), and a model yielding other types than its enforced contract declares. Unknown types are never reported: the check
 misses what sqlglot cannot type, it does not guess.
 """
 
@@ -266,8 +267,16 @@ def check_manifest(
         if contract:
             for name, col in (node.get("columns") or {}).items():
                 declared = _bq_type(col.get("data_type") or "")
-                if declared is not None:
-                    columns[name] = declared
+                if declared is None:
+                    continue
+                inferred = columns.get(name)
+                want, got = _FAMILY.get(declared.this), _FAMILY.get(inferred.this) if inferred else None
+                if want and got and want != got:
+                    # dbt's contract check on BigQuery compares types exactly: the build would fail
+                    report.problems.append(
+                        TypeProblem(uid, f"contract declares {name} {want}, the SQL yields {got}", name)
+                    )
+                columns[name] = declared
         if columns:
             key = _relation_key(node)
             schema.add_table(exp.table_(key[2], db=key[1], catalog=key[0]), columns, dialect="bigquery")
