@@ -60,17 +60,9 @@ def prod_compile(tmp_path_factory: pytest.TempPathFactory):
         mp.setenv("DATA_GCP_ENV", "prod")
         mp.setenv("DATA_GCP_PROJECT_ID", "dummy-project")
         mp.setenv("DATA_GCP_DATA_DIR", str(tmp_path_factory.mktemp("dbt_prod_data")))
-        # a dummy access token: credentials exist, nothing is sent (no introspection, no cache)
-        mp.setenv("DBT_BIGQUERY_METHOD", "oauth-secrets")
-        mp.setenv("DBT_BIGQUERY_TOKEN", "dummy-token")
         reset_settings()
-        result = dbt_runner.compile(
-            target="prod",
-            exclude="test_type:unit",
-            target_path=target_path,
-            extra_args=["--no-introspect", "--no-populate-cache"],
-            check=False,
-        )
+        # a dummy access token: credentials exist, nothing is sent (no introspection, no cache)
+        result = dbt_runner.compile_offline(target="prod", target_path=target_path, check=False)
     reset_settings()
     return result, target_path
 
@@ -107,12 +99,85 @@ def test_prod_layout_datasets_partitions_and_contracts(prod_compile) -> None:
     ml = nodes["model.data_gcp.ml_reco__recommendable_item"]
     assert (ml["database"], ml["schema"]) == ("dummy-project", "ml_prod")
     assert ml["columns"]["price"]["data_type"] == "float64"
-    assert nodes["model.data_gcp.mrt_global__user"]["schema"] == "analytics_prod"
-    assert nodes["model.data_gcp.int_applicative__offer"]["schema"] == "int_applicative_prod"
+    # audited models are built into audit_<dataset>, then published to <dataset> (audit_publish.sql)
+    assert nodes["model.data_gcp.mrt_global__user"]["schema"] == "audit_analytics_prod"
+    assert nodes["model.data_gcp.int_applicative__offer"]["schema"] == "audit_int_applicative_prod"
+    assert nodes["model.data_gcp.int_firebase__event"]["schema"] == "int_firebase_prod"
     assert nodes["snapshot.data_gcp.snapshot__booking"]["schema"] == "snapshot_prod"
     event = nodes["model.data_gcp.int_firebase__event"]["config"]
     assert event["partition_by"] == {"field": "event_date", "data_type": "date", "granularity": "day"}
     assert event["cluster_by"] == ["event_name", "user_id"]
     compiled = (target_path / "compiled/data_gcp/models/ml/reco/ml_reco__ranking_training.sql").read_text()
-    assert "`dummy-project`.`int_applicative_prod`.`int_applicative__reco_display`" in compiled
+    assert "`dummy-project`.`audit_int_applicative_prod`.`int_applicative__reco_display`" in compiled
     assert "timestamp_add(" in compiled
+
+
+def _type_check(manifest: dict):
+    from data_gcp.sql_typecheck import check_manifest, source_columns
+    from data_gcp.table_catalog import declared_tables
+
+    return check_manifest(manifest, source_columns(manifest, declared_tables()))
+
+
+def test_prod_sql_meets_bigquerys_type_rules(prod_compile) -> None:
+    """Every model, snapshot and test, typed from the declared tables: no comparison, join, IN,
+    COALESCE, CASE, UNION or function argument BigQuery would refuse ("No matching signature")."""
+    _, target_path = prod_compile
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    report = _type_check(manifest)
+    assert not report.unparsed, report.unparsed
+    assert not report.problems, [str(p) for p in report.problems]
+    assert report.checked >= 500
+    # ids are strings across the project, whatever type their producer writes
+    user = report.schemas["dummy-project.audit_analytics_prod.mrt_global__user"]
+    assert user["user_id"] == "STRING"
+    assert (
+        report.schemas["dummy-project.int_addresses_prod.int_addresses__user_location"]["user_id"] == "STRING"
+    )
+
+
+def test_type_check_catches_a_planted_string_int64_join(prod_compile) -> None:
+    """The addresses' user id left as its producer's INT64: mrt_global__user's join to it fails."""
+    _, target_path = prod_compile
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    node = manifest["nodes"]["model.data_gcp.int_addresses__user_location"]
+    planted = re.sub(r"cast\(user_id as string\) as user_id", "user_id", node["compiled_code"], flags=re.I)
+    assert planted != node["compiled_code"]
+    node["compiled_code"] = planted
+    problems = {(p.node, p.message.split(",")[0]) for p in _type_check(manifest).problems}
+    assert problems == {
+        ("model.data_gcp.mrt_global__user", "compares STRING with INT64"),
+        ("model.data_gcp.int_addresses__user_location", "user_id is INT64 here"),
+    }
+
+
+def test_type_check_catches_an_id_typed_two_ways(prod_compile) -> None:
+    """Adage's partner id left as its producer's INT64 while the app's is a STRING: no join refuses
+    it yet, the first one to bring them together would."""
+    _, target_path = prod_compile
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    node = manifest["nodes"]["model.data_gcp.int_adage__venue_partner"]
+    planted = re.sub(
+        r"cast\(partner_id as string\) as partner_id", "partner_id", node["compiled_code"], flags=re.I
+    )
+    assert planted != node["compiled_code"]
+    node["compiled_code"] = planted
+    problems = _type_check(manifest).problems
+    assert [(p.node, p.message.split(",")[0]) for p in problems] == [
+        ("model.data_gcp.int_adage__venue_partner", "partner_id is INT64 here")
+    ]
+
+
+def test_type_check_holds_the_sql_to_its_contract(prod_compile) -> None:
+    """An ML table's contract says one type, its SQL yields another: dbt's check on BigQuery would
+    fail the build; the type check says so offline."""
+    _, target_path = prod_compile
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    node = manifest["nodes"]["model.data_gcp.ml_reco__recommendable_item"]
+    assert node["contract"]["enforced"]
+    node["columns"]["price"]["data_type"] = "string"
+    problems = [(p.node, p.message) for p in _type_check(manifest).problems]
+    assert (
+        "model.data_gcp.ml_reco__recommendable_item",
+        "contract declares price STRING, the SQL yields FLOAT64",
+    ) in problems

@@ -211,8 +211,9 @@ def test_parse_writes_the_manifest_for_airflow(built_project) -> None:
         node = nodes[f"model.data_gcp.{name}"]
         assert node["schema"] == "ml"
         assert node["config"]["contract"]["enforced"] is True
-    assert nodes["model.data_gcp.mrt_global__user"]["schema"] == "analytics"
-    assert nodes["model.data_gcp.int_applicative__offer"]["schema"] == "int_applicative"
+    # audited models build into audit_<dataset> and are published to <dataset> (audit_publish.sql)
+    assert nodes["model.data_gcp.mrt_global__user"]["schema"] == "audit_analytics"
+    assert nodes["model.data_gcp.int_applicative__offer"]["schema"] == "audit_int_applicative"
     assert nodes["snapshot.data_gcp.snapshot__offer"]["schema"] == "snapshot"
     # BigQuery layout is not set on DuckDB targets
     assert nodes["model.data_gcp.int_firebase__event"]["config"].get("partition_by") is None

@@ -28,12 +28,13 @@ def on_built_project(built_project, monkeypatch: pytest.MonkeyPatch):
 
 def test_cli_build_exits_non_zero_and_names_the_failing_model(on_built_project) -> None:
     wh = get_warehouse(on_built_project.settings)
-    wh.execute("alter table raw.applicative_database_offerer rename to applicative_database_offerer_aside")
+    # a column gone from the raw table (a missing table is created empty before dbt runs)
+    wh.execute("alter table raw.applicative_database_offerer rename column offerer_id to offerer_id_aside")
     try:
         result = CliRunner().invoke(app, ["dbt", "build", "--select", "int_applicative__offerer"])
     finally:
         wh.execute(
-            "alter table raw.applicative_database_offerer_aside rename to applicative_database_offerer"
+            "alter table raw.applicative_database_offerer rename column offerer_id_aside to offerer_id"
         )
     assert result.exit_code != 0
     assert isinstance(result.exception, dbt_runner.DbtRunError)

@@ -17,6 +17,7 @@ from data_gcp.cli import (
     run_command,
     sandbox_commands,
     serve_commands,
+    typecheck_command,
     ui_command,
     workspace_commands,
 )
@@ -34,6 +35,7 @@ serve_commands.register(app)
 deploy_commands.register(app)
 workspace_commands.register(app)
 ui_command.register(app)
+typecheck_command.register(app)
 
 # Developer-only: the sandbox oracle next to the two-tower model (reads truth tables only where present).
 dev_references.install()

@@ -1,4 +1,5 @@
-"""`data-gcp etl run <system>` and `data-gcp etl list`: thin wrappers over `data_gcp.etl_core`."""
+"""`data-gcp etl run <system>`, `data-gcp etl list` and `data-gcp etl init`: thin wrappers over
+`data_gcp.etl_core` and `data_gcp.table_catalog`."""
 
 from __future__ import annotations
 
@@ -47,10 +48,22 @@ def list_() -> None:
     out.print(table)
 
 
+def init() -> None:
+    """Create every declared raw table missing from the warehouse (connectors and app database
+    import), empty with its schema: in a fresh environment, no dbt source is "not found"."""
+    from data_gcp.config import get_settings
+    from data_gcp.table_catalog import ensure_tables
+    from data_gcp.warehouse import get_warehouse
+
+    created = ensure_tables(get_warehouse(get_settings()))
+    out.print(f"created {len(created)} empty table(s)" + (f": {', '.join(created)}" if created else ""))
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
         help="External source connectors (dlt into raw.<system>_<object>).", no_args_is_help=True
     )
     group.command("run")(run)
     group.command("list")(list_)
+    group.command("init")(init)
     app.add_typer(group, name="etl")

@@ -202,6 +202,25 @@ def _collect(result: Any) -> tuple[dict[str, str], dict[str, str]]:
     return statuses, messages
 
 
+# dbt commands that read the raw sources (compile, parse and docs never query them)
+READS_SOURCES = ("build", "run", "test", "snapshot", "seed", "source", "show")
+
+
+def _ensure_declared_tables(settings: Settings) -> None:
+    """Locally, every table a producer declares exists before dbt reads it (empty until it runs), as
+    in the cloud, where each producer creates its own tables on its first run, rows or not."""
+    from data_gcp.table_catalog import ensure_tables
+    from data_gcp.warehouse import get_warehouse
+
+    created = ensure_tables(get_warehouse(settings))
+    if created:
+        log.info(
+            "created %d declared table(s), empty until their producer runs: %s",
+            len(created),
+            ", ".join(created),
+        )
+
+
 def invoke(
     command: Sequence[str],
     *,
@@ -243,6 +262,8 @@ def invoke(
         args += ["--vars", json.dumps(vars)]
     args += list(extra_args)
     name = " ".join(command)
+    if target in LOCAL_TARGETS and command[:1] and command[0] in READS_SOURCES:
+        _ensure_declared_tables(settings)
     log.info("dbt %s --target %s", name, target)
     started = time.perf_counter()
     fingerprint = project_fingerprint(project)  # of the files dbt is about to read
@@ -315,6 +336,35 @@ def compile(
 ) -> DbtResult:
     """`dbt compile`: render every node's SQL into `target/compiled` (no model is built)."""
     return invoke(["compile"], select=select, exclude=exclude, target=target, **kwargs)
+
+
+OFFLINE_PROJECT = "offline-project"
+
+
+def compile_offline(
+    target: str = "prod", target_path: Path | None = None, settings: Settings | None = None, **kwargs: Any
+) -> DbtResult:
+    """`dbt compile` for a BigQuery target without a connection: every node's SQL as BigQuery gets it.
+
+    A dummy access token stands for credentials and dbt neither introspects nor fills its cache, so
+    no request is sent (CI and a laptop compile the prod SQL this way). Unit tests are left out
+    (they need the warehouse to render their fixtures).
+    """
+    if target not in CLOUD_TARGETS:
+        raise DbtRunError(
+            f"compile_offline compiles a BigQuery target ({', '.join(CLOUD_TARGETS)}), not {target!r}"
+        )
+    settings = settings or get_settings()
+    cloud = settings.model_copy(update={"project_id": settings.project_id or OFFLINE_PROJECT})
+    with temporary_env({"DBT_BIGQUERY_METHOD": "oauth-secrets", "DBT_BIGQUERY_TOKEN": "offline-compile"}):
+        return compile(
+            target=target,
+            exclude=kwargs.pop("exclude", "test_type:unit"),
+            target_path=target_path,
+            settings=cloud,
+            extra_args=["--no-introspect", "--no-populate-cache", *kwargs.pop("extra_args", ())],
+            **kwargs,
+        )
 
 
 def parse(target: str | None = None, **kwargs: Any) -> DbtResult:

@@ -162,6 +162,24 @@ def _literal(value: Any) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def create_empty_tables(settings: Settings, specs: list[TableSpec]) -> list[str]:
+    """Create, empty with their declared schema, the tables of `specs` that do not exist yet.
+
+    Why: dlt creates a table only when it loads rows, so a table whose first runs had none (Batch
+    stats in a quiet week) was missing, and the dbt models reading it failed with "Not found".
+    Returns the tables created.
+    """
+    import pyarrow as pa
+
+    from data_gcp.warehouse import get_warehouse
+
+    if not specs:
+        return []
+    tables = {s.qualified_name: pa.schema([f.with_nullable(True) for f in s.arrow_schema]) for s in specs}
+    partitions = {s.qualified_name: s.partition for s in specs if s.partition}
+    return get_warehouse(settings).create_missing_tables(tables, partitions)
+
+
 def clear_units(
     system: str,
     settings: Settings,

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_gcp.config import DataGcpError, Settings, get_settings
-from data_gcp.etl_core.pipeline import clear_units, load_tables
+from data_gcp.etl_core.pipeline import clear_units, create_empty_tables, load_tables
 from data_gcp.etl_core.registry import get_connector
 from data_gcp.etl_core.spec import Connector, RunContext, TableSpec
 from data_gcp.etl_core.window import DateWindow
@@ -348,6 +348,11 @@ def run_connector(
             loaded = {name: t for name, t in data.items() if t.num_rows}
             rows = load_tables(system, ctx.settings, specs, loaded)  # type: ignore[arg-type]
             cleared = clear_units(system, ctx.settings, specs, clear)
+            # a table read in full that had no row still exists afterwards, empty with its schema
+            empty = [specs[n] for n in data if n not in loaded and n not in ctx.failures]
+            created = create_empty_tables(ctx.settings, empty)
+            if created:
+                log.info("%s: created empty (no rows yet): %s", system, ", ".join(created))
     rows.update({name: 0 for name in data if name not in rows})
     result = RunResult(
         system,

@@ -111,6 +111,35 @@ def validate_load(
                 )
 
 
+def bigquery_type(dtype: pa.DataType) -> str:
+    """The BigQuery column type a load of this Arrow type creates (Parquet load, dlt)."""
+    if pa.types.is_boolean(dtype):
+        return "BOOL"
+    if pa.types.is_integer(dtype):
+        return "INT64"
+    if pa.types.is_floating(dtype):
+        return "FLOAT64"
+    if pa.types.is_decimal(dtype):
+        return "NUMERIC"
+    if pa.types.is_date(dtype):
+        return "DATE"
+    if pa.types.is_timestamp(dtype):
+        return "TIMESTAMP"
+    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+        return "STRING"
+    if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):
+        return "BYTES"
+    raise WarehouseError(f"no BigQuery column type for Arrow type {dtype}")
+
+
+def tables_by_dataset(tables: dict[str, pa.Schema]) -> dict[str, list[str]]:
+    """Logical table names grouped by dataset (each checked), datasets sorted."""
+    out: dict[str, list[str]] = {}
+    for table in tables:
+        out.setdefault(split_table(table)[0], []).append(table)
+    return dict(sorted(out.items()))
+
+
 class Warehouse(ABC):
     """Operations every engine provides. SQL is the engine's dialect; tables are logical names."""
 
@@ -165,3 +194,11 @@ class Warehouse(ABC):
 
     @abstractmethod
     def drop_table(self, table: str) -> None: ...
+
+    @abstractmethod
+    def create_missing_tables(
+        self, tables: dict[str, pa.Schema], partitions: dict[str, str] | None = None
+    ) -> list[str]:
+        """Create each of `tables` (logical name -> Arrow schema) that does not exist, empty, with the
+        engine types a load of that schema would create; `partitions`: table -> its day column.
+        Existing tables are left as they are. Returns the tables created."""

@@ -21,8 +21,10 @@ from data_gcp.warehouse.base import (
     Warehouse,
     WarehouseError,
     WriteMode,
+    bigquery_type,
     check_identifier,
     split_table,
+    tables_by_dataset,
     to_arrow,
     validate_load,
 )
@@ -57,6 +59,18 @@ def replace_partition_sql(
         f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging}; "
         "COMMIT TRANSACTION;"
     )
+
+
+def create_table_sql(physical: str, schema: pa.Schema, partition: str | None = None) -> str:
+    """`CREATE TABLE IF NOT EXISTS` of an empty table with a schema's columns (nullable, as loads
+    create them), partitioned by its day column like its producer partitions it (pure: tested)."""
+    cols = ", ".join(f"`{check_identifier(f.name, 'column')}` {bigquery_type(f.type)}" for f in schema)
+    sql = f"CREATE TABLE IF NOT EXISTS {physical} ({cols})"
+    if partition:
+        column = f"`{check_identifier(partition, 'column')}`"
+        kind = bigquery_type(schema.field(partition).type)
+        sql += f" PARTITION BY {column if kind == 'DATE' else f'DATE({column})'}"
+    return sql
 
 
 def query_parameters(params: dict[str, Any] | None) -> list[Any]:
@@ -147,6 +161,28 @@ class BigQueryWarehouse(Warehouse):
 
     def drop_table(self, table: str) -> None:
         self.client.delete_table(self._table_id(table), not_found_ok=True)
+
+    def create_missing_tables(
+        self, tables: dict[str, pa.Schema], partitions: dict[str, str] | None = None
+    ) -> list[str]:
+        """One listing per dataset, then one script creating the missing tables of that dataset (a
+        job per table would cost seconds each)."""
+        created = []
+        for dataset, names in tables_by_dataset(tables).items():
+            self.create_dataset(dataset)
+            existing = set(self.list_tables(dataset))
+            missing = [t for t in names if split_table(t)[1] not in existing]
+            if not missing:
+                continue
+            script = ";\n".join(
+                create_table_sql(self.physical(t), tables[t], (partitions or {}).get(t)) for t in missing
+            )
+            try:
+                self.execute(script + ";")
+            except Exception as err:
+                raise WarehouseError(f"creating the empty tables {', '.join(missing)} failed: {err}") from err
+            created += missing
+        return created
 
     def _new_columns(self, table_id: str, arrow: pa.Table) -> bool:
         """Whether the data brings columns the existing table lacks (then the load may add them)."""

@@ -24,6 +24,7 @@ from data_gcp.warehouse.base import (
     WriteMode,
     check_identifier,
     split_table,
+    tables_by_dataset,
     to_arrow,
     validate_load,
 )
@@ -107,6 +108,25 @@ class DuckDBWarehouse(Warehouse):
     def drop_table(self, table: str) -> None:
         with self.connect() as con:
             con.execute(f"DROP TABLE IF EXISTS {self.physical(table)}")
+
+    def create_missing_tables(
+        self, tables: dict[str, pa.Schema], partitions: dict[str, str] | None = None
+    ) -> list[str]:
+        created = []
+        with self.connect() as con:
+            for dataset, names in tables_by_dataset(tables).items():
+                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.settings.dataset(dataset)}"')
+                for table in names:
+                    if self._exists(con, table):
+                        continue
+                    # from an empty Arrow table: exactly the types a load of that schema creates
+                    con.register("__declared_empty", tables[table].empty_table())
+                    try:
+                        con.execute(f"CREATE TABLE {self.physical(table)} AS SELECT * FROM __declared_empty")
+                    finally:
+                        con.unregister("__declared_empty")
+                    created.append(table)
+        return created
 
     def _add_missing_columns(self, con: duckdb.DuckDBPyConnection, target: str) -> None:
         """New columns in the data are added to the table (schema evolution, never dropping)."""

@@ -8,7 +8,20 @@
     ('department_code', 'string'), ('is_active', dbt.type_boolean()), ('modified_at', 'timestamp')] %}
 
 with
-    partners as (select * from {{ source_or_empty('raw_adage', 'adage_partner', cols) }}),
+    -- ids as every id in the project: strings
+    partners as (
+        select
+            {{ as_id('partner_id') }} as partner_id,
+            {{ as_id('venue_id') }} as venue_id,
+            siret,
+            partner_name,
+            partner_type,
+            partner_label,
+            department_code,
+            is_active,
+            modified_at
+        from {{ source_or_empty('raw_adage', 'adage_partner', cols) }}
+    ),
 
     venues as (
         select venue_id, venue_name, venue_siret, venue_department_code, offerer_id

@@ -7,7 +7,7 @@
     ('geocoded_at', 'timestamp')] %}
 
 select
-    user_id,
+    {{ as_id('user_id') }} as user_id,
     label as address_label,
     score as address_score,
     result_type as address_result_type,

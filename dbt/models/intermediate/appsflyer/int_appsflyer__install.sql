@@ -13,5 +13,5 @@ select
     campaign,
     country_code,
     appsflyer_id,
-    {{ dbt.safe_cast('customer_user_id', dbt.type_bigint()) }} as user_id
+    {{ as_id(dbt.safe_cast('customer_user_id', dbt.type_bigint())) }} as user_id
 from {{ source_or_empty('raw_appsflyer', 'appsflyer_installs', cols) }}

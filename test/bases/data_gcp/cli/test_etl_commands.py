@@ -60,3 +60,16 @@ def test_etl_run_failure_is_one_line_naming_system_endpoint_status_without_secre
     assert "Traceback" not in r.stderr
     for key in LOCAL_KEYS:
         assert key not in r.stderr and key not in r.stdout
+
+
+def test_etl_init_creates_every_declared_table_once(settings):
+    """A fresh environment: `etl init` creates each declared raw table, empty; a second run, none."""
+    from data_gcp.table_catalog import declared_tables
+    from data_gcp.warehouse import get_warehouse
+
+    first = CliRunner().invoke(app, ["etl", "init"], env={"COLUMNS": "250"})
+    assert first.exit_code == 0, first.output
+    assert f"created {len(declared_tables())} empty table(s)" in first.output
+    assert get_warehouse(settings).row_count("raw.batch_campaign_stats") == 0
+    again = CliRunner().invoke(app, ["etl", "init"])
+    assert again.exit_code == 0 and "created 0 empty table(s)" in again.output, again.output

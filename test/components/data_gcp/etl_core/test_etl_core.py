@@ -171,6 +171,23 @@ def test_a_rerun_of_a_day_that_now_has_no_rows_clears_that_day(settings, monkeyp
     assert rows == [{"app": "android", "day": d1, "n": 3}, {"app": "ios", "day": d2, "n": 2}]
 
 
+def test_a_first_run_without_rows_creates_the_table_empty_then_loads_into_it(settings, monkeypatch):
+    """A quiet week (Batch stats with no campaign): the table exists anyway, with its declared schema,
+    so the dbt models reading it never meet "Not found: Table"; the next run with rows loads into it."""
+    monkeypatch.setitem(CONNECTOR_MODULES, "toy", __name__)
+    d1 = dt.date(2026, 11, 20)
+    TOY_ROWS.clear()
+    result = run_connector("toy", d1, d1, settings=settings)
+    assert result.rows == {"toy_stats": 0}
+    wh = get_warehouse(settings)
+    assert wh.row_count("raw.toy_stats") == 0
+    assert wh.schema("raw.toy_stats").names == [c.name for c in STATS.columns]
+    assert [f.type for f in wh.schema("raw.toy_stats")] == [f.type for f in STATS.arrow_schema]
+    TOY_ROWS[("ios", d1)] = 2
+    run_connector("toy", d1, d1, settings=settings)
+    assert wh.query("SELECT app, n FROM raw.toy_stats").to_pylist() == [{"app": "ios", "n": 2}]
+
+
 def test_coverage_must_name_the_scope():
     from data_gcp.etl_core import units_to_clear
 

@@ -86,3 +86,22 @@ def test_merge_statement_updates_inserts_and_reruns_cleanly(bq):
         bq.execute(sql)
     rows = bq.query("SELECT id, name FROM `p.raw_dev.u` ORDER BY id").to_pylist()
     assert rows == [{"id": 1, "name": "a"}, {"id": 2, "name": "B"}, {"id": 3, "name": "c"}]
+
+
+def test_declared_tables_are_created_empty_with_their_bigquery_types(bq):
+    """A fresh environment: every table a producer declares exists before its producer ever ran,
+    typed as the producer's load creates it (through the real client: DDL script, listing, schema)."""
+    from data_gcp.table_catalog import declared_tables, ensure_tables
+
+    declared = declared_tables()
+    created = ensure_tables(bq)
+    assert set(created) == set(declared)
+    stats = bq.client.get_table("p.raw_dev.batch_campaign_stats")
+    assert stats.num_rows == 0
+    assert {f.name: f.field_type for f in stats.schema} == {
+        name: {"BOOL": "BOOLEAN", "INT64": "INTEGER", "FLOAT64": "FLOAT"}.get(kind, kind)
+        for name, kind in declared["raw.batch_campaign_stats"].bigquery_columns().items()
+    }
+    events = bq.client.get_table("p.raw_dev.firebase_events")
+    assert events.time_partitioning.field == "event_date"
+    assert ensure_tables(bq) == []  # a second run finds them all

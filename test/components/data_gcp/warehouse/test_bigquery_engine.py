@@ -132,3 +132,22 @@ def test_validation_runs_before_any_request(bq):
     with pytest.raises(WarehouseError):
         bq.load("raw.u", pa.table({"id": [1, 1]}), "merge", key_columns=["id"])
     assert bq.client.calls == []
+
+
+def test_create_table_sql_is_bigquery_ddl_partitioned_by_its_day():
+    import pyarrow as pa
+    import sqlglot
+
+    from data_gcp.warehouse.bigquery_engine import create_table_sql
+
+    schema = pa.schema(
+        [("day", pa.date32()), ("at", pa.timestamp("us", tz="UTC")), ("n", pa.int64()), ("ok", pa.bool_())]
+    )
+    by_day = sqlglot.parse_one(create_table_sql("`p.raw_prod.t`", schema, "day"), read="bigquery")
+    assert isinstance(by_day, sqlglot.exp.Create) and by_day.args.get("exists")
+    columns = {c.name: c.args["kind"].sql("bigquery") for c in by_day.find_all(sqlglot.exp.ColumnDef)}
+    assert columns == {"day": "DATE", "at": "TIMESTAMP", "n": "INT64", "ok": "BOOL"}
+    assert by_day.find(sqlglot.exp.PartitionedByProperty).this.name == "day"
+    by_ts = sqlglot.parse_one(create_table_sql("`p.raw_prod.t`", schema, "at"), read="bigquery")
+    partition = by_ts.find(sqlglot.exp.PartitionedByProperty).this
+    assert partition.key == "date" and partition.find(sqlglot.exp.Column).name == "at"

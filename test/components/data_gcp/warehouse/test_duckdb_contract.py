@@ -167,3 +167,23 @@ def test_schema_row_count_and_listing(wh):
 def test_bad_table_names_are_refused(wh, name):
     with pytest.raises(WarehouseError):
         wh.load(name, pa.table({"id": [1]}), "append")
+
+
+def test_create_missing_tables_makes_empty_tables_typed_as_a_load_would(wh):
+    schema = pa.schema(
+        [("day", pa.date32()), ("at", pa.timestamp("us", tz="UTC")), ("n", pa.int64()), ("s", pa.string())]
+    )
+    assert wh.create_missing_tables({"raw.never_loaded": schema}, {"raw.never_loaded": "day"}) == [
+        "raw.never_loaded"
+    ]
+    assert wh.row_count("raw.never_loaded") == 0
+    created = wh.schema("raw.never_loaded")
+    assert created.names == schema.names
+    assert [created.field(n).type for n in ("day", "n", "s")] == [
+        schema.field(n).type for n in ("day", "n", "s")
+    ]
+    assert created.field("at").type.tz in ("UTC", "Etc/UTC")  # TIMESTAMPTZ, as a load of it creates
+    wh.load("raw.loaded", pa.table({"n": [1]}))
+    # existing tables are left as they are, whatever the declared schema says
+    assert wh.create_missing_tables({"raw.never_loaded": schema, "raw.loaded": schema}) == []
+    assert wh.schema("raw.loaded").names == ["n"] and wh.row_count("raw.loaded") == 1
