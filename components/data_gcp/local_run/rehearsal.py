@@ -97,11 +97,16 @@ def rehearse(
     *,
     until: dt.time = dt.time(9, 0),
     scale: float = 0.001,
+    dbt_execution: str | None = None,
 ) -> RehearsalReport:
     """Run the production plan of `dag_ids` (and the runs their assets trigger) through Airflow over
     the nights after `days`, up to `until` (Paris) the morning after the last; the data folder and
     the rest come from the environment (`DATA_GCP_DATA_DIR`). Call in a process of its own: it sets
-    Airflow's configuration and `DATA_GCP_ENV` for this process."""
+    Airflow's configuration and `DATA_GCP_ENV` for this process.
+
+    `dbt_execution="single_build"` renders the dbt models as one `dbt build` task instead of one
+    Cosmos task per model (`Settings.dbt_execution`): the same models and tests, one dbt start-up
+    instead of one per model."""
     import pendulum
 
     from data_gcp.config import TIMEZONE
@@ -146,6 +151,8 @@ def rehearse(
         os.environ.update(
             DATA_GCP_ENV=PLAN_ENV, DATA_GCP_PROJECT_ID=os.environ.get("DATA_GCP_PROJECT_ID") or "rehearsal"
         )
+        if dbt_execution:
+            os.environ["DATA_GCP_DBT_EXECUTION"] = dbt_execution
         reset_settings()
         try:
             dags = sync_dags(str(dags_folder()))
