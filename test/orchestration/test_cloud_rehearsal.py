@@ -47,7 +47,7 @@ out = {
             "dag_id": r.dag_id, "run_id": r.run_id, "run_type": r.run_type, "state": r.state,
             "logical_date": r.logical_date.isoformat() if r.logical_date else None,
             "tasks": r.task_states, "consumed": [u for u, _ in r.consumed],
-            "days": [d.isoformat() for d in report.days_by_run[r.run_id]],
+            "days": [d.isoformat() for d in report.days_of(r)],
         }
         for r in report.runs
     ],

@@ -33,7 +33,8 @@ PLAN_ENV = "prod"
 class RehearsalReport:
     days: list[dt.date]
     runs: list[RunResult] = field(default_factory=list)
-    days_by_run: dict[str, list[dt.date]] = field(default_factory=dict)  # run id -> days processed
+    # (dag id, run id) -> days processed (run ids repeat across DAGs: `scheduled__<tick>`)
+    days_by_run: dict[tuple[str, str], list[dt.date]] = field(default_factory=dict)
     seconds: float = 0.0
 
     def processed(self, dag_id: str) -> Counter:
@@ -41,8 +42,11 @@ class RehearsalReport:
         out: Counter = Counter()
         for run in self.runs:
             if run.dag_id == dag_id:
-                out.update(self.days_by_run.get(run.run_id, []))
+                out.update(self.days_of(run))
         return out
+
+    def days_of(self, run: RunResult) -> list[dt.date]:
+        return self.days_by_run.get((run.dag_id, run.run_id), [])
 
     def failed(self) -> list[RunResult]:
         return [r for r in self.runs if r.state != "success"]
@@ -185,7 +189,7 @@ def rehearse(
 
         def record(run: RunResult) -> None:
             report.runs.append(run)
-            report.days_by_run[run.run_id] = _rendered_days(run)
+            report.days_by_run[(run.dag_id, run.run_id)] = _rendered_days(run)
 
         for _, dag_id, info in ticks:
             record(execute_run(dags[dag_id], create_scheduled_run(dag_id, info)))
