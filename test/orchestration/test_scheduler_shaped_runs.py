@@ -12,13 +12,13 @@ context. The whole chain, run for real, is in `test_cloud_rehearsal.py`.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 
 import pendulum
 import pytest
 
-from data_gcp.config import Env, processing_day, reset_settings, workspace_root
+from data_gcp.config import Env, processing_day, reset_settings, temporary_env, workspace_root
+from data_gcp.local_run import argv_days
 from data_gcp.orchestration import get_spec
 from data_gcp.orchestration.trigger import FIRST_KEY, LAST_KEY
 
@@ -30,26 +30,16 @@ TRIGGERED_AT = pendulum.datetime(2026, 10, 26, 3, 40, tz="Europe/Paris")
 @pytest.fixture(scope="module")
 def cloud_bag(current_manifest):
     """The DAGs as Composer parses them in production."""
-    saved = {k: os.environ.get(k) for k in ("DATA_GCP_ENV", "DATA_GCP_PROJECT_ID")}
-    os.environ.update(DATA_GCP_ENV="prod", DATA_GCP_PROJECT_ID="test-project")
-    try:
-        from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.dagbag import DagBag
 
+    with temporary_env({"DATA_GCP_ENV": "prod", "DATA_GCP_PROJECT_ID": "test-project"}):
         reset_settings()
-        bag = DagBag(
-            dag_folder=str(workspace_root() / "orchestration" / "dags"),
-            include_examples=False,
-            safe_mode=False,
-        )
-        assert bag.import_errors == {}
-        yield bag
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_settings()
+        try:
+            bag = DagBag(dag_folder=str(workspace_root() / "orchestration" / "dags"), include_examples=False)
+            assert bag.import_errors == {}
+            yield bag
+        finally:
+            reset_settings()
 
 
 def _event(uri: str, extra: dict, source_dag: str) -> dict:
@@ -131,15 +121,6 @@ def _render(dag, task, run: dict) -> list[str]:  # noqa: ANN001
     return [str(a) for a in task.op_args[0]]
 
 
-def _days(argv: list[str]) -> set[dt.date]:
-    opts = dict(zip(argv, argv[1:], strict=False))
-    out = set()
-    for flag in ("--date", "--start", "--end"):
-        if flag in opts:
-            out.add(dt.date.fromisoformat(opts[flag]))
-    return out
-
-
 def _cli_tasks(dag):  # noqa: ANN001, ANN202
     return [t for t in dag.tasks if getattr(t, "op_args", None) and isinstance(t.op_args[0], list)]
 
@@ -157,7 +138,7 @@ def test_every_cloud_dag_renders_its_arguments_in_a_run_the_scheduler_creates(cl
             except Exception as err:  # noqa: BLE001 - collected, reported together
                 problems[f"{dag_id}.{task.task_id}"] = f"{type(err).__name__}: {err}"
                 continue
-            days = _days(argv)
+            days = set(argv_days(argv))
             if days and max(days) != DAY:
                 problems[f"{dag_id}.{task.task_id}"] = f"given {sorted(map(str, days))}, expected {DAY}"
     assert not problems, problems

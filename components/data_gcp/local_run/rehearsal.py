@@ -52,7 +52,8 @@ class RehearsalReport:
         return [r for r in self.runs if r.state != "success"]
 
 
-def _days_of(argv: list[str]) -> list[dt.date]:
+def argv_days(argv: list[str]) -> list[dt.date]:
+    """The days a `data-gcp` argv processes (`--date D`, or `--start A --end B`)."""
     opts = dict(zip(argv, argv[1:], strict=False))
     if "--date" in opts:
         return [dt.date.fromisoformat(opts["--date"])]
@@ -79,7 +80,7 @@ def _rendered_days(run: RunResult) -> list[dt.date]:
     for (fields,) in rows:
         op_args = (fields or {}).get("op_args") or []
         if op_args and isinstance(op_args[0], list):
-            days.extend(_days_of([str(a) for a in op_args[0]]))
+            days.extend(argv_days([str(a) for a in op_args[0]]))
     if days:
         return sorted(set(days))
     events = session.scalars(
