@@ -145,7 +145,9 @@ def rehearse(
         run_in_process(["import", "applicative", "--date", eve])
         run_in_process(["dbt", "parse"])
         stack.enter_context(_vendor_servers(local))
-        for dag_id in dag_ids:  # and every connector's tables (a weekly one's too)
+        from data_gcp.orchestration import chain_order
+
+        for dag_id in chain_order():  # and every connector's tables (a weekly one's too)
             if dag_id.startswith("etl_"):
                 run_in_process(["etl", "run", dag_id.removeprefix("etl_"), "--start", eve, "--end", eve])
         migrate_db(local)
