@@ -1,6 +1,8 @@
 """No usage telemetry: Cosmos (and the other libraries) send nothing from where Airflow runs, locally
-and in Composer. Checked in a fresh interpreter with the environment each place gets, through the
-library's own switch (`cosmos.telemetry.should_emit`, read when Cosmos is imported)."""
+and in Composer. Checked in a fresh interpreter with the environment each place gets: Cosmos' own
+emission (`emit_usage_metrics_if_enabled`, what its listeners call after every Cosmos task and DAG run)
+is called with every host lookup and connection recorded and refused. Cosmos swallows the failure of
+its call, so the record, not an error, shows the attempt."""
 
 from __future__ import annotations
 
@@ -13,7 +15,20 @@ from data_gcp.brick_graph import list_projects
 from data_gcp.config import get_settings, workspace_root
 from data_gcp.deploy import build_plan, deploy_target
 
-PROBE = "import cosmos.telemetry as t; print(t.should_emit())"
+PROBE = """
+import socket, sys
+attempts = []
+
+def hook(event, args):
+    if event in ("socket.getaddrinfo", "socket.connect"):
+        attempts.append(repr(args[0] if event == "socket.getaddrinfo" else args[1]))
+        raise OSError(101, "network cut")
+
+sys.addaudithook(hook)
+from cosmos import telemetry
+telemetry.emit_usage_metrics_if_enabled("dag_run", {"dag_hash": "x", "status": "success", "task_count": 1})
+print(bool(attempts))
+"""
 
 
 def _cosmos_emits(extra_env: dict[str, str]) -> bool:
@@ -27,7 +42,7 @@ def _cosmos_emits(extra_env: dict[str, str]) -> bool:
 
 
 def test_cosmos_would_post_telemetry_without_the_switches():
-    """The probe can fail: Cosmos' default is to send."""
+    """The probe can fail: by default Cosmos calls its telemetry host."""
     assert _cosmos_emits({}) is True
 
 
