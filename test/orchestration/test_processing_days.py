@@ -22,6 +22,7 @@ from data_gcp.config import (
     scheduled_moment,
     workspace_root,
 )
+from data_gcp.local_run import argv_days
 from data_gcp.orchestration import fires_daily, schedule_table
 
 FIRST, LAST = dt.date(2026, 1, 1), dt.date(2027, 12, 31)
@@ -46,16 +47,7 @@ def _runs(dag):  # noqa: ANN001, ANN202
         last = info.data_interval
 
 
-def _days_of(argv: list[str]) -> list[dt.date]:
-    """The days a `data-gcp` argv processes (`--date D`, or `--start A --end B`)."""
-    opts = dict(zip(argv, argv[1:], strict=False))
-    if "--date" in opts:
-        return [dt.date.fromisoformat(opts["--date"])]
-    if "--start" in opts:
-        start = dt.date.fromisoformat(opts["--start"])
-        end = dt.date.fromisoformat(opts.get("--end", opts["--start"]))
-        return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-    return []
+_days_of = argv_days  # the days a `data-gcp` argv processes
 
 
 def _render(templates, dag, task, logical_date, interval) -> list[str]:  # noqa: ANN001
@@ -80,7 +72,7 @@ def simulate(bag, unfinished: dict[str, set] | None = None) -> dict[str, Counter
     unfinished = unfinished if unfinished is not None else {}
     for dag_id, dag in sorted(bag.dags.items()):
         if getattr(dag.timetable, "asset_condition", None) is not None:
-            continue  # data-triggered: takes no day
+            continue  # data-triggered: its day is its trigger's (test_scheduler_shaped_runs.py, test_cloud_rehearsal.py)
         env = dag.get_template_env()
         argvs = [
             (task, [env.from_string(str(a)) for a in task.op_args[0]])

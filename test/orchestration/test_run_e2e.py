@@ -1,8 +1,12 @@
-"""End to end: `data-gcp run --scale 0.001` on an empty data folder fills the marts through Airflow;
-a failing task makes the run exit non-zero, naming the task and its log.
+"""End to end: `data-gcp run --scale 0.001` on an empty data folder fills the marts through Airflow,
+with the network cut; a failing task makes the run exit non-zero, naming the task and its log.
 
-(A second run of the same day gives the same rows, as README.md states; that is checked by hand,
-not here, because it would double this test's time.)"""
+The network cut: the run is in a network namespace of its own holding only a loopback interface
+(`unshare -rn`, where the kernel lets an unprivileged user create one), and in any case an audit hook
+refuses and records every connection or name lookup to a host other than this machine. Refusal alone
+would not show a library that swallows its failed call (telemetry does), so the record must be empty.
+
+(A second run of the same day gives the same rows: `test/components/data_gcp/applicative_import`.)"""
 
 from __future__ import annotations
 
@@ -19,10 +23,66 @@ from data_gcp.warehouse import get_warehouse
 CLI = Path(sys.executable).parent / "data-gcp"
 
 
+# Runs the CLI after installing an audit hook that refuses, and records in $NETGUARD_LOG, any socket
+# connection or name lookup to a host other than this machine.
+GUARD = r"""
+import ipaddress, os, socket, sys
+LOG = os.environ["NETGUARD_LOG"]
+LOCAL = {"localhost", socket.gethostname(), ""}
+
+def local(host):
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host is None or host in LOCAL:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+def hook(event, args):
+    if event == "socket.connect":
+        sock, address = args
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not local(address[0]):
+            with open(LOG, "a") as fh:
+                fh.write(f"connect {address!r}\n")
+            raise OSError(101, f"network cut: connection to {address!r}")
+    elif event == "socket.getaddrinfo":
+        if not local(args[0]):
+            with open(LOG, "a") as fh:
+                fh.write(f"lookup {args[0]!r}\n")
+            raise socket.gaierror(socket.EAI_NONAME, f"network cut: lookup of {args[0]!r}")
+
+sys.addaudithook(hook)
+from data_gcp.cli.main import main
+sys.argv[0] = "data-gcp"
+main()
+"""
+
+
+def _own_network_namespace() -> list[str]:
+    """`unshare -rn` with the loopback up, where this kernel allows it; else nothing (the hook stays)."""
+    probe = ["unshare", "-rn", "sh", "-c", "ip link set lo up"]
+    try:
+        ok = subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    return ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"] if ok else []
+
+
 def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DBT_"))}
+    for key in ("DO_NOT_TRACK", "SCARF_NO_ANALYTICS", "HF_HUB_DISABLE_TELEMETRY", "MLFLOW_DISABLE_TELEMETRY"):
+        env.pop(key, None)  # the run must switch telemetry off itself
     env.update(DATA_GCP_ENV="local", DATA_GCP_DATA_DIR=str(data_dir), COLUMNS="200")
-    return subprocess.run([str(CLI), "run", *args], env=env, capture_output=True, text=True, timeout=900)
+    env["NETGUARD_LOG"] = str(data_dir.parent / "outbound.log")
+    argv = [*_own_network_namespace(), sys.executable, "-c", GUARD, "run", *args]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+
+
+def _outbound(data_dir: Path) -> list[str]:
+    log = data_dir.parent / "outbound.log"
+    return log.read_text().splitlines() if log.is_file() else []
 
 
 def _counts(settings) -> dict[str, int]:  # noqa: ANN001
@@ -37,6 +97,7 @@ def test_data_gcp_run_fills_the_marts(isolated_env):
     first = _run(isolated_env, "--scale", "0.001", "--date", "2026-11-20")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "succeeded, 0 failed" in first.stdout
+    assert _outbound(isolated_env) == [], "calls to hosts other than this machine"
     assert "warehouse rows per layer" in first.stdout and "data-gcp sql" in first.stdout
     assert (isolated_env / "airflow" / "airflow.db").is_file()  # Airflow's home is under the data folder
     counts = _counts(settings)

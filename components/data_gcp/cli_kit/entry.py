@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from data_gcp.cli_kit.console import err
-from data_gcp.config import DataGcpError
+from data_gcp.config import DataGcpError, disable_telemetry
 from data_gcp.log import redact, setup_logging
 
 
@@ -33,6 +33,7 @@ def run_app(app: typer.Typer) -> None:
 
     Typer's standalone mode already turns usage errors into a short message and exit code 2.
     """
+    disable_telemetry()  # before any library that reads its switch is imported
     setup_logging()
     try:
         app()

@@ -19,8 +19,11 @@ from data_gcp.config.days import (
     processing_day,
     scheduled_moment,
 )
+from data_gcp.config.telemetry import NO_TELEMETRY_ENV, disable_telemetry
 
 __all__ = [
+    "NO_TELEMETRY_ENV",
+    "disable_telemetry",
     "DATASETS",
     "TIMEZONE",
     "ProcessedDays",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from data_gcp.brick_graph import Project
-from data_gcp.config import DataGcpError
+from data_gcp.config import NO_TELEMETRY_ENV, DataGcpError
 from data_gcp.deploy.targets import DeployTarget
 
 TARGET_KINDS = ("composer", "cloud-run-job", "cloud-run-service")
@@ -157,8 +157,9 @@ def composer_plan(project: Project, target: DeployTarget, settings: Mapping[str,
             ("gcloud", "composer", "environments", "update", environment, "--location", target.region,
              *gproject, "--update-env-variables",
              ",".join(f"{k}={v}" for k, v in {**_runtime_env(target, settings),
-                                               "DATA_GCP_WORKSPACE_ROOT": "/home/airflow/gcs/data"}.items())),
-            "point the bricks at this env and at the dbt project synced under data/",
+                                               "DATA_GCP_WORKSPACE_ROOT": "/home/airflow/gcs/data",
+                                               **NO_TELEMETRY_ENV}.items())),
+            "point the bricks at this env and at the dbt project synced under data/; no telemetry",
         ),  # fmt: skip
         Step(
             ("gcloud", "storage", "rsync", "dbt", f"{bucket}/data/dbt", "--recursive",

@@ -9,6 +9,7 @@ from data_gcp.local_run.chain import (
     run_chain,
     run_dates,
 )
+from data_gcp.local_run.rehearsal import argv_days
 from data_gcp.local_run.runner import DagOutcome, TaskOutcome
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "DagOutcome",
     "TaskOutcome",
     "airflow_environment",
+    "argv_days",
     "configure_airflow",
     "dags_folder",
     "layer_counts",

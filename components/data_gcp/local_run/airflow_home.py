@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from data_gcp.config import DataGcpError, Settings, workspace_root
+from data_gcp.config import NO_TELEMETRY_ENV, DataGcpError, Settings, workspace_root
 
 MIGRATED_MARKER = ".migrated-airflow-"
 
@@ -45,6 +45,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__WEBSERVER__BASE_URL": "http://localhost:8080",
         "AIRFLOW__API__BASE_URL": "http://localhost:8080",
+        **NO_TELEMETRY_ENV,  # Cosmos, Airflow, dbt, dlt: nothing sent anywhere
     }
 
 

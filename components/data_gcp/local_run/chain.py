@@ -31,6 +31,12 @@ LAYERS = (
 )
 
 
+# dlt's own tables in each dataset it loads (`_dlt_loads`: one row per load, `_dlt_version`: one per
+# schema version): bookkeeping, not data. Counted, they made two runs of the same day differ by the
+# number of loads the second one added.
+BOOKKEEPING_PREFIX = "_dlt_"
+
+
 class ChainFailed(DataGcpError):
     """A task of the chain failed; the message names it and its log."""
 
@@ -101,7 +107,8 @@ def _sandbox_seed_files(settings: Settings) -> None:
 
 
 def layer_counts(settings: Settings) -> dict[str, tuple[int, int]]:
-    """Tables and rows per warehouse layer (through the warehouse component, like every reader)."""
+    """Tables and rows of data per warehouse layer (through the warehouse component, like every reader);
+    dlt's bookkeeping tables are not counted."""
     from data_gcp.warehouse import get_warehouse
 
     counts: dict[str, tuple[int, int]] = {}
@@ -114,6 +121,8 @@ def layer_counts(settings: Settings) -> dict[str, tuple[int, int]]:
     selects = []
     for row in tables:
         schema, name = row["table_schema"], row["table_name"]
+        if name.startswith(BOOKKEEPING_PREFIX):
+            continue
         label = next((lbl for prefix, lbl in LAYERS if schema.startswith(prefix)), None)
         if label is not None:
             selects.append(f'SELECT \'{label}\' AS layer, count(*) AS n FROM "{schema}"."{name}"')

@@ -39,6 +39,7 @@ from data_gcp.orchestration.tasks import (
     run_dbt,
     tests_outside_model_tasks,
 )
+from data_gcp.orchestration.trigger import TRIGGER_DAY, event_days, run_days, trigger_day
 
 __all__ = [
     "asset_task",
@@ -71,4 +72,8 @@ __all__ = [
     "schedule_for",
     "schedule_table",
     "task_failure_alert",
+    "TRIGGER_DAY",
+    "event_days",
+    "run_days",
+    "trigger_day",
 ]

@@ -52,6 +52,9 @@ class DagSpec:
     # (a weekly connector); the DAG runs again after them, and never waits days for them
     after_any: tuple[str, ...] = ()
     produces: tuple[str, ...] = ()
+    # the assets whose events name the days a data-triggered run processes (default: `after`); see
+    # `data_gcp.orchestration.trigger`
+    day_from: tuple[str, ...] = ()
     retries: int = 2
     retry_delay_minutes: int = 5
     # Airflow fails a task running longer than this (`execution_timeout`), and a whole run longer
@@ -101,6 +104,9 @@ def _static_specs() -> list[DagSpec]:
             owner=OWNER_ENGINEERING,
             tags=("dbt", "daily"),
             after=(RAW_APPLICATIVE,),  # and every connector's asset: see `schedule_table`
+            # its day is the import's: hourly, weekly and production-only connectors trigger rebuilds
+            # of the models too, and a rebuild processes no new day (nothing exported again)
+            day_from=(RAW_APPLICATIVE,),
             produces=(DBT_MODELS,),
             retries=1,
             task_timeout_minutes=60,

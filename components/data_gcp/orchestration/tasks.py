@@ -21,10 +21,25 @@ DBT_PROJECT_NAME = "data_gcp"
 
 
 def run_cli_job(argv: list[str], job: str) -> None:
-    """The callable of every CLI task (kept at module level so its name is stable in logs)."""
+    """The callable of every CLI task (kept at module level so its name is stable in logs).
+
+    A task updating assets writes the days its run processed into their events (`trigger`), so the
+    runs they trigger process the same days.
+    """
     from data_gcp.execution import run_job
 
     run_job(argv, job=job)
+    _mark_outlets()
+
+
+def _mark_outlets() -> None:
+    from airflow.sdk import get_current_context
+
+    from data_gcp.orchestration.trigger import mark_outlet_days, run_days
+
+    context = get_current_context()
+    if context.get("outlets"):
+        mark_outlet_days(context, run_days(context["dag_run"]))
 
 
 def cli_task(task_id: str, argv: list[str], *, job: str = "etl-job", outlets: list[Any] | None = None) -> Any:
@@ -220,7 +235,22 @@ def dbt_task_group(group_id: str = "dbt", settings: Settings | None = None) -> A
 
 
 def _assets_updated() -> None:
-    """Nothing to do: the task exists to emit its outlets once everything upstream succeeded."""
+    """Emit the task's outlets once everything upstream succeeded, naming the days the run processed.
+
+    An asset-triggered run that processed no day (a rebuild after an hourly or weekly landing: its
+    trigger names no day of the DAG's `day_from` assets) is skipped here, so it emits no event and
+    the DAGs downstream do not process a day twice.
+    """
+    from airflow.exceptions import AirflowSkipException
+    from airflow.sdk import get_current_context
+
+    from data_gcp.orchestration.trigger import mark_outlet_days, run_days
+
+    context = get_current_context()
+    days = run_days(context["dag_run"])
+    if days is None:
+        raise AirflowSkipException("this run names no new day (a rebuild): no asset event emitted")
+    mark_outlet_days(context, days)
 
 
 def asset_task(task_id: str, outlets: list[Any]) -> Any:
