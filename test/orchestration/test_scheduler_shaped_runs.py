@@ -35,7 +35,7 @@ def cloud_bag(current_manifest):
     with temporary_env({"DATA_GCP_ENV": "prod", "DATA_GCP_PROJECT_ID": "test-project"}):
         reset_settings()
         try:
-            bag = DagBag(dag_folder=str(workspace_root() / "orchestration" / "dags"), include_examples=False)
+            bag = DagBag(dag_folder=str(workspace_root() / "orchestration" / "dags"), safe_mode=False)
             assert bag.import_errors == {}
             yield bag
         finally:
