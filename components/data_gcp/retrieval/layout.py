@@ -16,7 +16,7 @@ USER_EMBEDDINGS_FILE = "user_embeddings.parquet"  # user_id, vector
 ITEM_EMBEDDINGS_FILE = "item_embeddings.parquet"  # item_id, vector
 CATALOG_FILE = "catalog.parquet"  # recommendable items at training time + vector
 METRICS_FILE = "metrics.json"
-INDEX_ARCHIVE = "index.tar"  # optional prebuilt LanceDB index of the catalog
+INDEX_ARCHIVE = "index.tar"  # optional prebuilt index of the catalog (the scan engine, or LanceDB below 20k)
 
 
 def run_prefix(run_id: str) -> str:

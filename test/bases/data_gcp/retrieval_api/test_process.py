@@ -49,13 +49,13 @@ def test_reloads_of_a_stale_catalogue_never_remove_the_index_being_served(
         assert svc.url, "\n".join(svc.lines)
         first = svc.post("/predict", RECO).json()
         assert first["model_type"] == "recommendation" and first["fallback"] is None
-        live = _index_copies(tmp_path)
-        assert len(live) == 1
+        # the live copy, and maybe the copy of a reload already under way (removed when it is done)
+        at_start = set(_index_copies(tmp_path))
         # 10 s: several reloads (after 0.2, 0.4, 0.8, 1.6, 3.2 s), each degraded by the same stale catalogue
         fell_back = svc.wait_for(lambda: (a := svc.post("/predict", RECO).json())["fallback"] and a, 10)
         assert fell_back is None, f"a reload broke the live service: {fell_back}"
         assert sum("reload still degraded" in line for line in svc.lines) >= 3, "fewer reloads than expected"
-        assert _index_copies(tmp_path) == live
+        assert at_start & set(_index_copies(tmp_path)), "the live service's index copy is gone"
         health = svc.get("/isalive")
         assert health.status_code == 503
         assert [p for p in health.json()["problems"]] == [
@@ -67,19 +67,20 @@ def test_isalive_runs_a_real_query_and_a_broken_index_is_reloaded(tmp_path, run_
     """The index folder disappears under a running service: `/isalive` says so (not `ok`), the
     fallbacks are counted, and the background reload heals it with a copy of its own."""
     folder = run_writer(tmp_path / "run")
-    env = _env(tmp_path, folder, DATA_GCP_RETRIEVAL_RELOAD_SECONDS="1")
+    # a tick every 6 s: /isalive (checking every 5 s) sees the failure before the reload heals it
+    env = _env(tmp_path, folder, DATA_GCP_RETRIEVAL_RELOAD_SECONDS="6")
     with serve(APP, env) as svc:
         assert svc.url, "\n".join(svc.lines)
         assert svc.get("/isalive").status_code == 200
         (live,) = _index_copies(tmp_path)
         shutil.rmtree(live)
         answers = [svc.post("/predict", RECO).json() for _ in range(3)]
-        broken = svc.wait_for(lambda: (r := svc.get("/isalive")).status_code == 503 and r.json(), 30)
+        broken = svc.wait_for(lambda: (r := svc.get("/isalive")).status_code == 503 and r.json(), 60)
         assert broken, "/isalive stayed ok with its index gone"
         assert any(p.startswith("engine check failed: two-tower index") for p in broken["problems"]), broken
         if any(a["fallback"] == "search_error" for a in answers):
             assert broken["fallbacks"].get("search_error", 0) >= 1
-        healed = svc.wait_for(lambda: (r := svc.get("/isalive")).status_code == 200 and r.json(), 60)
+        healed = svc.wait_for(lambda: (r := svc.get("/isalive")).status_code == 200 and r.json(), 120)
         assert healed and healed["problems"] == [], "\n".join(svc.lines[-20:])
         answer = svc.post("/predict", RECO).json()
         assert answer["model_type"] == "recommendation" and answer["fallback"] is None
