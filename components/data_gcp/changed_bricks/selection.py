@@ -181,7 +181,8 @@ def folder_readers(root: Path, folder: str) -> set[str]:
 
 
 def dockerfile_copies(root: Path, project: str) -> set[str]:
-    """The top-level workspace folders the project's Dockerfile copies into its image (`COPY dbt ...`)."""
+    """The top-level workspace folders the project's Dockerfile copies into its image (`COPY dbt ...`;
+    `COPY . ...`, the whole context, gives `*`)."""
     dockerfile = root / "projects" / project / "Dockerfile"
     if not dockerfile.is_file():
         return set()
@@ -190,7 +191,9 @@ def dockerfile_copies(root: Path, project: str) -> set[str]:
         words = line.split()
         if len(words) >= 3 and words[0].upper() in ("COPY", "ADD"):
             sources = [w for w in words[1:-1] if not w.startswith("--")]
-            copied.update(src.strip("./").split("/", 1)[0] for src in sources if src.strip("./"))
+            for src in sources:
+                top = src.removeprefix("./").split("/", 1)[0]
+                copied.add("*" if top in ("", ".", "*") else top)
     return copied
 
 
@@ -301,7 +304,10 @@ def select(root: Path, files: Iterable[str], base: str = "") -> Selection:
     for name, project in projects.items():
         if {b.name for b in project_bricks(root, project, plugin_graph)} & sel.selected_bricks:
             affected_projects.add(name)
-        if dockerfile_copies(root, name) & {path.split("/", 1)[0] for path in files}:  # its image holds it
+        copied = dockerfile_copies(root, name)
+        if files and (
+            "*" in copied or copied & {path.split("/", 1)[0] for path in files}
+        ):  # its image holds it
             affected_projects.add(name)
     if sel.run_all:
         sel.test_paths = ["test"]
