@@ -102,7 +102,15 @@ def _render(dag, task, run: dict) -> list[str]:  # noqa: ANN001
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
     task = task.prepare_for_execution()  # rendering replaces the arguments of the task it renders
-    dag_run = DagRun(dag_id=dag.dag_id, run_id=f"{run['run_type']}__test", state="running", **run)
+    dag_run = DagRun(
+        dag_id=dag.dag_id,
+        run_id=f"{run['run_type']}__test",
+        state="running",
+        start_date=run["run_after"],
+        end_date=None,
+        partition_key=None,  # Airflow 3.3's run model requires these three, as the API server sends them
+        **run,
+    )
     ti = RuntimeTaskInstance.model_construct(
         id=uuid.uuid4(),
         task_id=task.task_id,
