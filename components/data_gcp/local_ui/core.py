@@ -277,7 +277,7 @@ def _index(settings: Settings, airflow_url: str, docs_ok: bool) -> str:
 def portal_app(settings: Settings, airflow_url: str, docs: Path | None = None) -> Any:
     """The index, health and ML pages, the dbt docs (static) and the model reports (looked up at each
     request: what a run writes while the UI is up shows on reload)."""
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI, Query, Request
     from fastapi.responses import FileResponse, HTMLResponse, Response
     from fastapi.staticfiles import StaticFiles
 
@@ -304,8 +304,8 @@ def portal_app(settings: Settings, airflow_url: str, docs: Path | None = None) -
         return runs_page(settings)
 
     @app.get("/ml/compare", response_class=HTMLResponse)
-    def ml_compare(run: list[str] | None = None) -> Any:
-        html = compare_page(settings, run or [])
+    def ml_compare(run: list[str] = Query(default=[])) -> Any:  # noqa: B008 - FastAPI's idiom
+        html = compare_page(settings, run)
         if html is None:
             return not_found("Compare ML runs", 'Tick two runs in the <a href="/ml">ML runs</a> list.')
         return html

@@ -168,9 +168,29 @@ def health_page(settings: Settings, airflow_url: str, docs: bool) -> str:
             "<th>duration</th><th>failing rows</th><th>message</th><th>history (oldest first)</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
         )
+        earlier = [
+            (t, n)
+            for t in history
+            if t.kind == "run_results" and t is not run
+            for n in t.nodes
+            if n.status in ("fail", "error", "warn")
+        ][-50:]
+        if earlier:
+            parts.append(
+                '<h2>Failures and warnings in earlier runs</h2><table id="earlier"><thead><tr><th>name</th>'
+                "<th>status</th><th>failing rows</th><th>run</th></tr></thead><tbody>"
+                + "".join(
+                    f'<tr class="earlier {escape(n.status)}" data-id="{escape(n.unique_id)}">'
+                    f"<td>{escape(_name(n.unique_id))}</td><td>{_badge(n.status)}</td>"
+                    f"<td>{'' if n.failures is None else n.failures}</td>"
+                    f'<td><a href="{escape(task_url(airflow_url, t))}">{escape(t.run_id)}</a></td></tr>'
+                    for t, n in reversed(earlier)
+                )
+                + "</tbody></table>"
+            )
         tasks = [t for t in history if t.kind == "run_results"][-HISTORY_RUNS:]
         parts.append(
-            "<h2>dbt tasks in Airflow</h2><ul id='dbt-tasks'>"
+            '<h2>dbt tasks in Airflow</h2><ul id="dbt-tasks">'
             + "".join(
                 f'<li><a href="{escape(task_url(airflow_url, t))}">{escape(t.dag_id)} / {escape(t.task_id)}</a> '
                 f"run <code>{escape(t.run_id)}</code>: {len(t.results)} nodes, "
