@@ -10,9 +10,11 @@ from data_gcp.local_run.chain import (
     run_dates,
 )
 from data_gcp.local_run.runner import DagOutcome, TaskOutcome
+from data_gcp.local_run.ui_record import TABLES_FILE, history_dir, record_tables
 
 __all__ = [
     "DEFAULT_SCALE",
+    "TABLES_FILE",
     "ChainFailed",
     "ChainReport",
     "DagOutcome",
@@ -20,8 +22,10 @@ __all__ = [
     "airflow_environment",
     "configure_airflow",
     "dags_folder",
+    "history_dir",
     "layer_counts",
     "migrate_db",
+    "record_tables",
     "run_chain",
     "run_dates",
 ]

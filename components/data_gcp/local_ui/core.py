@@ -239,7 +239,7 @@ def _docs_ready(settings: Settings) -> bool:
 
 
 def _index(settings: Settings, airflow_url: str, docs_ok: bool) -> str:
-    from data_gcp.local_run.ui_record import TABLES_FILE, history_dir
+    from data_gcp.local_run import TABLES_FILE, history_dir
     from data_gcp.local_ui.health import page
 
     reports = find_reports(settings)

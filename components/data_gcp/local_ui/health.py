@@ -54,7 +54,7 @@ class TaskResults:
 
 def read_history(settings: Settings) -> list[TaskResults]:
     """Every kept dbt artifact, oldest first (by dbt's `generated_at`)."""
-    from data_gcp.local_run.ui_record import history_dir
+    from data_gcp.local_run import history_dir
 
     root = history_dir(settings) / "dbt"
     found = []
@@ -78,7 +78,7 @@ def read_history(settings: Settings) -> list[TaskResults]:
 
 
 def read_tables(settings: Settings) -> dict[str, Any] | None:
-    from data_gcp.local_run.ui_record import TABLES_FILE, history_dir
+    from data_gcp.local_run import TABLES_FILE, history_dir
 
     path = history_dir(settings) / TABLES_FILE
     try:

@@ -72,6 +72,15 @@ def metrics_rows(run_id: str, trained_at: dt.datetime, metrics: dict[str, float]
     )
 
 
+def run_params(config: TrainConfig) -> dict[str, object]:
+    """What the run was trained with: LightGBM's parameters and the boosting budget (not the threads)."""
+    params = {k: v for k, v in config.lightgbm_params().items() if k != "num_threads"}
+    return params | {
+        "num_boost_round": config.num_boost_round,
+        "early_stopping_rounds": config.early_stopping_rounds,
+    }
+
+
 def report_html(run_id: str, outcome: TrainOutcome, config: TrainConfig | None = None) -> str:
     """The run's HTML report: calibration of each class on the test split, importances, metrics."""
     test = outcome.split.test
@@ -83,7 +92,7 @@ def report_html(run_id: str, outcome: TrainOutcome, config: TrainConfig | None =
         calibration = {name: calibration_bins(y == code, proba[:, code]) for code, name in enumerate(LABELS)}
     params = None
     if config is not None:
-        params = {k: v for k, v in config.lightgbm_params().items() if k != "num_threads"}
+        params = run_params(config)
         params["boosting rounds kept (early stopping)"] = int(outcome.metrics.get("num_trees_per_class", 0))
     return ranker_report(run_id, outcome.metrics, outcome.model.feature_importance(), calibration, params)
 
@@ -131,7 +140,7 @@ def _track(
         track_run(
             EXPERIMENT,
             run_name=run_id,
-            params={k: v for k, v in config.lightgbm_params().items() if k != "num_threads"},
+            params=run_params(config),
             metrics=metrics,
             artifacts=[folder / "model.txt", folder / "spec.json"],
             tags={"run_id": run_id},

@@ -277,7 +277,7 @@ def test_pages_in_headless_chromium(ui: Ui) -> None:
         visit(f"{ui.airflow}dags/dbt_run", "button:has-text('Trigger')", None)
         page.locator("button:has-text('Trigger')").first.click()
         page.locator("[role=dialog] button:has-text('Trigger')").last.click()
-        page.locator("text=read-only").first.wait_for(state="visible", timeout=15_000)
+        page.locator("text=carry out a trigger").first.wait_for(state="visible", timeout=15_000)
         page.screenshot(path=str(shots / "airflow-trigger-refused.png"))
         assert refused and len(_get(f"{ui.airflow}api/v2/dags/dbt_run/dagRuns")["dag_runs"]) == 3
 

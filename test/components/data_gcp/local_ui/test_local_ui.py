@@ -65,7 +65,7 @@ def _run_results(settings, run_id: str, statuses: dict[str, str], generated_at: 
     """dbt's run_results.json (schema v6, the fields the page reads) kept as `data-gcp run` keeps it."""
     from urllib.parse import quote
 
-    from data_gcp.local_run.ui_record import history_dir
+    from data_gcp.local_run import history_dir
 
     path = (
         history_dir(settings) / "dbt" / "dbt_run" / quote(run_id, safe="") / "dbt_build" / "run_results.json"
@@ -112,7 +112,7 @@ def test_health_page_shows_the_last_run_each_tests_history_and_earlier_failures(
 def test_tables_record_keeps_the_last_load_of_an_unchanged_table(settings) -> None:
     import datetime as dt
 
-    from data_gcp.local_run.ui_record import record_tables
+    from data_gcp.local_run import record_tables
 
     t1, t2 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC), dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
     record_tables(
