@@ -200,7 +200,9 @@ class ReadOnlyAirflow:
             return await JSONResponse({"detail": READ_ONLY_MESSAGE}, status_code=403)(scope, receive, send)
         if method != "GET" or path.startswith(("/api/", "/ui/", "/static/", "/auth/", "/execution/")):
             return await self.app(scope, receive, send)
-        return await self._with_banner(scope, receive, send)
+        # a page: ask it uncompressed (Airflow gzips for browsers), to add the notice
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+        return await self._with_banner({**scope, "headers": headers}, receive, send)
 
     async def _with_banner(self, scope: dict, receive: Any, send: Any) -> None:
         start: dict | None = None

@@ -7,6 +7,7 @@ metrics, the commit it was trained from, and a comparison of two runs.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -48,6 +49,8 @@ def list_runs(settings: Settings, limit: int = 200) -> tuple[list[MlRun], str | 
 
         if not Path(urlparse(uri).path).is_dir():
             return [], "no ML run tracked yet: run `data-gcp ml train two-tower` (or `ranker`)"
+        # the local folder store `data-gcp ml train` writes (MLflow 3 wants this to read it)
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     try:
         from mlflow.tracking import MlflowClient
     except ImportError:

@@ -125,7 +125,7 @@ def test_tables_record_keeps_the_last_load_of_an_unchanged_table(settings) -> No
     assert loads == {"a": "2026-03-01T00:00:00+00:00", "b": "2026-03-02T00:00:00+00:00"}
 
 
-def test_ml_runs_list_and_compare_from_the_mlflow_store(settings) -> None:
+def test_ml_runs_list_and_compare_from_the_mlflow_store(settings, monkeypatch) -> None:
     from data_gcp.ml_tracking import track_run
 
     for rounds, ndcg in ((20, 0.41), (30, 0.44)):
@@ -137,6 +137,7 @@ def test_ml_runs_list_and_compare_from_the_mlflow_store(settings) -> None:
             settings=settings,
             strict=True,
         )
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)  # set by track_run; the UI's process has not
     client = TestClient(portal_app(settings, "http://127.0.0.1:1/"))
     html = client.get("/ml").text
     ids = re.findall(r'name="run" value="([0-9a-f]+)"', html)
