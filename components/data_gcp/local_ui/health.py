@@ -163,11 +163,6 @@ def health_page(settings: Settings, airflow_url: str, docs: bool) -> str:
                 f"<td>{link}</td><td>{_badge(n.status)}</td><td>{n.seconds:.2f} s</td><td>{failures}</td>"
                 f"<td>{escape(n.message[:200])}</td><td>{hist}</td></tr>"
             )
-        parts.append(
-            '<h2>Models and tests</h2><table id="nodes"><thead><tr><th>kind</th><th>name</th><th>status</th>'
-            "<th>duration</th><th>failing rows</th><th>message</th><th>history (oldest first)</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
-        )
         earlier = [
             (t, n)
             for t in history
@@ -188,6 +183,11 @@ def health_page(settings: Settings, airflow_url: str, docs: bool) -> str:
                 )
                 + "</tbody></table>"
             )
+        parts.append(
+            '<h2>Models and tests</h2><table id="nodes"><thead><tr><th>kind</th><th>name</th><th>status</th>'
+            "<th>duration</th><th>failing rows</th><th>message</th><th>history (oldest first)</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
         tasks = [t for t in history if t.kind == "run_results"][-HISTORY_RUNS:]
         parts.append(
             '<h2>dbt tasks in Airflow</h2><ul id="dbt-tasks">'
@@ -241,7 +241,7 @@ STYLE = (
     "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}"
     ".badge{display:inline-block;padding:0 6px;margin:0 2px 0 0;border-radius:8px;font-size:11px;color:#fff}"
     ".ok{background:#2e7d32}.warn{background:#ed8c00}.bad{background:#c62828}.other{background:#777}"
-    "code{font-size:12px}.diff{background:#fff3c4}"
+    "code{font-size:12px}.diff{background:#fff3c4}td{max-width:380px;overflow-wrap:anywhere}"
 )
 
 

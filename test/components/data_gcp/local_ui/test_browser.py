@@ -247,7 +247,9 @@ def test_pages_in_headless_chromium(ui: Ui) -> None:
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
 
         def on_response(r: object) -> None:
-            if r.status == 403 and r.request.method != "GET":  # the read-only refusal (trigger, unpause) below
+            if (
+                r.status == 403 and r.request.method != "GET"
+            ):  # the read-only refusal (trigger, unpause) below
                 refused.append(r.url)
             elif r.status >= 400:
                 problems.append(f"HTTP {r.status} {r.url}")
