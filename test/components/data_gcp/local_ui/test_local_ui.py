@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import subprocess
 
 import pytest
 from fastapi.testclient import TestClient
@@ -142,6 +143,8 @@ def test_ml_runs_list_and_compare_from_the_mlflow_store(settings, monkeypatch) -
     html = client.get("/ml").text
     ids = re.findall(r'name="run" value="([0-9a-f]+)"', html)
     assert len(ids) == 2 and "num_boost_round=30" in html and "ndcg_at_10=0.4400" in html
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout
+    assert f"<code>{head[:12]}</code>" in html  # the commit each run was trained from
     compare = client.get("/ml/compare", params=[("run", i) for i in ids]).text
     params = compare.split('id="compare-params"')[1].split("</table>")[0]
     assert re.search(r'<tr class="diff"><td>num_boost_round</td><td>30</td><td>20</td>', params)
