@@ -17,7 +17,9 @@ def ui(
     port: int = typer.Option(
         8089, "--port", help="port of the dbt docs and model reports on 127.0.0.1 (0: any)"
     ),
-    docs: bool = typer.Option(True, help="generate the dbt docs into the data folder when missing"),
+    docs: bool = typer.Option(
+        True, help="generate the dbt docs into the data folder when missing (a separate process)"
+    ),
 ) -> None:
     """Serve the Airflow UI on the local metadata DB (runs of `data-gcp run`), the dbt docs and the model
     reports of `data-gcp ml train`, on 127.0.0.1 only, without login. Ctrl-C stops everything."""
@@ -36,9 +38,11 @@ def ui(
             f"[bold]Airflow[/]        {ui_.airflow_url}   (no login: bound to 127.0.0.1 only)", soft_wrap=True
         )
         out.print(
-            f"[bold]dbt docs[/]       {ui_.dbt_docs_url or 'not generated (data-gcp dbt docs)'}",
+            f"[bold]dbt docs[/]       {ui_.dbt_docs_url or 'not generated yet (data-gcp dbt docs, after a run)'}",
             soft_wrap=True,
         )
+        out.print(f"[bold]data health[/]    {ui_.portal_url}health", soft_wrap=True)
+        out.print(f"[bold]ML runs[/]        {ui_.portal_url}ml", soft_wrap=True)
         out.print(
             f"[bold]model reports[/]  {ui_.portal_url}   ({len(find_reports(get_settings()))} report(s))",
             soft_wrap=True,

@@ -11,9 +11,11 @@ from data_gcp.local_run.chain import (
 )
 from data_gcp.local_run.rehearsal import argv_days
 from data_gcp.local_run.runner import DagOutcome, TaskOutcome
+from data_gcp.local_run.ui_record import TABLES_FILE, history_dir, record_tables
 
 __all__ = [
     "DEFAULT_SCALE",
+    "TABLES_FILE",
     "ChainFailed",
     "ChainReport",
     "DagOutcome",
@@ -22,8 +24,10 @@ __all__ = [
     "argv_days",
     "configure_airflow",
     "dags_folder",
+    "history_dir",
     "layer_counts",
     "migrate_db",
+    "record_tables",
     "run_chain",
     "run_dates",
 ]

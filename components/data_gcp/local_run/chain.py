@@ -106,31 +106,19 @@ def _sandbox_seed_files(settings: Settings) -> None:
         write_seed_files(settings, only_missing=True)
 
 
-def layer_counts(settings: Settings) -> dict[str, tuple[int, int]]:
+def layer_counts(settings: Settings, tables: list[dict] | None = None) -> dict[str, tuple[int, int]]:
     """Tables and rows of data per warehouse layer (through the warehouse component, like every reader);
     dlt's bookkeeping tables are not counted."""
-    from data_gcp.warehouse import get_warehouse
+    from data_gcp.local_run.ui_record import table_rows
 
     counts: dict[str, tuple[int, int]] = {}
-    if not settings.duckdb_path.is_file():
-        return counts
-    wh = get_warehouse(settings)
-    tables = wh.query(
-        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
-    ).to_pylist()
-    selects = []
-    for row in tables:
-        schema, name = row["table_schema"], row["table_name"]
-        if name.startswith(BOOKKEEPING_PREFIX):
+    for t in table_rows(settings) if tables is None else tables:
+        if t["table"].startswith(BOOKKEEPING_PREFIX):
             continue
-        label = next((lbl for prefix, lbl in LAYERS if schema.startswith(prefix)), None)
+        label = next((lbl for prefix, lbl in LAYERS if t["schema"].startswith(prefix)), None)
         if label is not None:
-            selects.append(f'SELECT \'{label}\' AS layer, count(*) AS n FROM "{schema}"."{name}"')
-    if not selects:
-        return counts
-    for row in wh.query(" UNION ALL ".join(selects)).to_pylist():
-        n_tables, n_rows = counts.get(row["layer"], (0, 0))
-        counts[row["layer"]] = (n_tables + 1, n_rows + row["n"])
+            n_tables, n_rows = counts.get(label, (0, 0))
+            counts[label] = (n_tables + 1, n_rows + t["rows"])
     return {lbl: counts[lbl] for _, lbl in LAYERS if lbl in counts}
 
 
@@ -221,6 +209,12 @@ def run_chain(
                         break
                 if not report.ok:
                     break
-    report.rows_per_layer = layer_counts(settings)
+    from data_gcp.local_run.ui_record import record_tables, table_rows
+
+    tables = table_rows(settings)
+    record_tables(
+        settings, tables, dt.datetime.now(dt.UTC)
+    )  # for `data-gcp ui`: it never opens the warehouse
+    report.rows_per_layer = layer_counts(settings, tables)
     report.seconds = time.monotonic() - started
     return report

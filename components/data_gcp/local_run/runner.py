@@ -100,19 +100,20 @@ class _TaskListener:
         self.capture: OutputCapture | None = None
         self.reporter: Reporter | None = None
         self.log_dir: Path | None = None
-        self._started: dict[tuple[str, str], tuple[float, int]] = {}
+        self._started: dict[tuple[str, str], tuple[float, int, float]] = {}
         self.outcomes: dict[tuple[str, str], TaskOutcome] = {}
 
     def _start(self, ti: Any) -> None:
         key = (ti.dag_id, ti.task_id)
-        self._started[key] = (time.monotonic(), self.capture.offset() if self.capture else 0)
+        self._started[key] = (time.monotonic(), self.capture.offset() if self.capture else 0, time.time())
         if self.reporter:
             self.reporter("start", ti.dag_id, ti.task_id, None)
 
     def _end(self, ti: Any, state: str, error: BaseException | str | None) -> None:
         key = (ti.dag_id, ti.task_id)
-        started, offset = self._started.pop(key, (time.monotonic(), 0))
+        started, offset, wall = self._started.pop(key, (time.monotonic(), 0, time.time()))
         log_path = None
+        _keep_dbt_artifacts(ti, wall)
         if self.capture and self.log_dir:
             log_path = self.log_dir / ti.dag_id / f"{ti.task_id}.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,7 +124,7 @@ class _TaskListener:
             dag_id=ti.dag_id,
             task_id=ti.task_id,
             state=state,
-            seconds=time.monotonic() - started,
+            seconds=_airflow_seconds(ti, time.monotonic() - started),
             log_path=log_path,
             error=None
             if error is None
@@ -134,6 +135,27 @@ class _TaskListener:
         self.outcomes[key] = outcome
         if self.reporter:
             self.reporter("end", ti.dag_id, ti.task_id, outcome)
+
+
+def _airflow_seconds(ti: Any, measured: float) -> float:
+    """The task's duration as Airflow records it (from its start date: the task's start-up included),
+    so that the terminal and the UI show the same figure."""
+    start = getattr(ti, "start_date", None)
+    if start is None:
+        return measured
+    return max(measured, (dt.datetime.now(dt.UTC) - start).total_seconds())
+
+
+def _keep_dbt_artifacts(ti: Any, since: float) -> None:
+    """dbt's results of this task, kept for `data-gcp ui`'s health page (see `ui_record`)."""
+    try:
+        from data_gcp.config import get_settings
+        from data_gcp.dbt_runner import manifest_path
+        from data_gcp.local_run.ui_record import keep_dbt_artifacts
+
+        keep_dbt_artifacts(get_settings(), manifest_path().parent, ti.dag_id, ti.run_id, ti.task_id, since)
+    except Exception:  # noqa: BLE001 - a UI convenience: never fail the task for its copy
+        return
 
 
 def airflow_log_path(ti: Any) -> Path:
@@ -224,10 +246,14 @@ def run_dag(dag: Any, logical_date: dt.date, listener: _TaskListener) -> DagOutc
     import pendulum
 
     from data_gcp.config import scheduled_moment
+    from data_gcp.local_run.ui_record import detach_earlier_run, stamp_run
 
     started = time.monotonic()
     when = pendulum.instance(scheduled_moment(logical_date))
+    detach_earlier_run(dag.dag_id, when)
+    wall_start = dt.datetime.now(dt.UTC)
     dag_run = dag.test(logical_date=when)
+    stamp_run(dag.dag_id, dag_run.run_id, wall_start, logical_date)
     tasks: list[TaskOutcome] = []
     for ti in sorted(dag_run.get_task_instances(), key=lambda t: (t.start_date is None, t.start_date or 0)):
         state = str(getattr(ti.state, "value", ti.state) or "none")

@@ -8,9 +8,17 @@ lets Ctrl-C stop everything at once, with no orphan server left on a port.
   Auth: the simple auth manager with `simple_auth_manager_all_admins`, i.e. no login. Acceptable
   because the socket is bound to 127.0.0.1 only and the DB holds synthetic local runs; nothing here
   is reachable from another host.
-- Portal (default port 8089): an index page linking everything, the dbt docs site (`/dbt-docs/`,
-  static files generated into the data folder) and the model reports (`/reports/<model>/<run_id>`),
-  read from the local bucket where `data-gcp ml train` writes them.
+- Portal (default port 8089): an index page linking everything, the data's health (`/health`, from
+  the dbt artifacts each run keeps), the ML runs (`/ml`, the local MLflow store), the dbt docs site
+  (`/dbt-docs/`, static files generated into the data folder) and the model reports
+  (`/reports/<model>/<run_id>`), read from the local bucket where `data-gcp ml train` writes them.
+
+Nothing here ever blocks a run: the UI never opens the DuckDB warehouse (DuckDB allows one writing
+process and no reader beside it). The dbt docs are built by a child process that exits; the health
+page reads the files `data-gcp run` leaves (`data_gcp.local_run.ui_record`).
+
+The Airflow UI is read-only: runs come from `data-gcp run` (`dag.test()`), there is no scheduler to
+carry out a Trigger, Clear or Pause, so those requests are refused with a message saying so.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -52,16 +62,43 @@ def dbt_docs_dir(settings: Settings) -> Path:
     return dbt_runner.docs_site_dir(settings)
 
 
-def ensure_dbt_docs(settings: Settings, on_step: Callable[[str], None] | None = None) -> Path:
-    """The dbt docs folder; built once if missing (`data-gcp dbt docs` without compiling the models)."""
-    from data_gcp import dbt_runner
+DOCS_BUILD = (
+    "from data_gcp import dbt_runner; from data_gcp.config import get_settings; "
+    "dbt_runner.docs_site(settings=get_settings(), compile=False)"
+)
 
+
+def ensure_dbt_docs(settings: Settings, on_step: Callable[[str], None] | None = None) -> Path | None:
+    """The dbt docs folder; built once if missing, in a child process that exits (dbt's DuckDB
+    connection goes with it: nothing stays open on the warehouse). None, with the reason told, when
+    they cannot be built yet."""
     folder = dbt_docs_dir(settings)
     if (folder / "index.html").is_file() and (folder / "manifest.json").is_file():
         return folder
+    if not settings.duckdb_path.is_file():
+        if on_step:
+            on_step(
+                "no dbt docs yet: the warehouse is empty. Run `data-gcp run` first (it can run while the "
+                "UI is up), then `data-gcp dbt docs` or restart `data-gcp ui`"
+            )
+        return None
     if on_step:
-        on_step(f"generate the dbt docs into {folder}")
-    return dbt_runner.docs_site(settings=settings, compile=False)
+        on_step(f"generate the dbt docs into {folder} (a separate process)")
+    done = subprocess.run(
+        [sys.executable, "-c", DOCS_BUILD], capture_output=True, text=True, env=os.environ.copy(), check=False
+    )
+    if done.returncode != 0 or not (folder / "index.html").is_file():
+        lines = [ln for ln in (done.stdout + done.stderr).splitlines() if ln.strip()]
+        why = next(
+            (ln for ln in reversed(lines) if "Error" in ln or "error" in ln), lines[-1] if lines else ""
+        )
+        if on_step:
+            on_step(
+                f"no dbt docs: `dbt docs generate` failed ({why.strip()[:300]}); "
+                "a run writing the warehouse right now? Try `data-gcp dbt docs` after it"
+            )
+        return None
+    return folder
 
 
 def find_reports(settings: Settings) -> list[Report]:
@@ -69,6 +106,18 @@ def find_reports(settings: Settings) -> list[Report]:
     root = settings.local_bucket_dir / "models"
     found = [Report(p.parent.parent.name, p.parent.name, p) for p in root.glob(f"*/*/{REPORT_FILE}")]
     return sorted(found, key=lambda r: (r.run_id, r.model), reverse=True)
+
+
+def check_ports(airflow_port: int, portal_port: int) -> None:
+    """Both ports valid TCP ports, and different (0, any free port, may be given twice)."""
+    for port, option in ((airflow_port, "--airflow-port"), (portal_port, "--port")):
+        if not 0 <= port <= 65535:
+            raise DataGcpError(f"{option} {port} is not a TCP port: give 1-65535 (or 0 for any free port)")
+    if airflow_port == portal_port != 0:
+        raise DataGcpError(
+            f"--airflow-port and --port are both {airflow_port}: the Airflow UI and the portal need two "
+            "different ports (or 0 for any free port)"
+        )
 
 
 def bind(port: int, what: str, option: str) -> socket.socket:
@@ -90,7 +139,7 @@ def bind(port: int, what: str, option: str) -> socket.socket:
     return sock
 
 
-def airflow_app(settings: Settings, base_url: str) -> Any:
+def airflow_app(settings: Settings, base_url: str, portal_url: str = "/") -> Any:
     """Airflow's API server app (UI + REST API, not the execution API) on the local metadata DB."""
     from data_gcp.local_run import configure_airflow, migrate_db
 
@@ -110,10 +159,91 @@ def airflow_app(settings: Settings, base_url: str) -> Any:
     migrate_db(settings)
     from airflow.api_fastapi.app import create_app
 
-    return create_app(apps="core")
+    return ReadOnlyAirflow(create_app(apps="core"), portal_url)
+
+
+READ_ONLY_MESSAGE = (
+    "This local Airflow UI is read-only: runs come from `data-gcp run` (e.g. `data-gcp run --date "
+    "2026-03-01` for a past day); no scheduler runs here to carry out a trigger, clear, pause or edit."
+)
+# Requests the UI makes to read (the rest of POST/PUT/PATCH/DELETE change something).
+READ_POSTS = ("/list", "/auth/", "/ui/structure", "/ui/grid")
+# Airflow's UI keeps the chosen time zone in localStorage["timezone"] (JSON), default the browser's.
+PARIS_DEFAULT = (
+    '<script>try{if(!localStorage.getItem("timezone"))localStorage.setItem("timezone",'
+    'JSON.stringify("Europe/Paris"))}catch(e){}</script>'
+)
+BANNER = (
+    '<div id="data-gcp-read-only" style="position:fixed;bottom:6px;right:8px;z-index:99999;'
+    "background:#fff8e1;border:1px solid #e0b84c;border-radius:6px;padding:3px 8px;"
+    'font:12px system-ui,sans-serif;color:#5d4300">Read-only local view: runs come from '
+    '<code>data-gcp run</code>; no scheduler here. <a href="{portal}">data health, ML runs</a></div>'
+)
+
+
+class ReadOnlyAirflow:
+    """ASGI wrapper of Airflow's app: refuses the requests that change something (403 and why), and
+    adds to each HTML page a read-only notice and Europe/Paris as the default time zone."""
+
+    def __init__(self, app: Any, portal_url: str) -> None:
+        self.app = app
+        self.head = PARIS_DEFAULT.encode("utf-8")
+        self.banner = BANNER.format(portal=escape(portal_url)).encode("utf-8")
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        method, path = scope["method"], scope["path"]
+        if method not in ("GET", "HEAD", "OPTIONS") and not any(p in path for p in READ_POSTS):
+            from starlette.responses import JSONResponse
+
+            return await JSONResponse({"detail": READ_ONLY_MESSAGE}, status_code=403)(scope, receive, send)
+        if method != "GET" or path.startswith(("/api/", "/ui/", "/static/", "/auth/", "/execution/")):
+            return await self.app(scope, receive, send)
+        # a page: ask it uncompressed (Airflow gzips for browsers), to add the notice
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+        return await self._with_banner({**scope, "headers": headers}, receive, send)
+
+    async def _with_banner(self, scope: dict, receive: Any, send: Any) -> None:
+        start: dict | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: dict) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body":
+                return await send(message)
+            headers = dict(start["headers"]) if start else {}
+            if not headers.get(b"content-type", b"").startswith(b"text/html"):
+                if start is not None:
+                    await send(start)
+                    start = None
+                return await send(message)
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return None
+            body = b"".join(chunks).replace(b"</head>", self.head + b"</head>", 1)
+            body = body.replace(b"</body>", self.banner + b"</body>", 1)
+            assert start is not None
+            start["headers"] = [
+                (k, str(len(body)).encode() if k == b"content-length" else v) for k, v in start["headers"]
+            ]
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, capture)
+
+
+def _docs_ready(settings: Settings) -> bool:
+    return (dbt_docs_dir(settings) / "index.html").is_file()
 
 
 def _index(settings: Settings, airflow_url: str, docs_ok: bool) -> str:
+    from data_gcp.local_run import TABLES_FILE, history_dir
+    from data_gcp.local_ui.health import page
+
     reports = find_reports(settings)
     items = "".join(
         f'<li><a class="report" href="/reports/{escape(r.model)}/{escape(r.run_id)}">{escape(r.model)} run '
@@ -123,54 +253,95 @@ def _index(settings: Settings, airflow_url: str, docs_ok: bool) -> str:
     docs = (
         '<a id="dbt-docs" href="/dbt-docs/">dbt docs</a> (models, lineage)'
         if docs_ok
-        else "dbt docs: not generated (run `data-gcp dbt docs`)"
+        else "dbt docs: not generated yet (after a <code>data-gcp run</code>: <code>data-gcp dbt docs</code>)"
     )
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>data-gcp local UI</title>'
-        '<link rel="icon" href="data:,">'
-        "<style>body{font-family:system-ui,sans-serif;margin:24px}li{margin:4px 0}</style></head><body>"
-        f"<h1>data-gcp, local</h1><ul>"
-        f'<li><a id="airflow" href="{escape(airflow_url)}">Airflow</a> (DAGs, runs, task logs)</li>'
+    first = (
+        ""
+        if (history_dir(settings) / TABLES_FILE).is_file()
+        else '<p id="first-run"><b>No run yet.</b> Start one in a terminal: <code>data-gcp run</code> '
+        "(it appears in Airflow while it runs; reload the pages).</p>"
+    )
+    return page(
+        "data-gcp local UI",
+        f"<h1>data-gcp, local</h1>{first}<ul>"
+        f'<li><a id="airflow" href="{escape(airflow_url)}">Airflow</a> (DAGs, runs, task logs; read-only: '
+        "runs come from <code>data-gcp run</code>, times in Europe/Paris, each run's note names the Paris "
+        "day it processed)</li>"
+        '<li><a id="health" href="/health">Data health</a> (dbt models and tests of the last run, source '
+        "freshness, warehouse tables)</li>"
+        '<li><a id="ml-runs" href="/ml">ML runs</a> (parameters, metrics, commit; compare two runs)</li>'
         f"<li>{docs}</li></ul>"
-        f'<h2>Model reports</h2><ul id="reports">{items or "<li>none yet: run `data-gcp ml train two-tower`</li>"}'
-        "</ul></body></html>"
+        f'<h2>Model reports</h2><ul id="reports">'
+        f"{items or '<li>none yet: run <code>data-gcp ml train two-tower</code></li>'}</ul>",
     )
 
 
-def portal_app(settings: Settings, airflow_url: str, docs: Path | None) -> Any:
-    """The index page, the dbt docs (static) and the model reports (looked up at each request)."""
-    from fastapi import FastAPI, HTTPException, Request
+def portal_app(settings: Settings, airflow_url: str, docs: Path | None = None) -> Any:
+    """The index, health and ML pages, the dbt docs (static) and the model reports (looked up at each
+    request: what a run writes while the UI is up shows on reload)."""
+    from fastapi import FastAPI, Query, Request
     from fastapi.responses import FileResponse, HTMLResponse, Response
     from fastapi.staticfiles import StaticFiles
 
+    from data_gcp.local_ui.health import health_page, page
+    from data_gcp.local_ui.ml_runs import compare_page, runs_page
+
+    docs = docs or dbt_docs_dir(settings)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    def not_found(title: str, text: str) -> HTMLResponse:
+        body = f'<h1>{escape(title)}</h1><p id="not-found">{text}</p><p><a href="/">back to the index</a></p>'
+        return HTMLResponse(page(title, body), status_code=404)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
-        return _index(settings, airflow_url, docs is not None)
+        return _index(settings, airflow_url, (docs / "index.html").is_file())
+
+    @app.get("/health", response_class=HTMLResponse)
+    def health() -> str:
+        return health_page(settings, airflow_url, (docs / "index.html").is_file())
+
+    @app.get("/ml", response_class=HTMLResponse)
+    def ml() -> str:
+        return runs_page(settings)
+
+    @app.get("/ml/compare", response_class=HTMLResponse)
+    def ml_compare(run: list[str] = Query(default=[])) -> Any:  # noqa: B008 - FastAPI's idiom
+        html = compare_page(settings, run)
+        if html is None:
+            return not_found("Compare ML runs", 'Tick two runs in the <a href="/ml">ML runs</a> list.')
+        return html
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
 
-    @app.get("/reports/{model}/{run_id}")
-    def report(model: str, run_id: str) -> FileResponse:
+    @app.get("/reports/{model}/{run_id}", response_model=None)
+    def report(model: str, run_id: str) -> FileResponse | HTMLResponse:
         for r in find_reports(settings):
             if (r.model, r.run_id) == (model, run_id):  # only listed reports: no path from the URL
                 return FileResponse(r.path, media_type="text/html")
-        raise HTTPException(404, f"no report for {model} run {run_id} in {settings.local_bucket_dir}")
+        return not_found(
+            "No such report",
+            f"No report for {escape(model)} run {escape(run_id)}: the index lists the reports of "
+            "<code>data-gcp ml train</code>.",
+        )
 
     @app.middleware("http")
-    async def unrendered_templates(request: Request, call_next: Any) -> Any:
+    async def docs_requests(request: Request, call_next: Any) -> Any:
         # dbt docs' page asks for a few URLs before Angular renders them (`{{ getIcon(...) }}` image
         # sources, a `${require(...favicon.ico)}` link): answer "nothing here" rather than a 404 per view.
         path = request.url.path
-        if path.startswith("/dbt-docs/") and ("{{" in path or "${" in path):
+        if path.startswith("/dbt-docs") and ("{{" in path or "${" in path):
             return Response(status_code=204)
+        if path.startswith("/dbt-docs") and not (docs / "index.html").is_file():
+            return not_found(
+                "dbt docs not generated",
+                "Build them after a run: <code>data-gcp dbt docs</code> (or restart <code>data-gcp ui</code>).",
+            )
         return await call_next(request)
 
-    if docs is not None:
-        app.mount("/dbt-docs", StaticFiles(directory=docs, html=True), name="dbt-docs")
+    app.mount("/dbt-docs", StaticFiles(directory=docs, html=True, check_dir=False), name="dbt-docs")
     return app
 
 
@@ -245,6 +416,7 @@ def start_ui(
         raise DataGcpError(
             f"`data-gcp ui` shows local runs; DATA_GCP_ENV={settings.env.value} has Cloud Composer's UI"
         )
+    check_ports(airflow_port, portal_port)
     airflow_sock = bind(airflow_port, "Airflow UI", "--airflow-port")
     try:
         portal_sock = bind(portal_port, "portal (dbt docs, model reports)", "--port")
@@ -255,20 +427,15 @@ def start_ui(
     portal_url = f"http://{HOST}:{portal_sock.getsockname()[1]}/"
     ui = LocalUi(airflow_url, portal_url, None)
     try:
-        docs = None
         if generate_docs:
-            try:
-                docs = ensure_dbt_docs(settings, on_step)
-            except DataGcpError as exc:  # the UI is still useful without the docs: say why they are missing
-                if on_step:
-                    on_step(f"no dbt docs: {exc}")
-        if docs is None and (dbt_docs_dir(settings) / "index.html").is_file():
-            docs = dbt_docs_dir(settings)
-        ui.dbt_docs_url = f"{portal_url}dbt-docs/" if docs else None
+            ensure_dbt_docs(settings, on_step)  # the UI is still useful without the docs: it says why
+        ui.dbt_docs_url = f"{portal_url}dbt-docs/" if _docs_ready(settings) else None
         if on_step:
-            on_step("start the Airflow API server (SQLite metadata DB)")
-        ui.servers.append(_serve("Airflow", airflow_app(settings, airflow_url), airflow_sock, airflow_url))
-        ui.servers.append(_serve("portal", portal_app(settings, airflow_url, docs), portal_sock, portal_url))
+            on_step("start the Airflow API server (SQLite metadata DB, read-only UI)")
+        ui.servers.append(
+            _serve("Airflow", airflow_app(settings, airflow_url, portal_url), airflow_sock, airflow_url)
+        )
+        ui.servers.append(_serve("portal", portal_app(settings, airflow_url), portal_sock, portal_url))
     except BaseException:
         ui.stop()
         airflow_sock.close()

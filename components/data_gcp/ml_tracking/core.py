@@ -20,6 +20,25 @@ from data_gcp.log import get_logger
 log = get_logger(__name__)
 
 
+COMMIT_TAG = "mlflow.source.git.commit"
+
+
+def source_commit() -> str | None:
+    """The workspace's git commit, so runs compare by the code they were trained from (None outside
+    a git checkout, e.g. in an image)."""
+    import subprocess
+
+    from data_gcp.config import workspace_root
+
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=workspace_root(), capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
 def _prepare(uri: str) -> None:
     if uri.startswith("file:") or "://" not in uri:
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
@@ -45,8 +64,9 @@ def track_run(
         mlflow.set_tracking_uri(uri)
         mlflow.set_experiment(experiment)
         with mlflow.start_run(run_name=run_name) as run:
-            if tags:
-                mlflow.set_tags(dict(tags))
+            commit = source_commit()
+            if tags or commit:
+                mlflow.set_tags(({COMMIT_TAG: commit} if commit else {}) | dict(tags or {}))
             if params:
                 mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
             if metrics:

@@ -48,7 +48,7 @@ def _page(title: str, subtitle: str, body: Sequence[str]) -> str:
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]], table_id: str) -> str:
     def cell(v: object) -> str:
         if isinstance(v, float):
-            return "-" if not math.isfinite(v) else (f"{v:.4f}" if not v.is_integer() else f"{int(v)}")
+            return "-" if not math.isfinite(v) else f"{v:.4f}"  # one format: `1.0000`, never `1` beside it
         return escape(str(v))
 
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
@@ -88,6 +88,7 @@ def two_tower_report(
         "</div>",
     ]
     if history:
+        kept = kept_epoch(history)
         losses = {
             ("train loss" if key == "loss" else key.replace("_", " ")): [
                 (h["epoch"] + 1, h[key]) for h in history if key in h
@@ -100,10 +101,23 @@ def two_tower_report(
             for key in sorted({k for h in history for k in h})
             if key.startswith("val_") and not key.endswith("loss")
         }
-        charts = [line_chart(losses, title="loss per epoch", x_label="epoch", y_from_zero=False)]
+        charts = [
+            line_chart(losses, title="loss per epoch", x_label="epoch", y_label="loss", y_from_zero=False)
+        ]
         if others:
-            charts.append(line_chart(others, title="validation metrics per epoch", x_label="epoch"))
-        body += ['<h2>Training</h2><div class="charts" id="training-curves">', *charts, "</div>"]
+            charts.append(
+                line_chart(others, title="validation metrics per epoch", x_label="epoch", y_label="value")
+            )
+        body += [
+            "<h2>Training</h2>",
+            f'<p id="kept-epoch">Epochs numbered from 1, as in the training log. Early stopping kept epoch '
+            f"<b>{kept}</b> of {len(history)} (best {KEPT_BY}).</p>"
+            if kept
+            else "",
+            '<div class="charts" id="training-curves">',
+            *charts,
+            "</div>",
+        ]
     models = list(metrics)
     keys = sorted(
         {mk for vals in metrics.values() for mk in vals}, key=lambda mk: (ordered.index(mk[0]), mk[1])
@@ -114,8 +128,25 @@ def two_tower_report(
     body += ["<h2>Numbers</h2>", _table(["metric@k", *models], rows, "metrics-table")]
     if counts or params:
         facts = [*(counts or {}).items(), *(params or {}).items()]
-        body += ["<h2>Run</h2>", _table(["what", "value"], [[k, v] for k, v in facts], "run-table")]
+        body += [
+            "<h2>Run: data and parameters</h2>",
+            _table(["what", "value"], [[k, v] for k, v in facts], "run-table"),
+        ]
     return _page(f"two-tower run {run_id}", f"generated {_now()}", body)
+
+
+KEPT_BY = "validation recall@50, else the lowest train loss"
+
+
+def kept_epoch(history: Sequence[Mapping[str, float]]) -> int | None:
+    """The epoch (from 1) whose weights training kept: best `val_recall_50`, else lowest loss."""
+    if not history:
+        return None
+    if all("val_recall_50" in h for h in history):
+        best = max(history, key=lambda h: h["val_recall_50"])  # first of equals, as training keeps
+    else:
+        best = min(history, key=lambda h: h.get("loss", math.inf))
+    return int(best["epoch"]) + 1
 
 
 def calibration_bins(
@@ -139,6 +170,7 @@ def ranker_report(
     metrics: Mapping[str, float],
     feature_importance: Mapping[str, float],
     calibration: Mapping[str, Sequence[tuple[float, float, int]]],
+    params: Mapping[str, object] | None = None,
 ) -> str:
     """Calibration per class (reliability diagram), feature importances (gain), the run's metrics."""
     cal = line_chart(
@@ -161,4 +193,15 @@ def ranker_report(
         "<h2>Metrics</h2>",
         _table(["metric", "value"], rows, "metrics-table"),
     ]
+    points = [[name, p, o, n] for name, pts in calibration.items() for p, o, n in pts]
+    if points:
+        body[3:3] = [
+            "<h3>Calibration points: rows per bin</h3>",
+            _table(["class", "mean predicted", "observed rate", "rows"], points, "calibration-table"),
+        ]
+    if params:
+        body += [
+            "<h2>Parameters</h2>",
+            _table(["parameter", "value"], [[k, v] for k, v in sorted(params.items())], "params-table"),
+        ]
     return _page(f"ranker run {run_id}", f"generated {_now()}", body)

@@ -72,7 +72,16 @@ def metrics_rows(run_id: str, trained_at: dt.datetime, metrics: dict[str, float]
     )
 
 
-def report_html(run_id: str, outcome: TrainOutcome) -> str:
+def run_params(config: TrainConfig) -> dict[str, object]:
+    """What the run was trained with: LightGBM's parameters and the boosting budget (not the threads)."""
+    params = {k: v for k, v in config.lightgbm_params().items() if k != "num_threads"}
+    return params | {
+        "num_boost_round": config.num_boost_round,
+        "early_stopping_rounds": config.early_stopping_rounds,
+    }
+
+
+def report_html(run_id: str, outcome: TrainOutcome, config: TrainConfig | None = None) -> str:
     """The run's HTML report: calibration of each class on the test split, importances, metrics."""
     test = outcome.split.test
     calibration = {}
@@ -81,7 +90,11 @@ def report_html(run_id: str, outcome: TrainOutcome) -> str:
         proba = model.predict_proba(model.spec.matrix(test))
         y = test.column("label").to_numpy(zero_copy_only=False).astype(int)
         calibration = {name: calibration_bins(y == code, proba[:, code]) for code, name in enumerate(LABELS)}
-    return ranker_report(run_id, outcome.metrics, outcome.model.feature_importance(), calibration)
+    params = None
+    if config is not None:
+        params = run_params(config)
+        params["boosting rounds kept (early stopping)"] = int(outcome.metrics.get("num_trees_per_class", 0))
+    return ranker_report(run_id, outcome.metrics, outcome.model.feature_importance(), calibration, params)
 
 
 def run_training(
@@ -106,7 +119,7 @@ def run_training(
 
     storage = get_storage(settings)
     prefix = model.publish(storage)
-    storage.put_bytes(f"{prefix}/{REPORT_FILE}", report_html(run_id, outcome).encode("utf-8"))
+    storage.put_bytes(f"{prefix}/{REPORT_FILE}", report_html(run_id, outcome, config).encode("utf-8"))
     get_warehouse(settings).load(
         METRICS_TABLE, metrics_rows(run_id, trained_at, outcome.metrics), mode="append"
     )
@@ -127,7 +140,7 @@ def _track(
         track_run(
             EXPERIMENT,
             run_name=run_id,
-            params={k: v for k, v in config.lightgbm_params().items() if k != "num_threads"},
+            params=run_params(config),
             metrics=metrics,
             artifacts=[folder / "model.txt", folder / "spec.json", folder / "manifest.json"],
             tags={"run_id": run_id},

@@ -304,7 +304,10 @@ def run_training(
     with tempfile.TemporaryDirectory(prefix="two_tower_") as tmp:
         folder = save_run(result, Path(tmp) / result.run_id)
         (folder / REPORT_FILE).write_text(
-            two_tower_report(result.run_id, result.metrics, result.history, result.counts), encoding="utf-8"
+            two_tower_report(
+                result.run_id, result.metrics, result.history, result.counts, params=result.config.to_params()
+            ),
+            encoding="utf-8",
         )
         result.artifact_uri = publish(result, warehouse, get_storage(settings), folder)
         if track:

@@ -237,7 +237,10 @@ def fit(
         history.append(record)
         if on_epoch:
             on_epoch(epoch, record)
-        log.info("two-tower epoch %d: %s", epoch, {k: round(v, 4) for k, v in record.items()})
+        # numbered from 1, like the report's charts
+        log.info(
+            "two-tower epoch %d: %s", epoch + 1, {k: round(v, 4) for k, v in record.items() if k != "epoch"}
+        )
         if score > best_score:
             best_score, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
         else:

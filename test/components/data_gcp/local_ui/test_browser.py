@@ -1,16 +1,19 @@
-"""`data-gcp ui` in a real browser: headless Chromium drives the Airflow UI, the dbt docs and a model report.
+"""`data-gcp ui` in a real browser, the way a new user meets it: started on a fresh folder, before any run.
 
-Setup (about a minute on 2 cores): a small finished run (one connector DAG through `dag.test()`, so
-the metadata DB has a DAG run, a task and its log), one two-tower and one ranker training on
-synthetic data (their reports land in the local bucket), then `data-gcp ui` on free ports; the UI
-generates the dbt docs itself. Any HTTP error, JavaScript console error or missing element fails the
-test. Screenshots go to `<data folder>/screenshots/`.
+While the UI is up (each step fails if the UI held the warehouse): the whole chain for one day through
+`data-gcp run`, a `data-gcp sql` query, a planted fault (a duplicated subcategory id: dbt's `unique`
+test on the source fails, so the day's dbt_run fails), the day's dbt_run again without the fault, the
+dbt docs, and three trainings (tracked in the local MLflow store). Then headless Chromium drives
+Airflow's UI, the health page, the ML runs, the dbt docs and the reports. Any HTTP error (but the
+read-only refusal it provokes), JavaScript console error or missing element fails the test.
+Screenshots go to `<data folder>/screenshots/` (README's come from there). About 6 min on 2 cores.
 
 Skips only outside CI when Chromium is missing (`apt-get install chromium`; `.ci/run` installs it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -30,35 +33,47 @@ from data_gcp.config import workspace_root
 
 # Debian's package (`.ci/run` installs it); GitHub's runners ship Google Chrome.
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-DAG_ID = "etl_brevo"
-TASK_ID = "extract_load_brevo"
+DAY = "2026-03-02"
+DAG_ID = "import_applicative_database"
+TASK_ID = "import_applicative"
 MART = "mrt_global__daily_booking_kpi"
+PLANTED_TEST = "source_unique_raw_api_referentials_subcategories_id"
 
 pytestmark = [
     pytest.mark.skipif(
         CHROMIUM is None and not os.environ.get("CI"),
         reason="headless Chromium not installed (apt-get install chromium); required in CI",
     ),
-    pytest.mark.timeout(600),
+    pytest.mark.timeout(900),
 ]
 
-SETUP = """
-import datetime as dt, sys
+# The planted fault and its repair, straight in the warehouse (the UI must not be holding it).
+PLANT = "INSERT INTO raw.subcategories SELECT * FROM raw.subcategories LIMIT 1"
+REPAIR = "CREATE OR REPLACE TABLE raw.subcategories AS SELECT DISTINCT * FROM raw.subcategories"
+DBT_RUN = """
+import datetime as dt, sys, duckdb
+from data_gcp.config import get_settings
 from data_gcp.local_run import run_chain
-report = run_chain([dt.date(2026, 3, 2)], scale=0.001, dag_ids=[sys.argv[1]])
-assert report.ok, [(t.task_id, t.state, t.error) for t in report.tasks]
-
+con = duckdb.connect(str(get_settings().duckdb_path))
+con.execute(sys.argv[2])
+con.close()
+report = run_chain([dt.date.fromisoformat(sys.argv[1])], scale=0.001, dag_ids=["dbt_run"])
+assert report.ok == (sys.argv[3] == "ok"), [(t.task_id, t.state, t.error) for t in report.tasks]
+"""
+DOCS = "from data_gcp import dbt_runner; dbt_runner.docs_site(compile=False)"
+TRAININGS = """
 from data_gcp import two_tower
 from data_gcp.planted_truth import make_inputs
 two_tower.run_training(
-    two_tower.TrainConfig(epochs=3, batch_size=128, max_steps_per_epoch=5), inputs=make_inputs(120, 200), track=False
+    two_tower.TrainConfig(epochs=3, batch_size=128, max_steps_per_epoch=5), inputs=make_inputs(120, 200)
 )
 from data_gcp.ranking import TrainConfig
 from data_gcp.planted_truth import synthetic_training_table
 from data_gcp.ranking_job import TRAINING_TABLE, run_training
 from data_gcp.warehouse import get_warehouse
 get_warehouse().load(TRAINING_TABLE, synthetic_training_table(n_calls=100, per_call=12), mode="replace")
-run_training(TrainConfig(num_boost_round=20, num_leaves=7, num_threads=1), track=False)
+for rounds in (20, 30):
+    run_training(TrainConfig(num_boost_round=rounds, num_leaves=7, num_threads=1))
 """
 
 
@@ -69,17 +84,40 @@ class Ui:
     portal: str
     process: subprocess.Popen
     output: list[str] = field(default_factory=list)
+    steps: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
+    started: dict[str, dt.datetime] = field(default_factory=dict)
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATA_GCP_", "AIRFLOW"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATA_GCP_", "AIRFLOW", "MLFLOW"))}
     env.update(
         DATA_GCP_ENV="local",
         DATA_GCP_DATA_DIR=str(data_dir),
         DBT_TARGET_PATH=str(data_dir / "dbt-target"),
         DATA_GCP_WORKSPACE_ROOT=str(workspace_root()),
+        COLUMNS="200",
     )
     return env
+
+
+def _cli(*args: str, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
+    command = [shutil.which("data-gcp") or "data-gcp", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _python(code: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url) as resp:  # noqa: S310 - loopback
+        return json.load(resp)
+
+
+def _ok(done: subprocess.CompletedProcess) -> None:
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -87,15 +125,9 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     data_dir = tmp_path_factory.mktemp("ui") / "data"
     env = _env(data_dir)
     started = time.monotonic()
-    setup = subprocess.run(
-        [sys.executable, "-c", SETUP, DAG_ID], env=env, capture_output=True, text=True, timeout=400
-    )
-    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
-    print(f"setup (one DAG run, two trainings): {time.monotonic() - started:.1f}s")
-    started = time.monotonic()
     proc = subprocess.Popen(
         [shutil.which("data-gcp") or "data-gcp", "ui", "--airflow-port", "0", "--port", "0"],
-        env=env | {"COLUMNS": "200"},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -104,7 +136,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     assert proc.stdout is not None
     for line in proc.stdout:
         lines.append(line)
-        if "ready in" in line or "error" in line.lower():
+        if "ready in" in line or line.startswith("error"):
             break
     text = "".join(lines)
     airflow = re.search(r"Airflow\s+(http://127\.0\.0\.1:\d+/)", text)
@@ -112,26 +144,81 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     if not (airflow and portal):
         proc.kill()
         pytest.fail(f"`data-gcp ui` did not print its URLs:\n{text[-3000:]}")
-    print(f"`data-gcp ui` ready (with dbt docs generation): {time.monotonic() - started:.1f}s")
+    print(f"`data-gcp ui` ready on a fresh folder: {time.monotonic() - started:.1f}s")
     handle = Ui(data_dir, airflow.group(1), portal.group(1), proc, lines)
-    yield handle
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    rest, _ = proc.communicate(timeout=30)
+    try:
+        started = time.monotonic()
+        handle.started["run"] = dt.datetime.now(dt.UTC)
+        handle.steps["run"] = _cli("run", "--scale", "0.001", "--date", DAY, env=env)
+        handle.steps["sql"] = _cli("sql", "SELECT count(*) AS n FROM raw.subcategories", env=env, timeout=120)
+        handle.steps["planted"] = _python(DBT_RUN, DAY, PLANT, "failed", env=env)
+        handle.started["repaired"] = dt.datetime.now(dt.UTC)
+        handle.steps["repaired"] = _python(DBT_RUN, DAY, REPAIR, "ok", env=env)
+        handle.steps["docs"] = _python(DOCS, env=env)
+        handle.steps["train"] = _python(TRAININGS, env=env)
+        print(f"runs, query, docs, trainings while the UI is up: {time.monotonic() - started:.1f}s")
+        yield handle
+    finally:
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        rest, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, rest[-3000:]
     assert "stopped" in rest
 
 
-def test_ui_refuses_a_taken_port(ui: Ui) -> None:
-    port = ui.airflow.rsplit(":", 1)[1].strip("/")
-    res = subprocess.run(
-        [shutil.which("data-gcp") or "data-gcp", "ui", "--airflow-port", port, "--port", "0"],
-        env=_env(ui.data_dir) | {"COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=60,
+def test_a_fresh_folder_says_a_run_comes_first(ui: Ui) -> None:
+    text = "".join(ui.output)
+    assert "Run `data-gcp run` first" in text, text
+    assert "Traceback" not in text
+
+
+def test_runs_queries_and_trainings_work_while_the_ui_is_up(ui: Ui) -> None:
+    for name in ("run", "sql", "planted", "repaired", "docs", "train"):
+        _ok(ui.steps[name])
+    assert "18 task(s) run" in ui.steps["run"].stdout + ui.steps["run"].stderr
+
+
+def test_airflow_keeps_every_run_with_its_real_times_and_paris_day(ui: Ui) -> None:
+    runs = _get(f"{ui.airflow}api/v2/dags/dbt_run/dagRuns?order_by=start_date")["dag_runs"]
+    # the failed run of the day stays beside the later runs of the same day
+    assert [r["state"] for r in runs] == ["success", "failed", "success"], runs
+    for r in runs:
+        assert r["note"] == f"Paris day {DAY} (data-gcp run)"
+        start, end = dt.datetime.fromisoformat(r["start_date"]), dt.datetime.fromisoformat(r["end_date"])
+        assert ui.started["run"] <= start < end, r  # not the logical date (midnight, in March)
+        assert (end - start).total_seconds() < 600, r
+    assert dt.datetime.fromisoformat(runs[2]["start_date"]) >= ui.started["repaired"]
+    # the task's duration as the terminal printed it, within the listener's rounding
+    tis = _get(f"{ui.airflow}api/v2/dags/{DAG_ID}/dagRuns/~/taskInstances")["task_instances"]
+    printed = re.search(rf"{TASK_ID} (\d+\.\d)s", ui.steps["run"].stdout + ui.steps["run"].stderr)
+    assert printed, ui.steps["run"].stdout[-2000:]
+    assert abs(float(printed.group(1)) - tis[0]["duration"]) < 1.0, (printed.group(0), tis[0]["duration"])
+
+
+def test_airflow_refuses_actions_it_cannot_carry_out(ui: Ui) -> None:
+    request = urllib.request.Request(
+        f"{ui.airflow}api/v2/dags/dbt_run/dagRuns",
+        data=json.dumps({"logical_date": None}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)  # noqa: S310 - loopback
+    assert refused.value.code == 403
+    assert "read-only" in json.load(refused.value)["detail"]
+    assert len(_get(f"{ui.airflow}api/v2/dags/dbt_run/dagRuns")["dag_runs"]) == 3
+
+
+def test_ui_refuses_a_taken_port_and_bad_ports(ui: Ui) -> None:
+    port = ui.airflow.rsplit(":", 1)[1].strip("/")
+    env = _env(ui.data_dir)
+    res = _cli("ui", "--airflow-port", port, "--port", "0", env=env, timeout=60)
     assert res.returncode != 0
     assert f"port {port} on 127.0.0.1 for the Airflow UI is already in use" in res.stdout + res.stderr
+    res = _cli("ui", "--airflow-port", "70000", env=env, timeout=60)
+    assert res.returncode != 0 and "Traceback" not in res.stdout + res.stderr
+    assert "--airflow-port 70000 is not a TCP port" in res.stdout + res.stderr
+    res = _cli("ui", "--airflow-port", "18765", "--port", "18765", env=env, timeout=60)
+    assert res.returncode != 0 and "need two different ports" in res.stdout + res.stderr
 
 
 def test_pages_in_headless_chromium(ui: Ui) -> None:
@@ -139,64 +226,109 @@ def test_pages_in_headless_chromium(ui: Ui) -> None:
 
     shots = ui.data_dir / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    with urllib.request.urlopen(f"{ui.airflow}api/v2/dags/{DAG_ID}/dagRuns") as resp:  # noqa: S310 - loopback
-        run_id = json.load(resp)["dag_runs"][0]["dag_run_id"]
+    runs = _get(f"{ui.airflow}api/v2/dags/dbt_run/dagRuns?order_by=start_date")["dag_runs"]
+    failed = next(r["dag_run_id"] for r in runs if r["state"] == "failed")
+    import_run = _get(f"{ui.airflow}api/v2/dags/{DAG_ID}/dagRuns")["dag_runs"][0]["dag_run_id"]
 
     problems: list[str] = []
+    refused: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 760})
+        # a browser in UTC: the UI still shows Europe/Paris
+        page = browser.new_page(viewport={"width": 1280, "height": 760}, timezone_id="UTC")
         page.on(
             "console",
             lambda m: (
                 problems.append(f"console {m.type}: {m.text} ({m.location.get('url')})")
-                if m.type == "error"
+                if m.type == "error" and "403" not in m.text
                 else None
             ),
         )
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on(
-            "response", lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None
-        )
 
-        def visit(url: str, expect: str, shot: str) -> None:
+        def on_response(r: object) -> None:
+            if (
+                r.status == 403 and r.request.method != "GET"
+            ):  # the read-only refusal (trigger, unpause) below
+                refused.append(r.url)
+            elif r.status >= 400:
+                problems.append(f"HTTP {r.status} {r.url}")
+
+        page.on("response", on_response)
+
+        def visit(url: str, expect: str, shot: str | None) -> None:
             response = page.goto(url, wait_until="domcontentloaded")
             assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
             page.locator(expect).first.wait_for(state="visible", timeout=30_000)
             page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(shots / shot))
+            if shot:
+                page.screenshot(path=str(shots / shot))
 
-        visit(f"{ui.airflow}dags", f"a:has-text('{DAG_ID}')", "airflow-dags.png")
-        visit(f"{ui.airflow}dags/{DAG_ID}/runs/{run_id}", f"text={TASK_ID}", "airflow-run-grid.png")
+        visit(f"{ui.airflow}dags", "a:has-text('dbt_run')", "airflow-dags.png")
+        assert page.evaluate("localStorage.getItem('timezone')") == '"Europe/Paris"'
+        assert page.locator("#data-gcp-read-only").is_visible()
+        visit(f"{ui.airflow}dags/dbt_run/runs", f"text={failed}", "airflow-runs.png")
+        visit(f"{ui.airflow}dags/dbt_run/runs/{failed}", "text=dbt_build", "airflow-run-grid.png")
+        page.locator("button[aria-label='Note']").first.click()  # the run's note: the Paris day it processed
+        page.locator(f"text=Paris day {DAY}").first.wait_for(state="visible", timeout=15_000)
+        page.screenshot(path=str(shots / "airflow-run-note.png"))
+        page.keyboard.press("Escape")
         visit(
-            f"{ui.airflow}dags/{DAG_ID}/runs/{run_id}/tasks/{TASK_ID}",
-            "text=raw.brevo_newsletters=",
+            f"{ui.airflow}dags/{DAG_ID}/runs/{import_run}/tasks/{TASK_ID}",
+            "text=import_applicative",
             "airflow-task-log.png",
         )
+        # Trigger: the dialog opens, the request is refused and the UI says why; no run is created
+        visit(f"{ui.airflow}dags/dbt_run", "button:has-text('Trigger')", None)
+        page.locator("button:has-text('Trigger')").first.click()
+        page.locator("[role=dialog] button:has-text('Trigger')").last.click()
+        page.locator("text=carry out a trigger").first.wait_for(state="visible", timeout=15_000)
+        page.screenshot(path=str(shots / "airflow-trigger-refused.png"))
+        assert refused and len(_get(f"{ui.airflow}api/v2/dags/dbt_run/dagRuns")["dag_runs"]) == 3
+
+        visit(ui.portal, "#health", "portal.png")
+        visit(f"{ui.portal}health", "#nodes", "health.png")
+        # the planted fault: failed in the earlier run, passed in the last, its history shows both
+        planted = page.locator(f"#earlier tr.fail[data-id^='test.data_gcp.{PLANTED_TEST}']")
+        assert planted.count() == 1 and "1" in planted.locator("td").nth(2).inner_text()
+        history = page.locator(f"#nodes tr[data-id^='test.data_gcp.{PLANTED_TEST}'] td").last
+        assert history.locator(".badge").all_inner_texts() == ["pass", "fail", "pass"]
+        page.locator("#nodes tr.node").first.wait_for(state="visible")
+        assert page.locator("#freshness tr.source").count() > 0
+        assert page.locator("#tables tr.table").count() > 100
+        # from a dbt result to its Airflow task, and back to the model in the dbt docs
+        page.locator("#dbt-tasks a").first.click()
+        page.locator("text=dbt_build").first.wait_for(state="visible", timeout=30_000)
+        visit(f"{ui.portal}health", "#nodes", None)
+        page.locator(f"#nodes a[href*='model.data_gcp.{MART}']").first.click()
+        page.locator(f"text={MART}").first.wait_for(state="visible", timeout=30_000)
+
+        visit(f"{ui.portal}ml", "#ml-runs", "ml-runs.png")
+        ranker_runs = page.locator("tr.ml-run", has_text="ranker")
+        assert ranker_runs.count() == 2 and page.locator("tr.ml-run").count() == 3
+        for i in range(2):
+            ranker_runs.nth(i).locator("input").check()
+        page.locator("#compare").click()
+        page.locator("#compare-params tr.diff").first.wait_for(state="visible", timeout=30_000)
+        assert "num_boost_round" in page.locator("#compare-params tr.diff").first.inner_text()
+        page.screenshot(path=str(shots / "ml-compare.png"), full_page=True)
+
         visit(f"{ui.portal}dbt-docs/#!/model/model.data_gcp.{MART}", f"text={MART}", "dbt-docs-model.png")
         page.locator("a[title='View Lineage Graph']").click()
         page.locator("#cy canvas").first.wait_for(state="visible", timeout=30_000)
         page.mouse.move(600, 400)
         page.wait_for_timeout(1000)  # the graph's layout animation
         page.screenshot(path=str(shots / "dbt-docs-lineage.png"))
-        visit(ui.portal, "a.report", "portal.png")
         for model in ("two_tower", "ranker"):
             page.goto(ui.portal)
             page.locator(f"a.report[href*='/reports/{model}/']").first.click()
             chart = "#metric-curves svg" if model == "two_tower" else "#calibration svg"
             page.locator(chart).first.wait_for(state="visible", timeout=30_000)
             page.screenshot(path=str(shots / f"report-{model}.png"), full_page=True)
+        assert page.locator("#params-table").is_visible()
+        response = page.goto(f"{ui.portal}reports/ranker/nope")
+        assert response is not None and response.status == 404
+        assert str(ui.data_dir) not in page.content()
+        problems[:] = [p for p in problems if "/reports/ranker/nope" not in p]
         browser.close()
     assert not problems, "\n".join(problems)
-    assert sorted(p.name for p in shots.glob("*.png")) == sorted(
-        [
-            "airflow-dags.png",
-            "airflow-run-grid.png",
-            "airflow-task-log.png",
-            "dbt-docs-lineage.png",
-            "dbt-docs-model.png",
-            "portal.png",
-            "report-ranker.png",
-            "report-two_tower.png",
-        ]
-    )

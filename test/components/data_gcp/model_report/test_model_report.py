@@ -71,3 +71,33 @@ def test_ranker_report_has_calibration_importances_and_metrics() -> None:
 
 def test_empty_series_render_a_placeholder() -> None:
     assert "no data" in line_chart({"a": []}, title="t", x_label="x")
+
+
+def test_two_tower_report_names_the_kept_epoch_its_parameters_and_axes() -> None:
+    metrics = {"two_tower": {("recall", 50): 1.0, ("recall", 10): 0.25}}
+    history = [
+        {"epoch": 0.0, "loss": 5.0, "val_loss": 4.0, "val_recall_50": 0.10},
+        {"epoch": 1.0, "loss": 4.2, "val_loss": 3.5, "val_recall_50": 0.30},
+        {"epoch": 2.0, "loss": 4.0, "val_loss": 3.6, "val_recall_50": 0.20},
+    ]
+    html = two_tower_report("run-3", metrics, history, {"users": 120}, params={"epochs": 3, "patience": 1})
+    # epoch 1 (0-based) had the best validation recall: the second epoch, numbered 2 as in the log
+    assert re.search(r'id="kept-epoch">[^<]*kept epoch <b>2</b> of 3', html)
+    training = html.split('id="training-curves"')[1]
+    assert re.findall(r'class="label"[^>]*>([^<]+)<', training) == ["epoch", "loss", "epoch", "value"]
+    assert "<td>patience</td><td>1</td>" in html and "<td>epochs</td><td>3</td>" in html
+    # one number format in the table: 1.0000 beside 0.2500, never a bare 1
+    assert "<td>recall@50</td><td>1.0000</td>" in html
+
+
+def test_ranker_report_gives_each_calibration_point_its_rows_and_the_parameters() -> None:
+    html = ranker_report(
+        "run-4",
+        {"log_loss": 0.8},
+        {"price": 3.0},
+        {"booked": [(0.05, 0.5, 2), (0.95, 0.75, 4)]},
+        params={"learning_rate": 0.05, "boosting rounds kept (early stopping)": 17},
+    )
+    table = html.split('id="calibration-table"')[1].split("</table>")[0]
+    assert "<td>booked</td><td>0.9500</td><td>0.7500</td><td>4</td>" in table
+    assert "<td>boosting rounds kept (early stopping)</td><td>17</td>" in html

@@ -42,6 +42,8 @@ def test_run_publishes_model_metrics_and_tracking(settings) -> None:
     )
     assert [r.info.run_name for r in runs] == [run.run_id]
     assert runs[0].data.metrics["log_loss"] == pytest.approx(run.metrics["log_loss"])
+    # the boosting budget is a parameter of the run like LightGBM's own (runs compare on it)
+    assert runs[0].data.params["num_boost_round"] == str(CONFIG.num_boost_round)
 
     # A second run appends its metrics and moves `latest`.
     second = run_training(CONFIG, settings, track=False)
