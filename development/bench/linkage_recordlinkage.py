@@ -23,6 +23,8 @@ import recordlinkage
 
 
 def normalise(text: object) -> str:
+    """Lower case, no accents, letters and digits: `record_linkage.normalise`, which this environment
+    (without the workspace) cannot import."""
     if not isinstance(text, str):
         return ""
     text = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
