@@ -53,7 +53,7 @@ EXPECTED_BRICKS = {
 # Development-only bricks: test support, local tooling. No deployable may hold one.
 DEVELOPMENT_ONLY = {
     "cli", "vendor_servers", "sandbox", "local_run", "scaffold", "deploy", "brick_graph", "changed_bricks",
-    "local_ui", "planted_truth",
+    "local_ui", "planted_truth", "dbt_faults",
 }  # fmt: skip
 
 AIRFLOW = r"apache-airflow.*"

@@ -288,9 +288,9 @@ def run_catalogue(
     results: list[FaultResult] = []
     batch_failures: dict[int, set[str]] = {}
     for i, batch in enumerate(plan_batches(faults, isolated)):
-        # the same folder for every batch: dbt's profile points at the warehouse file, and a profile
-        # that changes between runs makes dbt parse the whole project again
-        data_dir = work_dir / "batch"
+        # a folder per batch: DuckDB keeps a database open per path in a process (dbt's adapter holds
+        # one), so a copy at the same path would be planted in the previous batch's database
+        data_dir = work_dir / f"batch_{i:02d}"
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
         shutil.copyfile(source, data_dir / WAREHOUSE_FILE)
