@@ -30,7 +30,7 @@ CONNECTORS = {module.split(".")[1] for module in CONNECTOR_MODULES.values()}
 EXPECTED_BRICKS = {
     "etl_job": {
         "etl_job", "cli_kit", "config", "log", "secrets", "warehouse", "http_client", "etl_core",
-        "dbt_runner", "applicative_import", "applicative_schema", "exports", "storage",
+        "dbt_runner", "applicative_import", "applicative_schema", "exports", "storage", "table_catalog",
         *CONNECTORS,
     },
     "ml_job": {
@@ -40,7 +40,7 @@ EXPECTED_BRICKS = {
     },
     "composer": {
         "alerts", "config", "log", "secrets", "warehouse", "http_client", "etl_core", "dbt_runner",
-        "execution", "orchestration", "storage", *CONNECTORS,
+        "execution", "orchestration", "storage", "table_catalog", "applicative_schema", *CONNECTORS,
     },
     "retrieval_endpoint": {
         "retrieval_api", "api_kit", "retrieval", "manifest", "config", "log", "storage", "warehouse",

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from data_gcp.config import DataGcpError
-from data_gcp.warehouse import Warehouse
-from data_gcp.warehouse.base import bigquery_type
+from data_gcp.warehouse import Warehouse, bigquery_type
 
 APP_IMPORT = "data-gcp import applicative"
 

@@ -4,7 +4,7 @@ Tables are named logically as `<dataset>.<table>` (`raw.applicative_database_use
 the dataset to its physical name (`raw` locally, `raw_prod` in prod) through the config.
 """
 
-from data_gcp.warehouse.base import LoadResult, Warehouse, WarehouseError, WriteMode
+from data_gcp.warehouse.base import LoadResult, Warehouse, WarehouseError, WriteMode, bigquery_type
 from data_gcp.warehouse.bigquery_engine import BigQueryWarehouse
 from data_gcp.warehouse.duckdb_engine import DuckDBWarehouse
 from data_gcp.warehouse.factory import get_warehouse
@@ -16,5 +16,6 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "WriteMode",
+    "bigquery_type",
     "get_warehouse",
 ]
