@@ -86,6 +86,23 @@ class Settings(BaseSettings):
     source_database_url: str | None = Field(
         default=None, description="the app database (local default: SQLite file of the sandbox)"
     )
+    reco_database_url: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL the app reads its recommendation tables from (Cloud SQL in the cloud, where the "
+            "secret reco-database-url gives it when unset; locally postgresql://postgres@127.0.0.1:5432/test)"
+        ),
+    )
+    reco_database_schema: str = Field(
+        default="public", description="schema of the recommendation tables in that database"
+    )
+    clickhouse_url: str | None = Field(
+        default=None,
+        description=(
+            "ClickHouse server of the pro portal's statistics, http(s)://user@host:port (password: secret "
+            "clickhouse-password); unset locally: an embedded ClickHouse (chdb) in the data folder"
+        ),
+    )
     mlflow_tracking_uri: str | None = None
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",

@@ -54,8 +54,26 @@ class ExportFamily:
 EXPORTS: dict[str, ExportFamily] = {
     "ministry": ExportFamily(
         name="ministry",
-        tables=("user", "deposit", "booking", "offer", "venue", "offerer", "stock"),
-        pseudonymised=frozenset({"user_id", "deposit_id", "booking_id"}),
+        tables=(
+            "user",
+            "deposit",
+            "booking",
+            "offer",
+            "venue",
+            "offerer",
+            "stock",
+            "favorite",
+            "offer_metadata",
+            "offer_removed",
+            "venue_removed",
+            "offerer_removed",
+            "address",
+            "offerer_representation_address",
+            "venue_address",
+            "user_address",
+            "geo_iris",
+        ),
+        pseudonymised=frozenset({"user_id", "deposit_id", "booking_id", "favorite_id"}),
         quasi_identifiers={
             "user": QuasiIdentifiers(
                 person="user_id",
@@ -79,6 +97,18 @@ EXPORTS: dict[str, ExportFamily] = {
                     "deposit_creation_period",
                     "deposit_is_expired",
                     "user_age_at_deposit",
+                ),
+            ),
+            "user_address": QuasiIdentifiers(
+                person="user_id",
+                columns=(
+                    "user_geocode_type",
+                    "user_iris_code",
+                    "user_city_code",
+                    "user_postal_code",
+                    "user_department_code",
+                    "user_region_name",
+                    "user_in_qpv_postal_code",
                 ),
             ),
         },

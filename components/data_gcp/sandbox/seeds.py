@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from data_gcp.config import Settings, get_settings
 from data_gcp.sandbox.geo import DEPARTMENTS
+from data_gcp.sandbox.iris import IRIS_HEADER, iris_rows
 
 SEED_FILE_DATE = dt.date(2026, 1, 5)  # fixed: re-generating writes the same files
 SEED_PREFIX = "bigquery_imports/seed"
@@ -151,6 +152,7 @@ def seed_files() -> dict[str, bytes]:
             ["commune_code", "commune_name", "postal_code", "department_code", "zrr_status"], list(ZRR), ";"
         ),
         key("macro_rayons", "parquet"): parquet.getvalue(),
+        key("geo_iris", "csv"): _csv(IRIS_HEADER, iris_rows()),
     }
 
 
