@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,31 @@ def planted_settings(planted_catalogue: Path, tmp_path: Path) -> Settings:
     folder = tmp_path / "planted"
     shutil.copytree(planted_catalogue, folder)
     return Settings(env="local", data_dir=folder)
+
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[tuple[str, str]]:
+    """(url, schema): a fresh schema in the local PostgreSQL's `test` database, dropped afterwards.
+
+    Fails (never skips) in CI, where `.ci/run` and the workflows start PostgreSQL; skips elsewhere
+    when no server listens on 127.0.0.1:5432."""
+    import uuid
+
+    import psycopg
+
+    try:
+        admin = psycopg.connect(LOCAL_POSTGRES, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as err:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI on 127.0.0.1:5432: {err}")
+        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432 ({err})")
+    schema = f"test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield LOCAL_POSTGRES, schema
+    finally:
+        admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.close()

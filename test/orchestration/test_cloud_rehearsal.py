@@ -96,7 +96,12 @@ def test_every_run_of_the_three_nights_succeeds(rehearsal):
 @pytest.mark.slow
 def test_asset_triggered_runs_have_no_logical_date_and_take_their_day_from_their_trigger(rehearsal):
     triggered = [r for r in rehearsal["runs"] if r["run_type"] == "asset_triggered"]
-    assert {r["dag_id"] for r in triggered} == {"dbt_run", "dbt_exports"}
+    assert {r["dag_id"] for r in triggered} == {
+        "dbt_run",
+        "dbt_exports",
+        "export_reco_cloudsql",
+        "export_clickhouse",
+    }
     assert all(r["logical_date"] is None and r["consumed"] for r in triggered)
 
 
@@ -124,6 +129,9 @@ def test_the_models_and_the_export_of_each_day_are_made_once(rehearsal):
     expected = [d.isoformat() for d in DAYS]
     assert _days_of(rehearsal, "dbt_run") == expected  # the days its `models_ready` events name
     assert _days_of(rehearsal, "dbt_exports") == expected
+    # the reverse exports run once per day of models, after them
+    assert _days_of(rehearsal, "export_reco_cloudsql") == expected
+    assert _days_of(rehearsal, "export_clickhouse") == expected
     assert rehearsal["exports"] == expected
     # Monday's weekly connectors trigger rebuilds, which process no new day: nothing exported again
     rebuilds = [r for r in rehearsal["runs"] if r["dag_id"] == "dbt_run" and not r["days"]]

@@ -25,6 +25,8 @@ EXPECTED_DAG_IDS = {
     "import_applicative_database",
     "dbt_run",
     "dbt_exports",
+    "export_reco_cloudsql",
+    "export_clickhouse",
     "ml_training",
     "ml_item_jobs",
     *(etl_dag_id(name) for name in CONNECTOR_MODULES),

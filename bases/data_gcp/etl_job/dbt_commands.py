@@ -157,22 +157,71 @@ def freshness(select: list[str] | None = SELECT, target: str | None = TARGET) ->
     _report(dbt_runner.source_freshness(select=select, target=target))
 
 
+REVERSE_EXPORTS = ("reco_cloudsql", "clickhouse")
+
+
 def export(
-    family: str = typer.Argument("ministry", help="export family (ministry)"),
+    family: str = typer.Argument(
+        "ministry",
+        help="ministry (Parquet files to the bucket), reco_cloudsql (the app's PostgreSQL) or clickhouse "
+        "(the pro portal's statistics)",
+    ),
     date: str | None = typer.Option(
-        None, "--date", help="day in the files' path YYYY-MM-DD (default: today)"
+        None, "--date", help="the day written, YYYY-MM-DD (default: today): files' path, tables' partition"
+    ),
+    require_database: bool = typer.Option(
+        False,
+        "--require-database",
+        help="reco_cloudsql locally: fail instead of skipping when no PostgreSQL answers (always a failure "
+        "in the cloud)",
     ),
 ) -> None:
-    """Write an export family (models export.export__*) as dated Parquet files to the bucket."""
+    """Write an export: the ministry's files, or a reverse export (PostgreSQL, ClickHouse) of one day.
+
+    Each replaces the day it writes: a re-run of a day duplicates nothing."""
     from data_gcp.config import DataGcpError
-    from data_gcp.exports import export_family
 
     try:
         day = dt.date.fromisoformat(date) if date else None
     except ValueError:
         raise DataGcpError(f"--date must be a date YYYY-MM-DD (got {date!r})") from None
+    if family == "reco_cloudsql":
+        _export_reco(day, require_database)
+        return
+    if family == "clickhouse":
+        from data_gcp.pro_clickhouse import export_pro_statistics
+
+        for p in export_pro_statistics(day):
+            out.print(f"{p.table}: {p.rows} rows in the partition of {p.day}")
+        return
+    from data_gcp.exports import EXPORTS, export_family
+
+    if family not in EXPORTS:
+        raise DataGcpError(
+            f"unknown export {family!r}: expected one of {', '.join([*EXPORTS, *REVERSE_EXPORTS])}"
+        )
     for f in export_family(family, day):
         out.print(f"{f.table}: {f.rows} rows -> {f.key} ({f.bytes} bytes)")
+
+
+def _export_reco(day: dt.date | None, require_database: bool) -> None:
+    """Locally, a laptop without PostgreSQL skips this export with a warning (the chain still runs);
+    in the cloud, or with --require-database, an unreachable database fails."""
+    from data_gcp.config import get_settings
+    from data_gcp.reco_cloudsql import RecoDatabaseUnreachable, export_reco_tables
+
+    try:
+        written = export_reco_tables(day)
+    except RecoDatabaseUnreachable as exc:
+        if get_settings().is_cloud or require_database:
+            raise
+        err.print(
+            f"[yellow]skipped[/]: {exc}. Locally the recommendation export is skipped without PostgreSQL "
+            "(--require-database makes it a failure)."
+        )
+        return
+    for w in written:
+        out.print(f"{w.table}: {w.rows} rows ({w.days_kept} days kept, view {w.table}_mv refreshed)")
 
 
 def register(app: typer.Typer) -> None:

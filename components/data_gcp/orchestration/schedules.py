@@ -124,6 +124,31 @@ def _static_specs() -> list[DagSpec]:
             job="dbt-job",
             local_chain=True,
         ),
+        # The reverse exports: what the app and the pro portal read back, from the models of the day
+        DagSpec(
+            dag_id="export_reco_cloudsql",
+            description="Write the recommendation tables the app reads to its PostgreSQL (Cloud SQL).",
+            owner=OWNER_SCIENCE,
+            tags=("export", "recommendation", "daily"),
+            after=(DBT_MODELS,),
+            retries=2,
+            task_timeout_minutes=60,
+            dagrun_timeout_minutes=120,
+            job="etl-job",
+            local_chain=True,
+        ),
+        DagSpec(
+            dag_id="export_clickhouse",
+            description="Write the pro portal's statistics to ClickHouse once the models are built.",
+            owner=OWNER_ENGINEERING,
+            tags=("export", "clickhouse", "pro", "daily"),
+            after=(DBT_MODELS,),
+            retries=2,
+            task_timeout_minutes=60,
+            dagrun_timeout_minutes=120,
+            job="etl-job",
+            local_chain=True,
+        ),
         # Its tasks run the ml-job image (Cloud Run): Composer needs no ML package for it.
         DagSpec(
             dag_id="ml_training",

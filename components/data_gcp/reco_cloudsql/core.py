@@ -148,7 +148,8 @@ def connect(url: str) -> Any:
     try:
         return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first.rsplit("failed: ", 1)[-1].strip()  # "Connection refused", "timeout expired", ...
         raise RecoDatabaseUnreachable(
             f"cannot connect to the recommendation database {safe_url(url)}: {reason}. Start PostgreSQL "
             "there (locally: `pg_ctlcluster 15 main start` or `service postgresql start`), or point "
