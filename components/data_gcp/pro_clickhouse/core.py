@@ -210,9 +210,11 @@ def write_partition(client: ClickHouse, spec: ClickHouseTable, data: pa.Table, d
 
 def drop_old_snapshots(client: ClickHouse, spec: ClickHouseTable, keep_days: int) -> None:
     """Keep the newest `keep_days` export days of a snapshot table."""
-    days = client.query_arrow(
-        f"SELECT DISTINCT update_date AS d FROM {spec.target} ORDER BY d DESC"
-    ).column("d").to_pylist()
+    days = (
+        client.query_arrow(f"SELECT DISTINCT update_date AS d FROM {spec.target} ORDER BY d DESC")
+        .column("d")
+        .to_pylist()
+    )
     for old in days[keep_days:]:
         client.command(f"ALTER TABLE {spec.target} DROP PARTITION {_day_literal(old)}")
 

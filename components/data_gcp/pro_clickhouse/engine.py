@@ -148,4 +148,3 @@ def connect(settings: Settings) -> ClickHouse:
             "portal's ClickHouse server, https://user@host:8443 (password: secret clickhouse-password)"
         )
     return EmbeddedClickHouse(settings.local_data_dir / "clickhouse")
-

@@ -28,7 +28,7 @@ def write_locations(db: SourceDB, seed: int) -> int:
     """Insert the address and offerer address of every physical venue that has none; returns how many."""
     have = {int(r[0]) for r in db.fetch('SELECT address_id FROM "address"')}
     venues = db.fetch(
-        'SELECT venue_id, venue_managing_offerer_id, venue_name, venue_latitude, venue_longitude, '
+        "SELECT venue_id, venue_managing_offerer_id, venue_name, venue_latitude, venue_longitude, "
         'venue_postal_code, venue_city, venue_department_code, venue_creation_date FROM "venue" '
         "WHERE NOT venue_is_virtual AND venue_latitude IS NOT NULL ORDER BY venue_id"
     )

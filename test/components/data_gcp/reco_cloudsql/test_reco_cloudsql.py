@@ -33,7 +33,10 @@ def _rows(spec, n: int, tag: str) -> pa.Table:  # noqa: ANN001
                       for i in range(n)]  # fmt: skip
             kind = pa.string()
         elif pg_type == "timestamp":
-            values, kind = [dt.datetime(2026, 1, 1, 12, 30) + dt.timedelta(days=i) for i in range(n)], pa.timestamp("us")
+            values, kind = (
+                [dt.datetime(2026, 1, 1, 12, 30) + dt.timedelta(days=i) for i in range(n)],
+                pa.timestamp("us"),
+            )
         elif pg_type == "boolean":
             values, kind = [i % 2 == 0 for i in range(n)], pa.bool_()
         elif pg_type == "integer":
@@ -67,7 +70,9 @@ def test_a_day_replaces_itself_and_the_views_show_the_newest_day(settings, postg
     written = export_reco_tables(DAY2, settings=settings, url=url, schema=schema)  # a re-run of the day
     assert {w.table: (w.rows, w.days_kept) for w in written} == {s.name: (3, 2) for s in RECO_TABLES}
     for spec in RECO_TABLES:
-        per_day = _query(url, f'SELECT import_date, count(*) FROM "{schema}".{spec.name} GROUP BY 1 ORDER BY 1')
+        per_day = _query(
+            url, f'SELECT import_date, count(*) FROM "{schema}".{spec.name} GROUP BY 1 ORDER BY 1'
+        )
         assert per_day == [(DAY1, 4), (DAY2, 3)], spec.name  # nothing duplicated by the re-run
         view = _query(url, f'SELECT * FROM "{schema}".{spec.view} ORDER BY 1')
         assert len(view) == 3 and all(str(r[0]).startswith("b-") for r in view), spec.name
@@ -124,7 +129,9 @@ def test_an_unreachable_database_says_what_to_do_without_its_password(settings) 
         port = probe.getsockname()[1]
     _load(settings, 1, "a")
     url = f"postgresql://reco:s3cret-pw@127.0.0.1:{port}/app"
-    with pytest.raises(RecoDatabaseUnreachable, match=r"Connection refused.*DATA_GCP_RECO_DATABASE_URL") as err:
+    with pytest.raises(
+        RecoDatabaseUnreachable, match=r"Connection refused.*DATA_GCP_RECO_DATABASE_URL"
+    ) as err:
         export_reco_tables(DAY1, settings=settings, url=url)
     assert f"postgresql://reco@127.0.0.1:{port}/app" in str(err.value)
     assert "s3cret-pw" not in str(err.value)
@@ -140,4 +147,6 @@ def test_the_database_is_the_setting_else_the_local_postgres() -> None:
     from data_gcp.reco_cloudsql import database_url
 
     assert database_url(Settings(env="local")) == "postgresql://postgres@127.0.0.1:5432/test"
-    assert database_url(Settings(env="local", reco_database_url="postgresql://x@h/db")) == "postgresql://x@h/db"
+    assert (
+        database_url(Settings(env="local", reco_database_url="postgresql://x@h/db")) == "postgresql://x@h/db"
+    )
