@@ -52,20 +52,57 @@ out = {
         for r in report.runs
     ],
 }
+from data_gcp.pro_clickhouse import EmbeddedClickHouse
+client = EmbeddedClickHouse(get_settings().local_data_dir / "clickhouse")
+out["clickhouse_event_days"] = [
+    d.isoformat() for d in client.query_arrow(
+        "SELECT DISTINCT partition FROM system.parts WHERE database = 'intermediate' "
+        "AND table = 'native_event' AND active ORDER BY partition"
+    ).column("partition").to_pylist()
+]
+client.close()
 with open(sys.argv[3], "w") as fh:
     json.dump(out, fh)
 """
 
 
 @pytest.fixture(scope="module")
-def rehearsal(tmp_path_factory):
+def reco_schema():
+    """A throwaway schema of the local PostgreSQL for the recommendation export; None without a server
+    (the export then skips, as on a laptop without PostgreSQL)."""
+    import uuid
+
+    import psycopg
+
+    try:
+        admin = psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/test", autocommit=True, connect_timeout=3
+        )
+    except psycopg.OperationalError:
+        if os.environ.get("CI") == "true":
+            raise
+        yield None
+        return
+    schema = f"rehearsal_{uuid.uuid4().hex[:10]}"
+    try:
+        yield schema
+    finally:
+        admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.close()
+
+
+@pytest.fixture(scope="module")
+def rehearsal(tmp_path_factory, reco_schema):
     tmp = tmp_path_factory.mktemp("rehearsal")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DBT_", "DATA_GCP_"))}
     env.update(
         DATA_GCP_ENV="local",
         DATA_GCP_DATA_DIR=str(tmp / "data"),
         DATA_GCP_WORKSPACE_ROOT=str(workspace_root()),
+        DATA_GCP_RECO_DATABASE_SCHEMA=reco_schema or "unused",
     )
+    if reco_schema is None:  # nothing listens there: the export skips, the run still succeeds
+        env["DATA_GCP_RECO_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:9/test"
     result_file = tmp / "report.json"
     started = time.monotonic()
     days = ",".join(d.isoformat() for d in DAYS)
@@ -132,6 +169,25 @@ def test_the_models_and_the_export_of_each_day_are_made_once(rehearsal):
     # the reverse exports run once per day of models, after them
     assert _days_of(rehearsal, "export_reco_cloudsql") == expected
     assert _days_of(rehearsal, "export_clickhouse") == expected
+
+
+@pytest.mark.slow
+def test_the_reverse_exports_hold_each_day_once(rehearsal, reco_schema):
+    """Read back from the engines: PostgreSQL keeps the three days (its default), ClickHouse's event
+    table holds each day's partition once."""
+    import psycopg
+
+    expected = [d.isoformat() for d in DAYS]
+    assert rehearsal["clickhouse_event_days"] == expected
+    if reco_schema is None:  # no PostgreSQL here: the export skipped, and its runs still succeeded
+        runs = [r for r in rehearsal["runs"] if r["dag_id"] == "export_reco_cloudsql"]
+        assert runs and all(r["state"] == "success" for r in runs)
+        return
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test") as conn:
+        days = conn.execute(
+            f'SELECT DISTINCT import_date FROM "{reco_schema}".enriched_user ORDER BY 1'
+        ).fetchall()
+    assert [d.isoformat() for (d,) in days] == expected
     assert rehearsal["exports"] == expected
     # Monday's weekly connectors trigger rebuilds, which process no new day: nothing exported again
     rebuilds = [r for r in rehearsal["runs"] if r["dag_id"] == "dbt_run" and not r["days"]]

@@ -94,7 +94,13 @@ def _counts(settings) -> dict[str, int]:  # noqa: ANN001
 @pytest.mark.slow
 def test_data_gcp_run_fills_the_marts(isolated_env):
     settings = get_settings()
-    first = _run(isolated_env, "--scale", "0.001", "--date", "2026-11-20")
+    # a laptop without PostgreSQL (nothing listens on port 9): the recommendation export skips, the
+    # chain still succeeds; ClickHouse is embedded, it runs everywhere
+    os.environ["DATA_GCP_RECO_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:9/test"
+    try:
+        first = _run(isolated_env, "--scale", "0.001", "--date", "2026-11-20")
+    finally:
+        os.environ.pop("DATA_GCP_RECO_DATABASE_URL", None)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "succeeded, 0 failed" in first.stdout
     assert _outbound(isolated_env) == [], "calls to hosts other than this machine"
@@ -106,6 +112,12 @@ def test_data_gcp_run_fills_the_marts(isolated_env):
     assert counts.get("analytics.mrt_global__booking", 0) > 0
     assert counts.get("raw.applicative_database_booking", 0) > 0
     assert all(n > 0 for t, n in counts.items() if t.startswith("ml.ml_reco__")), counts
+    for task in ("dbt_exports > export_ministry", "export_clickhouse > export_clickhouse"):
+        assert f"ok {task}" in first.stdout, task
+    assert "ok export_reco_cloudsql > export_reco_cloudsql" in first.stdout
+    reco_log = next((isolated_env / "airflow" / "logs" / "data-gcp-run").rglob("export_reco_cloudsql/*.log"))
+    assert "skipped: cannot connect to the recommendation database" in reco_log.read_text()
+    assert (isolated_env / "clickhouse").is_dir()  # the embedded ClickHouse's data, in the data folder
 
 
 def test_a_failing_task_fails_the_run_and_points_to_its_log(isolated_env, tmp_path):

@@ -207,19 +207,13 @@ def export(
 def _export_reco(day: dt.date | None, require_database: bool) -> None:
     """Locally, a laptop without PostgreSQL skips this export with a warning (the chain still runs);
     in the cloud, or with --require-database, an unreachable database fails."""
-    from data_gcp.config import get_settings
-    from data_gcp.reco_cloudsql import RecoDatabaseUnreachable, export_reco_tables
+    from data_gcp.reco_cloudsql import export_reco_tables
 
-    try:
-        written = export_reco_tables(day)
-    except RecoDatabaseUnreachable as exc:
-        if get_settings().is_cloud or require_database:
-            raise
+    written = export_reco_tables(day, skip_unreachable=not require_database)
+    if not written:
         err.print(
-            f"[yellow]skipped[/]: {exc}. Locally the recommendation export is skipped without PostgreSQL "
-            "(--require-database makes it a failure)."
+            "[yellow]recommendation export skipped[/] (no PostgreSQL; --require-database fails instead)"
         )
-        return
     for w in written:
         out.print(f"{w.table}: {w.rows} rows ({w.days_kept} days kept, view {w.table}_mv refreshed)")
 

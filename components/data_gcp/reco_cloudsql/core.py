@@ -242,8 +242,12 @@ def export_reco_tables(
     url: str | None = None,
     schema: str | None = None,
     keep_days: int = KEEP_DAYS,
+    skip_unreachable: bool = False,
 ) -> list[WrittenRecoTable]:
-    """Read every `export.export_reco__*` model and write it for `day` (default: today)."""
+    """Read every `export.export_reco__*` model and write it for `day` (default: today).
+
+    `skip_unreachable`: when no database answers, log a warning and write nothing (a laptop without
+    PostgreSQL runs the local chain); never in the cloud, where the app reads these tables."""
     from data_gcp.warehouse import get_warehouse
 
     settings = settings or get_settings()
@@ -258,7 +262,13 @@ def export_reco_tables(
             )
         tables[spec] = wh.query(f"select * from {wh.physical(spec.model)}")
     target_url = url or database_url(settings)
-    conn = connect(target_url)
+    try:
+        conn = connect(target_url)
+    except RecoDatabaseUnreachable as exc:
+        if not skip_unreachable or settings.is_cloud:
+            raise
+        log.warning("skipped: %s (locally the recommendation export is skipped without PostgreSQL)", exc)
+        return []
     try:
         written = write_tables(conn, schema or settings.reco_database_schema, tables, day, keep_days)
     finally:

@@ -57,12 +57,19 @@ def _load_exports(settings: Settings, skip: str | None = None, users: pa.Table |
         | {c: [None] * 6 for c in deposit_qi}
     )
     bookings = pa.table({"booking_id": ["1", "2"], "user_id": ["1", "2"], "deposit_id": ["10", "11"]})
+    favorites = pa.table({"favorite_id": ["1", "3"], "user_id": ["1", "6"], "offer_id": ["7", "7"]})
+    address_qi = EXPORTS["ministry"].quasi_identifiers["user_address"].columns
+    user_address = pa.table({"user_id": ["1", "2", "3", "4", "5"]} | {c: ["x"] * 5 for c in address_qi})
     for table in EXPORTS["ministry"].tables:
         if table == skip:
             continue
-        data = {"user": users, "deposit": deposits, "booking": bookings}.get(
-            table, pa.table({f"{table}_id": ["7"]})
-        )
+        data = {
+            "user": users,
+            "deposit": deposits,
+            "booking": bookings,
+            "favorite": favorites,
+            "user_address": user_address,
+        }.get(table, pa.table({f"{table}_id": ["7"]}))
         wh.load(f"export.export__{table}", data, mode="replace")
 
 
@@ -86,16 +93,22 @@ def test_every_table_lands_as_a_dated_parquet_with_every_personal_id_pseudonymis
     assert all(len(p) == 64 for p in pseudo)
     # no id that joins back to a person leaves in clear: user, deposit and booking ids
     clear = {"1", "2", "3", "4", "5", "6", "10", "11", "12", "13", "14"}
+    favorites, user_address = _read(settings, "favorite"), _read(settings, "user_address")
     for table, columns in (
         (users, ["user_id"]),
         (deposits, ["user_id", "deposit_id"]),
         (bookings, ["booking_id", "user_id", "deposit_id"]),
+        (favorites, ["favorite_id", "user_id"]),
+        (user_address, ["user_id"]),
     ):
         for column in columns:
             assert not clear & set(table.column(column).to_pylist()), column
     # the same user, deposit has the same pseudonym in every file; a null id stays null
     assert deposits.column("user_id").to_pylist() == pseudo[:5] + [None]
     assert bookings.column("user_id").to_pylist() == pseudo[:2]
+    assert favorites.column("user_id").to_pylist() == [pseudo[0], pseudo[5]]
+    assert user_address.column("user_id").to_pylist() == pseudo[:5]
+    assert favorites.column("offer_id").to_pylist() == ["7", "7"]  # not a person's id: in clear
     assert bookings.column("deposit_id").to_pylist() == deposits.column("deposit_id").to_pylist()[:2]
     # one scheme, but kinds apart: user "1", deposit "1" and booking "1" get three pseudonyms
     ones = {
@@ -103,7 +116,8 @@ def test_every_table_lands_as_a_dated_parquet_with_every_personal_id_pseudonymis
         deposits.column("deposit_id").to_pylist()[5],
         bookings.column("booking_id").to_pylist()[0],
     }
-    assert len(ones) == 3
+    ones.add(favorites.column("favorite_id").to_pylist()[0])
+    assert len(ones) == 4
     assert users.column("user_department_code").to_pylist() == ["75"] * 6
     # non-personal ids are left as they are
     assert _read(settings, "venue").column("venue_id").to_pylist() == ["7"]
@@ -193,3 +207,15 @@ def test_a_missing_export_model_or_family_fails_with_what_to_do(settings) -> Non
         export_family("ministry", DAY, settings=settings)
     with pytest.raises(ExportError, match="unknown export family 'nope'"):
         export_family("nope", DAY, settings=settings)
+
+
+def test_a_user_location_that_singles_out_fewer_than_k_people_is_refused(settings) -> None:
+    address_qi = EXPORTS["ministry"].quasi_identifiers["user_address"].columns
+    located = pa.table(
+        {"user_id": ["1", "2", "3", "4", "5", "6"]} | {c: ["x"] * 5 + ["only-one"] for c in address_qi}
+    )
+    _load_exports(settings)
+    get_warehouse(settings).load("export.export__user_address", located, mode="replace")
+    with pytest.raises(ExportError, match=r"export__user_address is not 5-anonymous: 1 people share"):
+        export_family("ministry", DAY, settings=settings)
+    assert not get_storage(settings).exists(export_key("ministry", DAY, "user_address"))

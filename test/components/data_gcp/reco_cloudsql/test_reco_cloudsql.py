@@ -150,3 +150,18 @@ def test_the_database_is_the_setting_else_the_local_postgres() -> None:
     assert (
         database_url(Settings(env="local", reco_database_url="postgresql://x@h/db")) == "postgresql://x@h/db"
     )
+
+
+def test_locally_an_unreachable_database_can_be_skipped_never_in_the_cloud(settings, caplog) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _load(settings, 1, "a")
+    url = f"postgresql://reco@127.0.0.1:{port}/app"
+    assert export_reco_tables(DAY1, settings=settings, url=url, skip_unreachable=True) == []
+    assert "skipped: cannot connect to the recommendation database" in caplog.text
+    cloud = Settings(env="prod", project_id="p", data_dir=settings.local_data_dir)
+    with pytest.raises(RecoDatabaseUnreachable):
+        export_reco_tables(
+            DAY1, settings=cloud, warehouse=get_warehouse(settings), url=url, skip_unreachable=True
+        )
