@@ -105,10 +105,8 @@ def test_remaining_credit_is_granted_minus_spent(built_project) -> None:
 def test_every_mart_column_is_described_and_exists(built_project) -> None:
     wh = get_warehouse(built_project.settings)
     ymls = [(p, "analytics") for p in sorted((DBT / "models/marts").glob("*/_*.yml"))]
-    ymls += [
-        (DBT / "models/ml/reco/_ml_reco__models.yml", "ml"),
-        (DBT / "models/export/_export__models.yml", "export"),
-    ]
+    ymls += [(DBT / "models/ml/reco/_ml_reco__models.yml", "ml")]
+    ymls += [(p, "export") for p in sorted((DBT / "models/export").rglob("_*.yml"))]
     documented_models = set()
     for yml, schema in ymls:
         models = yaml.safe_load(yml.read_text())["models"]

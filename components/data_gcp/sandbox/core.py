@@ -22,6 +22,7 @@ from data_gcp.config import Settings, get_settings
 from data_gcp.log import get_logger
 from data_gcp.sandbox.db import SandboxError, SourceDB
 from data_gcp.sandbox.locations import write_locations
+from data_gcp.sandbox.removals import remove_abandoned_offerers
 from data_gcp.sandbox.seeds import write_seed_files
 from data_gcp.sandbox.world import World
 
@@ -158,6 +159,7 @@ def advance(
         world.finish()
         write_locations(db, seed)  # the venues' addresses (app tables address, offerer_address)
         end = first + dt.timedelta(days=days - 1)
+        remove_abandoned_offerers(db, end)  # the back office's deletions: the `*_removed` exports
         db.set_meta({"end_date": end.isoformat()})
         db.commit()
         counts = _counts(db)

@@ -350,3 +350,38 @@ def test_names_are_altered_beyond_any_fixed_list() -> None:
         by_title.setdefault(work_title(key % 12, key, 0), set()).add(author_name(key % 12, key, 0))
     shared = [t for t, people in by_title.items() if len(people) > 1 and t in GENERIC_TITLES]
     assert len(shared) >= 10  # one title, works by different people
+
+
+def test_every_physical_venue_has_its_address_and_offerer_address(sq: sqlite3.Connection) -> None:
+    venues = sq.execute(
+        "SELECT venue_id, venue_managing_offerer_id, round(venue_latitude, 6), venue_postal_code FROM venue "
+        "WHERE NOT venue_is_virtual ORDER BY venue_id"
+    ).fetchall()
+    addresses = sq.execute(
+        "SELECT a.address_id, o.offerer_id, a.address_latitude, a.address_postal_code FROM address a "
+        "JOIN offerer_address o ON o.address_id = a.address_id ORDER BY a.address_id"
+    ).fetchall()
+    assert venues and addresses == venues
+    assert sq.execute("SELECT count(*) FROM address WHERE address_street IS NULL").fetchone() == (0,)
+
+
+def test_advance_deletes_the_abandoned_registrations_only(tmp_path: Path, sandbox_file: Path) -> None:
+    copy = tmp_path / "app.sqlite"
+    shutil.copy(sandbox_file, copy)
+    con = sqlite3.connect(copy)
+    # two registrations that never created a venue: one a year old (abandoned), one of the last day
+    old, recent = 900001, 900002
+    last_day = START + dt.timedelta(days=DAYS - 1)
+    for offerer_id, created in ((old, "2025-06-01 10:00:00"), (recent, f"{last_day} 10:00:00")):
+        con.execute(
+            "INSERT INTO offerer (offerer_id, offerer_name, offerer_is_active, offerer_creation_date) "
+            "VALUES (?, 'x', 1, ?)",
+            (offerer_id, created),
+        )
+    con.commit()
+    kept = {r[0] for r in con.execute("SELECT offerer_id FROM offerer")} - {old}
+    con.close()
+    advance(1, f"sqlite:///{copy}")
+    con = sqlite3.connect(copy)
+    assert {r[0] for r in con.execute("SELECT offerer_id FROM offerer")} == kept
+    con.close()
