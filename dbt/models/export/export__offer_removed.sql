@@ -1,6 +1,7 @@
--- The ministry's removed-offer export: the last version of each offer the app deleted, as the nightly
--- snapshot saw it before it disappeared (its last snapshot version is closed: hard deletes
--- invalidate). Rows appear from the night after a deletion is imported.
+-- The ministry's removed-offer export: the last version of each offer the app deleted,
+-- as the nightly snapshot saw it before it disappeared (its last snapshot version is
+-- closed: hard deletes invalidate). Rows appear from the night after a deletion is
+-- imported.
 with removed as ({{ removed_versions(ref("snapshot__offer"), "offer_id") }})
 
 select

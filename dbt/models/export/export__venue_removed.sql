@@ -1,5 +1,5 @@
--- The ministry's removed-venue export: the last version of each venue the app deleted, as the nightly
--- snapshot saw it (its last snapshot version is closed).
+-- The ministry's removed-venue export: the last version of each venue the app deleted,
+-- as the nightly snapshot saw it (its last snapshot version is closed).
 with removed as ({{ removed_versions(ref("snapshot__venue"), "venue_id") }})
 
 select

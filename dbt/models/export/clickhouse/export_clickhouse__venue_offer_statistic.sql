@@ -1,5 +1,6 @@
 -- The pro portal's offer counts per venue (ClickHouse `intermediate.venue_offer_statistic`, one
--- partition per export day): active, pending and inactive (not rejected) individual and school offers.
+-- partition per export day): active, pending and inactive (not rejected) individual
+-- and school offers.
 with
     individual as (
         select
@@ -7,7 +8,10 @@ with
             count(case when offer_is_active and offer_validation = 'APPROVED' then 1 end) as active,
             count(case when offer_validation = 'PENDING' then 1 end) as pending,
             count(
-                case when not offer_is_active and offer_validation not in ('REJECTED', 'PENDING') then 1 end
+                case
+                    when not offer_is_active and offer_validation not in ('REJECTED', 'PENDING')
+                    then 1
+                end
             ) as inactive
         from {{ ref("int_applicative__offer") }}
         group by venue_id
@@ -17,7 +21,10 @@ with
         select
             venue_id,
             count(
-                case when collective_offer_is_active and collective_offer_validation = 'APPROVED' then 1 end
+                case
+                    when collective_offer_is_active and collective_offer_validation = 'APPROVED'
+                    then 1
+                end
             ) as active,
             count(case when collective_offer_validation = 'PENDING' then 1 end) as pending,
             count(

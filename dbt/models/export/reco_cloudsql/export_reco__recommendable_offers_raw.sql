@@ -8,10 +8,16 @@ select
     {{ as_ts("o.next_stock_beginning_date") }} as stock_beginning_date,
     {{ as_int("coalesce(o.booking_count, 0)") }} as booking_number,
     o.venue_id,
-    case when o.offer_is_digital then null else {{ as_float("o.venue_latitude") }} end as venue_latitude,
-    case when o.offer_is_digital then null else {{ as_float("o.venue_longitude") }} end as venue_longitude,
     case
-        when o.offer_is_digital then null else {{ as_int(var("recommendable_venue_radius_km") ~ " * 1000") }}
+        when o.offer_is_digital then null else {{ as_float("o.venue_latitude") }}
+    end as venue_latitude,
+    case
+        when o.offer_is_digital then null else {{ as_float("o.venue_longitude") }}
+    end as venue_longitude,
+    case
+        when o.offer_is_digital
+        then null
+        else {{ as_int(var("recommendable_venue_radius_km") ~ " * 1000") }}
     end as default_max_distance,
     {{ dbt.concat(["o.item_id", "'-'", "o.offer_id"]) }} as unique_id,
     o.offer_category_id as category,
