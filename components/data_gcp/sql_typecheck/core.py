@@ -222,6 +222,15 @@ def _relation_key(node: Mapping[str, Any]) -> tuple[str, str, str]:
     return (node["database"], node["schema"], node.get("alias") or node.get("identifier") or node["name"])
 
 
+# dbt's own columns on every snapshot table (what the models reading a snapshot may select)
+SNAPSHOT_META_COLUMNS = {
+    "dbt_scd_id": "STRING",
+    "dbt_updated_at": "TIMESTAMP",
+    "dbt_valid_from": "TIMESTAMP",
+    "dbt_valid_to": "TIMESTAMP",
+}
+
+
 def check_manifest(
     manifest: Mapping[str, Any], source_columns: Mapping[tuple[str, str, str], Mapping[str, str]]
 ) -> TypeReport:
@@ -263,6 +272,8 @@ def check_manifest(
         if node["resource_type"] == "test":
             continue
         columns = _output_columns(tree)
+        if node["resource_type"] == "snapshot":  # the columns dbt adds to every snapshot table
+            columns |= {name: exp.DataType.build(kind) for name, kind in SNAPSHOT_META_COLUMNS.items()}
         contract = (node.get("contract") or {}).get("enforced")
         if contract:
             for name, col in (node.get("columns") or {}).items():
