@@ -332,7 +332,8 @@ def run_catalogue(
 
 def load_raw_layer(settings: Settings, scale: float = BASE_SCALE, seed: int = 42) -> None:
     """The raw layer as the daily chain fills it: the sandbox app database imported, the backend
-    referentials and seed files, and the daily connectors whose raw tables declare a freshness."""
+    referentials and seed files, the daily connectors whose raw tables declare a freshness, and the
+    users' geocoded addresses (the ministry's user-location export reads them)."""
     from data_gcp.applicative_import import import_applicative
     from data_gcp.etl_core import run_connector
     from data_gcp.sandbox import generate
@@ -340,7 +341,7 @@ def load_raw_layer(settings: Settings, scale: float = BASE_SCALE, seed: int = 42
 
     generate(scale=scale, seed=seed, settings=settings)  # also the seed files of the bucket
     import_applicative(settings=settings)
-    systems = ["api_referentials", "appsflyer", "app_downloads"]
+    systems = ["api_referentials", "appsflyer", "app_downloads", "addresses"]
     with start_all(systems, settings=settings, apply_env=True):
         for system in systems:
             run_connector(system, settings=settings)

@@ -2,8 +2,8 @@
 -- recommendation filters read (position and reach, category, price, underage rule) and its
 -- bookings. default_max_distance: how far (metres) from its venue a physical offer is recommended.
 select
-    o.item_id,
     o.offer_id,
+    o.item_id,
     {{ as_ts("o.offer_creation_date") }} as offer_creation_date,
     {{ as_ts("o.next_stock_beginning_date") }} as stock_beginning_date,
     {{ as_int("coalesce(o.booking_count, 0)") }} as booking_number,
