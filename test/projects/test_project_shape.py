@@ -31,7 +31,7 @@ EXPECTED_BRICKS = {
     "etl_job": {
         "etl_job", "cli_kit", "config", "log", "secrets", "warehouse", "http_client", "etl_core",
         "dbt_runner", "applicative_import", "applicative_schema", "exports", "storage", "table_catalog",
-        *CONNECTORS,
+        "reco_cloudsql", "pro_clickhouse", *CONNECTORS,
     },
     "ml_job": {
         "ml_job", "cli_kit", "config", "log", "storage", "warehouse", "ml_tracking", "reco_metrics",
@@ -60,7 +60,7 @@ AIRFLOW = r"apache-airflow.*"
 DBT = r"dbt-.*"
 CUDA = r"nvidia-.*"
 FORBIDDEN_PACKAGES = {
-    "etl_job": [r"torch", CUDA, r"lightgbm", r"lancedb", r"fastapi"],
+    "etl_job": [r"torch", CUDA, r"lightgbm", r"lancedb", r"fastapi", r"chdb.*"],  # chdb: a dev engine, 530 MB
     "ml_job": [AIRFLOW, DBT, r"astronomer-cosmos"],
     "retrieval_endpoint": [AIRFLOW, DBT, r"dlt", r"torch", CUDA],
     "ranking_endpoint": [AIRFLOW, DBT, r"dlt"],
