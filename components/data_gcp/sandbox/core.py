@@ -21,6 +21,7 @@ from data_gcp.applicative_schema import TABLES
 from data_gcp.config import Settings, get_settings
 from data_gcp.log import get_logger
 from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.derived import derive
 from data_gcp.sandbox.seeds import write_seed_files
 from data_gcp.sandbox.world import World
 
@@ -107,6 +108,7 @@ def generate(
         world.create_initial(first, np.random.default_rng([seed, 1]))
         world.simulate(first, days, tick)
         world.finish()
+        derive(db, seed, world.horizon)  # the tables hanging off the world (sandbox.derived)
         end = start + dt.timedelta(days=days - 1)
         db.set_meta(
             {"seed": seed, "scale": scale, "start_date": start.isoformat(), "end_date": end.isoformat()}
@@ -154,6 +156,7 @@ def advance(
         world.move_open_bookings(horizon)
         world.simulate(first_d, days, tick)
         world.finish()
+        derive(db, seed, world.horizon)  # the tables hanging off the world (sandbox.derived)
         end = first + dt.timedelta(days=days - 1)
         db.set_meta({"end_date": end.isoformat()})
         db.commit()
