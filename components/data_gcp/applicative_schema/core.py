@@ -203,6 +203,23 @@ TABLES: tuple[TableSpec, ...] = (
         ("favorite_creation_date",),
     ),
     TableSpec(
+        "address",
+        _cols(
+            "address_id:int! address_ban_id:str address_insee_code:str address_street:str "
+            "address_postal_code:str! address_city:str! address_latitude:float! address_longitude:float! "
+            "address_department_code:str!"
+        ),
+        ("address_id",),
+    ),
+    TableSpec(
+        "offerer_address",
+        _cols(
+            "offerer_address_id:int! offerer_address_label:str address_id:int! offerer_id:int! "
+            "offerer_address_creation_date:ts"
+        ),
+        ("offerer_address_id",),
+    ),
+    TableSpec(
         "educational_institution",
         _cols(
             "educational_institution_id:int! institution_uai:str! institution_name:str! institution_type:str "
@@ -270,23 +287,6 @@ TABLES: tuple[TableSpec, ...] = (
         indexes=("event_date",),
     ),
     # --- addresses, editorial tags, artists, pro accounts, synchronisations, events, finance, Adage
-    TableSpec(
-        "address",
-        _cols(
-            "address_id:int! address_ban_id:str address_insee_code:str address_street:str "
-            "address_postal_code:str! address_city:str! address_latitude:float address_longitude:float "
-            "address_department_code:str!"
-        ),
-        ("address_id",),
-    ),
-    TableSpec(
-        "offerer_address",
-        _cols(
-            "offerer_address_id:int! offerer_address_label:str address_id:int! offerer_id:int! "
-            "offerer_address_creation_date:ts!"
-        ),
-        ("offerer_address_id",),
-    ),
     TableSpec(
         "artist",
         _cols("artist_id:str! artist_name:str! artist_description:str artist_creation_date:ts!"),

@@ -22,6 +22,7 @@ from data_gcp.config import Settings, get_settings
 from data_gcp.log import get_logger
 from data_gcp.sandbox.db import SandboxError, SourceDB
 from data_gcp.sandbox.derived import derive
+from data_gcp.sandbox.locations import write_locations
 from data_gcp.sandbox.seeds import write_seed_files
 from data_gcp.sandbox.world import World
 
@@ -108,11 +109,12 @@ def generate(
         world.create_initial(first, np.random.default_rng([seed, 1]))
         world.simulate(first, days, tick)
         world.finish()
-        derive(db, seed, world.horizon)  # the tables hanging off the world (sandbox.derived)
+        write_locations(db, seed)  # the venues' addresses (app tables address, offerer_address)
         end = start + dt.timedelta(days=days - 1)
         db.set_meta(
             {"seed": seed, "scale": scale, "start_date": start.isoformat(), "end_date": end.isoformat()}
         )
+        derive(db, seed, world.horizon)  # the tables hanging off the world (data_gcp.sandbox.derived)
         db.commit()
         counts = _counts(db)
     if not settings.is_cloud:
@@ -156,9 +158,10 @@ def advance(
         world.move_open_bookings(horizon)
         world.simulate(first_d, days, tick)
         world.finish()
-        derive(db, seed, world.horizon)  # the tables hanging off the world (sandbox.derived)
+        write_locations(db, seed)  # the venues' addresses (app tables address, offerer_address)
         end = first + dt.timedelta(days=days - 1)
         db.set_meta({"end_date": end.isoformat()})
+        derive(db, seed, world.horizon)  # the tables hanging off the world (data_gcp.sandbox.derived)
         db.commit()
         counts = _counts(db)
     return SandboxResult(_safe_url(url), first, end, seed, scale, counts, time.perf_counter() - t0)

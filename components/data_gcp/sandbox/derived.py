@@ -1,6 +1,6 @@
 """The app tables the sandbox derives from the simulated world once its days are written.
 
-Addresses, editorial tags, artists, pro accounts, catalogue synchronisations, special events,
+Editorial tags, artists, pro accounts, catalogue synchronisations, special events,
 reminders, fraud tags, the finance chain (pricing -> cashflow -> invoice) and the Adage logs all hang
 off what the simulation made (venues, products, offers, bookings, school bookings). They are
 recomputed from the database after each `generate` and `advance`: every row is a deterministic
@@ -18,12 +18,9 @@ import pyarrow as pa
 
 from data_gcp.sandbox.db import SourceDB
 from data_gcp.sandbox.derived_finance import write_finance
-from data_gcp.sandbox.geo import STREETS
 from data_gcp.sandbox.world import NAT, _ts, _ts_arrow, hash_uniform
 
 DERIVED_TABLES = (
-    "address",
-    "offerer_address",
     "artist",
     "product_artist_link",
     "educational_domain",
@@ -140,7 +137,6 @@ def derive(db: SourceDB, seed: int, horizon: np.datetime64) -> None:
         10,
     )
     o = _cols(db, 'SELECT offerer_id, offerer_creation_date FROM "offerer" ORDER BY offerer_id', 2)
-    _places(db, seed, v, o)
     _tags(db, seed, v, o, horizon)
     _artists(db, seed, horizon)
     _pros(db, seed, v, o, horizon)
@@ -148,56 +144,6 @@ def derive(db: SourceDB, seed: int, horizon: np.datetime64) -> None:
     _fraud_and_reminders(db, seed, horizon)
     write_finance(db, horizon)
     _adage(db, seed, horizon)
-
-
-def _places(db: SourceDB, seed: int, v: list[np.ndarray], o: list[np.ndarray]) -> None:
-    vid, voff, vname, vtype, lat, lon, postal, dept, city, vcreated = v
-    phys = np.array([x is not None for x in lat], bool)
-    ids = _ids(vid[phys])
-    u = hash_uniform(ids, 301, seed)
-    streets = np.array(STREETS)[(u * len(STREETS)).astype(int)]
-    num = 1 + (hash_uniform(ids, 302, seed) * 120).astype(int)
-    depts = dept[phys].astype(str)
-    insee = np.array(
-        [d + f"{n:03d}"[-(5 - len(d)) :] for d, n in zip(depts, 100 + (u * 800).astype(int), strict=True)]
-    )
-    db.insert(
-        "address",
-        pa.table(
-            {
-                "address_id": ids,
-                "address_ban_id": pa.array(
-                    [
-                        f"{i}_{int(s * 9000) + 1000:04x}_{n:05d}"
-                        for i, s, n in zip(insee, u, num, strict=True)
-                    ],
-                    mask=hash_uniform(ids, 303, seed) < 0.05,
-                ),
-                "address_insee_code": insee,
-                "address_street": [f"{n} {s}" for n, s in zip(num, streets, strict=True)],
-                "address_postal_code": postal[phys].astype(str),
-                "address_city": city[phys].astype(str),
-                "address_latitude": lat[phys].astype(float),
-                "address_longitude": lon[phys].astype(float),
-                "address_department_code": depts,
-            }
-        ),
-    )
-    o_created = dict(zip(_ids(o[0]), _ts(list(o[1])), strict=True))
-    created = np.array([o_created[int(x)] for x in voff[phys]], dtype="datetime64[s]")
-    labelled = hash_uniform(ids, 304, seed) < 0.4
-    db.insert(
-        "offerer_address",
-        pa.table(
-            {
-                "offerer_address_id": ids,
-                "offerer_address_label": pa.array(vname[phys].astype(str), mask=~labelled),
-                "address_id": ids,
-                "offerer_id": _ids(voff[phys]),
-                "offerer_address_creation_date": _ts_arrow(created + DAY),
-            }
-        ),
-    )
 
 
 def _tags(db: SourceDB, seed: int, v: list[np.ndarray], o: list[np.ndarray], horizon: np.datetime64) -> None:
