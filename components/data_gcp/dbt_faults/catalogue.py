@@ -792,6 +792,18 @@ CATALOGUE: tuple[Fault, ...] = (
         check="source_tests",
     ),
     Fault(
+        "iris_census_seed_duplicated",
+        "keys",
+        "an IRIS twice in the neighbourhood statistics file",
+        ("seed_files.iris_socio_demographics",),
+        (
+            "insert into seed.iris_socio_demographics select * from seed.iris_socio_demographics "
+            "order by iris_code limit 1",
+        ),
+        ("source_unique_seed_files_iris_socio_demographics_iris_code",),
+        check="source_tests",
+    ),
+    Fault(
         "zrr_seed_duplicated",
         "keys",
         "a rural-area commune twice in the seed file",

@@ -18,7 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_gcp.config import Settings, get_settings
+from data_gcp.sandbox.census import CENSUS_HEADER, census_rows
 from data_gcp.sandbox.geo import DEPARTMENTS
+from data_gcp.sandbox.iris import IRIS_HEADER, iris_rows
 
 SEED_FILE_DATE = dt.date(2026, 1, 5)  # fixed: re-generating writes the same files
 SEED_PREFIX = "bigquery_imports/seed"
@@ -132,6 +134,7 @@ def seed_files() -> dict[str, bytes]:
         return f"{SEED_PREFIX}/{table}/{table}_{stamp}.{ext}"
 
     return {
+        key("iris_socio_demographics", "csv"): _csv(CENSUS_HEADER, census_rows()),
         key("region_department", "csv"): _csv(
             ["department_code", "department_name", "region_code", "region_name"], regions
         ),
@@ -151,6 +154,7 @@ def seed_files() -> dict[str, bytes]:
             ["commune_code", "commune_name", "postal_code", "department_code", "zrr_status"], list(ZRR), ";"
         ),
         key("macro_rayons", "parquet"): parquet.getvalue(),
+        key("geo_iris", "csv"): _csv(IRIS_HEADER, iris_rows()),
     }
 
 
