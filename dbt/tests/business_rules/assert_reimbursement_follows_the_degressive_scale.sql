@@ -22,11 +22,16 @@ with
             r.offerer_revenue,
             r.reimbursed_amount,
             case
-                when r.booking_type = 'collective' then 1.0
-                when p.pricing_id is null then 0.0
-                when p.venue_year_revenue <= 20000 then 1.0
-                when p.venue_year_revenue <= 40000 then 0.95
-                when p.venue_year_revenue <= 150000 then 0.92
+                when r.booking_type = 'collective'
+                then 1.0
+                when p.pricing_id is null
+                then 0.0
+                when p.venue_year_revenue <= 20000
+                then 1.0
+                when p.venue_year_revenue <= 40000
+                then 0.95
+                when p.venue_year_revenue <= 150000
+                then 0.92
                 else 0.90
             end as expected_rate
         from {{ ref('mrt_finance__booking_reimbursement') }} as r

@@ -37,4 +37,5 @@ select
     o.collective_offer_format as offer_format
 from logs as l
 left join {{ ref('mrt_global__educational_institution') }} as i on l.uai = i.institution_uai
-left join {{ ref('mrt_global__collective_offer') }} as o on l.collective_offer_id = o.collective_offer_id
+left join
+    {{ ref('mrt_global__collective_offer') }} as o on l.collective_offer_id = o.collective_offer_id

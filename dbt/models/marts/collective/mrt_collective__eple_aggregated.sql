@@ -8,7 +8,9 @@ with
             educational_institution_id,
             educational_year_id,
             case
-                when extract(month from collective_stock_beginning_date) >= 9 then 'sept_dec' else 'jan_aug'
+                when extract(month from collective_stock_beginning_date) >= 9
+                then 'sept_dec'
+                else 'jan_aug'
             end as period,
             collective_booking_status,
             collective_booking_amount
@@ -19,12 +21,19 @@ with
         select
             educational_institution_id,
             educational_year_id,
-            count(case when collective_booking_status != 'CANCELLED' then 1 end) as theoric_booking_count,
+            count(
+                case when collective_booking_status != 'CANCELLED' then 1 end
+            ) as theoric_booking_count,
             count(
                 case when collective_booking_status not in ('CANCELLED', 'PENDING') then 1 end
             ) as confirmed_booking_count,
             coalesce(
-                sum(case when collective_booking_status != 'CANCELLED' then collective_booking_amount end), 0
+                sum(
+                    case
+                        when collective_booking_status != 'CANCELLED' then collective_booking_amount
+                    end
+                ),
+                0
             ) as theoric_amount_spent,
             coalesce(
                 sum(
@@ -58,7 +67,12 @@ with
                 0
             ) as jan_aug_real_amount_spent,
             coalesce(
-                sum(case when collective_booking_status = 'REIMBURSED' then collective_booking_amount end), 0
+                sum(
+                    case
+                        when collective_booking_status = 'REIMBURSED' then collective_booking_amount
+                    end
+                ),
+                0
             ) as reimbursed_amount
         from bookings
         group by educational_institution_id, educational_year_id
@@ -71,7 +85,8 @@ with
                 "cast(extract(year from event_date) - case when extract(month from event_date) >= 9 then 0 else 1 end as " ~ dbt.type_string() ~ ")",
                 "'-'",
                 "cast(extract(year from event_date) + case when extract(month from event_date) >= 9 then 1 else 0 end as " ~ dbt.type_string() ~ ")",
-            ]) }} as educational_year_id,
+            ]) }}
+            as educational_year_id,
             count(distinct user_id) as adage_user_count,
             count(distinct session_id) as adage_session_count
         from {{ ref('mrt_collective__adage_log') }}
@@ -80,7 +95,8 @@ with
     )
 
 select
-    {{ composite_key(['y.educational_institution_id', 'y.educational_year_id']) }} as institution_year_id,
+    {{ composite_key(['y.educational_institution_id', 'y.educational_year_id']) }}
+    as institution_year_id,
     y.educational_institution_id,
     y.educational_year_id,
     i.institution_uai,

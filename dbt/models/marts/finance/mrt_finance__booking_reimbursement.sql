@@ -7,10 +7,12 @@ with
         select
             pricing_id,
             sum(
-                case when pricing_line_category = 'offerer revenue' then -pricing_line_amount end
+                case when pricing_line_category = 'offerer revenue' then - pricing_line_amount end
             ) as revenue_cents,
             sum(
-                case when pricing_line_category = 'offerer contribution' then pricing_line_amount end
+                case
+                    when pricing_line_category = 'offerer contribution' then pricing_line_amount
+                end
             ) as contribution_cents
         from {{ source('raw', 'applicative_database_pricing_line') }}
         group by pricing_id
@@ -24,13 +26,15 @@ with
             i.invoice_creation_date,
             i.invoice_amount
         from {{ source('raw', 'applicative_database_invoice_cashflow') }} as ic
-        inner join {{ source('raw', 'applicative_database_invoice') }} as i on ic.invoice_id = i.invoice_id
+        inner join
+            {{ source('raw', 'applicative_database_invoice') }} as i on ic.invoice_id = i.invoice_id
     )
 
 select
     {{ as_id('p.pricing_id') }} as pricing_id,
-    case when p.booking_id is null then 'collective' else coalesce(d.deposit_type, 'unknown') end
-    as booking_type,
+    case
+        when p.booking_id is null then 'collective' else coalesce(d.deposit_type, 'unknown')
+    end as booking_type,
     {{ as_id('p.booking_id') }} as booking_id,
     {{ as_id('p.collective_booking_id') }} as collective_booking_id,
     coalesce(b.booking_status, cb.collective_booking_status) as booking_status,
@@ -58,15 +62,18 @@ select
     {{ as_float('i.invoice_amount') }} / 100 as invoice_amount
 from {{ source('raw', 'applicative_database_pricing') }} as p
 left join lines as l on p.pricing_id = l.pricing_id
-left join {{ ref('int_applicative__booking_base') }} as b on {{ as_id('p.booking_id') }} = b.booking_id
+left join
+    {{ ref('int_applicative__booking_base') }} as b on {{ as_id('p.booking_id') }} = b.booking_id
 left join {{ ref('int_applicative__deposit') }} as d on b.deposit_id = d.deposit_id
 left join
     {{ ref('int_applicative__collective_booking') }} as cb
     on {{ as_id('p.collective_booking_id') }} = cb.collective_booking_id
 left join {{ ref('int_applicative__venue') }} as v on {{ as_id('p.venue_id') }} = v.venue_id
 left join
-    {{ source('raw', 'applicative_database_cashflow_pricing') }} as cp on p.pricing_id = cp.pricing_id
-left join {{ source('raw', 'applicative_database_cashflow') }} as c on cp.cashflow_id = c.cashflow_id
+    {{ source('raw', 'applicative_database_cashflow_pricing') }} as cp
+    on p.pricing_id = cp.pricing_id
+left join
+    {{ source('raw', 'applicative_database_cashflow') }} as c on cp.cashflow_id = c.cashflow_id
 left join
     {{ source('raw', 'applicative_database_cashflow_batch') }} as cbt
     on c.cashflow_batch_id = cbt.cashflow_batch_id

@@ -14,7 +14,9 @@ with
             count(distinct l.product_id) as artist_product_count,
             count(distinct l.artist_type) as artist_type_count,
             count(distinct o.offer_id) as artist_offer_count,
-            count(distinct case when o.offer_is_bookable then o.offer_id end) as artist_bookable_offer_count,
+            count(
+                distinct case when o.offer_is_bookable then o.offer_id end
+            ) as artist_bookable_offer_count,
             count(distinct o.offer_category_id) as artist_offer_category_count,
             count(distinct o.venue_id) as artist_venue_count,
             {{ as_int('coalesce(sum(o.booking_count), 0)') }} as artist_booking_count

@@ -10,4 +10,5 @@ select
     b.offerer_id,
     b.user_id
 from {{ source('raw', 'applicative_database_fraudulent_booking_tag') }} as t
-left join {{ ref('int_applicative__booking_base') }} as b on {{ as_id('t.booking_id') }} = b.booking_id
+left join
+    {{ ref('int_applicative__booking_base') }} as b on {{ as_id('t.booking_id') }} = b.booking_id

@@ -22,7 +22,9 @@ with
         select
             i.iris_code,
             v.venue_id,
-            2 * 6371 * asin(
+            2
+            * 6371
+            * asin(
                 sqrt(
                     power(sin((v.venue_latitude - i.centroid_latitude) * {{ deg }} / 2), 2)
                     + cos(i.centroid_latitude * {{ deg }})
@@ -46,11 +48,10 @@ with
         group by iris_code
     ),
 
-    residents as (
-        select
-            i.iris_code,
-            count(distinct l.user_id) as total_users,
-            count(distinct b.user_id) as total_beneficiaries
+    -- each geocoded user in one IRIS: the lowest code whose extent holds the address (extents of
+    -- neighbouring departments' grids may overlap), as the exports place points
+    user_iris as (
+        select l.user_id, min(i.iris_code) as iris_code
         from {{ ref('int_addresses__user_location') }} as l
         inner join
             iris as i
@@ -58,13 +59,21 @@ with
             and l.latitude < i.max_latitude
             and l.longitude >= i.min_longitude
             and l.longitude < i.max_longitude
-        left join {{ ref('mrt_global__user_beneficiary') }} as b on l.user_id = b.user_id
-        group by i.iris_code
+        group by l.user_id
+    ),
+
+    residents as (
+        select
+            u.iris_code,
+            count(distinct u.user_id) as total_users,
+            count(distinct b.user_id) as total_beneficiaries
+        from user_iris as u
+        left join {{ ref('mrt_global__user_beneficiary') }} as b on u.user_id = b.user_id
+        group by u.iris_code
     ),
 
     census as (
-        select *
-        from {{ source_or_empty('seed_files', 'iris_socio_demographics', census_cols) }}
+        select * from {{ source_or_empty('seed_files', 'iris_socio_demographics', census_cols) }}
     )
 
 select
@@ -92,10 +101,13 @@ select
     {{ as_float('c.revenue_q50') }} as total_revenue_50_decile,
     {{ as_float('c.revenue_q90') }} as total_revenue_90_decile,
     {% for k in range(1, 9) -%}
-        {{ safe_divide(as_float('c.csp_' ~ k), 'c.population_15_years_or_more') }} as pct_csp_{{ k }},
+        {{ safe_divide(as_float('c.csp_' ~ k), 'c.population_15_years_or_more') }}
+        as pct_csp_{{ k }},
     {% endfor -%}
-    {{ safe_divide(as_float('c.french_population'), 'c.total_population') }} as pct_french_population,
-    {{ safe_divide(as_float('c.foreign_population'), 'c.total_population') }} as pct_foreign_population,
+    {{ safe_divide(as_float('c.french_population'), 'c.total_population') }}
+    as pct_french_population,
+    {{ safe_divide(as_float('c.foreign_population'), 'c.total_population') }}
+    as pct_foreign_population,
     {{ safe_divide(as_float('r.total_beneficiaries'), 'c.population_18_24_years') }}
     as beneficiary_per_18_24_resident
 from iris as i

@@ -10,7 +10,8 @@ select
     {{ as_ts('c.criterion_ending_date') }} as criterion_ending_date,
     o.offer_name
 from {{ source('raw', 'applicative_database_offer_criterion') }} as oc
-inner join {{ source('raw', 'applicative_database_criterion') }} as c on oc.criterion_id = c.criterion_id
+inner join
+    {{ source('raw', 'applicative_database_criterion') }} as c on oc.criterion_id = c.criterion_id
 left join
     {{ source('raw', 'applicative_database_criterion_category_mapping') }} as ccm
     on c.criterion_id = ccm.criterion_id

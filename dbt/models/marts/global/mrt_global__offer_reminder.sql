@@ -13,7 +13,9 @@ select
     {{ as_id('r.user_id') }} as user_id,
     {{ as_id('r.offer_id') }} as offer_id,
     {{ as_ts('r.offer_reminder_creation_date') }} as offer_reminder_creation_date,
-    coalesce(b.first_booking_at >= {{ as_ts('r.offer_reminder_creation_date') }}, false)
-    as offer_is_booked_after_reminder
+    coalesce(
+        b.first_booking_at >= {{ as_ts('r.offer_reminder_creation_date') }}, false
+    ) as offer_is_booked_after_reminder
 from {{ source('raw', 'applicative_database_offer_reminder') }} as r
-left join booked as b on {{ as_id('r.user_id') }} = b.user_id and {{ as_id('r.offer_id') }} = b.offer_id
+left join
+    booked as b on {{ as_id('r.user_id') }} = b.user_id and {{ as_id('r.offer_id') }} = b.offer_id

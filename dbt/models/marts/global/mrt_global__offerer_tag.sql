@@ -1,6 +1,7 @@
 -- Tags put on offerers (legal status, follow-up), one row per (offerer, tag, tag category).
 select
-    {{ composite_key(['m.offerer_tag_mapping_id', 'tcm.offerer_tag_category_id']) }} as offerer_tag_mapping_id,
+    {{ composite_key(['m.offerer_tag_mapping_id', 'tcm.offerer_tag_category_id']) }}
+    as offerer_tag_mapping_id,
     {{ as_id('m.offerer_id') }} as offerer_id,
     {{ as_id('m.offerer_tag_id') }} as tag_id,
     cast(t.offerer_tag_name as {{ dbt.type_string() }}) as tag_name,
@@ -10,7 +11,9 @@ select
     cast(tc.offerer_tag_category_name as {{ dbt.type_string() }}) as tag_category_name,
     cast(tc.offerer_tag_category_label as {{ dbt.type_string() }}) as tag_category_label
 from {{ source('raw', 'applicative_database_offerer_tag_mapping') }} as m
-inner join {{ source('raw', 'applicative_database_offerer_tag') }} as t on m.offerer_tag_id = t.offerer_tag_id
+inner join
+    {{ source('raw', 'applicative_database_offerer_tag') }} as t
+    on m.offerer_tag_id = t.offerer_tag_id
 left join
     {{ source('raw', 'applicative_database_offerer_tag_category_mapping') }} as tcm
     on t.offerer_tag_id = tcm.offerer_tag_id

@@ -21,7 +21,9 @@ select
     {{ as_id('vp.provider_id') }} as provider_id,
     cast(p.provider_name as {{ dbt.type_string() }}) as provider_name,
     {{ as_bool('p.provider_is_active') }} as provider_is_active,
-    cast(p.provider_booking_external_url as {{ dbt.type_string() }}) as provider_booking_external_url,
+    cast(
+        p.provider_booking_external_url as {{ dbt.type_string() }}
+    ) as provider_booking_external_url,
     {{ as_bool('vp.venue_provider_is_active') }} as venue_provider_is_active,
     {{ as_ts('vp.venue_provider_creation_date') }} as venue_provider_creation_date,
     {{ as_ts('vp.venue_provider_last_sync_date') }} as venue_provider_last_sync_date,
@@ -36,7 +38,8 @@ select
     o.first_offer_created_at,
     c.first_collective_offer_created_at
 from {{ source('raw', 'applicative_database_venue_provider') }} as vp
-inner join {{ source('raw', 'applicative_database_provider') }} as p on vp.provider_id = p.provider_id
+inner join
+    {{ source('raw', 'applicative_database_provider') }} as p on vp.provider_id = p.provider_id
 left join {{ ref('mrt_global__venue') }} as v on {{ as_id('vp.venue_id') }} = v.venue_id
 left join offers as o on {{ as_id('vp.venue_id') }} = o.venue_id
 left join collective as c on {{ as_id('vp.venue_id') }} = c.venue_id

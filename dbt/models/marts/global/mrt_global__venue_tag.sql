@@ -1,6 +1,7 @@
 -- Editorial tags (labels such as "Scène nationale") put on venues, with the venue's offerer.
 select
-    {{ composite_key(['vc.venue_criterion_id', 'ccm.criterion_category_id']) }} as venue_tag_mapping_id,
+    {{ composite_key(['vc.venue_criterion_id', 'ccm.criterion_category_id']) }}
+    as venue_tag_mapping_id,
     {{ as_id('vc.venue_id') }} as venue_id,
     v.offerer_id,
     {{ as_id('vc.criterion_id') }} as venue_tag_id,
@@ -15,4 +16,5 @@ inner join
 inner join
     {{ source('raw', 'applicative_database_criterion_category') }} as cc
     on ccm.criterion_category_id = cc.criterion_category_id
-inner join {{ source('raw', 'applicative_database_criterion') }} as c on vc.criterion_id = c.criterion_id
+inner join
+    {{ source('raw', 'applicative_database_criterion') }} as c on vc.criterion_id = c.criterion_id

@@ -21,7 +21,8 @@ with
     )
 
 select
-    {{ composite_key(['install_date', 'app', 'media_source', 'campaign']) }} as install_campaign_day_id,
+    {{ composite_key(['install_date', 'app', 'media_source', 'campaign']) }}
+    as install_campaign_day_id,
     install_date,
     app,
     media_source,

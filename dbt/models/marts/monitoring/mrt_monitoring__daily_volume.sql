@@ -9,7 +9,10 @@ with
 
     daily as (
         {% for src, tbl, col, max_days in monitored_tables() %}
-            select '{{ src }}.{{ tbl }}' as table_name, {{ as_date(col) }} as day, count(*) as row_count
+            select
+                '{{ src }}.{{ tbl }}' as table_name,
+                {{ as_date(col) }} as day,
+                count(*) as row_count
             from {{ source(src, tbl) }}
             where {{ as_date(col) }} >= {{ add_days(as_of_date(), -horizon) }}
             group by 1, 2

@@ -9,7 +9,8 @@
         max({{ as_ts(col) }}) as last_row_at,
         {{ dbt.datediff(as_date('max(' ~ col ~ ')'), as_of_date(), 'day') }} as days_since_last_row,
         coalesce(
-            {{ dbt.datediff(as_date('max(' ~ col ~ ')'), as_of_date(), 'day') }} > {{ max_days }}, true
+            {{ dbt.datediff(as_date('max(' ~ col ~ ')'), as_of_date(), 'day') }} > {{ max_days }},
+            true
         ) as table_is_late
     from {{ source(src, tbl) }}
     {% if not loop.last %}
