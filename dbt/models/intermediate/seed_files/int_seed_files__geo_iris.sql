@@ -47,6 +47,8 @@ select
         "cast(i.max_longitude as " ~ text ~ ")", "' '", "cast(i.max_latitude as " ~ text ~ ")", "', '",
         "cast(i.min_longitude as " ~ text ~ ")", "' '", "cast(i.max_latitude as " ~ text ~ ")", "', '",
         "cast(i.min_longitude as " ~ text ~ ")", "' '", "cast(i.min_latitude as " ~ text ~ ")", "'))'"
-    ]) }} as iris_shape
+    ]) }}
+    as iris_shape
 from iris as i
-left join {{ ref('int_seed_files__department_region') }} as d on i.department_code = d.department_code
+left join
+    {{ ref('int_seed_files__department_region') }} as d on i.department_code = d.department_code
