@@ -50,7 +50,7 @@ DERIVED_TABLES = (
     "invoice_cashflow",
     "adage_log",
 )
-PRO_USER_BASE = 1_000_000_000  # pro accounts' ids: above any simulated young user's
+PRO_USER_BASE = 100_000_000  # pro account ids: PRO_USER_BASE + offerer_id * 4 + (0..2), above any young user
 FRAUD_AUTHORS = np.array([900_000_001, 900_000_002, 900_000_003])  # back-office accounts of the fraud team
 DOMAINS = (
     "Architecture",
