@@ -137,7 +137,8 @@ def test_prod_sql_meets_bigquerys_type_rules(prod_compile) -> None:
 
 
 def test_type_check_catches_a_planted_string_int64_join(prod_compile) -> None:
-    """The addresses' user id left as its producer's INT64: mrt_global__user's join to it fails."""
+    """The addresses' user id left as its producer's INT64: the joins to it (mrt_global__user, the IRIS
+    mart's residents) fail."""
     _, target_path = prod_compile
     manifest = json.loads((target_path / "manifest.json").read_text())
     node = manifest["nodes"]["model.data_gcp.int_addresses__user_location"]
@@ -147,6 +148,7 @@ def test_type_check_catches_a_planted_string_int64_join(prod_compile) -> None:
     problems = {(p.node, p.message.split(",")[0]) for p in _type_check(manifest).problems}
     assert problems == {
         ("model.data_gcp.mrt_global__user", "compares STRING with INT64"),
+        ("model.data_gcp.mrt_global__iris_socio_demographics", "compares INT64 with STRING"),
         ("model.data_gcp.int_addresses__user_location", "user_id is INT64 here"),
     }
 
