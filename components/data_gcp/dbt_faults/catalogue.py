@@ -792,6 +792,63 @@ CATALOGUE: tuple[Fault, ...] = (
         check="source_tests",
     ),
     Fault(
+        "iris_seed_duplicated",
+        "keys",
+        "an IRIS twice in the IRIS reference file",
+        ("seed_files.geo_iris",),
+        ("insert into seed.geo_iris select * from seed.geo_iris order by iris_code limit 1",),
+        ("source_unique_seed_files_geo_iris_iris_code",),
+        check="source_tests",
+    ),
+    Fault(
+        "address_duplicated",
+        "keys",
+        "an address row twice (a replayed import)",
+        ("applicative_database_address",),
+        (
+            "insert into raw.applicative_database_address select * from raw.applicative_database_address "
+            "order by address_id limit 1",
+        ),
+        ("source_unique_raw_applicative_database_address_address_id",),
+        check="source_tests",
+    ),
+    Fault(
+        "address_without_id",
+        "keys",
+        "an address with a null id",
+        ("applicative_database_address",),
+        (
+            "insert into raw.applicative_database_address select * replace (null as address_id) "
+            "from raw.applicative_database_address order by address_id limit 1",
+        ),
+        ("source_not_null_raw_applicative_database_address_address_id",),
+        check="source_tests",
+    ),
+    Fault(
+        "offerer_address_duplicated",
+        "keys",
+        "an offerer address row twice",
+        ("applicative_database_offerer_address",),
+        (
+            "insert into raw.applicative_database_offerer_address select * from "
+            "raw.applicative_database_offerer_address order by offerer_address_id limit 1",
+        ),
+        ("source_unique_raw_applicative_database_offerer_address_offerer_address_id",),
+        check="source_tests",
+    ),
+    Fault(
+        "offerer_address_without_id",
+        "keys",
+        "an offerer address with a null id",
+        ("applicative_database_offerer_address",),
+        (
+            "insert into raw.applicative_database_offerer_address select * replace (null as offerer_address_id) "
+            "from raw.applicative_database_offerer_address order by offerer_address_id limit 1",
+        ),
+        ("source_not_null_raw_applicative_database_offerer_address_offerer_address_id",),
+        check="source_tests",
+    ),
+    Fault(
         "iris_census_seed_duplicated",
         "keys",
         "an IRIS twice in the neighbourhood statistics file",
