@@ -13,6 +13,7 @@ import random
 import pyarrow as pa
 
 from data_gcp.api_referentials import referential_tables
+from data_gcp.applicative_schema import APP_TABLES, arrow_schema
 from data_gcp.offer_categories import SUBCATEGORIES, backend_subcategories_v2
 from data_gcp.warehouse import Warehouse
 
@@ -290,5 +291,8 @@ def write_fixture(wh: Warehouse, users: int = 40, offers: int = 60, seed: int = 
     for name, rows in tables.items():
         wh.load(f"raw.applicative_database_{name}", pa.Table.from_pylist(rows), mode="replace")
     wh.load("raw.firebase_events", pa.Table.from_pylist(events), mode="replace")
+    for spec in APP_TABLES:  # the app's other tables (tags, finance, Adage logs...): present, empty
+        if spec.name not in tables and spec.name != "app_event":
+            wh.load(spec.raw_table, arrow_schema(spec).empty_table(), mode="replace")
     for name, table in referential_tables(backend_subcategories_v2(), DAY0.date()).items():
         wh.load(f"raw.{name}", table, mode="replace")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 # (isodow, median, strftime...), so parsing alone would not catch one leaking into a BigQuery model:
 # every function call must also be one BigQuery has. Add a name here only after checking BigQuery's docs.
 BIGQUERY_FUNCTIONS = set(
-    """abs any_value approx_count_distinct approx_quantiles array array_agg array_length avg bit_count
+    """abs acos any_value approx_count_distinct approx_quantiles array array_agg array_length avg bit_count
     case cast ceil ceiling coalesce concat count countif current_date current_datetime current_timestamp
     date date_add date_diff date_sub date_trunc datetime datetime_add datetime_diff datetime_sub
     datetime_trunc ends_with exists exp extract farm_fingerprint first_value floor format format_date
@@ -29,7 +29,7 @@ BIGQUERY_FUNCTIONS = set(
     regexp_extract regexp_replace replace round row_number rpad rtrim safe_cast safe_divide sha256 sign
     split sqrt st_distance st_geogpoint starts_with stddev string string_agg struct substr substring sum
     timestamp timestamp_add timestamp_diff timestamp_sub timestamp_trunc to_json_string trim trunc unnest
-    upper variance""".split()
+    upper variance asin cos sin""".split()
 )
 _CALL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
@@ -137,7 +137,8 @@ def test_prod_sql_meets_bigquerys_type_rules(prod_compile) -> None:
 
 
 def test_type_check_catches_a_planted_string_int64_join(prod_compile) -> None:
-    """The addresses' user id left as its producer's INT64: mrt_global__user's join to it fails."""
+    """The addresses' user id left as its producer's INT64: the joins to it (mrt_global__user, the IRIS
+    mart's residents) fail."""
     _, target_path = prod_compile
     manifest = json.loads((target_path / "manifest.json").read_text())
     node = manifest["nodes"]["model.data_gcp.int_addresses__user_location"]
@@ -147,6 +148,7 @@ def test_type_check_catches_a_planted_string_int64_join(prod_compile) -> None:
     problems = {(p.node, p.message.split(",")[0]) for p in _type_check(manifest).problems}
     assert problems == {
         ("model.data_gcp.mrt_global__user", "compares STRING with INT64"),
+        ("model.data_gcp.mrt_global__iris_socio_demographics", "compares INT64 with STRING"),
         ("model.data_gcp.int_addresses__user_location", "user_id is INT64 here"),
     }
 

@@ -286,6 +286,185 @@ TABLES: tuple[TableSpec, ...] = (
         partition_column="event_date",
         indexes=("event_date",),
     ),
+    # --- addresses, editorial tags, artists, pro accounts, synchronisations, events, finance, Adage
+    TableSpec(
+        "artist",
+        _cols("artist_id:str! artist_name:str! artist_description:str artist_creation_date:ts!"),
+        ("artist_id",),
+    ),
+    TableSpec(
+        "product_artist_link",
+        _cols("product_artist_link_id:int! artist_id:str! product_id:int! artist_type:str!"),
+        ("product_artist_link_id",),
+    ),
+    TableSpec(
+        "educational_domain",
+        _cols("educational_domain_id:int! educational_domain_name:str!"),
+        ("educational_domain_id",),
+    ),
+    TableSpec(
+        "collective_offer_domain",
+        _cols("collective_offer_id:int! educational_domain_id:int!"),
+        ("collective_offer_id", "educational_domain_id"),
+    ),
+    TableSpec(
+        "fraudulent_booking_tag",
+        _cols(
+            "fraudulent_booking_tag_id:int! booking_id:int! fraudulent_booking_tag_author_id:int "
+            "fraudulent_booking_tag_creation_date:ts!"
+        ),
+        ("fraudulent_booking_tag_id",),
+    ),
+    TableSpec(
+        "criterion",
+        _cols(
+            "criterion_id:int! criterion_name:str! criterion_description:str criterion_beginning_date:ts "
+            "criterion_ending_date:ts"
+        ),
+        ("criterion_id",),
+    ),
+    TableSpec(
+        "criterion_category",
+        _cols("criterion_category_id:int! criterion_category_label:str!"),
+        ("criterion_category_id",),
+    ),
+    TableSpec(
+        "criterion_category_mapping",
+        _cols("criterion_id:int! criterion_category_id:int!"),
+        ("criterion_id", "criterion_category_id"),
+    ),
+    TableSpec(
+        "offer_criterion",
+        _cols("offer_criterion_id:int! offer_id:int! criterion_id:int!"),
+        ("offer_criterion_id",),
+    ),
+    TableSpec(
+        "venue_criterion",
+        _cols("venue_criterion_id:int! venue_id:int! criterion_id:int!"),
+        ("venue_criterion_id",),
+    ),
+    TableSpec(
+        "offerer_tag",
+        _cols("offerer_tag_id:int! offerer_tag_name:str! offerer_tag_label:str offerer_tag_description:str"),
+        ("offerer_tag_id",),
+    ),
+    TableSpec(
+        "offerer_tag_category",
+        _cols("offerer_tag_category_id:int! offerer_tag_category_name:str! offerer_tag_category_label:str"),
+        ("offerer_tag_category_id",),
+    ),
+    TableSpec(
+        "offerer_tag_category_mapping",
+        _cols("offerer_tag_id:int! offerer_tag_category_id:int!"),
+        ("offerer_tag_id", "offerer_tag_category_id"),
+    ),
+    TableSpec(
+        "offerer_tag_mapping",
+        _cols("offerer_tag_mapping_id:int! offerer_id:int! offerer_tag_id:int!"),
+        ("offerer_tag_mapping_id",),
+    ),
+    TableSpec(
+        "offer_reminder",
+        _cols("offer_reminder_id:int! user_id:int! offer_id:int! offer_reminder_creation_date:ts!"),
+        ("offer_reminder_id",),
+    ),
+    TableSpec(
+        "special_event",
+        _cols(
+            "special_event_id:int! special_event_title:str! offerer_id:int venue_id:int typeform_id:str! "
+            "special_event_creation_date:ts! special_event_date:date! special_event_end_date:date"
+        ),
+        ("special_event_id",),
+    ),
+    TableSpec(
+        "special_event_response",
+        _cols(
+            "special_event_response_id:int! special_event_id:int! user_id:int! "
+            "special_event_response_status:str! special_event_response_submitted_date:ts!"
+        ),
+        ("special_event_response_id",),
+    ),
+    TableSpec(
+        "user_offerer",
+        _cols(
+            "user_offerer_id:int! user_id:int! offerer_id:int! user_offerer_validation_status:str! "
+            "user_offerer_creation_date:ts!"
+        ),
+        ("user_offerer_id",),
+    ),
+    TableSpec(
+        "provider",
+        _cols(
+            "provider_id:int! provider_name:str! provider_is_active:bool! provider_booking_external_url:str"
+        ),
+        ("provider_id",),
+    ),
+    TableSpec(
+        "venue_provider",
+        _cols(
+            "venue_provider_id:int! venue_id:int! provider_id:int! venue_provider_is_active:bool! "
+            "venue_provider_last_sync_date:ts venue_provider_creation_date:ts!"
+        ),
+        ("venue_provider_id",),
+    ),
+    TableSpec(
+        "pricing",
+        _cols(
+            "pricing_id:int! booking_id:int collective_booking_id:int venue_id:int! pricing_status:str! "
+            "pricing_amount:int! pricing_standard_rule:str! pricing_creation_date:ts! pricing_value_date:ts!"
+        ),
+        ("pricing_id",),
+    ),
+    TableSpec(
+        "pricing_line",
+        _cols("pricing_line_id:int! pricing_id:int! pricing_line_category:str! pricing_line_amount:int!"),
+        ("pricing_line_id",),
+    ),
+    TableSpec(
+        "cashflow_batch",
+        _cols(
+            "cashflow_batch_id:int! cashflow_batch_label:str! cashflow_batch_creation_date:ts! cashflow_batch_cutoff:ts!"
+        ),
+        ("cashflow_batch_id",),
+    ),
+    TableSpec(
+        "cashflow",
+        _cols(
+            "cashflow_id:int! cashflow_batch_id:int! venue_id:int! cashflow_status:str! cashflow_amount:int! "
+            "cashflow_creation_date:ts!"
+        ),
+        ("cashflow_id",),
+    ),
+    TableSpec(
+        "cashflow_pricing",
+        _cols("cashflow_id:int! pricing_id:int!"),
+        ("cashflow_id", "pricing_id"),
+    ),
+    TableSpec(
+        "invoice",
+        _cols(
+            "invoice_id:int! invoice_reference:str! offerer_id:int! invoice_amount:int! invoice_creation_date:ts!"
+        ),
+        ("invoice_id",),
+    ),
+    TableSpec(
+        "invoice_cashflow",
+        _cols("invoice_id:int! cashflow_id:int!"),
+        ("invoice_id", "cashflow_id"),
+    ),
+    TableSpec(
+        "adage_log",
+        _cols(
+            "event_date:date! event_timestamp:ts! event_name:str! user_id:str! uai:str user_role:str! "
+            "session_id:str! source:str! origin:str collective_offer_id:int collective_stock_id:int "
+            "collective_booking_id:int query_id:str total_results:int text_filter:str department_filter:str "
+            "rank_clicked:int is_favorite:bool"
+        ),
+        (),
+        raw_name="adage_logs",
+        partition_column="event_date",
+        indexes=("event_date",),
+    ),
     TableSpec(
         "sandbox_truth_user_taste",
         _cols("user_id:int! topic_id:int! weight:float!"),

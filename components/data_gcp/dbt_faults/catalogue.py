@@ -20,6 +20,13 @@ USER = "raw.applicative_database_user"
 CBOOKING = "raw.applicative_database_collective_booking"
 EVENTS = "raw.firebase_events"
 NEW_ID = "900000 + {n}"
+PRICING = "raw.applicative_database_pricing"
+PRICING_LINE = "raw.applicative_database_pricing_line"
+INVOICED = "pricing_status = 'invoiced'"
+# a physical offer's pricing reimbursed in full, large enough that 80% of it differs by over a cent
+FULL_RATE = (
+    "pricing_standard_rule = 'Remboursement total pour les offres physiques' and pricing_amount <= -500"
+)
 
 
 @dataclass(frozen=True)
@@ -785,6 +792,75 @@ CATALOGUE: tuple[Fault, ...] = (
         check="source_tests",
     ),
     Fault(
+        "iris_seed_duplicated",
+        "keys",
+        "an IRIS twice in the IRIS reference file",
+        ("seed_files.geo_iris",),
+        ("insert into seed.geo_iris select * from seed.geo_iris order by iris_code limit 1",),
+        ("source_unique_seed_files_geo_iris_iris_code",),
+        check="source_tests",
+    ),
+    Fault(
+        "address_duplicated",
+        "keys",
+        "an address row twice (a replayed import)",
+        ("applicative_database_address",),
+        (
+            "insert into raw.applicative_database_address select * from raw.applicative_database_address "
+            "order by address_id limit 1",
+        ),
+        ("source_unique_raw_applicative_database_address_address_id",),
+        check="source_tests",
+    ),
+    Fault(
+        "address_without_id",
+        "keys",
+        "an address with a null id",
+        ("applicative_database_address",),
+        (
+            "insert into raw.applicative_database_address select * replace (null as address_id) "
+            "from raw.applicative_database_address order by address_id limit 1",
+        ),
+        ("source_not_null_raw_applicative_database_address_address_id",),
+        check="source_tests",
+    ),
+    Fault(
+        "offerer_address_duplicated",
+        "keys",
+        "an offerer address row twice",
+        ("applicative_database_offerer_address",),
+        (
+            "insert into raw.applicative_database_offerer_address select * from "
+            "raw.applicative_database_offerer_address order by offerer_address_id limit 1",
+        ),
+        ("source_unique_raw_applicative_database_offerer_address_offerer_address_id",),
+        check="source_tests",
+    ),
+    Fault(
+        "offerer_address_without_id",
+        "keys",
+        "an offerer address with a null id",
+        ("applicative_database_offerer_address",),
+        (
+            "insert into raw.applicative_database_offerer_address select * replace (null as offerer_address_id) "
+            "from raw.applicative_database_offerer_address order by offerer_address_id limit 1",
+        ),
+        ("source_not_null_raw_applicative_database_offerer_address_offerer_address_id",),
+        check="source_tests",
+    ),
+    Fault(
+        "iris_census_seed_duplicated",
+        "keys",
+        "an IRIS twice in the neighbourhood statistics file",
+        ("seed_files.iris_socio_demographics",),
+        (
+            "insert into seed.iris_socio_demographics select * from seed.iris_socio_demographics "
+            "order by iris_code limit 1",
+        ),
+        ("source_unique_seed_files_iris_socio_demographics_iris_code",),
+        check="source_tests",
+    ),
+    Fault(
         "zrr_seed_duplicated",
         "keys",
         "a rural-area commune twice in the seed file",
@@ -886,5 +962,163 @@ CATALOGUE: tuple[Fault, ...] = (
         ),
         ("source_volume_anomaly_raw_applicative_database_user_user_creation_date",),
         check="source_tests",
+    ),
+    # ---- reimbursements, tags, events, synchronisations, Adage (the app tables of the newer marts)
+    Fault(
+        "pricing_lines_do_not_add_up",
+        "amounts",
+        "a pricing whose offerer contribution line is 7 EUR off its amount",
+        ("applicative_database_pricing_line",),
+        (
+            f"update {PRICING_LINE} set pricing_line_amount = pricing_line_amount + 700 "
+            "where pricing_line_category = 'offerer contribution' and pricing_id = "
+            f"{_pick(PRICING, 'pricing_id', 'pricing_amount < 0')}",
+        ),
+        (
+            "expression_is_true_mrt_finance__booking_reimbursement_abs_offerer_revenue_offerer_contribution_reimbursed_amount_0_005",
+        ),
+    ),
+    Fault(
+        "pricing_at_the_wrong_rate",
+        "amounts",
+        "a venue under 20 000 EUR of revenue reimbursed at 80% (lines consistent with it)",
+        ("applicative_database_pricing", "applicative_database_pricing_line"),
+        (
+            f"update {PRICING} set pricing_amount = cast(round(pricing_amount * 0.8) as bigint) "
+            f"where pricing_id = {_pick(PRICING, 'pricing_id', FULL_RATE)}",
+            f"update {PRICING_LINE} as l set pricing_line_amount = (select -r.pricing_line_amount + p.pricing_amount "
+            f"from {PRICING_LINE} as r, {PRICING} as p where r.pricing_id = l.pricing_id "
+            "and r.pricing_line_category = 'offerer revenue' and p.pricing_id = l.pricing_id) "
+            f"where l.pricing_line_category = 'offerer contribution' and l.pricing_id = {_pick(PRICING, 'pricing_id', FULL_RATE)}",
+        ),
+        ("assert_reimbursement_follows_the_degressive_scale",),
+    ),
+    Fault(
+        "pricing_paid_to_pass_culture",
+        "amounts",
+        "a pricing with its sign flipped (the venue would pay pass Culture)",
+        ("applicative_database_pricing",),
+        (
+            f"update {PRICING} set pricing_amount = -pricing_amount "
+            f"where pricing_id = {_pick(PRICING, 'pricing_id', 'pricing_amount < 0')}",
+        ),
+        (
+            "expression_is_true_mrt_finance__booking_reimbursement_reimbursed_amount_is_null_or_reimbursed_amount_0",
+            "expression_is_true_mrt_finance__booking_reimbursement_reimbursement_rate_is_null_or_reimbursement_rate_between_0_and_1",
+        ),
+    ),
+    Fault(
+        "pricing_of_two_bookings",
+        "cross-entity",
+        "a pricing that names both an individual and a school booking",
+        ("applicative_database_pricing",),
+        (
+            f"update {PRICING} set collective_booking_id = (select min(collective_booking_id) from {CBOOKING}) "
+            f"where pricing_id = {_pick(PRICING, 'pricing_id', 'booking_id is not null')}",
+        ),
+        (
+            "expression_is_true_mrt_finance__booking_reimbursement__booking_id_is_null_collective_booking_id_is_null_",
+        ),
+    ),
+    Fault(
+        "pricing_paid_but_validated",
+        "lifecycle",
+        "an invoiced pricing set back to validated while its cashflow stays",
+        ("applicative_database_pricing",),
+        (
+            f"update {PRICING} set pricing_status = 'validated' "
+            f"where pricing_id = {_pick(PRICING, 'pricing_id', INVOICED)}",
+        ),
+        (
+            "expression_is_true_mrt_finance__booking_reimbursement__cashflow_id_is_null_pricing_status_validated_",
+        ),
+    ),
+    Fault(
+        "fraud_tag_before_its_booking",
+        "lifecycle",
+        "a fraud flag dated the day before the booking it flags",
+        ("applicative_database_fraudulent_booking_tag",),
+        (
+            "update raw.applicative_database_fraudulent_booking_tag as t set fraudulent_booking_tag_creation_date = "
+            f"(select booking_creation_date - interval 1 day from {BOOKING} as b where b.booking_id = t.booking_id) "
+            "where fraudulent_booking_tag_id = (select min(fraudulent_booking_tag_id) "
+            "from raw.applicative_database_fraudulent_booking_tag)",
+        ),
+        (
+            "expression_is_true_mrt_global__fraudulent_booking_tag_fraudulent_booking_tag_creation_date_is_null_or_"
+            "fraudulent_booking_tag_creation_date_booking_created_at",
+        ),
+    ),
+    Fault(
+        "playlist_ends_before_it_starts",
+        "lifecycle",
+        "an offer playlist whose end is before its start",
+        ("applicative_database_criterion",),
+        (
+            "update raw.applicative_database_criterion set criterion_ending_date = criterion_beginning_date "
+            "- interval 1 day where criterion_id = (select min(criterion_id) from raw.applicative_database_offer_criterion)",
+        ),
+        (
+            "expression_is_true_mrt_global__offer_criterion_criterion_ending_date_is_null_or_criterion_ending_date_"
+            "criterion_beginning_date",
+        ),
+    ),
+    Fault(
+        "special_event_ends_before_it_starts",
+        "lifecycle",
+        "a special event whose last day is before its first",
+        ("applicative_database_special_event",),
+        (
+            "update raw.applicative_database_special_event set special_event_end_date = special_event_date - 2 "
+            "where special_event_id = (select min(special_event_id) from raw.applicative_database_special_event)",
+        ),
+        (
+            "expression_is_true_mrt_global__special_event_special_event_end_date_is_null_or_special_event_end_date_special_event_date",
+        ),
+    ),
+    Fault(
+        "event_answer_before_the_call",
+        "lifecycle",
+        "an answer to a special event sent before the event was opened",
+        ("applicative_database_special_event_response",),
+        (
+            "update raw.applicative_database_special_event_response as r set special_event_response_submitted_date = "
+            "(select special_event_creation_date - interval 3 day from raw.applicative_database_special_event as e "
+            "where e.special_event_id = r.special_event_id) where special_event_response_id = "
+            "(select min(special_event_response_id) from raw.applicative_database_special_event_response)",
+        ),
+        (
+            "expression_is_true_mrt_global__special_event_special_event_response_submitted_date_is_null_or_"
+            "special_event_response_submitted_date_special_event_creation_date",
+        ),
+    ),
+    Fault(
+        "provider_synced_before_connection",
+        "lifecycle",
+        "a venue's catalogue synchronised five days before the venue was connected",
+        ("applicative_database_venue_provider",),
+        (
+            "update raw.applicative_database_venue_provider set venue_provider_last_sync_date = "
+            "venue_provider_creation_date - interval 5 day where venue_provider_id = "
+            "(select min(venue_provider_id) from raw.applicative_database_venue_provider)",
+        ),
+        (
+            "expression_is_true_mrt_global__venue_provider_venue_provider_last_sync_date_is_null_or_"
+            "venue_provider_last_sync_date_venue_provider_creation_date",
+        ),
+    ),
+    Fault(
+        "adage_booking_without_its_booking",
+        "cross-entity",
+        "an Adage booking confirmation logged without the booking it made",
+        ("adage_logs",),
+        (
+            "update raw.adage_logs set collective_booking_id = null where event_name = "
+            "'BookingConfirmationButtonClick' and session_id = (select min(session_id) from raw.adage_logs "
+            "where event_name = 'BookingConfirmationButtonClick')",
+        ),
+        (
+            "expression_is_true_mrt_collective__adage_log_event_name_BookingConfirmationButtonClick_or_collective_booking_id_is_not_null",
+        ),
     ),
 )

@@ -21,6 +21,7 @@ from data_gcp.applicative_schema import TABLES
 from data_gcp.config import Settings, get_settings
 from data_gcp.log import get_logger
 from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.derived import derive
 from data_gcp.sandbox.locations import write_locations
 from data_gcp.sandbox.removals import remove_abandoned_offerers
 from data_gcp.sandbox.seeds import write_seed_files
@@ -114,6 +115,7 @@ def generate(
         db.set_meta(
             {"seed": seed, "scale": scale, "start_date": start.isoformat(), "end_date": end.isoformat()}
         )
+        derive(db, seed, world.horizon)  # the tables hanging off the world (data_gcp.sandbox.derived)
         db.commit()
         counts = _counts(db)
     if not settings.is_cloud:
@@ -161,6 +163,7 @@ def advance(
         end = first + dt.timedelta(days=days - 1)
         remove_abandoned_offerers(db, end)  # the back office's deletions: the `*_removed` exports
         db.set_meta({"end_date": end.isoformat()})
+        derive(db, seed, world.horizon)  # the tables hanging off the world (data_gcp.sandbox.derived)
         db.commit()
         counts = _counts(db)
     return SandboxResult(_safe_url(url), first, end, seed, scale, counts, time.perf_counter() - t0)

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_gcp.config import Settings, get_settings
+from data_gcp.sandbox.census import CENSUS_HEADER, census_rows
 from data_gcp.sandbox.geo import DEPARTMENTS
 from data_gcp.sandbox.iris import IRIS_HEADER, iris_rows
 
@@ -133,6 +134,7 @@ def seed_files() -> dict[str, bytes]:
         return f"{SEED_PREFIX}/{table}/{table}_{stamp}.{ext}"
 
     return {
+        key("iris_socio_demographics", "csv"): _csv(CENSUS_HEADER, census_rows()),
         key("region_department", "csv"): _csv(
             ["department_code", "department_name", "region_code", "region_name"], regions
         ),

@@ -1352,7 +1352,8 @@ class World:
             n_inst,
         )
         u = db.fetch(
-            'SELECT user_id, user_creation_date, user_birth_date, user_department_code, user_role, user_last_connection_date FROM "user" ORDER BY user_id'
+            'SELECT user_id, user_creation_date, user_birth_date, user_department_code, user_role, user_last_connection_date FROM "user" '
+            "WHERE user_role <> 'PRO' ORDER BY user_id"
         )
         if [r[0] for r in u] != list(range(1, len(u) + 1)):
             raise SandboxError(

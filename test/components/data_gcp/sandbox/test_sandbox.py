@@ -61,6 +61,31 @@ def test_every_table_is_filled_with_unique_keys(sq: sqlite3.Connection) -> None:
         ("app_event", "user_id", "user", "user_id"),
         ("sandbox_truth_offer_topic", "offer_id", "offer", "offer_id"),
         ("sandbox_truth_offer_work", "offer_id", "offer", "offer_id"),
+        ("fraudulent_booking_tag", "booking_id", "booking", "booking_id"),
+        ("offer_reminder", "offer_id", "offer", "offer_id"),
+        ("offer_reminder", "user_id", "user", "user_id"),
+        ("user_offerer", "user_id", "user", "user_id"),
+        ("user_offerer", "offerer_id", "offerer", "offerer_id"),
+        ("venue_provider", "venue_id", "venue", "venue_id"),
+        ("venue_provider", "provider_id", "provider", "provider_id"),
+        ("special_event_response", "special_event_id", "special_event", "special_event_id"),
+        ("special_event_response", "user_id", "user", "user_id"),
+        ("product_artist_link", "artist_id", "artist", "artist_id"),
+        ("product_artist_link", "product_id", "product", "product_id"),
+        ("offer_criterion", "offer_id", "offer", "offer_id"),
+        ("venue_criterion", "venue_id", "venue", "venue_id"),
+        ("offerer_tag_mapping", "offerer_id", "offerer", "offerer_id"),
+        ("collective_offer_domain", "collective_offer_id", "collective_offer", "collective_offer_id"),
+        ("pricing", "booking_id", "booking", "booking_id"),
+        ("pricing", "collective_booking_id", "collective_booking", "collective_booking_id"),
+        ("pricing_line", "pricing_id", "pricing", "pricing_id"),
+        ("cashflow_pricing", "pricing_id", "pricing", "pricing_id"),
+        ("cashflow_pricing", "cashflow_id", "cashflow", "cashflow_id"),
+        ("cashflow", "cashflow_batch_id", "cashflow_batch", "cashflow_batch_id"),
+        ("invoice_cashflow", "cashflow_id", "cashflow", "cashflow_id"),
+        ("invoice_cashflow", "invoice_id", "invoice", "invoice_id"),
+        ("adage_log", "collective_offer_id", "collective_offer", "collective_offer_id"),
+        ("adage_log", "collective_booking_id", "collective_booking", "collective_booking_id"),
     ],
 )
 def test_references_resolve(sq: sqlite3.Connection, child: str, column: str, parent: str, key: str) -> None:
@@ -117,10 +142,28 @@ def test_business_rules(sq: sqlite3.Connection) -> None:
     ages = [
         r[0]
         for r in sq.execute(
-            "SELECT (julianday(user_creation_date) - julianday(user_birth_date)) / 365.25 FROM user"
+            "SELECT (julianday(user_creation_date) - julianday(user_birth_date)) / 365.25 FROM user "
+            "WHERE user_role <> 'PRO'"
         )
     ]
     assert 15 <= min(ages) and max(ages) < 22
+    # pro accounts are adults working for an offerer, each attached to at least one
+    pro_ages = [
+        r[0]
+        for r in sq.execute(
+            "SELECT (julianday(user_creation_date) - julianday(user_birth_date)) / 365.25 FROM user "
+            "WHERE user_role = 'PRO'"
+        )
+    ]
+    assert pro_ages and min(pro_ages) >= 18
+    assert (
+        one(
+            sq,
+            "SELECT count(*) FROM user u WHERE user_role = 'PRO' AND NOT EXISTS "
+            "(SELECT 1 FROM user_offerer uo WHERE uo.user_id = u.user_id)",
+        )
+        == 0
+    )
     types = dict(sq.execute("SELECT deposit_type, max(deposit_amount) FROM deposit GROUP BY 1").fetchall())
     assert set(types) <= {"GRANT_15_17", "GRANT_18", "GRANT_17_18"} and types
     assert all(v <= 500 for v in types.values())
@@ -153,7 +196,7 @@ def test_business_rules(sq: sqlite3.Connection) -> None:
 def test_truth_is_separate_and_the_signal_is_planted(sq: sqlite3.Connection) -> None:
     for spec in APP_TABLES:
         assert not any("topic" in c or "taste" in c for c in spec.column_names), spec.name
-    n_users = one(sq, "SELECT max(user_id) FROM user")
+    n_users = one(sq, "SELECT max(user_id) FROM user WHERE user_role <> 'PRO'")
     taste = np.zeros((n_users + 1, K_TOPICS))
     for u, t, w in sq.execute("SELECT user_id, topic_id, weight FROM sandbox_truth_user_taste"):
         taste[u, t] = w
