@@ -13,7 +13,8 @@
   deleted, then inserted).
 
   The days a run touches (`run_days_start` .. `run_days_end`) come from the run's processing days, the
-  vars `first_day` / `last_day` (ISO dates) that the dbt DAG, `data-gcp run` and
+  vars `first_day` / `last_day` (ISO dates; or DBT_FIRST_DAY / DBT_LAST_DAY, see `run_setting`) that
+  the dbt DAG, `data-gcp run` and
   `data-gcp dbt backfill` pass, widened by the look-back `lookback_days` (default 3: app events
   arrive up to 3 days late), so late rows of the days before are picked up. Never `current_date`. An
   incremental run without those vars (a hand `dbt build`) re-processes the look-back window ending
@@ -45,9 +46,19 @@
     {{ return(cfg) }}
 {%- endmacro %}
 
-{# The look-back window in days (var `lookback_days`), checked. #}
+{#
+  A run's day settings: the environment variable DBT_<NAME> when set (how data_gcp.dbt_runner passes
+  them: a changed env var re-parses only the files that read it, where changed `--vars` make dbt
+  re-parse the whole project, seconds per invocation), else the var `<name>`.
+#}
+{% macro run_setting(name) -%}
+    {%- set from_env = env_var('DBT_' ~ name | upper, '') -%}
+    {{ return(from_env if from_env != '' else var(name, none)) }}
+{%- endmacro %}
+
+{# The look-back window in days (var `lookback_days`, project default 3), checked. #}
 {% macro lookback_days() -%}
-    {%- set days = var('lookback_days', 3) | int -%}
+    {%- set days = run_setting('lookback_days') | int -%}
     {%- if days < 0 -%}
         {{ exceptions.raise_compiler_error("var lookback_days must be >= 0, got " ~ var('lookback_days')) }}
     {%- endif -%}
@@ -55,7 +66,7 @@
 {%- endmacro %}
 
 {% macro _run_day_var(name) -%}
-    {%- set raw = var(name, none) -%}
+    {%- set raw = run_setting(name) -%}
     {%- if raw is none or raw == '' -%} {{ return(none) }} {%- endif -%}
     {%- set day = modules.datetime.date.fromisoformat(raw | string) if raw is string else raw -%}
     {{ return(day) }}

@@ -65,9 +65,7 @@ def warehouse_copy(built_project, tmp_path, monkeypatch) -> Settings:
     reset_settings()
 
 
-def test_incremental_nights_with_late_events_equal_a_full_refresh(
-    built_project, warehouse_copy, tmp_path
-) -> None:
+def test_incremental_nights_with_late_events_equal_a_full_refresh(built_project, warehouse_copy) -> None:
     from data_gcp import dbt_runner
 
     settings = warehouse_copy
@@ -78,7 +76,7 @@ def test_incremental_nights_with_late_events_equal_a_full_refresh(
             select=SELECT,
             target="ci",
             settings=settings,
-            target_path=tmp_path / "target",
+            target_path=built_project.target_path,
             full_refresh=full_refresh,
             vars=dbt_runner.run_day_vars(last, last),
         )
@@ -123,7 +121,7 @@ def test_incremental_nights_with_late_events_equal_a_full_refresh(
             )
         dbt(night)
 
-    models = _incremental_models(tmp_path / "target")
+    models = _incremental_models(built_project.target_path)
     assert {"int_firebase__event", "int_firebase__session", "mrt_global__daily_booking_kpi"} <= set(models)
     wh.execute("create schema if not exists tmp")
     for name, relation in models.items():
