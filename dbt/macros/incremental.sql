@@ -56,6 +56,14 @@
     {{ return(from_env if from_env != '' else var(name, none)) }}
 {%- endmacro %}
 
+{#
+  dbt's is_incremental(), except in an offline compile (`--no-introspect`: the BigQuery SQL that
+  `data-gcp typecheck` checks), where no relation can be looked up: the full build's SQL then.
+#}
+{% macro incremental_run() -%}
+    {{ return(flags.INTROSPECT and is_incremental()) }}
+{%- endmacro %}
+
 {# The look-back window in days (var `lookback_days`, project default 3), checked. #}
 {% macro lookback_days() -%}
     {%- set days = run_setting('lookback_days') | int -%}
@@ -90,7 +98,7 @@
   None when the model is built in full.
 #}
 {% macro run_days_start(extra_days=0) -%}
-    {%- if not is_incremental() -%} {{ return(none) }} {%- endif -%}
+    {%- if not incremental_run() -%} {{ return(none) }} {%- endif -%}
     {%- set first = _run_day_var('first_day') or _run_day_var('last_day') -%}
     {%- if first is none -%}
         {%- set field = config.get('meta', {}).get('incremental_day') -%}
@@ -126,8 +134,8 @@
     select distinct b.booking_creation_date as day
     from {{ bookings }} as b
     where
-        {{ in_run_days('b.booking_creation_date', extra_days=0) if not is_incremental() else 'true' }}
-        {%- if is_incremental() %}
+        {{ in_run_days('b.booking_creation_date', extra_days=0) if not incremental_run() else 'true' }}
+        {%- if incremental_run() %}
             {%- set end = run_days_end() %}
             {%- if end is not none %} and b.booking_creation_date <= {{ _date_literal(end) }}{% endif %}
             and b.user_id in (
