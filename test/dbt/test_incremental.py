@@ -6,7 +6,8 @@ day's events plus events of earlier days arriving late (within the look-back), a
 made weeks before (outside the look-back: the booking models rebuild the days such a change moves),
 and runs the incremental models for that day only. Their rows are then compared, row for row, with a
 full refresh over the same raw data. Only the incremental models and the booking model they read are
-run (a few seconds per dbt invocation at the session's scale).
+run (a few seconds per dbt invocation at the session's scale). Last, a backfill of one of the days
+(`data-gcp dbt backfill`) over the full refresh must change no row.
 """
 
 from __future__ import annotations
@@ -130,12 +131,22 @@ def test_incremental_nights_with_late_events_equal_a_full_refresh(built_project,
 
     differing = {name: differences(wh, f"tmp.{name}", rel) for name, rel in models.items()}
     assert {name: n for name, n in differing.items() if n} == {}
-    assert all(wh.query(f"select count(*) as n from tmp.{name}").column("n")[0].as_py() > 0 for name in models)
+    assert all(
+        wh.query(f"select count(*) as n from tmp.{name}").column("n")[0].as_py() > 0 for name in models
+    )
+    # a backfill of a day over the full refresh (`data-gcp dbt backfill`) changes no row: idempotent
+    dbt_runner.backfill(
+        nights[1],
+        nights[1],
+        select=SELECT,
+        target="ci",
+        settings=settings,
+        target_path=built_project.target_path,
+    )
+    assert {name: n for name, rel in models.items() if (n := differences(wh, f"tmp.{name}", rel))} == {}
     # the comparison sees a single changed row (the check can fail)
     wh.execute(
         "update tmp.mrt_global__daily_booking_kpi set booking_count = booking_count + 1 "
         "where kpi_id = (select min(kpi_id) from tmp.mrt_global__daily_booking_kpi)"
     )
-    assert (
-        differences(wh, "tmp.mrt_global__daily_booking_kpi", models["mrt_global__daily_booking_kpi"]) == 2
-    )
+    assert differences(wh, "tmp.mrt_global__daily_booking_kpi", models["mrt_global__daily_booking_kpi"]) == 2
