@@ -60,9 +60,7 @@
   dbt's is_incremental(), except in an offline compile (`--no-introspect`: the BigQuery SQL that
   `data-gcp typecheck` checks), where no relation can be looked up: the full build's SQL then.
 #}
-{% macro incremental_run() -%}
-    {{ return(flags.INTROSPECT and is_incremental()) }}
-{%- endmacro %}
+{% macro incremental_run() -%} {{ return(flags.INTROSPECT and is_incremental()) }} {%- endmacro %}
 
 {# The look-back window in days (var `lookback_days`, project default 3), checked. #}
 {% macro lookback_days() -%}
@@ -117,8 +115,11 @@
 {% macro in_run_days(column, extra_days=0) -%}
     {%- set start = run_days_start(extra_days) -%}
     {%- set end = run_days_end() -%}
-    ({{ column }} >= {{ _date_literal(start) if start is not none else "cast('1970-01-01' as date)" }}
-    {%- if end is not none %} and {{ column }} <= {{ _date_literal(end) }}{% endif %})
+    (
+        {{ column }}
+        >= {{ _date_literal(start) if start is not none else "cast('1970-01-01' as date)" }}
+        {%- if end is not none %} and {{ column }} <= {{ _date_literal(end) }}{% endif %}
+    )
 {%- endmacro %}
 
 {#
@@ -137,7 +138,9 @@
         {{ in_run_days('b.booking_creation_date', extra_days=0) if not incremental_run() else 'true' }}
         {%- if incremental_run() %}
             {%- set end = run_days_end() %}
-            {%- if end is not none %} and b.booking_creation_date <= {{ _date_literal(end) }}{% endif %}
+            {%- if end is not none %}
+                and b.booking_creation_date <= {{ _date_literal(end) }}
+            {% endif %}
             and b.user_id in (
                 select changed.user_id
                 from {{ bookings }} as changed
