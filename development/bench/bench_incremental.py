@@ -238,6 +238,17 @@ def main() -> None:
         print(f"\n{'run':<14}{'seconds':>9}{'peak RSS':>10}{'bytes read':>14}")
         for name, (seconds, rss, _, _) in figures.items():
             print(f"{name:<14}{seconds:>8.1f}s{rss:>8.2f}GB{read[name] / 1e9:>12.3f}GB")
+        for name, (_, _, manifest, results) in figures.items():
+            incremental = {
+                uid
+                for uid, node in manifest["nodes"].items()
+                if (node.get("config") or {}).get("materialized") == "incremental"
+            }
+            node_s = sum(r["execution_time"] for r in results["results"] if r["unique_id"] in incremental)
+            all_s = sum(r["execution_time"] for r in results["results"])
+            print(
+                f"{name}: dbt node time {all_s:.1f}s, of which the {len(incremental)} incremental models {node_s:.1f}s"
+            )
         n, f = figures["nightly"], figures["full rebuild"]
         print(
             f"\nnightly / full rebuild: time {n[0] / f[0]:.0%}, bytes read {read['nightly'] / read['full rebuild']:.1%}"
