@@ -85,12 +85,21 @@ def _partition_columns(manifest: dict) -> dict[tuple[str, str], str]:
 
 
 def _bound(node: exp.Expression) -> dt.date | None:
-    for lit in node.find_all(exp.Literal):
-        try:
-            return dt.date.fromisoformat(lit.this)
-        except ValueError:
-            return None
-    return None
+    """The date a constant expression (`cast('2026-12-06' as date) + -90`) is, else None."""
+    if node.find(exp.Column) or node.find(exp.Select):
+        return None
+    try:
+        value = duckdb.sql(f"select {node.sql(dialect='duckdb')}").fetchone()[0]
+    except duckdb.Error:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _day_range(table: exp.Table, column: str) -> tuple[dt.date | None, dt.date | None]:
