@@ -8,6 +8,7 @@ environment is set only for the duration of a call.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -258,6 +259,12 @@ def invoke(
                 args += [flag, *items]
     if full_refresh:
         args.append("--full-refresh")
+    vars = dict(vars or {})
+    # The run's days travel as environment variables (dbt/macros/incremental.sql `run_setting`):
+    # changed `--vars` would make dbt re-parse the whole project at every invocation.
+    day_env = {f"DBT_{name.upper()}": str(vars.pop(name)) for name in RUN_DAY_VARS if name in vars}
+    unset = {f"DBT_{n.upper()}": os.environ.get(f"DBT_{n.upper()}", "") for n in RUN_DAY_VARS}
+    env = {**env, **unset, **day_env}
     if vars:
         args += ["--vars", json.dumps(vars)]
     args += list(extra_args)
@@ -365,6 +372,49 @@ def compile_offline(
             extra_args=["--no-introspect", "--no-populate-cache", *kwargs.pop("extra_args", ())],
             **kwargs,
         )
+
+
+RUN_DAY_VARS = ("first_day", "last_day", "lookback_days")
+
+
+def run_day_vars(first: dt.date, last: dt.date, lookback_days: int | None = None) -> dict[str, Any]:
+    """The dbt vars naming the days a run processes (`first_day`, `last_day`, ISO): the incremental
+    models rewrite those days and the look-back before them (`lookback_days`, default: the project's
+    var, 3). See dbt/macros/incremental.sql."""
+    if first > last:
+        raise DbtRunError(f"the first day {first} is after the last day {last}: give --from <= --to")
+    if lookback_days is not None and lookback_days < 0:
+        raise DbtRunError(f"the look-back must be 0 days or more, got {lookback_days}")
+    days: dict[str, Any] = {"first_day": first.isoformat(), "last_day": last.isoformat()}
+    if lookback_days is not None:
+        days["lookback_days"] = lookback_days
+    return days
+
+
+def backfill(
+    first: dt.date,
+    last: dt.date,
+    *,
+    full_refresh: bool = False,
+    select: Sequence[str] | str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    target: str | None = None,
+    vars: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> DbtResult:
+    """`dbt build` re-processing the days `first`..`last` (no look-back: exactly those days) of every
+    incremental model, the other models rebuilt as every build does; with `full_refresh`, every
+    incremental model rebuilt from its whole history up to `last`. Idempotent: a day is deleted and
+    written again, so running it twice gives the same rows."""
+    day_vars = run_day_vars(first, last, lookback_days=0)
+    return build(
+        select=select,
+        exclude=exclude,
+        target=target,
+        full_refresh=full_refresh,
+        vars={**(vars or {}), **day_vars},
+        **kwargs,
+    )
 
 
 def parse(target: str | None = None, **kwargs: Any) -> DbtResult:
