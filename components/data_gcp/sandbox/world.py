@@ -1218,6 +1218,7 @@ class World:
         self.horizon = (first_day + np.timedelta64(days, "D")).astype("datetime64[s]") - np.timedelta64(
             1, "s"
         )
+        from data_gcp.sandbox.app_usage import pro_portal_day, venue_map_day  # it imports this module
         for i in range(days):
             day = first_day + np.timedelta64(i, "D")
             rng = np.random.default_rng([self.seed, int(day.astype(np.int64)) + 1_000_000])
@@ -1237,6 +1238,8 @@ class World:
             self._offer_updates(day, rng)
             self._collective(day, rng)
             self._sessions(day, rng)
+            venue_map_day(self, day)  # app usage beyond the offer funnel, from streams of its own
+            pro_portal_day(self, day)
             if progress:
                 progress(i + 1)
         self.flush()
