@@ -660,6 +660,8 @@ class World:
         post = day >= REFORM_17_18
         # recredits: legacy 15-17 grant at 16 and 17 (before the reform), 17-18 grant at 18
         rec = ((dtype == 0) & np.isin(age, [16, 17]) & (not post)) | ((dtype == 2) & (age == 18))
+        # a credit opened later the same day (a user registering on the birthday) is already the new age's
+        rec &= self.d_created[np.maximum(dep, 0)] < at
         if rec.any():
             r_dep = dep[rec]
             r_amount = np.where(age[rec] == 18, 150.0, 30.0)
