@@ -695,7 +695,9 @@ CATALOGUE: tuple[Fault, ...] = (
             f"update {EVENTS} set offer_id = null where rowid = (select rowid from {EVENTS} "
             "where event_name = 'BookingConfirmation' order by event_timestamp, session_id limit 1 offset {n})",
         ),
-        ("expression_is_true_mrt_native__event_event_name_not_in_ConsultOffer_HasAddedOfferToFavorites_BookingConfirmation_or_offer_id_is_not_null",),
+        (
+            "expression_is_true_mrt_native__event_event_name_not_in_ConsultOffer_HasAddedOfferToFavorites_BookingConfirmation_or_offer_id_is_not_null",
+        ),
     ),
     Fault(
         "events_map_booking_without_consultation",
