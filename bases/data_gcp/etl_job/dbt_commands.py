@@ -121,6 +121,52 @@ def compile(
     )
 
 
+def _day(value: str, option: str) -> dt.date:
+    from data_gcp.config import DataGcpError
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise DataGcpError(f"{option} must be a date YYYY-MM-DD (got {value!r})") from None
+
+
+def backfill(
+    ctx: typer.Context,
+    first: str = typer.Option(..., "--from", help="first day to re-process, YYYY-MM-DD"),
+    last: str | None = typer.Option(
+        None, "--to", help="last day to re-process, YYYY-MM-DD (default: --from)"
+    ),
+    full_refresh: bool = typer.Option(
+        False, "--full-refresh", help="rebuild the incremental models from their whole history up to --to"
+    ),
+    select: list[str] | None = SELECT,
+    exclude: list[str] | None = EXCLUDE,
+    target: str | None = TARGET,
+    vars: str | None = VARS,
+) -> None:
+    """Re-process the days --from..--to of the incremental models (dbt build; idempotent)."""
+    from data_gcp import dbt_runner
+
+    start = _day(first, "--from")
+    end = _day(last, "--to") if last else start
+    if full_refresh:
+        out.print(f"backfill: every incremental model rebuilt from its whole history up to {end}")
+    else:
+        out.print(f"backfill: days {start}..{end} of the incremental models")
+    _report(
+        dbt_runner.backfill(
+            start,
+            end,
+            full_refresh=full_refresh,
+            select=select,
+            exclude=exclude,
+            target=target,
+            vars=_vars(vars),
+            extra_args=ctx.args,
+        )
+    )
+
+
 def parse(target: str | None = TARGET) -> None:
     """Write dbt/target/manifest.json (Airflow renders its dbt tasks from it)."""
     from data_gcp import dbt_runner
@@ -177,10 +223,16 @@ def export(
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
-        help="The dbt project (dbt/): build, run, test, compile, parse, docs, freshness, export.",
+        help="The dbt project (dbt/): build, run, test, compile, backfill, parse, docs, freshness, export.",
         no_args_is_help=True,
     )
-    for name, fn in [("build", build), ("run", run), ("test", test), ("compile", compile)]:
+    for name, fn in [
+        ("build", build),
+        ("run", run),
+        ("test", test),
+        ("compile", compile),
+        ("backfill", backfill),
+    ]:
         group.command(name, context_settings=PASSTHROUGH)(fn)
     for name, fn in [("parse", parse), ("docs", docs), ("freshness", freshness), ("export", export)]:
         group.command(name)(fn)

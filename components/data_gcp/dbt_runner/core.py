@@ -8,6 +8,7 @@ environment is set only for the duration of a call.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -365,6 +366,46 @@ def compile_offline(
             extra_args=["--no-introspect", "--no-populate-cache", *kwargs.pop("extra_args", ())],
             **kwargs,
         )
+
+
+def run_day_vars(first: dt.date, last: dt.date, lookback_days: int | None = None) -> dict[str, Any]:
+    """The dbt vars naming the days a run processes (`first_day`, `last_day`, ISO): the incremental
+    models rewrite those days and the look-back before them (`lookback_days`, default: the project's
+    var, 3). See dbt/macros/incremental.sql."""
+    if first > last:
+        raise DbtRunError(f"the first day {first} is after the last day {last}: give --from <= --to")
+    if lookback_days is not None and lookback_days < 0:
+        raise DbtRunError(f"the look-back must be 0 days or more, got {lookback_days}")
+    days: dict[str, Any] = {"first_day": first.isoformat(), "last_day": last.isoformat()}
+    if lookback_days is not None:
+        days["lookback_days"] = lookback_days
+    return days
+
+
+def backfill(
+    first: dt.date,
+    last: dt.date,
+    *,
+    full_refresh: bool = False,
+    select: Sequence[str] | str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    target: str | None = None,
+    vars: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> DbtResult:
+    """`dbt build` re-processing the days `first`..`last` (no look-back: exactly those days) of every
+    incremental model, the other models rebuilt as every build does; with `full_refresh`, every
+    incremental model rebuilt from its whole history up to `last`. Idempotent: a day is deleted and
+    written again, so running it twice gives the same rows."""
+    day_vars = run_day_vars(first, last, lookback_days=0)
+    return build(
+        select=select,
+        exclude=exclude,
+        target=target,
+        full_refresh=full_refresh,
+        vars={**(vars or {}), **day_vars},
+        **kwargs,
+    )
 
 
 def parse(target: str | None = None, **kwargs: Any) -> DbtResult:

@@ -39,7 +39,16 @@ from data_gcp.orchestration.tasks import (
     run_dbt,
     tests_outside_model_tasks,
 )
-from data_gcp.orchestration.trigger import TRIGGER_DAY, event_days, run_days, trigger_day
+from data_gcp.orchestration.trigger import (
+    DBT_FULL_REFRESH,
+    DBT_VARS,
+    TRIGGER_DAY,
+    dbt_params,
+    dbt_vars,
+    event_days,
+    run_days,
+    trigger_day,
+)
 
 __all__ = [
     "asset_task",
@@ -73,6 +82,10 @@ __all__ = [
     "schedule_table",
     "task_failure_alert",
     "TRIGGER_DAY",
+    "DBT_FULL_REFRESH",
+    "DBT_VARS",
+    "dbt_params",
+    "dbt_vars",
     "event_days",
     "run_days",
     "trigger_day",

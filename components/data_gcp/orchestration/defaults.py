@@ -12,7 +12,7 @@ from typing import Any
 from data_gcp.config import Settings, get_settings, processed_days
 from data_gcp.log import get_logger
 from data_gcp.orchestration.schedules import TIMEZONE, DagSpec, get_spec
-from data_gcp.orchestration.trigger import trigger_day
+from data_gcp.orchestration.trigger import dbt_vars, trigger_day
 
 # The days a run processes, as Jinja for task arguments (`data_gcp.config.processed_days`: the Paris
 # days that ended within the run's data interval). Never `{{ ds }}`: that is a UTC date.
@@ -114,5 +114,9 @@ def dag_kwargs(dag_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "default_args": default_args(spec, settings),
         "doc_md": spec.description,
         "dagrun_timeout": dt.timedelta(minutes=spec.dagrun_timeout_minutes),
-        "user_defined_macros": {"processed_days": processed_days, "trigger_day": trigger_day},
+        "user_defined_macros": {
+            "processed_days": processed_days,
+            "trigger_day": trigger_day,
+            "dbt_vars": dbt_vars,
+        },
     }

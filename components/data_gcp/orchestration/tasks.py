@@ -67,14 +67,25 @@ def dbt_env(settings: Settings | None = None) -> dict[str, str]:
     return runner_env(settings, target_for(settings))
 
 
-def run_dbt(command: list[str], select: list[str]) -> None:
+def run_dbt(
+    command: list[str],
+    select: list[str],
+    vars: dict[str, str] | None = None,
+    full_refresh: bool | str = False,
+) -> None:
     """The callable of the dbt tasks outside Cosmos: dbt in this worker's process, like Cosmos' own.
 
-    A failure raises DbtRunError naming each failing node and dbt's message (the task log shows it).
+    `vars` (rendered from `trigger.DBT_VARS`: the run's days, or the backfill's) name the days the
+    incremental models rewrite; an empty value leaves dbt's default. A failure raises DbtRunError
+    naming each failing node and dbt's message (the task log shows it).
     """
     from data_gcp.dbt_runner import invoke
 
-    invoke(command, select=select or None)
+    given = {name: value for name, value in (vars or {}).items() if value not in (None, "")}
+    refresh = full_refresh if isinstance(full_refresh, bool) else str(full_refresh).lower() == "true"
+    invoke(
+        command, select=select or None, vars=given or None, full_refresh=refresh and command[:1] != ["test"]
+    )
 
 
 def check_source_freshness(strict: bool | None = None) -> None:
@@ -111,7 +122,9 @@ def freshness_task(task_id: str) -> Any:
 def dbt_command_task(task_id: str, command: list[str], select: list[str] | None = None) -> Any:
     from airflow.sdk import task
 
-    return task(run_dbt, task_id=task_id)(command, list(select or []))
+    from data_gcp.orchestration.trigger import DBT_FULL_REFRESH, DBT_VARS
+
+    return task(run_dbt, task_id=task_id)(command, list(select or []), dict(DBT_VARS), DBT_FULL_REFRESH)
 
 
 def read_manifest(path: Path | None = None) -> dict[str, Any] | None:
@@ -197,6 +210,8 @@ def dbt_task_group(group_id: str = "dbt", settings: Settings | None = None) -> A
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+    from data_gcp.orchestration.trigger import DBT_FULL_REFRESH, DBT_VARS
+
     project_dir = dbt_project_dir()
     group = DbtTaskGroup(
         group_id=group_id,
@@ -224,7 +239,12 @@ def dbt_task_group(group_id: str = "dbt", settings: Settings | None = None) -> A
         ),
         # A test on several models (relationships) runs with the last of them to be built, never
         # before its other parents exist ("buildable"; dbt's default "eager" would run it too early).
-        operator_args={"indirect_selection": "buildable"},
+        # The run's days (or the backfill's, from the DAG params) for the incremental models.
+        operator_args={
+            "indirect_selection": "buildable",
+            "vars": dict(DBT_VARS),
+            "full_refresh": DBT_FULL_REFRESH,
+        },
     )
     remaining = tests_outside_model_tasks(manifest)
     if not remaining:

@@ -101,3 +101,62 @@ def mark_outlet_days(context: Any, days: ProcessedDays | None) -> None:
     accessors = context["outlet_events"]
     for outlet in context["outlets"] or []:
         accessors[outlet].extra.update({FIRST_KEY: days.start.isoformat(), LAST_KEY: days.end.isoformat()})
+
+
+# The dbt DAG's params: a run triggered from the Airflow UI with `first_day` (and `last_day`) set
+# re-processes exactly those days of the incremental models (a backfill, no look-back); with
+# `full_refresh` it rebuilds them from their whole history up to `last_day`.
+DBT_PARAM_SPECS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "first_day": (
+        None,
+        {"type": ["null", "string"], "format": "date", "title": "Backfill from (YYYY-MM-DD)"},
+    ),
+    "last_day": (
+        None,
+        {"type": ["null", "string"], "format": "date", "title": "Backfill to (default: from)"},
+    ),
+    "full_refresh": (False, {"type": "boolean", "title": "Rebuild incremental models from their history"}),
+}
+
+DBT_VAR_NAMES = ("first_day", "last_day", "lookback_days")
+
+
+def dbt_params() -> dict[str, Any]:
+    """The dbt DAG's `params` (Airflow `Param`s, shown as a form by the UI's Trigger)."""
+    from airflow.sdk import Param
+
+    return {name: Param(default, **schema) for name, (default, schema) in DBT_PARAM_SPECS.items()}
+
+
+def _param_day(params: Any, name: str) -> dt.date | None:
+    raw = (params or {}).get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise DataGcpError(f"dbt DAG param {name} must be a date YYYY-MM-DD, got {raw!r}") from None
+
+
+def dbt_vars(dag_run: Any, params: Any = None) -> dict[str, str]:
+    """Jinja macro: the dbt vars of a dbt run (see dbt/macros/incremental.sql), as strings.
+
+    The params `first_day`/`last_day` when given (a backfill: exactly those days, no look-back),
+    else the days the run processes (`run_days`, as `trigger_day`) with the project's look-back
+    (an empty `lookback_days` leaves dbt's default).
+    """
+    first = _param_day(params, "first_day")
+    if first is not None:
+        last = _param_day(params, "last_day") or first
+        if first > last:
+            raise DataGcpError(f"dbt DAG params: first_day {first} is after last_day {last}")
+        return {"first_day": first.isoformat(), "last_day": last.isoformat(), "lookback_days": "0"}
+    last_day = dt.date.fromisoformat(trigger_day(dag_run))
+    days = run_days(dag_run)
+    first_day = days.start if days is not None else last_day
+    return {"first_day": first_day.isoformat(), "last_day": last_day.isoformat(), "lookback_days": ""}
+
+
+# The dbt tasks' `vars` and `full_refresh`, as Jinja (rendered per run, in the task).
+DBT_VARS = {name: "{{ dbt_vars(dag_run, params)['" + name + "'] }}" for name in DBT_VAR_NAMES}
+DBT_FULL_REFRESH = "{{ params.get('full_refresh', False) }}"

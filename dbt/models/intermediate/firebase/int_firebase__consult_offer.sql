@@ -1,12 +1,6 @@
 -- Offer consultations by known users, with what was consulted (item, taxonomy).
--- A view on DuckDB: writing its ~2M wide rows costs far more than its three readers' re-computing
--- the
--- filtered scan + join; a partitioned, clustered table on BigQuery.
-{{ config(
-    materialized='table' if target.type == 'bigquery' else 'view',
-    partition_by=bq_partition('event_date'),
-    cluster_by=bq_cluster(['user_id']),
-) }}
+-- Incremental by day: a day keeps the offer's attributes of the run that wrote it.
+{{ config(**incremental_by_day('event_date', cluster_by=['user_id'])) }}
 
 select
     e.event_date,
@@ -26,4 +20,5 @@ select
     o.offer_min_price
 from {{ ref('int_firebase__event') }} as e
 inner join {{ ref('int_applicative__offer') }} as o on e.offer_id = o.offer_id
-where e.event_name = 'ConsultOffer' and e.user_id is not null
+where
+    e.event_name = 'ConsultOffer' and e.user_id is not null and {{ in_run_days('e.event_date') }}

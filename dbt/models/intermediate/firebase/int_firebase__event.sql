@@ -1,11 +1,7 @@
 -- App events with clean types and ids as strings (one row per event).
--- A view on DuckDB (its two readers scan the raw events once each, no copy of the biggest table),
--- a partitioned, clustered table on BigQuery.
-{{ config(
-    materialized='table' if target.type == 'bigquery' else 'view',
-    partition_by=bq_partition('event_date'),
-    cluster_by=bq_cluster(['event_name', 'user_id']),
-) }}
+-- Incremental by day (macros/incremental.sql): a run rewrites the days it touches, late events
+-- included; every reader filters event_date (require_partition_filter on BigQuery).
+{{ config(**incremental_by_day('event_date', cluster_by=['event_name', 'user_id'], require_partition_filter=true)) }}
 
 select
     {{ as_date('event_date') }} as event_date,
@@ -23,3 +19,4 @@ select
     {{ as_id('venue_id') }} as venue_id,
     {{ as_int('duration_seconds') }} as duration_seconds
 from {{ source('raw', 'firebase_events') }}
+where {{ in_run_days('event_date') }}

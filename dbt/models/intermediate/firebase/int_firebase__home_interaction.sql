@@ -2,14 +2,8 @@
 -- home) and what followed a click (favourite, booking of the clicked offer in the same session).
 -- Events carry no Contentful module id: a module is known by its kind, `recommendation` when the
 -- event carries the recommendation call that filled it, `other` for the editorial playlists.
--- A view on DuckDB (a filter of the events view: its readers scan it for less than writing a copy
--- costs), a partitioned table on BigQuery.
-{{
-    config(
-        materialized="table" if target.type == "bigquery" else "view",
-        partition_by=bq_partition("event_date"),
-    )
-}}
+-- Incremental by day; readers filter event_date (require_partition_filter on BigQuery).
+{{ config(**incremental_by_day("event_date", require_partition_filter=true)) }}
 
 with
     home as (
@@ -29,6 +23,7 @@ with
         from {{ ref("int_firebase__event") }}
         where
             origin = 'home'
+            and {{ in_run_days("event_date") }}
             and event_name in (
                 'ModuleDisplayedOnHomePage',
                 'ConsultOffer',

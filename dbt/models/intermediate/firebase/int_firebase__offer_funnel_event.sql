@@ -1,13 +1,7 @@
 -- The steps of the offer funnel (search, consultation, favourite, booking), one row per event,
 -- with the origin the app reported (where the user found the offer).
--- A view on DuckDB (a filter of the events view: its readers scan it for less than writing a copy
--- costs), a partitioned table on BigQuery.
-{{
-    config(
-        materialized="table" if target.type == "bigquery" else "view",
-        partition_by=bq_partition("event_date"),
-    )
-}}
+-- Incremental by day; readers filter event_date (require_partition_filter on BigQuery).
+{{ config(**incremental_by_day("event_date", require_partition_filter=true)) }}
 
 select
     event_date,
@@ -28,4 +22,6 @@ select
         else 'booking'
     end as funnel_step
 from {{ ref("int_firebase__event") }}
-where event_name in ('Search', 'ConsultOffer', 'HasAddedOfferToFavorites', 'BookingConfirmation')
+where
+    event_name in ('Search', 'ConsultOffer', 'HasAddedOfferToFavorites', 'BookingConfirmation')
+    and {{ in_run_days("event_date") }}

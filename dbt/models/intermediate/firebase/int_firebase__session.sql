@@ -1,6 +1,11 @@
 -- One row per app session: who, when, on which platform, and how far it went (search, consult,
 -- favourite, booking). The funnels and the home module performance aggregate these.
-{{ config(partition_by=bq_partition("session_date"), cluster_by=bq_cluster(["platform"])) }}
+-- Incremental by session day: a run reads its days' events and the day before (a session that
+-- starts before midnight), and keeps the sessions that start on its days.
+{{ config(**incremental_by_day("session_date", cluster_by=["platform"])) }}
+
+with
+    sessions as (
 
 select
     session_id,
@@ -20,6 +25,11 @@ select
     count(
         case when event_name = 'ModuleDisplayedOnHomePage' then 1 end
     ) as home_module_display_count
-from {{ ref("int_firebase__event") }}
-where session_id is not null
-group by session_id
+        from {{ ref("int_firebase__event") }}
+        where session_id is not null and {{ in_run_days("event_date", extra_days=1) }}
+        group by session_id
+    )
+
+select *
+from sessions
+where {{ in_run_days("session_date") }}

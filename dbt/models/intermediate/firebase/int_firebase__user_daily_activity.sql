@@ -1,5 +1,6 @@
 -- One row per (user, day) with an event: what the user did that day.
-{{ config(partition_by=bq_partition('event_date'), cluster_by=bq_cluster(['user_id'])) }}
+-- Incremental by day (macros/incremental.sql).
+{{ config(**incremental_by_day('event_date', cluster_by=['user_id'])) }}
 
 select
     user_id,
@@ -11,5 +12,5 @@ select
     count(case when event_name = 'BookingConfirmation' then 1 end) as booking_confirmation_count,
     count(case when event_name = 'Search' then 1 end) as search_count
 from {{ ref('int_firebase__event') }}
-where user_id is not null
+where user_id is not null and {{ in_run_days('event_date') }}
 group by user_id, event_date

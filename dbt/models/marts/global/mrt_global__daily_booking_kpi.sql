@@ -1,8 +1,11 @@
 -- Daily bookings and spend by category and by the booker's department.
 -- Grouped on the dimensions first, the key built once per group (not once per booking).
-{{ config(partition_by=bq_partition('booking_creation_date'), cluster_by=bq_cluster(['offer_category_id'])) }}
+-- Incremental by day: a run rebuilds the days its bookings changed (macro booking_days_to_rebuild).
+{{ config(**incremental_by_day('booking_creation_date', cluster_by=['offer_category_id'])) }}
 
 with
+    days as ({{ booking_days_to_rebuild(ref('int_applicative__booking')) }}),
+
     daily as (
         select
             booking_creation_date,
@@ -19,6 +22,7 @@ with
             ) as booking_user_count,
             count(case when user_booking_rank = 1 then 1 end) as first_booking_count
         from {{ ref('int_applicative__booking') }}
+        where booking_creation_date in (select day from days)
         group by 1, 2, 3
     )
 

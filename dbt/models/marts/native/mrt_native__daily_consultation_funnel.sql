@@ -1,6 +1,6 @@
 -- Offer consultations per day and origin (home, search, venue, similar offers, deeplink) and what
 -- followed: favourites and bookings of the same offer in the same session from the same origin.
-{{ config(partition_by=bq_partition("event_date")) }}
+{{ config(**incremental_by_day("event_date")) }}
 
 with
     per_offer_session as (
@@ -14,7 +14,7 @@ with
             max(case when funnel_step = 'booking' then 1 else 0 end) as booked,
             count(case when funnel_step = 'consult' then 1 end) as consult_count
         from {{ ref("int_firebase__offer_funnel_event") }}
-        where funnel_step <> 'search'
+        where funnel_step <> 'search' and {{ in_run_days("event_date") }}
         group by event_date, origin, session_id, offer_id
     )
 

@@ -1,7 +1,7 @@
 -- Home page performance per day and module kind: displays, clicks (consultations from the home),
 -- favourites and bookings after a click (clicked offers booked from the home later in the same
 -- session, one per session and offer), with the Contentful modules of that kind on the home pages.
-{{ config(partition_by=bq_partition("event_date")) }}
+{{ config(**incremental_by_day("event_date")) }}
 
 with
     interactions as (
@@ -18,13 +18,14 @@ with
             ) as clicking_device_count,
             count(case when interaction_type = 'favorite' then 1 end) as favorite_count
         from {{ ref("int_firebase__home_interaction") }}
+        where {{ in_run_days("event_date") }}
         group by event_date, home_module_type
     ),
 
     clicks as (
         select distinct event_date, session_id, offer_id, home_module_type, event_timestamp
         from {{ ref("int_firebase__home_interaction") }}
-        where interaction_type = 'click'
+        where interaction_type = 'click' and {{ in_run_days("event_date") }}
     ),
 
     bookings_after_click as (
@@ -39,6 +40,7 @@ with
             and b.session_id = c.session_id
             and b.offer_id = c.offer_id
             and b.event_timestamp >= c.event_timestamp
+            and {{ in_run_days("b.event_date") }}
         group by c.event_date, c.home_module_type
     ),
 

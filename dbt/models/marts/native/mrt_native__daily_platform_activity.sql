@@ -1,6 +1,6 @@
 -- App usage per day and platform (ios, android, web): sessions, devices, signed-in users and what
 -- the sessions did.
-{{ config(partition_by=bq_partition("session_date")) }}
+{{ config(**incremental_by_day("session_date")) }}
 
 select
     {{ composite_key(["session_date", "platform"]) }} as platform_day_id,
@@ -17,4 +17,5 @@ select
         {{ as_float(dbt.datediff("session_started_at", "session_ended_at", "second")) }}
     ) as avg_session_duration_seconds
 from {{ ref("int_firebase__session") }}
+where {{ in_run_days("session_date") }}
 group by session_date, platform

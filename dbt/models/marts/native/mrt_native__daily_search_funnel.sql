@@ -1,6 +1,6 @@
 -- The search funnel per day and platform: sessions that searched, then consulted an offer found
 -- by search, added one to favourites, booked one.
-{{ config(partition_by=bq_partition("event_date")) }}
+{{ config(**incremental_by_day("event_date")) }}
 
 with
     per_session as (
@@ -20,6 +20,7 @@ with
             ) as booked,
             count(case when funnel_step = 'search' then 1 end) as search_count
         from {{ ref("int_firebase__offer_funnel_event") }}
+        where {{ in_run_days("event_date") }}
         group by event_date, platform, session_id
     )
 
