@@ -1,11 +1,8 @@
 -- Pro portal events with clean types, the page's name without the site suffix, the session's key
 -- (the analytics session id is unique per device only) and the portal feature the event belongs to.
--- A view on DuckDB, a partitioned, clustered table on BigQuery (like the app's events).
-{{ config(
-    materialized='table' if target.type == 'bigquery' else 'view',
-    partition_by=bq_partition('event_date'),
-    cluster_by=bq_cluster(['event_name']),
-) }}
+-- Incremental by day (macros/incremental.sql): a run rewrites the days it touches, late events
+-- included.
+{{ config(**incremental_by_day('event_date', cluster_by=['event_name'])) }}
 
 with
     events as (
@@ -18,7 +15,9 @@ with
             cast(session_id as {{ dbt.type_string() }}) as session_id,
             {{ composite_key(['user_pseudo_id', 'session_id']) }} as unique_session_id,
             {{ as_int('session_number') }} as session_number,
-            replace(cast(page_title as {{ dbt.type_string() }}), ' - pass Culture Pro', '') as page_name,
+            replace(
+                cast(page_title as {{ dbt.type_string() }}), ' - pass Culture Pro', ''
+            ) as page_name,
             cast(page_location as {{ dbt.type_string() }}) as page_location,
             cast(page_referrer as {{ dbt.type_string() }}) as page_referrer,
             cast(origin as {{ dbt.type_string() }}) as origin,
@@ -32,6 +31,7 @@ with
             cast(user_device_category as {{ dbt.type_string() }}) as user_device_category,
             cast(user_web_browser as {{ dbt.type_string() }}) as user_web_browser
         from {{ source('raw', 'firebase_pro_events') }}
+        where {{ in_run_days('event_date') }}
     )
 
 select

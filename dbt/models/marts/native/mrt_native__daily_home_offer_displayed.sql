@@ -1,7 +1,7 @@
 -- Offers displayed on the home page per day, with the display's position band and the
 -- consultations those displays led to (a consultation of the offer from the same recommendation
 -- call), with the offer's taxonomy, venue and structure.
-{{ config(partition_by=bq_partition("event_date")) }}
+{{ config(**incremental_by_day("event_date")) }}
 
 with
     displays as (
@@ -14,6 +14,7 @@ with
             end as position_band,
             is_consulted
         from {{ ref("mrt_native__daily_home_recommendation_offer") }}
+        where {{ in_run_days("module_displayed_date") }}
     )
 
 select
@@ -26,7 +27,9 @@ select
     any_value(v.offerer_id) as offerer_id,
     count(*) as total_displays,
     count(case when d.position_band = 'position_0_3' then 1 end) as total_position_0_3_displays,
-    count(case when d.position_band = 'position_4_plus' then 1 end) as total_position_4_plus_displays,
+    count(
+        case when d.position_band = 'position_4_plus' then 1 end
+    ) as total_position_4_plus_displays,
     count(case when d.is_consulted then 1 end) as total_consultations,
     count(
         case when d.is_consulted and d.position_band = 'position_0_3' then 1 end

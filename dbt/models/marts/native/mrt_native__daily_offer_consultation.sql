@@ -1,6 +1,6 @@
 -- Offer consultations per day, offer, origin and the consulting user's status at that moment
 -- (beneficiary: a credit open; registered; logged out), with the offer's venue and structure.
-{{ config(partition_by=bq_partition("event_date")) }}
+{{ config(**incremental_by_day("event_date")) }}
 
 with
     consultations as (
@@ -16,7 +16,10 @@ with
             e.user_id,
             e.user_pseudo_id
         from {{ ref("mrt_native__event") }} as e
-        where e.event_name = 'ConsultOffer' and e.offer_id is not null
+        where
+            e.event_name = 'ConsultOffer'
+            and e.offer_id is not null
+            and {{ in_run_days("e.event_date") }}
     ),
 
     beneficiary_at as (
@@ -44,7 +47,8 @@ with
     )
 
 select
-    {{ composite_key(["event_date", "offer_id", "origin", "user_status"]) }} as offer_consultation_day_id,
+    {{ composite_key(["event_date", "offer_id", "origin", "user_status"]) }}
+    as offer_consultation_day_id,
     event_date,
     offer_id,
     any_value(venue_id) as venue_id,

@@ -1,14 +1,17 @@
 -- What each session did with each kind of home module: one row per (session, module kind) with an
 -- interaction, when it was first displayed and clicked, the clicks, and the favourites and bookings
--- of a clicked offer later in the session. Kinds: `recommendation` (the module a recommendation call
+-- of a clicked offer later in the session. Kinds: `recommendation` (the module a recommendation
+-- call
 -- fills) and `other` (the editorial playlists, whose displays the app does not log).
-{{ config(partition_by=bq_partition("event_date")) }}
+-- Incremental by the session's day: a run reads its days' interactions and the day before (a
+-- session that starts before midnight) and keeps the sessions that start on its days.
+{{ config(**incremental_by_day("event_date")) }}
 
 with
     clicks as (
         select session_id, offer_id, home_module_type, min(event_timestamp) as clicked_at
         from {{ ref("int_firebase__home_interaction") }}
-        where interaction_type = 'click'
+        where interaction_type = 'click' and {{ in_run_days("event_date", extra_days=1) }}
         group by session_id, offer_id, home_module_type
     ),
 
@@ -22,7 +25,9 @@ with
             count(
                 distinct case when h.interaction_type = 'booking' then h.offer_id end
             ) as booking_count,
-            min(case when h.interaction_type = 'booking' then h.event_timestamp end) as booking_timestamp
+            min(
+                case when h.interaction_type = 'booking' then h.event_timestamp end
+            ) as booking_timestamp
         from clicks as c
         inner join
             {{ ref("int_firebase__home_interaction") }} as h
@@ -30,6 +35,7 @@ with
             and h.offer_id = c.offer_id
             and h.interaction_type in ('favorite', 'booking')
             and h.event_timestamp >= c.clicked_at
+            and {{ in_run_days("h.event_date", extra_days=1) }}
         group by c.session_id, c.home_module_type
     ),
 
@@ -50,6 +56,7 @@ with
             ) as module_clicked_timestamp,
             count(case when interaction_type = 'click' then 1 end) as click_count
         from {{ ref("int_firebase__home_interaction") }}
+        where {{ in_run_days("event_date", extra_days=1) }}
         group by session_id, home_module_type
     )
 
@@ -69,4 +76,6 @@ select
     coalesce(a.booking_count, 0) as booking_after_click_count,
     a.booking_timestamp
 from per_session as p
-left join after_click as a on p.session_id = a.session_id and p.home_module_type = a.home_module_type
+left join
+    after_click as a on p.session_id = a.session_id and p.home_module_type = a.home_module_type
+where {{ in_run_days("p.event_date") }}

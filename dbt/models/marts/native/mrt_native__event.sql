@@ -1,7 +1,8 @@
 -- Every app event (screens, searches, consultations, venue map, bookings), one row each, with the
 -- offer's venue, structure and taxonomy. The analysts' entry point to the app's tracking: events of
 -- visitors who accepted analytics cookies, logged-in or not.
-{{ config(partition_by=bq_partition("event_date"), cluster_by=bq_cluster(["event_name"])) }}
+-- Incremental by day (macros/incremental.sql).
+{{ config(**incremental_by_day("event_date", cluster_by=["event_name"])) }}
 
 with
     events as (
@@ -13,6 +14,7 @@ with
                 order by e.origin, e.reco_call_id
             ) as event_rank
         from {{ ref("int_firebase__event") }} as e
+        where {{ in_run_days("e.event_date") }}
     )
 
 select

@@ -1,10 +1,11 @@
 -- Per item and month: how much of it was bookable (offers bookable at least one day, days with at
--- least one bookable offer) and how often it was consulted, by discovery channel. An offer counts as
+-- least one bookable offer) and how often it was consulted, by discovery channel. An offer counts
+-- as
 -- bookable from its creation until it is deactivated or its last event has begun.
 {{ config(partition_by=bq_partition("month", granularity="month")) }}
 
 with
-    days as (select distinct event_date as day from {{ ref("int_firebase__event") }}),
+    days as (select distinct event_date as day from {{ ref("mrt_native__event") }}),
 
     offers as (
         select
@@ -47,10 +48,14 @@ with
             count(case when origin = 'search' then 1 end) as nb_monthly_search_consult,
             count(case when origin = 'home' then 1 end) as nb_monthly_home_consult,
             count(case when origin in ('venue', 'venueMap') then 1 end) as nb_monthly_venue_consult,
-            count(case when origin = 'similar_offers' then 1 end) as nb_monthly_similar_offer_consult,
+            count(
+                case when origin = 'similar_offers' then 1 end
+            ) as nb_monthly_similar_offer_consult,
             count(
                 case
-                    when origin is null or origin not in ('search', 'home', 'venue', 'venueMap', 'similar_offers')
+                    when
+                        origin is null
+                        or origin not in ('search', 'home', 'venue', 'venueMap', 'similar_offers')
                     then 1
                 end
             ) as nb_monthly_other_channel_consult
@@ -60,7 +65,8 @@ with
     )
 
 select
-    {{ composite_key(["coalesce(b.month, c.month)", "coalesce(b.item_id, c.item_id)"]) }} as item_month_id,
+    {{ composite_key(["coalesce(b.month, c.month)", "coalesce(b.item_id, c.item_id)"]) }}
+    as item_month_id,
     coalesce(b.month, c.month) as month,
     coalesce(b.item_id, c.item_id) as item_id,
     coalesce(b.offer_subcategory_id, c.offer_subcategory_id) as offer_subcategory_id,

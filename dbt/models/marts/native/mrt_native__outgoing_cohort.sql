@@ -40,7 +40,9 @@ select
     {{ as_int("coalesce(sum(b.booking_count), 0)") }} as total_non_cancelled_bookings,
     {{ as_int("coalesce(sum(b.duo_booking_count), 0)") }} as total_non_cancelled_duo_bookings,
     {{ as_int("coalesce(sum(b.free_booking_count), 0)") }} as total_free_bookings,
-    count(distinct case when b.category_count >= 3 then e.user_id end) as total_3_category_booked_users,
+    count(
+        distinct case when b.category_count >= 3 then e.user_id end
+    ) as total_3_category_booked_users,
     count(distinct case when b.booking_count > 0 then e.user_id end) as total_booking_users
 from expired as e
 left join bookings as b on e.deposit_id = b.deposit_id

@@ -1,12 +1,13 @@
 -- Pro portal features used per day: for each feature (offer creation, bookings, ticket office,
 -- finance...), its events, the visits, pro users and structures that used it, and its share of the
 -- day's visits.
-{{ config(partition_by=bq_partition("event_date")) }}
+{{ config(**incremental_by_day("event_date")) }}
 
 with
     daily as (
         select event_date, count(distinct unique_session_id) as day_visits
         from {{ ref("int_firebase__pro_event") }}
+        where {{ in_run_days("event_date") }}
         group by event_date
     ),
 
@@ -19,7 +20,7 @@ with
             count(distinct user_id) as total_users,
             count(distinct offerer_id) as total_offerers
         from {{ ref("int_firebase__pro_event") }}
-        where feature is not null
+        where feature is not null and {{ in_run_days("event_date") }}
         group by event_date, feature
     )
 

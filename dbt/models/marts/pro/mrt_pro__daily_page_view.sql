@@ -1,5 +1,5 @@
 -- Pro portal page views per day and page: views, visits, pro users and structures that saw it.
-{{ config(partition_by=bq_partition("event_date")) }}
+{{ config(**incremental_by_day("event_date")) }}
 
 select
     {{ composite_key(["event_date", "page_name"]) }} as page_view_day_id,
@@ -10,5 +10,5 @@ select
     count(distinct user_id) as total_users,
     count(distinct offerer_id) as total_offerers
 from {{ ref("int_firebase__pro_event") }}
-where event_name = 'page_view'
+where event_name = 'page_view' and {{ in_run_days("event_date") }}
 group by event_date, page_name

@@ -1,7 +1,9 @@
 -- Every tracked pro portal event (pages seen, clicks), one row each, with the structure's name and
--- the portal feature it belongs to. Tracking depends on the visitor's cookie consent: for exhaustive
+-- the portal feature it belongs to. Tracking depends on the visitor's cookie consent: for
+-- exhaustive
 -- counts of a few actions, see mrt_pro__log.
-{{ config(partition_by=bq_partition("event_date"), cluster_by=bq_cluster(["event_name"])) }}
+-- Incremental by day (macros/incremental.sql).
+{{ config(**incremental_by_day("event_date", cluster_by=["event_name"])) }}
 
 with
     events as (
@@ -12,6 +14,7 @@ with
                 order by e.offer_id
             ) as event_rank
         from {{ ref("int_firebase__pro_event") }} as e
+        where {{ in_run_days("e.event_date") }}
     )
 
 select

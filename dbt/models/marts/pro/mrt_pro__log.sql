@@ -1,7 +1,10 @@
--- The backend's log of pro actions, one row per log line: offers created, reviews submitted from the
--- portal, structures searched. Exhaustive (it does not depend on cookie consent), for the few actions
+-- The backend's log of pro actions, one row per log line: offers created, reviews submitted from
+-- the
+-- portal, structures searched. Exhaustive (it does not depend on cookie consent), for the few
+-- actions
 -- product and fraud teams must count exactly.
-{{ config(partition_by=bq_partition("partition_date")) }}
+-- Incremental by day (macros/incremental.sql).
+{{ config(**incremental_by_day("partition_date")) }}
 
 select
     cast(log_id as {{ dbt.type_string() }}) as log_id,
@@ -16,3 +19,4 @@ select
     cast(user_satisfaction as {{ dbt.type_string() }}) as user_satisfaction,
     cast(user_comment as {{ dbt.type_string() }}) as user_comment
 from {{ source("raw", "pcapi_pro_log") }}
+where {{ in_run_days("partition_date") }}
