@@ -22,9 +22,12 @@ with
             ) as total_distinct_venue_consult_offer,
             count(case when event_name = 'ConsultOffer' then 1 end) as total_consult_offer,
             count(case when event_name = 'BookingConfirmation' then 1 end) as total_bookings,
-            coalesce(
-                sum(case when event_name = 'VenueMapSeenDuration' then duration_seconds end), 0
-            ) as total_venue_map_seen_duration_seconds
+            {{
+                as_int(
+                    "coalesce(sum(case when event_name = 'VenueMapSeenDuration' then duration_seconds end), 0)"
+                )
+            }}
+            as total_venue_map_seen_duration_seconds
         from {{ ref("int_firebase__event") }}
         where origin = 'venueMap' and {{ in_run_days("event_date", extra_days=1) }}
         group by session_id
