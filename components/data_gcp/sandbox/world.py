@@ -1221,6 +1221,7 @@ class World:
             1, "s"
         )
         from data_gcp.sandbox.app_usage import pro_portal_day, venue_map_day  # it imports this module
+
         for i in range(days):
             day = first_day + np.timedelta64(i, "D")
             rng = np.random.default_rng([self.seed, int(day.astype(np.int64)) + 1_000_000])
