@@ -693,7 +693,7 @@ CATALOGUE: tuple[Fault, ...] = (
         ("firebase_events",),
         (
             f"update {EVENTS} set offer_id = null where rowid = (select rowid from {EVENTS} "
-            "where event_name = 'BookingConfirmation' order by event_timestamp, session_id limit 1 offset {n})",
+            "where event_name = 'BookingConfirmation' order by event_timestamp desc, session_id limit 1)",
         ),
         (
             "expression_is_true_mrt_native__event_event_name_not_in_ConsultOffer_HasAddedOfferToFavorites_BookingConfirmation_or_offer_id_is_not_null",
@@ -709,7 +709,7 @@ CATALOGUE: tuple[Fault, ...] = (
             f"(select min(offer_id) from {EVENTS}) as offer_id) from {EVENTS} "
             "where event_name = 'ConsultVenueMap' and session_id not in "
             f"(select session_id from {EVENTS} where event_name = 'ConsultOffer' and origin = 'venueMap') "
-            "order by event_timestamp, session_id limit 1 offset {n}",
+            "order by event_timestamp desc, session_id limit 1",
         ),
         ("expression_is_true_mrt_native__daily_venue_map_conversion_total_bookings_total_consult_offer",),
     ),
@@ -721,7 +721,7 @@ CATALOGUE: tuple[Fault, ...] = (
         (
             "delete from raw.firebase_pro_events where event_name = 'page_view' and session_id = "
             "(select session_id from raw.firebase_pro_events where event_name <> 'page_view' "
-            "order by event_timestamp, session_id limit 1 offset {n})",
+            "order by event_timestamp desc, session_id limit 1)",
         ),
         ("expression_is_true_mrt_pro__visit_total_page_views_1",),
     ),
@@ -732,7 +732,7 @@ CATALOGUE: tuple[Fault, ...] = (
         ("pcapi_pro_log",),
         (
             "update raw.pcapi_pro_log set offer_id = null where log_id = (select log_id from raw.pcapi_pro_log "
-            "where message = 'Offer has been created' order by log_timestamp, log_id limit 1 offset {n})",
+            "where message = 'Offer has been created' order by log_timestamp desc, log_id limit 1)",
         ),
         ("expression_is_true_mrt_pro__log_message_Offer_has_been_created_or_offer_id_is_not_null",),
     ),
