@@ -13,7 +13,8 @@
   deleted, then inserted).
 
   The days a run touches (`run_days_start` .. `run_days_end`) come from the run's processing days, the
-  vars `first_day` / `last_day` (ISO dates) that the dbt DAG, `data-gcp run` and
+  vars `first_day` / `last_day` (ISO dates; or DBT_FIRST_DAY / DBT_LAST_DAY, see `run_setting`) that
+  the dbt DAG, `data-gcp run` and
   `data-gcp dbt backfill` pass, widened by the look-back `lookback_days` (default 3: app events
   arrive up to 3 days late), so late rows of the days before are picked up. Never `current_date`. An
   incremental run without those vars (a hand `dbt build`) re-processes the look-back window ending
@@ -45,9 +46,25 @@
     {{ return(cfg) }}
 {%- endmacro %}
 
-{# The look-back window in days (var `lookback_days`), checked. #}
+{#
+  A run's day settings: the environment variable DBT_<NAME> when set (how data_gcp.dbt_runner passes
+  them: a changed env var re-parses only the files that read it, where changed `--vars` make dbt
+  re-parse the whole project, seconds per invocation), else the var `<name>`.
+#}
+{% macro run_setting(name) -%}
+    {%- set from_env = env_var('DBT_' ~ name | upper, '') -%}
+    {{ return(from_env if from_env != '' else var(name, none)) }}
+{%- endmacro %}
+
+{#
+  dbt's is_incremental(), except in an offline compile (`--no-introspect`: the BigQuery SQL that
+  `data-gcp typecheck` checks), where no relation can be looked up: the full build's SQL then.
+#}
+{% macro incremental_run() -%} {{ return(flags.INTROSPECT and is_incremental()) }} {%- endmacro %}
+
+{# The look-back window in days (var `lookback_days`, project default 3), checked. #}
 {% macro lookback_days() -%}
-    {%- set days = var('lookback_days', 3) | int -%}
+    {%- set days = run_setting('lookback_days') | int -%}
     {%- if days < 0 -%}
         {{ exceptions.raise_compiler_error("var lookback_days must be >= 0, got " ~ var('lookback_days')) }}
     {%- endif -%}
@@ -55,7 +72,7 @@
 {%- endmacro %}
 
 {% macro _run_day_var(name) -%}
-    {%- set raw = var(name, none) -%}
+    {%- set raw = run_setting(name) -%}
     {%- if raw is none or raw == '' -%} {{ return(none) }} {%- endif -%}
     {%- set day = modules.datetime.date.fromisoformat(raw | string) if raw is string else raw -%}
     {{ return(day) }}
@@ -79,7 +96,7 @@
   None when the model is built in full.
 #}
 {% macro run_days_start(extra_days=0) -%}
-    {%- if not is_incremental() -%} {{ return(none) }} {%- endif -%}
+    {%- if not incremental_run() -%} {{ return(none) }} {%- endif -%}
     {%- set first = _run_day_var('first_day') or _run_day_var('last_day') -%}
     {%- if first is none -%}
         {%- set field = config.get('meta', {}).get('incremental_day') -%}
@@ -98,8 +115,11 @@
 {% macro in_run_days(column, extra_days=0) -%}
     {%- set start = run_days_start(extra_days) -%}
     {%- set end = run_days_end() -%}
-    ({{ column }} >= {{ _date_literal(start) if start is not none else "cast('1970-01-01' as date)" }}
-    {%- if end is not none %} and {{ column }} <= {{ _date_literal(end) }}{% endif %})
+    (
+        {{ column }}
+        >= {{ _date_literal(start) if start is not none else "cast('1970-01-01' as date)" }}
+        {%- if end is not none %} and {{ column }} <= {{ _date_literal(end) }}{% endif %}
+    )
 {%- endmacro %}
 
 {#
@@ -115,10 +135,12 @@
     select distinct b.booking_creation_date as day
     from {{ bookings }} as b
     where
-        {{ in_run_days('b.booking_creation_date', extra_days=0) if not is_incremental() else 'true' }}
-        {%- if is_incremental() %}
+        {{ in_run_days('b.booking_creation_date', extra_days=0) if not incremental_run() else 'true' }}
+        {%- if incremental_run() %}
             {%- set end = run_days_end() %}
-            {%- if end is not none %} and b.booking_creation_date <= {{ _date_literal(end) }}{% endif %}
+            {%- if end is not none %}
+                and b.booking_creation_date <= {{ _date_literal(end) }}
+            {% endif %}
             and b.user_id in (
                 select changed.user_id
                 from {{ bookings }} as changed

@@ -70,6 +70,8 @@ class TableSpec:
     history: bool = False
     indexes: tuple[str, ...] = field(default=())
     append_key: str | None = None  # append-only table: new rows have a key >= the last one imported
+    # BigQuery refuses a query on it without a filter on `partition_column` (the large event tables)
+    require_partition_filter: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -268,6 +270,7 @@ TABLES: tuple[TableSpec, ...] = (
         (),
         raw_name="firebase_events",
         partition_column="event_date",
+        require_partition_filter=True,
         indexes=("event_date",),
     ),
     TableSpec(

@@ -259,6 +259,12 @@ def invoke(
                 args += [flag, *items]
     if full_refresh:
         args.append("--full-refresh")
+    vars = dict(vars or {})
+    # The run's days travel as environment variables (dbt/macros/incremental.sql `run_setting`):
+    # changed `--vars` would make dbt re-parse the whole project at every invocation.
+    day_env = {f"DBT_{name.upper()}": str(vars.pop(name)) for name in RUN_DAY_VARS if name in vars}
+    unset = {f"DBT_{n.upper()}": os.environ.get(f"DBT_{n.upper()}", "") for n in RUN_DAY_VARS}
+    env = {**env, **unset, **day_env}
     if vars:
         args += ["--vars", json.dumps(vars)]
     args += list(extra_args)
@@ -366,6 +372,9 @@ def compile_offline(
             extra_args=["--no-introspect", "--no-populate-cache", *kwargs.pop("extra_args", ())],
             **kwargs,
         )
+
+
+RUN_DAY_VARS = ("first_day", "last_day", "lookback_days")
 
 
 def run_day_vars(first: dt.date, last: dt.date, lookback_days: int | None = None) -> dict[str, Any]:

@@ -219,7 +219,12 @@ def dbt_task_group(group_id: str = "dbt", settings: Settings | None = None) -> A
             dbt_project_path=project_dir,
             manifest_path=dbt_manifest_path(),
             project_name=DBT_PROJECT_NAME,
-            env_vars=dbt_env(settings),
+            # the run's days (or the backfill's, from the DAG params) for the incremental models, as
+            # the environment variables dbt/macros/incremental.sql reads (rendered per task)
+            env_vars={
+                **dbt_env(settings),
+                **{f"DBT_{name.upper()}": value for name, value in DBT_VARS.items()},
+            },
             install_dbt_deps=False,
             partial_parse=True,
         ),
@@ -239,10 +244,9 @@ def dbt_task_group(group_id: str = "dbt", settings: Settings | None = None) -> A
         ),
         # A test on several models (relationships) runs with the last of them to be built, never
         # before its other parents exist ("buildable"; dbt's default "eager" would run it too early).
-        # The run's days (or the backfill's, from the DAG params) for the incremental models.
+        # A backfill from the DAG params may ask for a full refresh of the incremental models.
         operator_args={
             "indirect_selection": "buildable",
-            "vars": dict(DBT_VARS),
             "full_refresh": DBT_FULL_REFRESH,
         },
     )

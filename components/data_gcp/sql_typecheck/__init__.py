@@ -8,6 +8,8 @@ from data_gcp.sql_typecheck.core import (
     check_project,
     check_sql,
     compatible,
+    partition_filter_problems,
+    required_partition_filters,
     source_columns,
 )
 
@@ -18,5 +20,7 @@ __all__ = [
     "check_project",
     "check_sql",
     "compatible",
+    "partition_filter_problems",
+    "required_partition_filters",
     "source_columns",
 ]

@@ -222,12 +222,79 @@ def _relation_key(node: Mapping[str, Any]) -> tuple[str, str, str]:
     return (node["database"], node["schema"], node.get("alias") or node.get("identifier") or node["name"])
 
 
+Relation = tuple[str, str, str]  # (project, dataset, table)
+
+
+def partition_filter_problems(
+    tree: exp.Expression, node_id: str, required: Mapping[Relation, str]
+) -> list[TypeProblem]:
+    """Every read of a table with `require_partition_filter` filters its partition column.
+
+    `tree`: a qualified query (every column names its table's alias). A read passes when the SELECT
+    that reads the table compares that column in its WHERE or in the ON of a join, as BigQuery wants
+    ("Cannot query over table ... without a filter over column(s) ... that can be used for partition
+    elimination"); anything else is a full scan BigQuery refuses at run time.
+    """
+    problems = []
+    for table in tree.find_all(exp.Table):
+        column = required.get((table.catalog, table.db, table.name))
+        if column is None:
+            continue
+        alias = table.alias_or_name
+        select = table.find_ancestor(exp.Select)
+        conditions = [select.args.get("where")] if select is not None else []
+        conditions += (
+            [j.args.get("on") for j in (select.args.get("joins") or [])] if select is not None else []
+        )
+        filtered = any(
+            c.name == column and c.table in (alias, "")
+            for cond in conditions
+            if cond is not None
+            for c in cond.find_all(exp.Column)
+        )
+        if not filtered:
+            problems.append(
+                TypeProblem(
+                    node_id,
+                    f"full scan of {table.db}.{table.name}: it requires a filter on {column} "
+                    "(require_partition_filter; use in_run_days() or a date range)",
+                    _short(select or table),
+                )
+            )
+    return problems
+
+
+def required_partition_filters(
+    manifest: Mapping[str, Any], declared: Mapping[str, Any]
+) -> dict[Relation, str]:
+    """Relation -> partition column of the tables BigQuery refuses to scan whole: the declared
+    tables with `require_partition_filter` (dbt sources) and the models configured with it."""
+    out: dict[Relation, str] = {}
+    for source in manifest["sources"].values():
+        key = _relation_key(source)
+        for name, table in declared.items():
+            dataset, ident = name.split(".")
+            if ident == key[2] and (key[1] == dataset or key[1].startswith(dataset + "_")):
+                if getattr(table, "require_partition_filter", False) and table.partition:
+                    out[key] = table.partition
+    for node in manifest["nodes"].values():
+        config = node.get("config") or {}
+        partition = config.get("partition_by") or {}
+        if node["resource_type"] == "model" and config.get("require_partition_filter") and partition:
+            out[_relation_key(node)] = partition["field"]
+    return out
+
+
 def check_manifest(
-    manifest: Mapping[str, Any], source_columns: Mapping[tuple[str, str, str], Mapping[str, str]]
+    manifest: Mapping[str, Any],
+    source_columns: Mapping[tuple[str, str, str], Mapping[str, str]],
+    partition_filters: Mapping[Relation, str] | None = None,
 ) -> TypeReport:
     """Type-check every compiled model, snapshot and data test of a prod-compiled manifest.
 
     `source_columns`: (project, dataset, table) -> {column: BigQuery type} of every source relation.
+    `partition_filters`: relation -> partition column of the tables every query must filter
+    (`required_partition_filters`): a read without that filter is a problem too.
     """
     report = TypeReport()
     schema = MappingSchema(dialect="bigquery", normalize=False)
@@ -260,6 +327,8 @@ def check_manifest(
             continue
         report.checked += 1
         report.problems += node_problems(tree, uid)
+        if partition_filters:
+            report.problems += partition_filter_problems(tree, uid, partition_filters)
         if node["resource_type"] == "test":
             continue
         columns = _output_columns(tree)
@@ -386,4 +455,7 @@ def check_project(
         path = target_path or Path(tmp)
         dbt_runner.compile_offline(target=target, target_path=path, settings=settings)
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    return check_manifest(manifest, source_columns(manifest, declared_tables()))
+    declared = declared_tables()
+    return check_manifest(
+        manifest, source_columns(manifest, declared), required_partition_filters(manifest, declared)
+    )

@@ -34,6 +34,9 @@ class DeclaredTable:
     schema: pa.Schema
     producer: str
     partition: str | None = None
+    # BigQuery refuses a query without a filter on `partition` (created so; checked offline by
+    # data_gcp.sql_typecheck on every compiled dbt node)
+    require_partition_filter: bool = False
 
     def bigquery_columns(self) -> dict[str, str]:
         """Column -> BigQuery type, as the producer's load creates the table."""
@@ -47,7 +50,11 @@ def _app_tables() -> list[DeclaredTable]:
     out = []
     for spec in APP_TABLES:
         schema = _nullable(arrow_schema(spec))
-        out.append(DeclaredTable(spec.raw_table, schema, APP_IMPORT, spec.partition_column))
+        out.append(
+            DeclaredTable(
+                spec.raw_table, schema, APP_IMPORT, spec.partition_column, spec.require_partition_filter
+            )
+        )
         if spec.history:
             out.append(
                 DeclaredTable(
@@ -120,5 +127,7 @@ def ensure_tables(warehouse: Warehouse, tables: Iterable[DeclaredTable] | None =
     """
     wanted = list(declared_tables().values() if tables is None else tables)
     return warehouse.create_missing_tables(
-        {t.table: t.schema for t in wanted}, {t.table: t.partition for t in wanted if t.partition}
+        {t.table: t.schema for t in wanted},
+        {t.table: t.partition for t in wanted if t.partition},
+        require_partition_filter={t.table for t in wanted if t.partition and t.require_partition_filter},
     )

@@ -197,8 +197,12 @@ class Warehouse(ABC):
 
     @abstractmethod
     def create_missing_tables(
-        self, tables: dict[str, pa.Schema], partitions: dict[str, str] | None = None
+        self,
+        tables: dict[str, pa.Schema],
+        partitions: dict[str, str] | None = None,
+        require_partition_filter: set[str] | frozenset[str] = frozenset(),
     ) -> list[str]:
         """Create each of `tables` (logical name -> Arrow schema) that does not exist, empty, with the
-        engine types a load of that schema would create; `partitions`: table -> its day column.
+        engine types a load of that schema would create; `partitions`: table -> its day column;
+        `require_partition_filter`: the tables a query must filter on it (BigQuery only).
         Existing tables are left as they are. Returns the tables created."""

@@ -61,15 +61,20 @@ def replace_partition_sql(
     )
 
 
-def create_table_sql(physical: str, schema: pa.Schema, partition: str | None = None) -> str:
+def create_table_sql(
+    physical: str, schema: pa.Schema, partition: str | None = None, require_partition_filter: bool = False
+) -> str:
     """`CREATE TABLE IF NOT EXISTS` of an empty table with a schema's columns (nullable, as loads
-    create them), partitioned by its day column like its producer partitions it (pure: tested)."""
+    create them), partitioned by its day column like its producer partitions it (pure: tested); with
+    `require_partition_filter`, BigQuery refuses a query on it that does not filter that column."""
     cols = ", ".join(f"`{check_identifier(f.name, 'column')}` {bigquery_type(f.type)}" for f in schema)
     sql = f"CREATE TABLE IF NOT EXISTS {physical} ({cols})"
     if partition:
         column = f"`{check_identifier(partition, 'column')}`"
         kind = bigquery_type(schema.field(partition).type)
         sql += f" PARTITION BY {column if kind == 'DATE' else f'DATE({column})'}"
+        if require_partition_filter:
+            sql += " OPTIONS (require_partition_filter = TRUE)"
     return sql
 
 
@@ -163,7 +168,10 @@ class BigQueryWarehouse(Warehouse):
         self.client.delete_table(self._table_id(table), not_found_ok=True)
 
     def create_missing_tables(
-        self, tables: dict[str, pa.Schema], partitions: dict[str, str] | None = None
+        self,
+        tables: dict[str, pa.Schema],
+        partitions: dict[str, str] | None = None,
+        require_partition_filter: set[str] | frozenset[str] = frozenset(),
     ) -> list[str]:
         """One listing per dataset, then one script creating the missing tables of that dataset (a
         job per table would cost seconds each)."""
@@ -175,7 +183,13 @@ class BigQueryWarehouse(Warehouse):
             if not missing:
                 continue
             script = ";\n".join(
-                create_table_sql(self.physical(t), tables[t], (partitions or {}).get(t)) for t in missing
+                create_table_sql(
+                    self.physical(t),
+                    tables[t],
+                    (partitions or {}).get(t),
+                    require_partition_filter=t in require_partition_filter,
+                )
+                for t in missing
             )
             try:
                 self.execute(script + ";")

@@ -110,7 +110,10 @@ class DuckDBWarehouse(Warehouse):
             con.execute(f"DROP TABLE IF EXISTS {self.physical(table)}")
 
     def create_missing_tables(
-        self, tables: dict[str, pa.Schema], partitions: dict[str, str] | None = None
+        self,
+        tables: dict[str, pa.Schema],
+        partitions: dict[str, str] | None = None,
+        require_partition_filter: set[str] | frozenset[str] = frozenset(),
     ) -> list[str]:
         created = []
         with self.connect() as con:

@@ -4,13 +4,14 @@ with
     events as (
         select event_date, count(*) as n
         from {{ ref("int_firebase__event") }}
-        where event_name = 'ConsultOffer' and origin = 'home'
+        where event_name = 'ConsultOffer' and origin = 'home' and {{ in_run_days("event_date") }}
         group by event_date
     ),
 
     mart as (
         select event_date, sum(click_count) as n
         from {{ ref("mrt_native__daily_home_module_performance") }}
+        where {{ in_run_days("event_date") }}
         group by event_date
     )
 

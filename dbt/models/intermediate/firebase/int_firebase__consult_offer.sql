@@ -20,5 +20,4 @@ select
     o.offer_min_price
 from {{ ref('int_firebase__event') }} as e
 inner join {{ ref('int_applicative__offer') }} as o on e.offer_id = o.offer_id
-where
-    e.event_name = 'ConsultOffer' and e.user_id is not null and {{ in_run_days('e.event_date') }}
+where e.event_name = 'ConsultOffer' and e.user_id is not null and {{ in_run_days('e.event_date') }}

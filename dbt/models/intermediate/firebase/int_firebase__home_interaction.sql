@@ -2,8 +2,8 @@
 -- home) and what followed a click (favourite, booking of the clicked offer in the same session).
 -- Events carry no Contentful module id: a module is known by its kind, `recommendation` when the
 -- event carries the recommendation call that filled it, `other` for the editorial playlists.
--- Incremental by day; readers filter event_date (require_partition_filter on BigQuery).
-{{ config(**incremental_by_day("event_date", require_partition_filter=true)) }}
+-- Incremental by day (macros/incremental.sql).
+{{ config(**incremental_by_day("event_date")) }}
 
 with
     home as (

@@ -1,7 +1,7 @@
 -- The steps of the offer funnel (search, consultation, favourite, booking), one row per event,
 -- with the origin the app reported (where the user found the offer).
--- Incremental by day; readers filter event_date (require_partition_filter on BigQuery).
-{{ config(**incremental_by_day("event_date", require_partition_filter=true)) }}
+-- Incremental by day (macros/incremental.sql).
+{{ config(**incremental_by_day("event_date")) }}
 
 select
     event_date,

@@ -13,9 +13,7 @@ with
             count(case when search_count > 0 then 1 end) as searching_user_count,
             {{ as_int('sum(event_count)') }} as event_count
         from {{ ref('int_firebase__user_daily_activity') }}
-        where
-            {{ in_run_days('event_date') }}
-            or event_date in (select day from booking_days)
+        where {{ in_run_days('event_date') }} or event_date in (select day from booking_days)
         group by event_date
     ),
 

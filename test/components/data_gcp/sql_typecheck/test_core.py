@@ -58,3 +58,54 @@ def test_what_bigquery_accepts_passes(sql: str) -> None:
 def test_unknown_types_are_not_guessed() -> None:
     # a table the schema does not hold: its columns have no type, so nothing is reported
     assert problems("select x.a from p.raw.unknown as x join p.raw.users as u on x.a = u.n") == []
+
+
+def _scans(sql: str) -> list[str]:
+    """Full scans of `p.raw.events` (partitioned by event_date, require_partition_filter) in `sql`."""
+    import sqlglot
+    from sqlglot.optimizer.qualify import qualify
+    from sqlglot.schema import MappingSchema
+
+    from data_gcp.sql_typecheck import partition_filter_problems
+
+    schema = MappingSchema(dialect="bigquery", normalize=False)
+    schema.add_table("p.raw.events", {"event_date": "DATE", "user_id": "STRING"}, dialect="bigquery")
+    schema.add_table("p.raw.users", TABLES["p.raw.users"], dialect="bigquery")
+    tree = qualify(
+        sqlglot.parse_one(sql, read="bigquery"),
+        schema=schema,
+        dialect="bigquery",
+        validate_qualify_columns=False,
+        quote_identifiers=False,
+    )
+    return [p.message for p in partition_filter_problems(tree, "m", {("p", "raw", "events"): "event_date"})]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select user_id from p.raw.events",  # the planted full scan
+        "select e.user_id from p.raw.events as e join p.raw.users as u on e.user_id = u.user_id where u.d > '2026-01-01'",
+        "with x as (select user_id from p.raw.events) select * from x where user_id = 'a'",
+        "select n from p.raw.users where user_id in (select user_id from p.raw.events)",
+    ],
+)
+def test_a_read_of_a_partition_filtered_table_without_its_filter_is_a_full_scan(sql: str) -> None:
+    assert _scans(sql) == [
+        "full scan of raw.events: it requires a filter on event_date "
+        "(require_partition_filter; use in_run_days() or a date range)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select user_id from p.raw.events where event_date >= '2026-01-01'",
+        "select e.user_id from p.raw.users as u join p.raw.events as e on e.user_id = u.user_id "
+        "and e.event_date between u.d and '2026-02-01'",
+        "with x as (select user_id from p.raw.events where event_date = '2026-01-01') select * from x",
+        "select n from p.raw.users where user_id in (select user_id from p.raw.events where event_date > d)",
+    ],
+)
+def test_a_read_filtering_the_partition_column_passes(sql: str) -> None:
+    assert _scans(sql) == []

@@ -21,6 +21,9 @@ def test_every_producer_table_is_declared_once_with_its_types():
     assert tables["raw.addresses_user_address"].bigquery_columns()["user_id"] == "INT64"
     assert tables["raw.batch_campaign_stats"].bigquery_columns()["loaded_at"] == "TIMESTAMP"
     assert tables["raw.firebase_events"].partition == "event_date"
+    # the large event table: BigQuery refuses a query on it without a filter on event_date
+    assert tables["raw.firebase_events"].require_partition_filter
+    assert not tables["raw.applicative_database_user"].require_partition_filter
 
 
 def test_fresh_duckdb_warehouse_gets_every_table_empty_then_nothing(settings):

@@ -151,3 +151,20 @@ def test_create_table_sql_is_bigquery_ddl_partitioned_by_its_day():
     by_ts = sqlglot.parse_one(create_table_sql("`p.raw_prod.t`", schema, "at"), read="bigquery")
     partition = by_ts.find(sqlglot.exp.PartitionedByProperty).this
     assert partition.key == "date" and partition.find(sqlglot.exp.Column).name == "at"
+
+
+def test_a_table_requiring_a_partition_filter_is_created_so():
+    import pyarrow as pa
+    import sqlglot
+
+    from data_gcp.warehouse.bigquery_engine import create_table_sql
+
+    schema = pa.schema([("day", pa.date32()), ("n", pa.int64())])
+    ddl = create_table_sql("`p.raw_prod.t`", schema, "day", require_partition_filter=True)
+    options = {
+        p.name: p.args["value"].sql("bigquery")
+        for p in sqlglot.parse_one(ddl, read="bigquery").find_all(sqlglot.exp.Property)
+        if isinstance(p.args.get("value"), sqlglot.exp.Expression)
+    }
+    assert options.get("require_partition_filter") == "TRUE"
+    assert "require_partition_filter" not in create_table_sql("`p.raw_prod.t`", schema, "day")

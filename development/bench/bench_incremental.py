@@ -1,0 +1,251 @@
+"""A nightly incremental dbt run against the full rebuild of the same day, on the same data.
+
+Run: `uv run python development/bench/bench_incremental.py --scale 1 [--data-dir D] [--reuse]`.
+
+In `--data-dir` (default: a temporary folder; a folder holding a raw layer is used as is with
+`--reuse`, e.g. one a scale-10 sandbox was imported into): the raw layer is made as CI makes it
+(sandbox, import, connectors: `data_gcp.dbt_faults.load_raw_layer`). The newest day of app events
+and one event in four of the two days before it are held back, and every model is built as of the
+day before (`--full-refresh`, setup). Then the held events land (the night: a day plus late
+events) and, each a `data-gcp dbt run` process timed with its peak RSS (`/usr/bin/time`):
+- **nightly**: the models and snapshots (`dbt build` without the tests) for that day (the incremental models rewrite the day and its look-back,
+  the others are rebuilt as every night);
+- **full rebuild** (the baseline, same data, same day): the same with `--full-refresh`.
+Both include dbt's start-up and parse (the same for both).
+
+Bytes read: for every model a run executes, its compiled query's reads, as BigQuery's on-demand
+billing counts them: each relation read (a table, or a view as the table it is on BigQuery) counts
+its logical bytes (8 per number, date or timestamp, 1 per boolean, 2 + length per string), only the
+rows of the days its partition filter keeps (constant bounds on the partition column of
+`raw.firebase_events` or of an incremental model; any other read counts the whole relation).
+
+The data folder is changed (the held events end up back in the raw layer). Timings on the shared
+2-core machine are upper bounds; read the ratios (both runs are in the same process tree, back to back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from data_gcp.config import Settings, reset_settings, temporary_env, workspace_root
+
+EVENTS = "raw.firebase_events"
+_WIDTH = {"BOOLEAN": 1}
+
+
+def _dbt(args: list[str], env: dict[str, str], log: Path) -> tuple[float, float]:
+    """`data-gcp dbt <args>` in a process of its own: (seconds, peak RSS in GB)."""
+    stats = log.with_suffix(".time")
+    cmd = ["/usr/bin/time", "-f", "%e %M", "-o", str(stats), "data-gcp", "dbt", *args]
+    started = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.run(
+            cmd, cwd=workspace_root(), env=env, stdout=out, stderr=subprocess.STDOUT, check=False
+        )
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"data-gcp dbt {' '.join(args)} failed: see {log}")
+    rss_kb = float(stats.read_text().split()[-1])
+    return seconds, rss_kb / 1024 / 1024
+
+
+def _hold_back(con: duckdb.DuckDBPyConnection) -> dt.date:
+    last = con.sql(f"select max(event_date) from {EVENTS}").fetchone()[0]
+    con.execute("drop table if exists raw.bench_held")
+    con.execute(
+        f"create table raw.bench_held as select * from {EVENTS} where event_date = '{last}' or "
+        f"(event_date >= '{last - dt.timedelta(days=2)}' and hash(event_timestamp, user_pseudo_id) % 4 = 0)"
+    )
+    con.execute(
+        f"delete from {EVENTS} where event_date = '{last}' or "
+        f"(event_date >= '{last - dt.timedelta(days=2)}' and hash(event_timestamp, user_pseudo_id) % 4 = 0)"
+    )
+    return last
+
+
+def _partition_columns(manifest: dict) -> dict[tuple[str, str], str]:
+    out = {("raw", "firebase_events"): "event_date"}
+    for node in manifest["nodes"].values():
+        day = ((node.get("config") or {}).get("meta") or {}).get("incremental_day")
+        if node["resource_type"] == "model" and day:
+            out[(node["schema"], node["alias"])] = day
+    return out
+
+
+def _bound(node: exp.Expression) -> dt.date | None:
+    for lit in node.find_all(exp.Literal):
+        try:
+            return dt.date.fromisoformat(lit.this)
+        except ValueError:
+            return None
+    return None
+
+
+def _day_range(table: exp.Table, column: str) -> tuple[dt.date | None, dt.date | None]:
+    """Constant bounds on `column` of `table` in the WHERE / ON of the SELECT reading it."""
+    select = table.find_ancestor(exp.Select)
+    alias = table.alias_or_name
+    lo: dt.date | None = None
+    hi: dt.date | None = None
+    if select is None:
+        return lo, hi
+    conds = [select.args.get("where")] + [j.args.get("on") for j in select.args.get("joins") or []]
+    for cond in conds:
+        if cond is None:
+            continue
+        for cmp in cond.find_all(exp.GTE, exp.GT, exp.LTE, exp.LT, exp.EQ):
+            left, right = cmp.left, cmp.right
+            if not (isinstance(left, exp.Column) and left.name == column and left.table in (alias, "")):
+                continue
+            day = _bound(right)
+            if day is None:
+                continue
+            if isinstance(cmp, exp.GTE | exp.GT | exp.EQ):
+                lo = max(lo, day) if lo else day
+            if isinstance(cmp, exp.LTE | exp.LT | exp.EQ):
+                hi = min(hi, day) if hi else day
+    return lo, hi
+
+
+class Sizes:
+    """Logical bytes of relations (and of day ranges of them), cached."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.cache: dict[tuple, float] = {}
+
+    def bytes(
+        self, schema: str, name: str, column: str | None, lo: dt.date | None, hi: dt.date | None
+    ) -> float:
+        key = (schema, name, column, lo, hi)
+        if key not in self.cache:
+            cols = self.con.sql(
+                "select column_name, data_type from information_schema.columns "
+                f"where table_schema = '{schema}' and table_name = '{name}'"
+            ).fetchall()
+            if not cols:
+                self.cache[key] = 0.0
+                return 0.0
+            terms = [
+                f'coalesce(sum(strlen(cast("{c}" as varchar)) + 2), 0)' if t.startswith("VARCHAR")
+                else f"count(*) * {_WIDTH.get(t, 8)}"
+                for c, t in cols
+            ]  # fmt: skip
+            where = []
+            if column and lo:
+                where.append(f"\"{column}\" >= '{lo}'")
+            if column and hi:
+                where.append(f"\"{column}\" <= '{hi}'")
+            sql = f'select {" + ".join(terms)} from "{schema}"."{name}"' + (
+                f" where {' and '.join(where)}" if where else ""
+            )
+            self.cache[key] = float(self.con.sql(sql).fetchone()[0] or 0)
+        return self.cache[key]
+
+
+def bytes_read(manifest: dict, run_results: dict, sizes: Sizes) -> float:
+    """Bytes the executed models' queries read (see the module doc)."""
+    partitioned = _partition_columns(manifest)
+    executed = {r["unique_id"] for r in run_results["results"] if r["status"] == "success"}
+    total = 0.0
+    for uid in executed:
+        node = manifest["nodes"].get(uid)
+        if not node or node["resource_type"] != "model" or not node.get("compiled_code"):
+            continue
+        tree = sqlglot.parse_one(node["compiled_code"], read="duckdb")
+        ctes = {c.alias for c in tree.find_all(exp.CTE)}
+        for table in tree.find_all(exp.Table):
+            if not table.db or table.name in ctes:
+                continue
+            column = partitioned.get((table.db, table.name))
+            lo, hi = _day_range(table, column) if column else (None, None)
+            total += sizes.bytes(table.db, table.name, column, lo, hi)
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true", help="use the raw layer already in --data-dir")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_incremental_") as tmp:
+        data_dir = (args.data_dir or Path(tmp) / "data").resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "DATA_GCP_ENV": "local", "DATA_GCP_DATA_DIR": str(data_dir), "DBT_TARGET": "ci"}
+        settings = Settings(env="local", data_dir=data_dir)
+        if not (args.reuse and settings.duckdb_path.is_file()):
+            from data_gcp.dbt_faults import load_raw_layer
+
+            started = time.perf_counter()
+            with temporary_env({"DATA_GCP_ENV": "local", "DATA_GCP_DATA_DIR": str(data_dir)}):
+                reset_settings()
+                load_raw_layer(settings, scale=args.scale, seed=args.seed)
+            print(f"raw layer at scale {args.scale}: {time.perf_counter() - started:.0f}s")
+        with duckdb.connect(str(settings.duckdb_path)) as con:
+            day = _hold_back(con)
+            events = con.sql(f"select count(*) from {EVENTS}").fetchone()[0]
+            held = con.sql("select count(*) from raw.bench_held").fetchone()[0]
+        before = day - dt.timedelta(days=1)
+        print(f"raw events {events + held:,}; night of {day}: {held:,} events land ({day} and late ones)")
+        logs = data_dir / "bench_incremental"  # dbt's logs and artifacts of each run, kept
+        logs.mkdir(exist_ok=True)
+        target = logs / "target"
+
+        def days(d: dt.date) -> list[str]:
+            return ["--vars", json.dumps({"first_day": str(d), "last_day": str(d)})]
+
+        # models and snapshots, no tests (`dbt build` without its data and unit tests)
+        common = [
+            "build",
+            "--exclude",
+            "test_type:data test_type:unit",
+            "--target",
+            "ci",
+            "--target-path",
+            str(target),
+        ]
+        setup_s, _ = _dbt([*common, "--full-refresh", *days(before)], env, logs / "setup.log")
+        print(f"setup: every model built as of {before} in {setup_s:.0f}s")
+        with duckdb.connect(str(settings.duckdb_path)) as con:
+            cols = ", ".join(f'"{c[0]}"' for c in con.sql(f"describe {EVENTS}").fetchall())
+            con.execute(f"insert into {EVENTS} select {cols} from raw.bench_held")
+            con.execute("drop table raw.bench_held")
+        figures = {}
+        for name, extra in (("nightly", []), ("full rebuild", ["--full-refresh"])):
+            seconds, rss = _dbt([*common, *extra, *days(day)], env, logs / f"{name.replace(' ', '_')}.log")
+            manifest = json.loads((target / "manifest.json").read_text())
+            results = json.loads((target / "run_results.json").read_text())
+            figures[name] = (seconds, rss, manifest, results)
+            shutil.copy(target / "manifest.json", logs / f"{name.replace(' ', '_')}.manifest.json")
+            shutil.copy(target / "run_results.json", logs / f"{name.replace(' ', '_')}.run_results.json")
+        with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+            sizes = Sizes(con)
+            read = {name: bytes_read(f[2], f[3], sizes) for name, f in figures.items()}
+        print(f"\n{'run':<14}{'seconds':>9}{'peak RSS':>10}{'bytes read':>14}")
+        for name, (seconds, rss, _, _) in figures.items():
+            print(f"{name:<14}{seconds:>8.1f}s{rss:>8.2f}GB{read[name] / 1e9:>12.3f}GB")
+        n, f = figures["nightly"], figures["full rebuild"]
+        print(
+            f"\nnightly / full rebuild: time {n[0] / f[0]:.0%}, bytes read {read['nightly'] / read['full rebuild']:.1%}"
+            f"; nightly peak RSS {n[1]:.2f} GB (load average {os.getloadavg()[0]:.1f})"
+        )
+        if args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
