@@ -292,7 +292,7 @@ TABLES: tuple[TableSpec, ...] = (
             "log_id:str! log_timestamp:ts! partition_date:date! message:str! analytics_source:str user_id:int "
             "offerer_id:int venue_id:int offer_id:int user_satisfaction:str user_comment:str"
         ),
-        (),
+        ("log_id",),
         raw_name="pcapi_pro_log",
         partition_column="partition_date",
         indexes=("partition_date",),
