@@ -211,6 +211,8 @@ def write_fixture(wh: Warehouse, users: int = 40, offers: int = 60, seed: int = 
                 origin="home",
                 reco_call_id=call,
                 search_query=None,
+                venue_id=None,
+                duration_seconds=None,
             )
         )
         tables["reco_display_log"].append(
@@ -294,5 +296,51 @@ def write_fixture(wh: Warehouse, users: int = 40, offers: int = 60, seed: int = 
     for spec in APP_TABLES:  # the app's other tables (tags, finance, Adage logs...): present, empty
         if spec.name not in tables and spec.name != "app_event":
             wh.load(spec.raw_table, arrow_schema(spec).empty_table(), mode="replace")
+    pro_events, pro_log = [], []
+    for e in range(users * 2):
+        ts = _ts(-18 + e * 18 / (users * 2))
+        page = rnd.choice(["Espace acteurs culturels", "Offres individuelles", "Guichet", "Statistiques"])
+        for name in ("page_view", "hasClickedOffer") if page == "Offres individuelles" else ("page_view",):
+            pro_events.append(
+                dict(
+                    event_date=ts.date(),
+                    event_timestamp=ts,
+                    event_name=name,
+                    user_id=100_000_000 + e % 5,
+                    user_pseudo_id=f"pro-{e % 5}",
+                    session_id=str(e // 3),
+                    session_number=1 + e // 3,
+                    page_title=f"{page} - pass Culture Pro",
+                    page_location="https://passculture.pro/offres",
+                    page_referrer=None,
+                    origin=None,
+                    offerer_id=(e % 3) + 1,
+                    venue_id=(e % 3) + 1,
+                    offer_id=(e % offers) + 1 if name == "hasClickedOffer" else None,
+                    download_format=None,
+                    traffic_source="(direct)",
+                    traffic_medium="(none)",
+                    traffic_campaign=None,
+                    user_device_category="desktop",
+                    user_web_browser="Firefox",
+                )
+            )
+        pro_log.append(
+            dict(
+                log_id=f"log-{e}",
+                log_timestamp=ts,
+                partition_date=ts.date(),
+                message="Offer has been created",
+                analytics_source=None,
+                user_id=100_000_000 + e % 5,
+                offerer_id=(e % 3) + 1,
+                venue_id=(e % 3) + 1,
+                offer_id=(e % offers) + 1,
+                user_satisfaction=None,
+                user_comment=None,
+            )
+        )
+    wh.load("raw.firebase_pro_events", pa.Table.from_pylist(pro_events), mode="replace")
+    wh.load("raw.pcapi_pro_log", pa.Table.from_pylist(pro_log), mode="replace")
     for name, table in referential_tables(backend_subcategories_v2(), DAY0.date()).items():
         wh.load(f"raw.{name}", table, mode="replace")

@@ -281,7 +281,8 @@ TABLES: tuple[TableSpec, ...] = (
         "app_event",
         _cols(
             "event_date:date! event_timestamp:ts! event_name:str! user_id:int user_pseudo_id:str! session_id:str! "
-            "platform:str! app_version:str offer_id:int origin:str reco_call_id:str search_query:str"
+            "platform:str! app_version:str offer_id:int origin:str reco_call_id:str search_query:str "
+            "venue_id:int duration_seconds:int"
         ),
         (),
         raw_name="firebase_events",
@@ -467,6 +468,30 @@ TABLES: tuple[TableSpec, ...] = (
         raw_name="adage_logs",
         partition_column="event_date",
         indexes=("event_date",),
+    ),
+    TableSpec(
+        "pro_app_event",
+        _cols(
+            "event_date:date! event_timestamp:ts! event_name:str! user_id:int user_pseudo_id:str! session_id:str! "
+            "session_number:int! page_title:str page_location:str page_referrer:str origin:str offerer_id:int "
+            "venue_id:int offer_id:int download_format:str traffic_source:str traffic_medium:str "
+            "traffic_campaign:str user_device_category:str! user_web_browser:str"
+        ),
+        (),
+        raw_name="firebase_pro_events",
+        partition_column="event_date",
+        indexes=("event_date",),
+    ),
+    TableSpec(
+        "pro_log",
+        _cols(
+            "log_id:str! log_timestamp:ts! partition_date:date! message:str! analytics_source:str user_id:int "
+            "offerer_id:int venue_id:int offer_id:int user_satisfaction:str user_comment:str"
+        ),
+        ("log_id",),
+        raw_name="pcapi_pro_log",
+        partition_column="partition_date",
+        indexes=("partition_date",),
     ),
     TableSpec(
         "sandbox_truth_user_taste",

@@ -694,6 +694,56 @@ CATALOGUE: tuple[Fault, ...] = (
         ("accepted_values_int_firebase__session_platform__ios__android__web",),
     ),
     Fault(
+        "events_booking_without_offer",
+        "keys",
+        "the app sends a booking confirmation without the offer it is about",
+        ("firebase_events",),
+        (
+            f"update {EVENTS} set offer_id = null where rowid = (select rowid from {EVENTS} "
+            "where event_name = 'BookingConfirmation' order by event_timestamp desc, session_id limit 1)",
+        ),
+        (
+            "expression_is_true_mrt_native__event_event_name_not_in_ConsultOffer_HasAddedOfferToFavorites_BookingConfirmation_or_offer_id_is_not_null",
+        ),
+    ),
+    Fault(
+        "events_map_booking_without_consultation",
+        "lifecycle",
+        "a booking from the venue map in a session that consulted no offer from the map (a lost event)",
+        ("firebase_events",),
+        (
+            f"insert into {EVENTS} select * replace ('BookingConfirmation' as event_name, "
+            f"(select min(offer_id) from {EVENTS}) as offer_id) from {EVENTS} "
+            "where event_name = 'ConsultVenueMap' and session_id not in "
+            f"(select session_id from {EVENTS} where event_name = 'ConsultOffer' and origin = 'venueMap') "
+            "order by event_timestamp desc, session_id limit 1",
+        ),
+        ("expression_is_true_mrt_native__daily_venue_map_conversion_total_bookings_total_consult_offer",),
+    ),
+    Fault(
+        "pro_visit_without_page_view",
+        "lifecycle",
+        "the portal's page views of a visit are lost, its clicks kept",
+        ("firebase_pro_events",),
+        (
+            "delete from raw.firebase_pro_events where event_name = 'page_view' and session_id = "
+            "(select session_id from raw.firebase_pro_events where event_name <> 'page_view' "
+            "order by event_timestamp desc, session_id limit 1)",
+        ),
+        ("expression_is_true_mrt_pro__visit_total_page_views_1",),
+    ),
+    Fault(
+        "pro_log_offer_created_without_offer",
+        "keys",
+        "the backend logs an offer creation without the offer's id",
+        ("pcapi_pro_log",),
+        (
+            "update raw.pcapi_pro_log set offer_id = null where log_id = (select log_id from raw.pcapi_pro_log "
+            "where message = 'Offer has been created' order by log_timestamp desc, log_id limit 1)",
+        ),
+        ("expression_is_true_mrt_pro__log_message_Offer_has_been_created_or_offer_id_is_not_null",),
+    ),
+    Fault(
         "user_without_id",
         "keys",
         "a user row without an id",

@@ -16,6 +16,7 @@ import json
 import numpy as np
 import pyarrow as pa
 
+from data_gcp.sandbox.app_usage import PRO_USER_BASE  # pro account ids, above any young user
 from data_gcp.sandbox.db import SourceDB
 from data_gcp.sandbox.derived_finance import write_finance
 from data_gcp.sandbox.world import NAT, _ts, _ts_arrow, hash_uniform
@@ -50,7 +51,6 @@ DERIVED_TABLES = (
     "invoice_cashflow",
     "adage_log",
 )
-PRO_USER_BASE = 100_000_000  # pro account ids: PRO_USER_BASE + offerer_id * 4 + (0..2), above any young user
 FRAUD_AUTHORS = np.array([900_000_001, 900_000_002, 900_000_003])  # back-office accounts of the fraud team
 DOMAINS = (
     "Architecture",

@@ -660,6 +660,8 @@ class World:
         post = day >= REFORM_17_18
         # recredits: legacy 15-17 grant at 16 and 17 (before the reform), 17-18 grant at 18
         rec = ((dtype == 0) & np.isin(age, [16, 17]) & (not post)) | ((dtype == 2) & (age == 18))
+        # a credit opened later the same day (a user registering on the birthday) is already the new age's
+        rec &= self.d_created[np.maximum(dep, 0)] < at
         if rec.any():
             r_dep = dep[rec]
             r_amount = np.where(age[rec] == 18, 150.0, 30.0)
@@ -1218,6 +1220,8 @@ class World:
         self.horizon = (first_day + np.timedelta64(days, "D")).astype("datetime64[s]") - np.timedelta64(
             1, "s"
         )
+        from data_gcp.sandbox.app_usage import pro_portal_day, venue_map_day  # it imports this module
+
         for i in range(days):
             day = first_day + np.timedelta64(i, "D")
             rng = np.random.default_rng([self.seed, int(day.astype(np.int64)) + 1_000_000])
@@ -1237,6 +1241,8 @@ class World:
             self._offer_updates(day, rng)
             self._collective(day, rng)
             self._sessions(day, rng)
+            venue_map_day(self, day)  # app usage beyond the offer funnel, from streams of its own
+            pro_portal_day(self, day)
             if progress:
                 progress(i + 1)
         self.flush()

@@ -15,6 +15,8 @@ select
     {{ as_id('offer_id') }} as offer_id,
     cast(origin as {{ dbt.type_string() }}) as origin,
     cast(reco_call_id as {{ dbt.type_string() }}) as reco_call_id,
-    cast(search_query as {{ dbt.type_string() }}) as search_query
+    cast(search_query as {{ dbt.type_string() }}) as search_query,
+    {{ as_id('venue_id') }} as venue_id,
+    {{ as_int('duration_seconds') }} as duration_seconds
 from {{ source('raw', 'firebase_events') }}
 where {{ in_run_days('event_date') }}

@@ -34,7 +34,7 @@ def source_counts(url: str, run_date: dt.date) -> dict[str, int]:
     con = sqlite3.connect(url.removeprefix("sqlite:///"))
     counts = {}
     for spec in TABLES:
-        where = f" WHERE event_date <= '{run_date}'" if spec.partition_column else ""
+        where = f" WHERE {spec.partition_column} <= '{run_date}'" if spec.partition_column else ""
         counts[spec.name] = con.execute(f'SELECT count(*) FROM "{spec.name}"{where}').fetchone()[0]
     con.close()
     return counts

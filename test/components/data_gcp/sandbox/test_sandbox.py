@@ -59,6 +59,11 @@ def test_every_table_is_filled_with_unique_keys(sq: sqlite3.Connection) -> None:
         ("reco_display_log", "offer_id", "offer", "offer_id"),
         ("app_event", "offer_id", "offer", "offer_id"),
         ("app_event", "user_id", "user", "user_id"),
+        ("app_event", "venue_id", "venue", "venue_id"),
+        ("pro_app_event", "venue_id", "venue", "venue_id"),
+        ("pro_app_event", "offerer_id", "offerer", "offerer_id"),
+        ("pro_app_event", "offer_id", "offer", "offer_id"),
+        ("pro_log", "offer_id", "offer", "offer_id"),
         ("sandbox_truth_offer_topic", "offer_id", "offer", "offer_id"),
         ("sandbox_truth_offer_work", "offer_id", "offer", "offer_id"),
         ("fraudulent_booking_tag", "booking_id", "booking", "booking_id"),
@@ -238,6 +243,102 @@ def test_truth_is_separate_and_the_signal_is_planted(sq: sqlite3.Connection) -> 
         "JOIN stock s USING (stock_id) JOIN offer o USING (offer_id) GROUP BY 1 HAVING count(*) >= 5)",
     )
     assert spread > 1.5
+
+
+def test_venue_map_events_follow_the_map_and_its_bookings_are_real(sq: sqlite3.Connection) -> None:
+    m = "FROM app_event WHERE origin = 'venueMap'"
+    # every map session opens the map first and closes it with how long it was looked at
+    assert one(sq, f"SELECT count(DISTINCT session_id) {m}") == one(
+        sq, f"SELECT count(*) {m} AND event_name = 'ConsultVenueMap'"
+    )
+    assert one(
+        sq, f"SELECT count(*) {m} AND event_name = 'VenueMapSeenDuration' AND duration_seconds > 0"
+    ) == one(sq, f"SELECT count(*) {m} AND event_name = 'ConsultVenueMap'")
+    assert (
+        one(
+            sq,
+            f"SELECT count(*) {m} AND event_name IN ('PinMapPressed', 'ConsultVenue') AND venue_id IS NULL",
+        )
+        == 0
+    )
+    # an offer consulted from the map is one of the venue's; a booking from the map is in the booking table
+    assert one(sq, f"SELECT count(*) {m} AND event_name = 'ConsultOffer'") > 0
+    assert (
+        one(
+            sq,
+            f"SELECT count(*) {m} AND event_name = 'ConsultOffer' AND NOT EXISTS "
+            "(SELECT 1 FROM offer o WHERE o.offer_id = app_event.offer_id AND o.venue_id = app_event.venue_id)",
+        )
+        == 0
+    )
+    booked = one(sq, f"SELECT count(*) {m} AND event_name = 'BookingConfirmation'")
+    assert booked > 0
+    matched = one(
+        sq,
+        f"SELECT count(*) {m} AND event_name = 'BookingConfirmation' AND EXISTS (SELECT 1 FROM booking b "
+        "WHERE b.user_id = app_event.user_id AND b.stock_id = app_event.offer_id "
+        "AND b.booking_creation_date = app_event.event_timestamp)",
+    )
+    assert matched == booked
+
+
+def test_pro_portal_visits_and_the_backend_log(sq: sqlite3.Connection) -> None:
+    # a visit is one pro user on one venue of their structure, and begins on the portal's home page
+    assert one(sq, "SELECT count(*) FROM pro_app_event") > 0
+    per_visit = sq.execute(
+        "SELECT count(DISTINCT user_id), count(DISTINCT venue_id), count(DISTINCT offerer_id) "
+        "FROM pro_app_event GROUP BY user_pseudo_id, session_id"
+    ).fetchall()
+    assert {row for row in per_visit} == {(1, 1, 1)}
+    assert (
+        one(
+            sq,
+            "SELECT count(*) FROM pro_app_event e JOIN venue v ON v.venue_id = e.venue_id "
+            "WHERE v.venue_managing_offerer_id <> e.offerer_id",
+        )
+        == 0
+    )
+    first_pages = sq.execute(
+        "SELECT DISTINCT event_name, page_title FROM pro_app_event e WHERE event_timestamp = "
+        "(SELECT min(event_timestamp) FROM pro_app_event f WHERE f.user_pseudo_id = e.user_pseudo_id "
+        "AND f.session_id = e.session_id)"
+    ).fetchall()
+    assert first_pages == [("page_view", "Espace acteurs culturels - pass Culture Pro")]
+    assert one(sq, "SELECT count(*) FROM pro_app_event WHERE page_title NOT LIKE '% - pass Culture Pro'") == 0
+    # an offer page or click names an offer of the visit's venue
+    assert (
+        one(
+            sq,
+            "SELECT count(*) FROM pro_app_event e JOIN offer o ON o.offer_id = e.offer_id "
+            "WHERE o.venue_id <> e.venue_id",
+        )
+        == 0
+    )
+    assert (
+        one(
+            sq, "SELECT count(*) FROM pro_app_event WHERE event_name = 'hasClickedOffer' AND offer_id IS NULL"
+        )
+        == 0
+    )
+    # the backend logs every offer created in the window, when and where it was created
+    created = one(sq, f"SELECT count(*) FROM offer WHERE offer_creation_date >= '{START}'")
+    assert created > 0
+    assert (
+        one(
+            sq,
+            "SELECT count(*) FROM pro_log l JOIN offer o ON o.offer_id = l.offer_id "
+            "WHERE l.message = 'Offer has been created' AND l.log_timestamp = o.offer_creation_date "
+            "AND l.venue_id = o.venue_id",
+        )
+        == created
+    )
+    assert (
+        one(
+            sq,
+            "SELECT count(*) FROM pro_log WHERE message = 'User submitting review' AND user_satisfaction IS NULL",
+        )
+        == 0
+    )
 
 
 def test_consultations_reach_the_long_tail(sq: sqlite3.Connection) -> None:
