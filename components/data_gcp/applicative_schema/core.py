@@ -262,7 +262,8 @@ TABLES: tuple[TableSpec, ...] = (
         "app_event",
         _cols(
             "event_date:date! event_timestamp:ts! event_name:str! user_id:int user_pseudo_id:str! session_id:str! "
-            "platform:str! app_version:str offer_id:int origin:str reco_call_id:str search_query:str"
+            "platform:str! app_version:str offer_id:int origin:str reco_call_id:str search_query:str "
+            "event_server_timestamp_offset:int"
         ),
         (),
         raw_name="firebase_events",

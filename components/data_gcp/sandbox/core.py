@@ -99,14 +99,15 @@ def generate(
     url = database_url or settings.source_url
     start, days = default_window(start_date, days)
     t0 = time.perf_counter()
-    with SourceDB(url) as db, _progress("generating", days, progress) as tick:
-        db.create_schema()
+    with SourceDB(url, new=True) as db, _progress("generating", days, progress) as tick:
+        db.create_schema(indexes=False)
         world = World(db, seed, scale)
         first = np.datetime64(start, "D")
         world.horizon = (first + np.timedelta64(days, "D")).astype("datetime64[s]") - np.timedelta64(1, "s")
         world.create_initial(first, np.random.default_rng([seed, 1]))
         world.simulate(first, days, tick)
         world.finish()
+        db.create_indexes()
         end = start + dt.timedelta(days=days - 1)
         db.set_meta(
             {"seed": seed, "scale": scale, "start_date": start.isoformat(), "end_date": end.isoformat()}

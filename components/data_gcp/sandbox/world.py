@@ -25,12 +25,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
-from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.db import ARRIVAL_COLUMN, LATE_EVENT_TABLE, SandboxError, SourceDB
 from data_gcp.sandbox.geo import DEPARTMENTS, user_address
 from data_gcp.sandbox.texts import (
     author_name,
@@ -83,8 +85,23 @@ SEARCH_WORDS = np.array(
     )
 )
 ORIGINS = np.array(["search", "venue", "similar_offers", "deeplink", "home"])
+ORIGIN_SEARCH, ORIGIN_VENUE, ORIGIN_HOME = 0, 1, 4  # events carry codes into ORIGINS
 ORIGIN_P = np.array([0.45, 0.15, 0.15, 0.05, 0.20])
 PLATFORMS = np.array(["ios", "android", "web"])
+APP_VERSIONS = np.array(["1.300.2", "1.299.0"])
+EVENT_NAMES = [
+    "ScreenView",
+    "ModuleDisplayedOnHomePage",
+    "Search",
+    "ConsultVenue",
+    "ConsultOffer",
+    "HasAddedOfferToFavorites",
+    "BookingConfirmation",
+]
+# Upload of a session's events: about an hour after it starts (its events span at most 40 min), and
+# for these shares of sessions 1, 2 or 3 days after its day (GA4 keeps events up to 3 days late).
+SESSION_SPAN = np.timedelta64(2700, "s")
+LATE_SHARES = np.array([0.05, 0.015, 0.005])
 
 SUB_IDS = np.array([s.id for s in SUBCATEGORIES])
 SUB_CAT = np.array([s.category_id for s in SUBCATEGORIES])
@@ -208,6 +225,34 @@ def _ts(values: list) -> np.ndarray:
 
 def _ts_arrow(a: np.ndarray) -> pa.Array:
     return pa.array(a.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+
+
+def _labels(values: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:
+    """Strings from codes into `values` (-1: NULL), built in Arrow."""
+    return pa.array(values, pa.string()).take(pa.array(codes, mask=codes < 0))
+
+
+@dataclass
+class Sessions:
+    """A day's sessions, by index: who, on what, and when their events reach the export."""
+
+    day_key: str  # "20261201-": session ids are the day and the index, `20261201-000042`
+    users: np.ndarray
+    platform: np.ndarray
+    version: np.ndarray
+    upload: np.ndarray
+
+    def ids(self, idx: np.ndarray) -> pa.Array:
+        padded = pc.utf8_lpad(pa.array(idx, mask=idx < 0).cast(pa.string()), 6, "0")
+        return pc.binary_join_element_wise(self.day_key, padded, "")
+
+    def call_ids(self, idx: np.ndarray) -> pa.Array:
+        """The recommendation call of a session (-1: none): its id with `-r`."""
+        return pc.binary_join_element_wise(self.ids(idx), "-r", "")
+
+    def pseudo_ids(self, idx: np.ndarray, seed: int) -> pa.Array:
+        device = (hash_uniform(self.users[idx] + 1, 71, seed) * 1e12).astype(np.int64)
+        return pc.binary_join_element_wise("dev-", pa.array(device).cast(pa.string()), "")
 
 
 def _age(birth: np.ndarray, at: np.ndarray | np.datetime64) -> np.ndarray:
@@ -482,14 +527,26 @@ class World:
         self._derive_offers()
 
     def _derive_offers(self) -> None:
-        """Hashed properties of offers: popularity and topics (items share them through products)."""
-        ids = np.arange(1, len(self.o_sub) + 1)
+        """Hashed properties of the offers added since the last call: popularity and topics (items
+        share them through products). Pure functions of ids, so computing them once per offer gives
+        the same arrays as recomputing them all."""
+        done = len(self.o_work) if hasattr(self, "o_work") else 0
+        ids = np.arange(done + 1, len(self.o_sub) + 1)
+        sub = self.o_sub[done:]
         item = self._work_keys(ids)
-        self.o_work = item
         sigma = np.where(item > WORK_PRODUCT, POP_SIGMA_PRODUCT, POP_SIGMA_OFFER)
-        self.o_pop = np.exp(sigma * hash_normal(item, 41, self.seed)) * SUB_POP[self.o_sub]
-        self.o_t1, self.o_t2, self.o_w1 = item_topics(item, self.o_sub, self.seed)
-        self.o_kind = np.where(SUB_DIGITAL[self.o_sub], 2, np.where(SUB_EVENT[self.o_sub], 1, 0))
+        pop = np.exp(sigma * hash_normal(item, 41, self.seed)) * SUB_POP[sub]
+        t1, t2, w1 = item_topics(item, sub, self.seed)
+        kind = np.where(SUB_DIGITAL[sub], 2, np.where(SUB_EVENT[sub], 1, 0))
+        if not done:
+            self.o_work, self.o_pop, self.o_t1, self.o_t2, self.o_w1, self.o_kind = item, pop, t1, t2, w1, kind
+            return
+        self.o_work = np.concatenate([self.o_work, item])
+        self.o_pop = np.concatenate([self.o_pop, pop])
+        self.o_t1 = np.concatenate([self.o_t1, t1])
+        self.o_t2 = np.concatenate([self.o_t2, t2])
+        self.o_w1 = np.concatenate([self.o_w1, w1])
+        self.o_kind = np.concatenate([self.o_kind, kind])
 
     def _work_keys(self, ids: np.ndarray) -> np.ndarray:
         """The work each offer sells (planted truth for record linkage), a pure function of ids and seed.
@@ -542,17 +599,27 @@ class World:
         return names, descriptions, extras
 
     def _user_geo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Users' coordinates and activity, hashed from ids (cached until users are added)."""
+        """Users' coordinates and activity, hashed from ids (computed once per user)."""
+        done = len(self._geo[0]) if hasattr(self, "_geo") else 0
         n = len(self.u_dept)
-        if getattr(self, "_geo_n", -1) != n:
-            ids = np.arange(1, n + 1)
-            self._geo = (
-                DEPT_LAT[self.u_dept] + 0.12 * hash_normal(ids, 51, self.seed),
-                DEPT_LON[self.u_dept] + 0.16 * hash_normal(ids, 53, self.seed),
+        if done != n:
+            ids = np.arange(done + 1, n + 1)
+            dept = self.u_dept[done:]
+            new = (
+                DEPT_LAT[dept] + 0.12 * hash_normal(ids, 51, self.seed),
+                DEPT_LON[dept] + 0.16 * hash_normal(ids, 53, self.seed),
                 np.exp(0.9 * hash_normal(ids, 55, self.seed)),
+                (self.u_birth[done:].astype("datetime64[M]").astype(int) % 12 + 1) * 100
+                + (self.u_birth[done:] - self.u_birth[done:].astype("datetime64[M]")).astype(int)
+                + 1,
             )
-            self._geo_n = n
-        return self._geo
+            self._geo = new if not done else tuple(np.concatenate(p) for p in zip(self._geo, new, strict=True))
+        return self._geo[:3]
+
+    def _birth_month_days(self) -> np.ndarray:
+        """Month x 100 + day of each user's birth date (computed once per user)."""
+        self._user_geo()
+        return self._geo[3]
 
     # --- users and deposits --------------------------------------------------------------------
     def _new_users(
@@ -646,9 +713,7 @@ class World:
 
     def _birthdays(self, day: np.datetime64, rng: np.random.Generator) -> None:
         d = day.astype(dt.date)
-        bm = self.u_birth.astype("datetime64[M]").astype(int) % 12 + 1
-        bd = (self.u_birth - self.u_birth.astype("datetime64[M]")).astype(int) + 1
-        today = np.flatnonzero((bm == d.month) & (bd == d.day))
+        today = np.flatnonzero(self._birth_month_days() == d.month * 100 + d.day)
         if not len(today):
             return
         age = d.year - (self.u_birth[today].astype("datetime64[Y]").astype(int) + 1970)
@@ -972,34 +1037,30 @@ class World:
             0, 80000
         )
         t0 = day_s + tod.astype("timedelta64[s]")
-        sid = np.array([f"{day.astype(dt.date):%Y%m%d}-{i:06d}" for i in range(n)])
-        pseudo = np.char.add(
-            "dev-", (hash_uniform(users + 1, 71, self.seed) * 1e12).astype(np.int64).astype(str)
-        )
-        platform = PLATFORMS[sample_weighted(rng, np.array([0.45, 0.45, 0.1]), n)]
-        version = np.where(rng.random(n) < 0.7, "1.300.2", "1.299.0")
+        day_key = f"{day.astype(dt.date):%Y%m%d}-"  # session ids: day and index, `20261201-000042`
+        platform = sample_weighted(rng, np.array([0.45, 0.45, 0.1]), n)
+        version = np.where(rng.random(n) < 0.7, 0, 1)
+        sessions = Sessions(day_key, users, platform, version, self._upload_times(day, t0))
         pop = self.o_pop[bookable]
         sub_pop = SUB_POP[self.o_sub[bookable]]  # category-level popularity only: the long tail
-        ev: list[dict] = []
+        ev: list[tuple] = []
 
         def events(
             idx: np.ndarray, ts: np.ndarray, name: str, offer=None, origin=None, call=None, query=None
         ) -> None:
+            """Events of sessions `idx`: origin, query as codes (-1 none), call as the session index."""
             m = len(idx)
+            none = np.full(m, -1, np.int64)
             ev.append(
-                {
-                    "event_timestamp": ts,
-                    "event_name": np.full(m, name),
-                    "user_id": users[idx] + 1,
-                    "user_pseudo_id": pseudo[idx],
-                    "session_id": sid[idx],
-                    "platform": platform[idx],
-                    "app_version": version[idx],
-                    "offer_id": np.full(m, -1) if offer is None else offer + 1,
-                    "origin": np.full(m, None, dtype=object) if origin is None else origin,
-                    "reco_call_id": np.full(m, None, dtype=object) if call is None else call,
-                    "search_query": np.full(m, None, dtype=object) if query is None else query,
-                }
+                (
+                    ts,
+                    np.full(m, EVENT_NAMES.index(name), np.int64),
+                    idx,
+                    none if offer is None else offer + 1,
+                    none if origin is None else origin,
+                    none if call is None else call,
+                    none if query is None else query,
+                )
             )
 
         all_s = np.arange(n)
@@ -1009,13 +1070,12 @@ class World:
         cons_s, cons_o, cons_t, cons_origin, cons_call = [], [], [], [], []
         if len(reco):
             m = len(reco)
-            call_ids = np.char.add(sid[reco], "-r")
             events(
                 reco,
                 t0[reco] + np.timedelta64(3, "s"),
                 "ModuleDisplayedOnHomePage",
-                origin=np.full(m, "home"),
-                call=call_ids,
+                origin=np.full(m, ORIGIN_HOME),
+                call=reco,
             )
             cand = bookable[sample_weighted(rng, pop, (m, CANDIDATES))]
             u_rep = np.repeat(users[reco], CANDIDATES).reshape(m, CANDIDATES)
@@ -1032,12 +1092,12 @@ class World:
                 "reco_display_log",
                 pa.table(
                     {
-                        "call_id": np.repeat(call_ids, DISPLAY_SIZE),
+                        "call_id": sessions.call_ids(np.repeat(reco, DISPLAY_SIZE)),
                         "user_id": np.repeat(users[reco] + 1, DISPLAY_SIZE),
                         "offer_id": shown.ravel() + 1,
                         "position": pos.ravel(),
-                        "context": np.full(m * DISPLAY_SIZE, "home"),
-                        "model_version": np.full(m * DISPLAY_SIZE, "popularity-v3"),
+                        "context": pa.repeat(pa.scalar("home"), m * DISPLAY_SIZE),
+                        "model_version": pa.repeat(pa.scalar("popularity-v3"), m * DISPLAY_SIZE),
                         "displayed_at": _ts_arrow(disp_at),
                     }
                 ),
@@ -1048,19 +1108,19 @@ class World:
             cons_s.append(reco[ci])
             cons_o.append(shown[ci, cj])
             cons_t.append(t0[reco[ci]] + (10 + 40 * cj).astype("timedelta64[s]"))
-            cons_origin.append(np.full(len(ci), "home", dtype=object))
-            cons_call.append(call_ids[ci].astype(object))
+            cons_origin.append(np.full(len(ci), ORIGIN_HOME))
+            cons_call.append(reco[ci])
         # searches, venue pages
         srch = np.flatnonzero(rng.random(n) < 0.3)
         events(
             srch,
             t0[srch] + np.timedelta64(20, "s"),
             "Search",
-            origin=np.full(len(srch), "search"),
-            query=SEARCH_WORDS[rng.integers(0, len(SEARCH_WORDS), len(srch))].astype(object),
+            origin=np.full(len(srch), ORIGIN_SEARCH),
+            query=rng.integers(0, len(SEARCH_WORDS), len(srch)),
         )
         ven = np.flatnonzero(rng.random(n) < 0.1)
-        events(ven, t0[ven] + np.timedelta64(25, "s"), "ConsultVenue", origin=np.full(len(ven), "venue"))
+        events(ven, t0[ven] + np.timedelta64(25, "s"), "ConsultVenue", origin=np.full(len(ven), ORIGIN_VENUE))
         # organic consultations: popularity-sampled candidates, chosen by taste x distance
         k = rng.poisson(1.3, n)
         s_idx = np.repeat(all_s, k)
@@ -1082,11 +1142,11 @@ class World:
             cons_s.append(s_idx)
             cons_o.append(cand[np.arange(m), pick])
             cons_t.append(t0[s_idx] + rng.integers(30, 1500, m).astype("timedelta64[s]"))
-            cons_origin.append(ORIGINS[sample_weighted(rng, ORIGIN_P, m)].astype(object))
-            cons_call.append(np.full(m, None, dtype=object))
+            cons_origin.append(sample_weighted(rng, ORIGIN_P, m))
+            cons_call.append(np.full(m, -1, np.int64))
         if not cons_s:
             self._touch_users(users, t0)
-            self._emit_events(ev)
+            self._emit_events(ev, sessions)
             return
         cs, co, ct = np.concatenate(cons_s), np.concatenate(cons_o), np.concatenate(cons_t)
         corig, ccall = np.concatenate(cons_origin), np.concatenate(cons_call)
@@ -1098,7 +1158,7 @@ class World:
         keys = (cu[fav] + 1) * (1 << 32) + co[fav] + 1
         keep = [
             i
-            for i, key in zip(fav, keys, strict=True)
+            for i, key in zip(fav, keys.tolist(), strict=True)
             if key not in self.favorites and not self.favorites.add(key)
         ]
         fav = np.array(keep, dtype=np.int64)
@@ -1124,7 +1184,27 @@ class World:
         want = np.flatnonzero(rng.random(len(cs)) < np.clip(0.3 * (0.3 + aff) ** 0.8, 0, 0.9))
         self._book(want, cs, cu, co, ct, corig, ccall, events, rng)
         self._touch_users(users, t0)
-        self._emit_events(ev)
+        self._emit_events(ev, sessions)
+
+    def _upload_times(self, day: np.datetime64, t0: np.ndarray) -> np.ndarray:
+        """When each session's events reach the analytics export (hashed from day and session).
+
+        The app uploads a session's events in one batch: most within the hour after the session
+        (a late evening session's batch arrives the next day), LATE_SHARES of them 1, 2 or 3 days
+        after the session's day (a phone offline), never later (the export drops later events).
+        """
+        n = len(t0)
+        keys = int(day.astype(np.int64)) * (1 << 24) + np.arange(n)
+        u = hash_uniform(keys, 91, self.seed)
+        soon = t0 + SESSION_SPAN + (-600 * np.log(1 - hash_uniform(keys, 92, self.seed))).astype("timedelta64[s]")
+        bucket = np.searchsorted(np.cumsum(LATE_SHARES), u, side="right")  # 0: a day late, 1: two...
+        days_late = np.where(bucket < len(LATE_SHARES), bucket + 1, 0)
+        later = (
+            day.astype("datetime64[s]")
+            + (days_late * 86400).astype("timedelta64[s]")
+            + (hash_uniform(keys, 93, self.seed) * 86400).astype("timedelta64[s]")
+        )
+        return np.where(days_late > 0, np.maximum(later, soon), soon)
 
     def _book(self, want, cs, cu, co, ct, corig, ccall, events: Callable, rng: np.random.Generator) -> None:
         if not len(want):
@@ -1195,21 +1275,39 @@ class World:
         np.maximum.at(self.u_last.view(np.int64), users, t0.view(np.int64))
         self.u_dirty[users] = True
 
-    def _emit_events(self, ev: list[dict]) -> None:
+    def _emit_events(self, ev: list[tuple], sessions: Sessions) -> None:
+        """The day's events in time order: those uploaded by the horizon to `app_event`, the others
+        to the late-event table that `advance` empties as their upload day comes."""
         if not ev:
             return
-        cols = {k: np.concatenate([e[k] for e in ev]) for k in ev[0]}
-        ts = cols.pop("event_timestamp")
-        order = np.argsort(ts, kind="stable")
-        offer = cols.pop("offer_id")[order]
-        table = {
-            "event_date": pa.array(ts[order].astype("datetime64[D]"), pa.date32()),
-            "event_timestamp": _ts_arrow(ts[order]),
-        }
-        for k, v in cols.items():
-            table[k] = pa.array(v[order].tolist() if v.dtype == object else v[order])
-        table["offer_id"] = pa.array(offer, mask=offer < 0)
-        self.emit("app_event", pa.table(table))
+        cols = [np.concatenate(c) for c in zip(*ev, strict=True)]
+        order = np.argsort(cols[0], kind="stable")
+        ts, name, s, offer, origin, call, query = (c[order] for c in cols)
+        arrival = sessions.upload[s]
+        table = pa.table(
+            {
+                "event_date": pa.array(ts.astype("datetime64[D]"), pa.date32()),
+                "event_timestamp": _ts_arrow(ts),
+                "event_name": _labels(EVENT_NAMES, name),
+                "user_id": sessions.users[s] + 1,
+                "user_pseudo_id": sessions.pseudo_ids(s, self.seed),
+                "session_id": sessions.ids(s),
+                "platform": _labels(PLATFORMS, sessions.platform[s]),
+                "app_version": _labels(APP_VERSIONS, sessions.version[s]),
+                "offer_id": pa.array(offer, mask=offer < 0),
+                "origin": _labels(ORIGINS, origin),
+                "reco_call_id": sessions.call_ids(call),
+                "search_query": _labels(SEARCH_WORDS, query),
+                "event_server_timestamp_offset": (arrival - ts).astype(np.int64) * 1_000_000,
+            }
+        )
+        late = arrival > self.horizon
+        if not late.any():
+            self.emit("app_event", table)
+            return
+        self.emit("app_event", table.filter(pa.array(~late)))
+        pending = table.filter(pa.array(late)).append_column(ARRIVAL_COLUMN, _ts_arrow(arrival[late]))
+        self.emit(LATE_EVENT_TABLE, pending)
 
     # --- a run -------------------------------------------------------------------------------------
     def simulate(
