@@ -3,6 +3,11 @@
 Logical column types: `int`, `float`, `str`, `bool`, `ts` (timestamp without time zone, UTC),
 `date`, `json` (JSON text). Each type maps to one Arrow type, one SQLite and one PostgreSQL type.
 
+App events come from the analytics export: `event_timestamp` is when the event happened on the
+device, `event_server_timestamp_offset` (microseconds) how long after that its upload arrived, as in
+the GA4 / Firebase BigQuery export; the export adds late events to their day's partition up to 3
+days later, so an incremental import re-reads the last `late_days` partitions before its watermark.
+
 Incremental cursors: a table with `cursor_columns` is read incrementally (rows where any cursor
 column is >= the last watermark) and merged on its primary key; a table without cursors is small or
 changes without a timestamp (user roles change on birthdays, product popularity every day) and is
@@ -70,6 +75,7 @@ class TableSpec:
     history: bool = False
     indexes: tuple[str, ...] = field(default=())
     append_key: str | None = None  # append-only table: new rows have a key >= the last one imported
+    late_days: int = 0  # partitioned table: rows may still arrive for this many days before the newest
 
     @property
     def column_names(self) -> list[str]:
@@ -268,6 +274,7 @@ TABLES: tuple[TableSpec, ...] = (
         (),
         raw_name="firebase_events",
         partition_column="event_date",
+        late_days=3,  # the analytics export adds events up to 3 days after their day
         indexes=("event_date",),
     ),
     TableSpec(

@@ -199,7 +199,9 @@ class SourceDB:
 
     def has_table(self, name: str) -> bool:
         if self.dialect == "sqlite":
-            return bool(self.fetch("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+            return bool(
+                self.fetch("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+            )
         return self.fetch("SELECT to_regclass(?)", (name,))[0][0] is not None
 
     # --- meta ------------------------------------------------------------------------------
@@ -212,6 +214,15 @@ class SourceDB:
             self._exec(f'INSERT INTO {_q(META_TABLE)} ("key", "value") VALUES (?, ?)', (key, str(value)))
 
     # --- reads -----------------------------------------------------------------------------
+    @property
+    def float_type(self) -> str:
+        """The SQL type of a double on this database (for casts in queries)."""
+        return "REAL" if self.dialect == "sqlite" else "DOUBLE PRECISION"
+
+    def text(self, column: str) -> str:
+        """SQL reading a column as text, '' for NULL (one Arrow type per column in `fetch_arrow`)."""
+        return f"coalesce(CAST({column} AS TEXT), '')"
+
     def _exec(self, sql: str, params: tuple = ()) -> Any:
         cur = self.raw.cursor()
         if self.dialect == "sqlite":
@@ -306,7 +317,8 @@ class SourceDB:
             where = " AND ".join(f"{_q(k)} = ?" for k in keys)
             cur = self.raw.cursor()
             cur.executemany(
-                f"UPDATE {_q(table)} SET {assign} WHERE {where}", self._sqlite_values(data.select(sets + keys))
+                f"UPDATE {_q(table)} SET {assign} WHERE {where}",
+                self._sqlite_values(data.select(sets + keys)),
             )
             cur.close()
         else:

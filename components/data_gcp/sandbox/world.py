@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from data_gcp.applicative_schema import table_spec
 from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
 from data_gcp.sandbox.db import ARRIVAL_COLUMN, LATE_EVENT_TABLE, SandboxError, SourceDB
 from data_gcp.sandbox.geo import DEPARTMENTS, user_address
@@ -225,6 +226,33 @@ def _ts(values: list) -> np.ndarray:
 
 def _ts_arrow(a: np.ndarray) -> pa.Array:
     return pa.array(a.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+
+
+def _np_int(col: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(col.cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+
+
+def _np_float(col: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(col.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False), float)
+
+
+def _np_ts(col: pa.ChunkedArray) -> np.ndarray:
+    """Timestamps (or dates) read back, as text ('' for NULL) or as timestamps: datetime64[s], NaT."""
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
+        col = pc.utf8_slice_codeunits(col, 0, 19)  # second resolution; a date alone reads as midnight
+    elif pa.types.is_date(col.type):
+        col = col.cast(pa.timestamp("s"))
+    return col.cast(pa.timestamp("s")).to_numpy(zero_copy_only=False).astype("datetime64[s]")
+
+
+def _codes_of(col: pa.ChunkedArray, values: np.ndarray) -> np.ndarray:
+    """The index of each value in `values` (a table's text column back to the simulation's codes)."""
+    codes = pc.index_in(col, value_set=pa.array(values.tolist())).to_numpy(zero_copy_only=False)
+    if np.isnan(codes.astype(float)).any():
+        unknown = set(col.to_pylist()) - set(values.tolist())
+        raise SandboxError(f"unexpected values {sorted(map(str, unknown))[:5]} in the sandbox: regenerate it")
+    return codes.astype(np.int64)
 
 
 def _labels(values: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:
@@ -539,7 +567,14 @@ class World:
         t1, t2, w1 = item_topics(item, sub, self.seed)
         kind = np.where(SUB_DIGITAL[sub], 2, np.where(SUB_EVENT[sub], 1, 0))
         if not done:
-            self.o_work, self.o_pop, self.o_t1, self.o_t2, self.o_w1, self.o_kind = item, pop, t1, t2, w1, kind
+            self.o_work, self.o_pop, self.o_t1, self.o_t2, self.o_w1, self.o_kind = (
+                item,
+                pop,
+                t1,
+                t2,
+                w1,
+                kind,
+            )
             return
         self.o_work = np.concatenate([self.o_work, item])
         self.o_pop = np.concatenate([self.o_pop, pop])
@@ -613,7 +648,9 @@ class World:
                 + (self.u_birth[done:] - self.u_birth[done:].astype("datetime64[M]")).astype(int)
                 + 1,
             )
-            self._geo = new if not done else tuple(np.concatenate(p) for p in zip(self._geo, new, strict=True))
+            self._geo = (
+                new if not done else tuple(np.concatenate(p) for p in zip(self._geo, new, strict=True))
+            )
         return self._geo[:3]
 
     def _birth_month_days(self) -> np.ndarray:
@@ -1196,7 +1233,11 @@ class World:
         n = len(t0)
         keys = int(day.astype(np.int64)) * (1 << 24) + np.arange(n)
         u = hash_uniform(keys, 91, self.seed)
-        soon = t0 + SESSION_SPAN + (-600 * np.log(1 - hash_uniform(keys, 92, self.seed))).astype("timedelta64[s]")
+        soon = (
+            t0
+            + SESSION_SPAN
+            + (-600 * np.log(1 - hash_uniform(keys, 92, self.seed))).astype("timedelta64[s]")
+        )
         bucket = np.searchsorted(np.cumsum(LATE_SHARES), u, side="right")  # 0: a day late, 1: two...
         days_late = np.where(bucket < len(LATE_SHARES), bucket + 1, 0)
         later = (
@@ -1432,8 +1473,12 @@ class World:
 
     # --- reload (advance) --------------------------------------------------------------------------
     def load(self) -> None:
-        """Rebuild the arrays from the database (what ids and the seed cannot give back)."""
+        """Rebuild the arrays from the database (what ids and the seed cannot give back).
+
+        Large tables come back as Arrow columns (one type per column: timestamps as text, NULL
+        text as '', see `SourceDB.fetch_arrow`), so a scale-10 sandbox loads in seconds."""
         db = self.db
+        real = db.float_type
         v = db.fetch(
             'SELECT venue_id, venue_managing_offerer_id, venue_type_code, venue_latitude, venue_longitude FROM "venue" ORDER BY venue_id'
         )
@@ -1449,68 +1494,72 @@ class World:
             [sub_index[r[1]] for r in p],
             n_inst,
         )
-        u = db.fetch(
-            'SELECT user_id, user_creation_date, user_birth_date, user_department_code, user_role, user_last_connection_date FROM "user" ORDER BY user_id'
+        u = db.fetch_arrow(
+            f"SELECT user_id, {db.text('user_creation_date')} AS created, {db.text('user_birth_date')} AS birth, "
+            f"{db.text('user_department_code')} AS dept, user_role AS role, "
+            f'{db.text("user_last_connection_date")} AS last FROM "user" ORDER BY user_id'
         )
-        if [r[0] for r in u] != list(range(1, len(u) + 1)):
+        n = u.num_rows
+        if not np.array_equal(_np_int(u["user_id"]), np.arange(1, n + 1)):
             raise SandboxError(
                 "user ids of the sandbox are not 1..n: regenerate it with `data-gcp sandbox generate`"
             )
-        dept_index = {c: i for i, c in enumerate(DEPT_CODE)}
-        role_index = {r: i for i, r in enumerate(ROLES)}
-        self.u_created = _ts([r[1] for r in u])
-        self.u_birth = np.array([np.datetime64(str(r[2])[:10], "D") for r in u], dtype="datetime64[D]")
-        self.u_dept = np.array([dept_index[r[3]] for r in u], np.int64)
-        self.u_role = np.array([role_index[r[4]] for r in u], np.int64)
-        self.u_last = _ts([r[5] for r in u])
-        self.u_dirty = np.zeros(len(u), bool)
-        self.n_users_loaded = len(u)
-        self.u_taste = np.zeros((len(u), K_TOPICS), np.float32)
-        for uid, t, w in db.fetch('SELECT user_id, topic_id, weight FROM "sandbox_truth_user_taste"'):
-            self.u_taste[uid - 1, t] = w
-        d = db.fetch(
-            "SELECT deposit_id, user_id, deposit_amount, deposit_type, deposit_creation_date, "
-            'deposit_update_date, deposit_expiration_date FROM "deposit" ORDER BY deposit_id'
+        self.u_created = _np_ts(u["created"])
+        self.u_birth = _np_ts(u["birth"]).astype("datetime64[D]")
+        self.u_dept = _codes_of(u["dept"], DEPT_CODE)
+        self.u_role = _codes_of(u["role"], ROLES)
+        self.u_last = _np_ts(u["last"])
+        self.u_dirty = np.zeros(n, bool)
+        self.n_users_loaded = n
+        self.u_taste = np.zeros((n, K_TOPICS), np.float32)
+        t = db.fetch_arrow(
+            f'SELECT user_id, topic_id, CAST(weight AS {real}) AS w FROM "sandbox_truth_user_taste"'
         )
-        spent = dict(
-            db.fetch(
-                'SELECT deposit_id, sum(booking_amount * booking_quantity) FROM "booking" '
-                "WHERE booking_status <> 'CANCELLED' AND deposit_id IS NOT NULL GROUP BY deposit_id"
-            )
+        self.u_taste[_np_int(t["user_id"]) - 1, _np_int(t["topic_id"])] = _np_float(t["w"])
+        d = db.fetch_arrow(
+            f"SELECT d.deposit_id, d.user_id, CAST(d.deposit_amount AS {real}) AS amount, d.deposit_type AS type, "
+            f"{db.text('d.deposit_creation_date')} AS created, {db.text('d.deposit_update_date')} AS updated, "
+            f"{db.text('d.deposit_expiration_date')} AS expire, CAST(coalesce(s.spent, 0) AS {real}) AS spent "
+            'FROM "deposit" d LEFT JOIN (SELECT deposit_id, sum(booking_amount * booking_quantity) AS spent '
+            "FROM \"booking\" WHERE booking_status <> 'CANCELLED' AND deposit_id IS NOT NULL GROUP BY deposit_id) s "
+            "ON s.deposit_id = d.deposit_id ORDER BY d.deposit_id"
         )
-        type_index = {t: i for i, t in enumerate(DEPOSIT_TYPES)}
-        self.d_user = np.array([r[1] - 1 for r in d], np.int64)
-        self.d_amount = np.array([r[2] for r in d], float)
-        self.d_type = np.array([type_index[r[3]] for r in d], np.int64)
-        self.d_created = _ts([r[4] for r in d])
-        self.d_updated = _ts([r[5] for r in d])
-        self.d_expire = _ts([r[6] for r in d])
-        self.d_remaining = self.d_amount - np.array([spent.get(r[0], 0.0) for r in d], float)
-        self.d_dirty = np.zeros(len(d), bool)
-        self.n_deposits_loaded = len(d)
-        self.u_dep = np.full(len(u), -1, np.int64)
+        self.d_user = _np_int(d["user_id"]) - 1
+        self.d_amount = _np_float(d["amount"])
+        self.d_type = _codes_of(d["type"], DEPOSIT_TYPES)
+        self.d_created = _np_ts(d["created"])
+        self.d_updated = _np_ts(d["updated"])
+        self.d_expire = _np_ts(d["expire"])
+        self.d_remaining = self.d_amount - _np_float(d["spent"])
+        self.d_dirty = np.zeros(d.num_rows, bool)
+        self.n_deposits_loaded = d.num_rows
+        self.u_dep = np.full(n, -1, np.int64)
         order = np.lexsort((self.d_created, self.d_user))
         self.u_dep[self.d_user[order]] = order  # the latest deposit of each user wins
-        o = db.fetch(
-            "SELECT o.offer_id, o.venue_id, o.offer_subcategory_id, o.offer_product_id, o.offer_creation_date, "
-            "o.offer_is_active, o.offer_is_duo, s.stock_price, s.stock_beginning_date, s.stock_quantity, "
-            '(SELECT coalesce(sum(b.booking_quantity), 0) FROM "booking" b WHERE b.stock_id = s.stock_id '
-            "AND b.booking_status <> 'CANCELLED') "
-            'FROM "offer" o JOIN "stock" s ON s.stock_id = o.offer_id ORDER BY o.offer_id'
+        o = db.fetch_arrow(
+            "SELECT o.offer_id, o.venue_id, o.offer_subcategory_id AS sub, coalesce(o.offer_product_id, 0) AS product, "
+            f"{db.text('o.offer_creation_date')} AS created, CAST(o.offer_is_active AS INTEGER) AS active, "
+            f"CAST(o.offer_is_duo AS INTEGER) AS duo, CAST(s.stock_price AS {real}) AS price, "
+            f"{db.text('s.stock_beginning_date')} AS begin, coalesce(s.stock_quantity, -1) AS quantity, "
+            "coalesce(b.booked, 0) AS booked "
+            'FROM "offer" o JOIN "stock" s ON s.stock_id = o.offer_id '
+            'LEFT JOIN (SELECT stock_id, sum(booking_quantity) AS booked FROM "booking" '
+            "WHERE booking_status <> 'CANCELLED' GROUP BY stock_id) b ON b.stock_id = s.stock_id "
+            "ORDER BY o.offer_id"
         )
-        self.o_venue = np.array([r[1] - 1 for r in o], np.int64)
-        self.o_sub = np.array([sub_index[r[2]] for r in o], np.int64)
-        self.o_product = np.array([r[3] or 0 for r in o], np.int64)
-        self.o_created = _ts([r[4] for r in o])
-        self.o_active = np.array([bool(r[5]) for r in o])
-        self.o_duo = np.array([bool(r[6]) for r in o])
-        self.o_price = np.array([r[7] for r in o], float)
-        self.o_begin = _ts([r[8] for r in o])
-        self.o_left = np.array([np.inf if r[9] is None else float(r[9] - r[10]) for r in o], float)
+        self.o_venue = _np_int(o["venue_id"]) - 1
+        self.o_sub = _codes_of(o["sub"], SUB_IDS)
+        self.o_product = _np_int(o["product"])
+        self.o_created = _np_ts(o["created"])
+        self.o_active = _np_int(o["active"]).astype(bool)
+        self.o_duo = _np_int(o["duo"]).astype(bool)
+        self.o_price = _np_float(o["price"])
+        self.o_begin = _np_ts(o["begin"])
+        quantity = _np_int(o["quantity"])
+        self.o_left = np.where(quantity < 0, np.inf, (quantity - _np_int(o["booked"])).astype(float))
         self._derive_offers()
-        self.favorites = {
-            uid * (1 << 32) + oid for uid, oid in db.fetch('SELECT user_id, offer_id FROM "favorite"')
-        }
+        f = db.fetch_arrow('SELECT user_id, offer_id FROM "favorite"')
+        self.favorites = set((_np_int(f["user_id"]) * (1 << 32) + _np_int(f["offer_id"])).tolist())
 
         def next_id(sql: str) -> int:
             return int(db.fetch(sql)[0][0] or 0) + 1
@@ -1520,24 +1569,39 @@ class World:
         self.next_recredit_id = next_id('SELECT max(recredit_id) FROM "recredit"')
         self.next_collective_id = next_id('SELECT max(collective_offer_id) FROM "collective_offer"')
 
+    def arrive_late_events(self, new_horizon: np.datetime64) -> int:
+        """App events uploaded by the new horizon leave the late-event table for `app_event`."""
+        cols = ", ".join(f'"{c}"' for c in table_spec("app_event").column_names)
+        at = (f'"{LATE_EVENT_TABLE}"', f'"{ARRIVAL_COLUMN}"', str(new_horizon.astype(dt.datetime)))
+        n = int(self.db.fetch(f"SELECT count(*) FROM {at[0]} WHERE {at[1]} <= ?", (at[2],))[0][0])
+        if n:
+            self.db.execute(
+                f'INSERT INTO "app_event" ({cols}) SELECT {cols} FROM {at[0]} WHERE {at[1]} <= ? '
+                "ORDER BY event_timestamp",
+                (at[2],),
+            )
+            self.db.execute(f"DELETE FROM {at[0]} WHERE {at[1]} <= ?", (at[2],))
+        return n
+
     def move_open_bookings(self, new_horizon: np.datetime64) -> int:
         """Bookings still open in the database take the steps their fate gives up to the new horizon."""
-        rows = self.db.fetch(
-            "SELECT booking_id, stock_id, deposit_id, booking_amount * booking_quantity, booking_creation_date, "
-            "booking_status "
+        rows = self.db.fetch_arrow(
+            "SELECT booking_id, stock_id, coalesce(deposit_id, 0) AS deposit_id, "
+            f"CAST(booking_amount * booking_quantity AS {self.db.float_type}) AS amount, "
+            f"{self.db.text('booking_creation_date')} AS created, booking_status AS status "
             "FROM \"booking\" WHERE booking_status IN ('CONFIRMED', 'USED')"
         )
-        if not rows:
+        if not rows.num_rows:
             return 0
-        ids = np.array([r[0] for r in rows], np.int64)
-        o = np.array([r[1] - 1 for r in rows], np.int64)
-        dep = np.array([(r[2] or 0) - 1 for r in rows], np.int64)
-        amount = np.array([r[3] for r in rows], float)
-        created = _ts([r[4] for r in rows])
-        old = np.array([r[5] for r in rows])
+        ids = _np_int(rows["booking_id"])
+        o = _np_int(rows["stock_id"]) - 1
+        dep = _np_int(rows["deposit_id"]) - 1
+        amount = _np_float(rows["amount"])
+        created = _np_ts(rows["created"])
+        old = _codes_of(rows["status"], STATUSES)
         cancel, used, reimb, reason = booking_fates(ids, created, self.o_kind[o], self.o_begin[o], self.seed)
         status, c, us, r = status_at(new_horizon, cancel, used, reimb)
-        changed = STATUSES[status] != old
+        changed = status != old
         refund = changed & ~np.isnat(c) & (dep >= 0)
         if refund.any():
             days, deps, amts = self.refunds
