@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,8 @@ class SourceDB:
             )
         self.path: Path | None = None
         self.building: Path | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-writer")
+        self._pending: Future | None = None
         if self.dialect == "sqlite":
             self._open_sqlite()
         else:
@@ -125,6 +128,7 @@ class SourceDB:
 
     # --- lifecycle -------------------------------------------------------------------------
     def commit(self) -> None:
+        self.wait()
         if self.dialect == "sqlite":
             self._exec("COMMIT")
             self._exec("BEGIN")
@@ -139,6 +143,7 @@ class SourceDB:
 
     def close(self) -> None:
         try:
+            self._writer.shutdown(wait=True)
             self.raw.close()
         finally:
             self.engine.dispose()
@@ -147,7 +152,12 @@ class SourceDB:
         return self
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
-        ok = exc_type is None
+        failure: BaseException | None = None
+        try:
+            self.wait()
+        except BaseException as err:  # a background write failed: nothing is kept
+            failure = err
+        ok = exc_type is None and failure is None
         try:
             if ok and self.dialect == "sqlite":
                 self._exec("COMMIT")
@@ -161,6 +171,33 @@ class SourceDB:
                 else:
                     for path in _sqlite_files(self.building):
                         path.unlink(missing_ok=True)
+        if failure is not None and exc_type is None:
+            raise failure
+
+    # --- background writes -------------------------------------------------------------------
+    def submit(self, writes: list[tuple[str, str, list[pa.Table]]]) -> None:
+        """Write in the background, in order: ("insert" | "update", table, row batches).
+
+        Why: the database's bulk paths release the GIL, so the rows of the next days are computed
+        while these are written. One write job at a time (memory stays bounded); every other call
+        on this object waits for it first, so reads and commits see everything submitted.
+        """
+        self.wait()
+        self._pending = self._writer.submit(self._write_all, writes)
+
+    def wait(self) -> None:
+        """Block until the background write is done (its error, if any, is raised here)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write_all(self, writes: list[tuple[str, str, list[pa.Table]]]) -> None:
+        for op, table, parts in writes:
+            if op == "insert":
+                self._insert(table, pa.concat_tables([self.conform(table, p) for p in parts]))
+            else:
+                for part in parts:
+                    self._update(table, part)
 
     def _publish(self) -> None:
         """Put the built file in place of the target (its old WAL would otherwise replay onto it)."""
@@ -224,6 +261,7 @@ class SourceDB:
         return f"coalesce(CAST({column} AS TEXT), '')"
 
     def _exec(self, sql: str, params: tuple = ()) -> Any:
+        self.wait()
         cur = self.raw.cursor()
         if self.dialect == "sqlite":
             cur.execute(sql, params or None)
@@ -282,7 +320,10 @@ class SourceDB:
 
     def insert(self, table: str, data: pa.Table) -> int:
         """Append rows (columns by name; missing nullable columns become NULL)."""
-        data = self.conform(table, data)
+        self.wait()
+        return self._insert(table, self.conform(table, data))
+
+    def _insert(self, table: str, data: pa.Table) -> int:
         if not data.num_rows:
             return 0
         if self.dialect == "sqlite":
@@ -305,6 +346,10 @@ class SourceDB:
 
     def update(self, table: str, data: pa.Table) -> int:
         """Set the given columns of existing rows, matched on the table's primary key."""
+        self.wait()
+        return self._update(table, data)
+
+    def _update(self, table: str, data: pa.Table) -> int:
         spec = _spec(table)
         if not data.num_rows:
             return 0

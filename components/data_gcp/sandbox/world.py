@@ -35,9 +35,10 @@ from data_gcp.applicative_schema import table_spec
 from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
 from data_gcp.sandbox.db import ARRIVAL_COLUMN, LATE_EVENT_TABLE, SandboxError, SourceDB
 from data_gcp.sandbox.geo import DEPARTMENTS, user_address
+from data_gcp.sandbox.hashing import hash_uniform
 from data_gcp.sandbox.texts import (
     author_name,
-    description,
+    descriptions,
     family,
     noisy_author,
     noisy_name,
@@ -52,6 +53,7 @@ ROLES = np.array(["USER", "UNDERAGE_BENEFICIARY", "BENEFICIARY"])
 DEPOSIT_TYPES = np.array(["GRANT_15_17", "GRANT_18", "GRANT_17_18"])
 STATUSES = np.array(["CONFIRMED", "USED", "CANCELLED", "REIMBURSED"])
 CANCEL_REASONS = np.array(["BENEFICIARY", "OFFERER", "EXPIRED"])
+FLUSH_ROWS = 400_000  # rows buffered before a background write
 SESSION_RATE = 0.05  # sessions per registered user per day, before seasonality
 DISPLAY_SIZE = 8
 CANDIDATES = 48
@@ -148,6 +150,8 @@ SUB_POP = (_cat_w / _cat_n) / SUB_OFFER_P
 SUB_POP = np.where(SUB_DIGITAL, 0.6, 1.0) * SUB_POP
 SUB_POP /= SUB_POP.mean()
 
+SUB_FAMILY = [family(c) for c in SUB_CAT]
+
 DEPT_CODE = np.array([d[0] for d in DEPARTMENTS])
 DEPT_CITY = np.array([d[1] for d in DEPARTMENTS])
 DEPT_POSTAL = np.array([d[2] for d in DEPARTMENTS])
@@ -159,18 +163,6 @@ NAT = np.datetime64("NaT", "s")
 
 
 # --- deterministic helpers ---------------------------------------------------------------------
-def hash_uniform(ids: np.ndarray, salt: int, seed: int) -> np.ndarray:
-    """A uniform [0, 1) number per id (splitmix64), stable across runs for a given seed and salt."""
-    mix = (seed * 0x9E3779B1 + salt * 0x85EBCA77 + 0x632BE5AB) & 0xFFFFFFFFFFFFFFFF
-    with np.errstate(over="ignore"):
-        z = np.asarray(ids).astype(np.uint64) ^ np.uint64(mix)
-        z = z * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-
-
 def hash_normal(ids: np.ndarray, salt: int, seed: int) -> np.ndarray:
     u1 = np.clip(hash_uniform(ids, salt, seed), 1e-12, 1)
     u2 = hash_uniform(ids, salt + 1, seed)
@@ -361,6 +353,7 @@ class World:
         self.next_recredit_id = 1
         self.next_collective_id = 1
         self.horizon = NAT
+        self._works: dict[tuple[int, int, str], tuple[str, str | None]] = {}  # title, person of a work
 
     # rates per day, from the scale (scale 1: ~100k users and 40k offers after a year)
     @property
@@ -375,18 +368,19 @@ class World:
     def emit(self, table: str, data: pa.Table) -> None:
         if not data.num_rows:
             return
-        self.out.setdefault(table, []).append(self.db.conform(table, data))
+        self.out.setdefault(table, []).append(data)
         self.out_rows += data.num_rows
         self.counts[table] = self.counts.get(table, 0) + data.num_rows
-        if self.out_rows > 200_000:
+        if self.out_rows > FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        """Insert buffered rows, then apply buffered updates (which may touch those rows)."""
-        for table, parts in self.out.items():
-            self.db.insert(table, pa.concat_tables(parts))
-        for table, data in self.updates:
-            self.db.update(table, data)
+        """Hand the buffered rows, then the buffered updates (which may touch those rows), to the
+        database's background writer."""
+        writes = [("insert", table, parts) for table, parts in self.out.items()]
+        writes += [("update", table, [data]) for table, data in self.updates]
+        if writes:
+            self.db.submit(writes)
         self.out = {}
         self.updates = []
         self.out_rows = 0
@@ -461,13 +455,15 @@ class World:
         prod_sub = np.flatnonzero(SUB_PRODUCT)[sample_weighted(rng, SUB_OFFER_P[SUB_PRODUCT], n_products)]
         p_ids = np.arange(1, n_products + 1)
         p_topic = item_topics(p_ids + WORK_PRODUCT, prod_sub, self.seed)[0]
-        names = [
-            work_title(int(t), int(k), self.seed, family(SUB_CAT[sb]))
-            for sb, t, k in zip(prod_sub, p_topic, p_ids + WORK_PRODUCT, strict=True)
+        works = [
+            self._work(k, t, SUB_FAMILY[sb])
+            for sb, t, k in zip(
+                prod_sub.tolist(), p_topic.tolist(), (p_ids + WORK_PRODUCT).tolist(), strict=True
+            )
         ]
+        names = [w[0] for w in works]
         people = [
-            (person_field(family(SUB_CAT[sb])), author_name(int(t), int(k), self.seed))
-            for sb, t, k in zip(prod_sub, p_topic, p_ids + WORK_PRODUCT, strict=True)
+            (person_field(SUB_FAMILY[sb]), w[1]) for sb, w in zip(prod_sub.tolist(), works, strict=True)
         ]
         self.db.insert(
             "product",
@@ -609,29 +605,44 @@ class World:
         key[shared] = WORK_SHARED + sub[shared] * 1_000_000 + rank[shared]
         return key
 
-    def _offer_texts(self, ids: np.ndarray) -> tuple[list[str], list[str], list[str]]:
-        """Name, description and extra data of new offers: canonical for product offers, noisy otherwise."""
-        names, descriptions, extras = [], [], []
-        for oid in ids:
-            i = int(oid) - 1
-            key, topic, sub = int(self.o_work[i]), int(self.o_t1[i]), int(self.o_sub[i])
-            fam = family(SUB_CAT[sub])
+    def _offer_texts(self, ids: np.ndarray) -> tuple[list[str], pa.Array, list[str]]:
+        """Name, description and extra data of new offers: canonical for product offers, noisy otherwise.
+
+        A work's title and person are computed once per work (offers of a product share them)."""
+        i = ids - 1
+        descriptions_ = descriptions(self.o_t1[i], ids, self.seed, SUB_IDS[self.o_sub[i]])
+        names, extras = [], []
+        for oid, key, topic, sub, product in zip(
+            ids.tolist(),
+            self.o_work[i].tolist(),
+            self.o_t1[i].tolist(),
+            self.o_sub[i].tolist(),
+            self.o_product[i].tolist(),
+            strict=True,
+        ):
+            fam = SUB_FAMILY[sub]
             field = person_field(fam)
-            who = author_name(topic, key, self.seed) if field else None
-            title = work_title(topic, key, self.seed, fam)
+            title, who = self._work(key, topic, fam)
             extra: dict[str, object] = {}  # what a venue types: never a field derived from the truth
-            if self.o_product[i] > 0:
+            if product > 0:
                 names.append(title)
                 if field:
                     extra[field] = who
             else:
-                names.append(noisy_name(title, who, int(oid), self.seed, fam))
-                typed = noisy_author(who, int(oid), self.seed)
+                names.append(noisy_name(title, who, oid, self.seed, fam))
+                typed = noisy_author(who, oid, self.seed)
                 if field and typed:
                     extra[field] = typed
-            descriptions.append(description(topic, int(oid), self.seed, str(SUB_IDS[sub])))
             extras.append(json.dumps(extra, ensure_ascii=False))
-        return names, descriptions, extras
+        return names, descriptions_, extras
+
+    def _work(self, key: int, topic: int, fam: str) -> tuple[str, str | None]:
+        """A work's canonical title and person (None where its family names none), once per work."""
+        work = self._works.get((key, topic, fam))
+        if work is None:
+            who = author_name(topic, key, self.seed) if person_field(fam) else None
+            work = self._works[(key, topic, fam)] = (work_title(topic, key, self.seed, fam), who)
+        return work
 
     def _user_geo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Users' coordinates and activity, hashed from ids (computed once per user)."""
