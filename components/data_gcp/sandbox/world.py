@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,7 @@ DEPOSIT_TYPES = np.array(["GRANT_15_17", "GRANT_18", "GRANT_17_18"])
 STATUSES = np.array(["CONFIRMED", "USED", "CANCELLED", "REIMBURSED"])
 CANCEL_REASONS = np.array(["BENEFICIARY", "OFFERER", "EXPIRED"])
 FLUSH_ROWS = 400_000  # rows buffered before a background write
+CHUNK_ROWS = 16_384  # consultations scored at a time (bounds the candidates' memory)
 SESSION_RATE = 0.05  # sessions per registered user per day, before seasonality
 DISPLAY_SIZE = 8
 CANDIDATES = 48
@@ -64,6 +66,7 @@ PRODUCT_ZIPF_SCALE = 0.25  # offers of a product: Lomax(1.2) x this share of the
 TASTE_WEIGHT = 2.0
 DISTANCE_WEIGHT = 0.9
 DIGITAL_PENALTY = 1.3
+EARTH_KM = np.float32(6371.0)
 YEAR_S = 365 * 86400
 WORK_PRODUCT = 10**9  # work keys: product id + WORK_PRODUCT, shared works from WORK_SHARED, else offer id
 WORK_SHARED = 2 * 10**9
@@ -197,6 +200,70 @@ def sample_weighted(rng: np.random.Generator, weights: np.ndarray, size: tuple |
     return np.minimum(np.searchsorted(cum, rng.random(size) * cum[-1], side="right"), len(weights) - 1)
 
 
+class WeightedSampler:
+    """Indices drawn with probability proportional to `weights`, in O(1) per draw.
+
+    Why: a day's candidates are millions of draws among up to 400k offers, where a binary search per
+    draw dominated generation. Items are grouped in classes (`classes`, by default weights within a
+    factor 2 of each other); a draw picks a class by its total weight (a search among a few dozen),
+    then an item of the class uniformly, kept with probability weight / the class's largest weight
+    (redrawn in the same class otherwise: at least half are kept). Each item comes out with
+    probability weight / total, exactly. One uniform number serves the three steps: where it falls
+    in the class's share of the total is itself uniform, and so on.
+    """
+
+    def __init__(self, weights: np.ndarray, classes: np.ndarray | None = None) -> None:
+        weights = np.asarray(weights, float)
+        if classes is None:
+            classes = np.floor(np.log2(np.maximum(weights, 1e-300))).astype(np.int64)
+        self.order = np.argsort(classes, kind="stable")
+        weights = weights[self.order]
+        sorted_classes = np.asarray(classes)[self.order]
+        self.start = np.flatnonzero(np.r_[True, sorted_classes[1:] != sorted_classes[:-1]])
+        self.size = np.diff(np.r_[self.start, len(weights)])
+        top = np.maximum.reduceat(weights, self.start)
+        self.keep = weights / np.repeat(top, self.size)  # chance an item is kept once picked
+        share = np.add.reduceat(weights, self.start)
+        self.cum = np.cumsum(share) / share.sum()
+        self.base = self.cum - share / share.sum()
+        self.stretch = self.size / (share / share.sum())
+
+    def sample(self, rng: np.random.Generator, size: tuple | int) -> np.ndarray:
+        """Indices into `weights`."""
+        return self.order[self.positions(rng, size)]
+
+    def positions(self, rng: np.random.Generator, size: tuple | int) -> np.ndarray:
+        """Draws as positions in `order` (the items sorted by class)."""
+        n = int(np.prod(size))
+        u = rng.random(n)
+        cls = np.minimum(np.searchsorted(self.cum, u, side="right"), len(self.cum) - 1)
+        t = np.minimum((u - self.base[cls]) * self.stretch[cls], self.size[cls] - 1e-9)
+        at = self.start[cls] + t.astype(np.int64)
+        kept = t - np.floor(t) < self.keep[at]
+        todo = np.flatnonzero(~kept)
+        while len(todo):  # redraw in the same class
+            c = cls[todo]
+            t = rng.random(len(todo)) * self.size[c]
+            redo = self.start[c] + t.astype(np.int64)
+            ok = t - np.floor(t) < self.keep[redo]
+            at[todo[ok]] = redo[ok]
+            todo = todo[~ok]
+        return at.reshape(size)
+
+
+def gumbel32(rng: np.random.Generator, size: tuple) -> np.ndarray:
+    """Standard Gumbel noise in float32 (the Gumbel-max choice among candidates)."""
+    with np.errstate(divide="ignore"):
+        return -np.log(-np.log(rng.random(size, dtype=np.float32)))
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Points on the unit sphere (float32; 0 where there is no place): distances without a cosine
+    per pair, the chord x EARTH_KM being the great-circle distance at the sandbox's scales."""
+    la, lo = np.radians(np.nan_to_num(lat)), np.radians(np.nan_to_num(lon))
+    return tuple(a.astype(np.float32) for a in (np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
 def _within(
     idx: np.ndarray, at: np.ndarray, group: np.ndarray, amount: np.ndarray, left: np.ndarray
 ) -> np.ndarray:
@@ -245,6 +312,10 @@ def _codes_of(col: pa.ChunkedArray, values: np.ndarray) -> np.ndarray:
         unknown = set(col.to_pylist()) - set(values.tolist())
         raise SandboxError(f"unexpected values {sorted(map(str, unknown))[:5]} in the sandbox: regenerate it")
     return codes.astype(np.int64)
+
+
+def _addresses(ids: list[int], seed: int) -> list[str | None]:
+    return [user_address(u, seed) for u in ids]
 
 
 def _labels(values: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:
@@ -354,6 +425,8 @@ class World:
         self.next_collective_id = 1
         self.horizon = NAT
         self._works: dict[tuple[int, int, str], tuple[str, str | None]] = {}  # title, person of a work
+        self._text_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-texts")
+        self._addresses: list[Future] = []  # addresses of the users created by this run, in id order
 
     # rates per day, from the scale (scale 1: ~100k users and 40k offers after a year)
     @property
@@ -384,6 +457,13 @@ class World:
         self.out = {}
         self.updates = []
         self.out_rows = 0
+
+    def _new_user_addresses(self, n: int) -> list[str | None]:
+        out = [a for job in self._addresses for a in job.result()]
+        self._text_pool.shutdown()
+        if len(out) != n:
+            raise SandboxError(f"internal error: {len(out)} addresses for {n} new users")
+        return out
 
     # --- initial catalogue (generate only) -----------------------------------------------------
     def create_initial(self, start: np.datetime64, rng: np.random.Generator) -> None:
@@ -514,6 +594,7 @@ class World:
         self.v_type = np.asarray(v_type)
         self.v_lat = np.asarray(lat, float)
         self.v_lon = np.asarray(lon, float)
+        self.v_xyz = unit_vectors(self.v_lat, self.v_lon)
         self.p_sub = np.asarray(prod_sub, np.int64)
         self.n_inst = int(n_inst)
         self.venues_by_type = {t: np.flatnonzero(self.v_type == t) for t in np.unique(self.v_type)}
@@ -562,22 +643,24 @@ class World:
         pop = np.exp(sigma * hash_normal(item, 41, self.seed)) * SUB_POP[sub]
         t1, t2, w1 = item_topics(item, sub, self.seed)
         kind = np.where(SUB_DIGITAL[sub], 2, np.where(SUB_EVENT[sub], 1, 0))
-        if not done:
-            self.o_work, self.o_pop, self.o_t1, self.o_t2, self.o_w1, self.o_kind = (
-                item,
-                pop,
-                t1,
-                t2,
-                w1,
-                kind,
-            )
-            return
-        self.o_work = np.concatenate([self.o_work, item])
-        self.o_pop = np.concatenate([self.o_pop, pop])
-        self.o_t1 = np.concatenate([self.o_t1, t1])
-        self.o_t2 = np.concatenate([self.o_t2, t2])
-        self.o_w1 = np.concatenate([self.o_w1, w1])
-        self.o_kind = np.concatenate([self.o_kind, kind])
+        # distance term = a x log(1 + km / 5) + b: trips matter for events, less for goods, not for
+        # digital offers, which most young people still like less than a book or a seat
+        dist_a = -DISTANCE_WEIGHT * np.where(kind == 1, 1.0, np.where(kind == 0, 0.6, 0.0))
+        dist_b = np.where(kind == 2, -DIGITAL_PENALTY, 0.0)
+        f32 = np.float32
+        new = {
+            "o_work": item,
+            "o_pop": pop,
+            "o_t1": t1,
+            "o_t2": t2,
+            "o_w1": w1,
+            "o_kind": kind,
+            "o_w1f": w1.astype(f32),
+            "o_dist_a": dist_a.astype(f32),
+            "o_dist_b": dist_b.astype(f32),
+        }
+        for name, values in new.items():
+            setattr(self, name, np.concatenate([getattr(self, name), values]) if done else values)
 
     def _work_keys(self, ids: np.ndarray) -> np.ndarray:
         """The work each offer sells (planted truth for record linkage), a pure function of ids and seed.
@@ -659,10 +742,15 @@ class World:
                 + (self.u_birth[done:] - self.u_birth[done:].astype("datetime64[M]")).astype(int)
                 + 1,
             )
+            new = (*new, *unit_vectors(new[0], new[1]))
             self._geo = (
                 new if not done else tuple(np.concatenate(p) for p in zip(self._geo, new, strict=True))
             )
         return self._geo[:3]
+
+    def _user_xyz(self) -> tuple[np.ndarray, ...]:
+        self._user_geo()
+        return self._geo[4:7]
 
     def _birth_month_days(self) -> np.ndarray:
         """Month x 100 + day of each user's birth date (computed once per user)."""
@@ -696,6 +784,8 @@ class World:
         self.u_dep = np.concatenate([self.u_dep, np.full(n, -1)])
         self.u_taste = np.concatenate([self.u_taste, taste])
         self.u_dirty = np.concatenate([self.u_dirty, np.ones(n, bool)])
+        # addresses are built one by one in Python: in a thread, while this one computes in numpy
+        self._addresses.append(self._text_pool.submit(_addresses, ids.tolist(), self.seed))
         uu, tt = np.nonzero(taste)
         self.emit(
             "sandbox_truth_user_taste",
@@ -1051,19 +1141,56 @@ class World:
         )
         return K_TOPICS * a
 
-    def _distance_term(
-        self, users: np.ndarray, offers: np.ndarray, ulat: np.ndarray, ulon: np.ndarray
+    def _pack(self, offers: np.ndarray) -> np.ndarray:
+        """What scoring reads of each offer, one float32 row per offer (one cache line per candidate):
+        topic weight, topics, venue position, distance weights."""
+        venue = self.o_venue[offers]
+        cols = (self.o_w1[offers], self.o_t1[offers], self.o_t2[offers], *(v[venue] for v in self.v_xyz))
+        return np.stack([*cols, self.o_dist_a[offers], self.o_dist_b[offers]], axis=1).astype(np.float32)
+
+    def _candidate_terms(self, users: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Affinity (as `_affinity`) and distance term of each user's candidates (`_pack` rows, one
+        line of candidates per user), in float32."""
+        taste = self.u_taste[users]
+        w1 = rows[..., 0]
+        aff = np.float32(K_TOPICS) * (
+            w1 * np.take_along_axis(taste, rows[..., 1].astype(np.intp), 1)
+            + (1 - w1) * np.take_along_axis(taste, rows[..., 2].astype(np.intp), 1)
+        )
+        sq = np.zeros(rows.shape[:2], np.float32)
+        for k, u_axis in enumerate(self._user_xyz()):
+            diff = rows[..., 3 + k] - u_axis[users][:, None]
+            sq += diff * diff
+        km = np.sqrt(sq) * EARTH_KM
+        return aff, rows[..., 6] * np.log1p(km * np.float32(0.2)) + rows[..., 7]
+
+    def _organic_choices(
+        self,
+        users: np.ndarray,
+        rng: np.random.Generator,
+        pools: list[tuple[WeightedSampler, np.ndarray, np.ndarray]],
     ) -> np.ndarray:
-        v = self.o_venue[offers]
-        vlat, vlon = self.v_lat[v], self.v_lon[v]
-        la, lo = ulat[users], ulon[users]
-        dx = (vlon - lo) * np.cos(np.radians((vlat + la) / 2)) * 111.0
-        dy = (vlat - la) * 111.0
-        dist = np.nan_to_num(np.sqrt(dx * dx + dy * dy), nan=0.0)
-        factor = np.where(self.o_kind[offers] == 1, 1.0, np.where(self.o_kind[offers] == 0, 0.6, 0.0))
-        # digital offers: no trip, but most young people still prefer a book or a seat to a screen
-        digital = np.where(self.o_kind[offers] == 2, DIGITAL_PENALTY, 0.0)
-        return -DISTANCE_WEIGHT * factor * np.log1p(dist / 5) - digital
+        """The offer each consultation picks: CANDIDATES drawn from the pools (sampler, offers in
+        its order, their packed rows), one chosen by taste x distance (Gumbel-max)."""
+        n_pop = CANDIDATES - round(CANDIDATES * EXPLORE_SHARE)
+        chosen = np.empty(len(users), np.int64)
+        for lo in range(0, len(users), CHUNK_ROWS):
+            part = users[lo : lo + CHUNK_ROWS]
+            m = len(part)
+            draws = [
+                sampler.positions(rng, (m, k))
+                for (sampler, _, _), k in zip(pools, (n_pop, CANDIDATES - n_pop), strict=True)
+            ]
+            rows = np.concatenate([table[d] for (_, _, table), d in zip(pools, draws, strict=True)], axis=1)
+            aff, dterm = self._candidate_terms(part, rows)
+            score = np.float32(TASTE_WEIGHT) * np.log(np.float32(0.1) + aff) + dterm
+            pick = np.argmax(score + gumbel32(rng, (m, CANDIDATES)), axis=1)
+            first = pick < n_pop
+            r = np.arange(m)
+            from_pop = pools[0][1][draws[0][r, np.minimum(pick, n_pop - 1)]]
+            from_sub = pools[1][1][draws[1][r, np.maximum(pick - n_pop, 0)]]
+            chosen[lo : lo + m] = np.where(first, from_pop, from_sub)
+        return chosen
 
     def _sessions(self, day: np.datetime64, rng: np.random.Generator) -> None:
         day_s = day.astype("datetime64[s]")
@@ -1079,7 +1206,7 @@ class World:
         )
         if not len(bookable):
             return
-        ulat, ulon, prop = self._user_geo()
+        prop = self._user_geo()[2]
         users = eligible[sample_weighted(rng, prop[eligible], n)]
         tod = np.where(rng.random(n) < 0.2, rng.random(n) * 86400, rng.normal(19 * 3600, 3 * 3600, n)).clip(
             0, 80000
@@ -1089,8 +1216,13 @@ class World:
         platform = sample_weighted(rng, np.array([0.45, 0.45, 0.1]), n)
         version = np.where(rng.random(n) < 0.7, 0, 1)
         sessions = Sessions(day_key, users, platform, version, self._upload_times(day, t0))
-        pop = self.o_pop[bookable]
-        sub_pop = SUB_POP[self.o_sub[bookable]]  # category-level popularity only: the long tail
+        by_pop = WeightedSampler(self.o_pop[bookable])
+        sub = self.o_sub[bookable]  # category popularity only: the long tail
+        by_sub = WeightedSampler(SUB_POP[sub], classes=sub)
+        pools = []
+        for sampler in (by_pop, by_sub):
+            offers = bookable[sampler.order]
+            pools.append((sampler, offers, self._pack(offers)))
         ev: list[tuple] = []
 
         def events(
@@ -1125,13 +1257,11 @@ class World:
                 origin=np.full(m, ORIGIN_HOME),
                 call=reco,
             )
-            cand = bookable[sample_weighted(rng, pop, (m, CANDIDATES))]
-            u_rep = np.repeat(users[reco], CANDIDATES).reshape(m, CANDIDATES)
-            aff = self._affinity(u_rep, cand)
-            dterm = self._distance_term(u_rep, cand, ulat, ulon)
-            score = 0.5 * np.log(0.1 + aff) + 0.5 * dterm + rng.gumbel(size=(m, CANDIDATES))
+            drawn = by_pop.positions(rng, (m, CANDIDATES))
+            aff, dterm = self._candidate_terms(users[reco], pools[0][2][drawn])
+            score = 0.5 * np.log(np.float32(0.1) + aff) + 0.5 * dterm + gumbel32(rng, (m, CANDIDATES))
             order = np.argsort(-score, axis=1)[:, :DISPLAY_SIZE]
-            shown = np.take_along_axis(cand, order, axis=1)
+            shown = pools[0][1][np.take_along_axis(drawn, order, axis=1)]
             a_shown = np.take_along_axis(aff, order, axis=1)
             d_shown = np.take_along_axis(dterm, order, axis=1)
             pos = np.tile(np.arange(DISPLAY_SIZE), (m, 1))
@@ -1174,21 +1304,9 @@ class World:
         s_idx = np.repeat(all_s, k)
         if len(s_idx):
             m = len(s_idx)
-            n_pop = CANDIDATES - round(CANDIDATES * EXPLORE_SHARE)
-            cand = np.concatenate(
-                [
-                    bookable[sample_weighted(rng, pop, (m, n_pop))],
-                    bookable[sample_weighted(rng, sub_pop, (m, CANDIDATES - n_pop))],
-                ],
-                axis=1,
-            )
-            u_rep = np.repeat(users[s_idx], CANDIDATES).reshape(m, CANDIDATES)
-            score = TASTE_WEIGHT * np.log(0.1 + self._affinity(u_rep, cand)) + self._distance_term(
-                u_rep, cand, ulat, ulon
-            )
-            pick = np.argmax(score + rng.gumbel(size=(m, CANDIDATES)), axis=1)
+            chosen = self._organic_choices(users[s_idx], rng, pools)
             cons_s.append(s_idx)
-            cons_o.append(cand[np.arange(m), pick])
+            cons_o.append(chosen)
             cons_t.append(t0[s_idx] + rng.integers(30, 1500, m).astype("timedelta64[s]"))
             cons_origin.append(sample_weighted(rng, ORIGIN_P, m))
             cons_call.append(np.full(m, -1, np.int64))
@@ -1409,9 +1527,7 @@ class World:
                         "user_role": ROLES[self.u_role[i]],
                         "user_birth_date": pa.array(self.u_birth[i], pa.date32()),
                         "user_department_code": DEPT_CODE[self.u_dept[i]],
-                        "user_address": pa.array(
-                            [user_address(int(u), self.seed) for u in ids[i]], pa.string()
-                        ),
+                        "user_address": pa.array(self._new_user_addresses(len(i)), pa.string()),
                         "user_postal_code": DEPT_POSTAL[self.u_dept[i]],
                         "user_city": DEPT_CITY[self.u_dept[i]],
                         "user_is_active": hm[i] > 0.01,
