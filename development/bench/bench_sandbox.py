@@ -2,7 +2,7 @@
 baseline revision, and a one-day `sandbox advance` at each scale.
 
     flock /work/wt/heavy.lock uv run python development/bench/bench_sandbox.py [--scales 1 10]
-        [--baseline REF] [--baseline-scales 1] [--days 365] [--seed 42]
+        [--baseline REF] [--baseline-scales 1] [--candidate REF] [--days 365] [--seed 42]
 
 Each phase runs in its own process (its peak RSS and CPU time are its own). Per scale it prints the
 generation's wall and CPU seconds, peak memory, rows and rows per second, then `advance --to` the next
@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument(
         "--baseline-scales", nargs="+", type=float, help="scales of the baseline (default: smallest)"
     )
+    parser.add_argument(
+        "--candidate", metavar="REF", help="time the sandbox brick at git REF (default: the working tree)"
+    )
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data-dir", type=Path, help="where the sandboxes go (default: a temporary folder)")
@@ -63,6 +66,7 @@ def main() -> None:
     results: dict[float, dict[str, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="bench_sandbox_", dir=args.data_dir) as tmp:
         old = extract_brick(args.baseline, BRICK, Path(tmp) / "baseline_code") if args.baseline else None
+        new = extract_brick(args.candidate, BRICK, Path(tmp) / "candidate_code") if args.candidate else None
         for scale in args.scales:
             results[scale] = {}
             folder = Path(tmp) / f"scale_{scale:g}"
@@ -75,11 +79,11 @@ def main() -> None:
                 results[scale]["baseline"] = r
                 print(line(f"scale {scale:g} generate @{args.baseline}", r), flush=True)
                 (folder / "baseline.sqlite").unlink()
-            r = run_phase(GENERATE.format(url=url, **fill), env)
+            r = run_phase(GENERATE.format(url=url, **fill), env, new)
             results[scale]["generate"] = r
             print(line(f"scale {scale:g} generate", r), flush=True)
             day = (end + dt.timedelta(days=1)).isoformat()
-            r = run_phase(ADVANCE.format(url=url, day=day), env)
+            r = run_phase(ADVANCE.format(url=url, day=day), env, new)
             results[scale]["advance"] = r
             print(line(f"scale {scale:g} advance --to {day}", r), flush=True)
             (folder / "app.sqlite").unlink()
