@@ -14,6 +14,14 @@ How it works, and why:
   pure-taste oracle beats popularity on recall; popularity x taste beats both),
   favourites and bookings following consultations with a probability growing with affinity, credit
   checked so that a booking never exceeds what the deposit has left.
+- Each session's events reach the analytics export in one upload, hashed from the day and the
+  session: most within the hour, some 1 to 3 days after their day (`LATE_SHARES`). An event is
+  written to `app_event` when its upload comes by the end of the simulated window, else to the
+  late-event table that `advance` empties as the days come.
+- Speed: the simulation is linear in the scale. Hashed properties are computed once per id,
+  candidates are drawn in O(1) each (`WeightedSampler`) and scored in float32 from one packed row
+  per offer, rows are built in Arrow and written by a background thread while the next days are
+  computed (`SourceDB.submit`).
 - What happens to a booking later (cancelled, used, reimbursed, and when) is a pure function of its
   id and seed, so `advance` moves existing bookings forward exactly as a longer generation would;
   users' activity, item popularity and coordinates are likewise hashed from ids, so `advance` only
