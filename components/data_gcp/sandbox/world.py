@@ -296,11 +296,12 @@ def _ts_arrow(a: np.ndarray) -> pa.Array:
 
 
 def _np_int(col: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(col.cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+    """A writable copy (Arrow's own buffers are read-only, and the simulation updates its arrays)."""
+    return np.array(col.cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
 
 
 def _np_float(col: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(col.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False), float)
+    return np.array(col.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False), float)
 
 
 def _np_ts(col: pa.ChunkedArray) -> np.ndarray:
@@ -310,7 +311,7 @@ def _np_ts(col: pa.ChunkedArray) -> np.ndarray:
         col = pc.utf8_slice_codeunits(col, 0, 19)  # second resolution; a date alone reads as midnight
     elif pa.types.is_date(col.type):
         col = col.cast(pa.timestamp("s"))
-    return col.cast(pa.timestamp("s")).to_numpy(zero_copy_only=False).astype("datetime64[s]")
+    return np.array(col.cast(pa.timestamp("s")).to_numpy(zero_copy_only=False), "datetime64[s]")
 
 
 def _codes_of(col: pa.ChunkedArray, values: np.ndarray) -> np.ndarray:
@@ -319,7 +320,7 @@ def _codes_of(col: pa.ChunkedArray, values: np.ndarray) -> np.ndarray:
     if np.isnan(codes.astype(float)).any():
         unknown = set(col.to_pylist()) - set(values.tolist())
         raise SandboxError(f"unexpected values {sorted(map(str, unknown))[:5]} in the sandbox: regenerate it")
-    return codes.astype(np.int64)
+    return np.array(codes, np.int64)
 
 
 def _addresses(ids: list[int], seed: int) -> list[str | None]:

@@ -324,6 +324,19 @@ def test_advance_to_a_day_brings_its_late_events_and_is_idempotent(tmp_path: Pat
     con.close()
 
 
+def test_a_reloaded_world_can_be_simulated_further(late_file: Path) -> None:
+    """`advance` updates the arrays it reloads (prices, credits, stocks): none may be read-only."""
+    from data_gcp.sandbox import SourceDB
+    from data_gcp.sandbox.world import World
+
+    with SourceDB(f"sqlite:///{late_file}") as db:
+        world = World(db, 3, 0.02)
+        world.load()
+        arrays = {k: v for k, v in vars(world).items() if isinstance(v, np.ndarray)}
+        assert len(arrays) > 20 and len(world.o_price) > 100
+        assert [k for k, v in arrays.items() if not v.flags.writeable] == []
+
+
 def test_advance_needs_a_sandbox(tmp_path: Path) -> None:
     with pytest.raises(SandboxError, match="sandbox generate"):
         advance(1, f"sqlite:///{tmp_path / 'none.sqlite'}")
