@@ -16,15 +16,13 @@ warehouse, same source, same run), and prints new / baseline ratios.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
+
+from sandbox_setup import extract_brick, run_phase
 
 PHASES = {
     "generate": "from data_gcp.sandbox import generate; r = generate({scale}, 42, {url!r}); rows = sum(r.counts.values())",
@@ -37,43 +35,11 @@ PHASES = {
 
 
 BRICK = "components/data_gcp/applicative_import"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def extract_baseline(ref: str, dest: Path) -> Path:
     """The import brick's files at git `ref`, as a `data_gcp` namespace folder put first on sys.path."""
-    brick = dest / "data_gcp" / "applicative_import"
-    brick.mkdir(parents=True)
-    names = subprocess.run(
-        ["git", "ls-tree", "--name-only", f"{ref}:{BRICK}"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    for name in names:
-        if name.endswith(".py"):
-            text = subprocess.run(
-                ["git", "show", f"{ref}:{BRICK}/{name}"], cwd=ROOT, check=True, capture_output=True, text=True
-            ).stdout
-            (brick / name).write_text(text)
-    return dest
-
-
-def run_phase(code: str, env: dict[str, str], first_path: Path | None = None) -> dict:
-    if first_path is not None:
-        code = f"import sys; sys.path.insert(0, {str(first_path)!r})\n{code}"
-    script = f"{code}\nimport json, sys; print(json.dumps({{'rows': rows}}))"
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    out = proc.stdout.read() if proc.stdout else ""
-    if status != 0:
-        raise SystemExit(f"phase failed (status {status}):\n{code}")
-    rows = json.loads(out.strip().splitlines()[-1])["rows"]
-    cpu = usage.ru_utime + usage.ru_stime
-    return {"seconds": seconds, "cpu_s": cpu, "peak_mib": usage.ru_maxrss / 1024, "rows": rows}
+    return extract_brick(ref, BRICK, dest)
 
 
 def postgres_url() -> tuple[str, str]:

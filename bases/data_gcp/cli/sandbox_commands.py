@@ -52,13 +52,23 @@ def generate(
 
 
 def advance(
-    days: int = typer.Option(1, "--days", help="days to simulate after the last simulated one"),
+    days: int | None = typer.Option(
+        None, "--days", help="days to simulate after the last simulated one (default 1)"
+    ),
+    to: str | None = typer.Option(
+        None, "--to", help="simulate up to this day YYYY-MM-DD (a day already simulated: nothing changes)"
+    ),
     database_url: str | None = typer.Option(None, "--database-url", help="default: the sandbox SQLite file"),
 ) -> None:
-    """Simulate the next days: new users and offers, bookings, cancellations, updates."""
+    """Simulate the next days: new users and offers, bookings, cancellations, updates, and the app
+    events that arrive on those days (late ones of the 3 days before included)."""
     from data_gcp.sandbox import advance as run
 
-    _print(run(days, database_url, progress=True), "advanced")
+    result = run(days, database_url, progress=True, to=_date(to, "--to"))
+    if not result.simulated_days:
+        out.print(f"the sandbox already holds {result.end_date}: nothing changed")
+        return
+    _print(result, "advanced")
 
 
 def register(app: typer.Typer) -> None:

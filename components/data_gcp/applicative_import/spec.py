@@ -86,7 +86,8 @@ def check_columns(spec: TableSpec, found: dict[str, str] | None) -> None:
         if family is None:
             raise ImportError_(
                 f"source table {spec.name!r} has no column {col.name!r}: nothing was imported "
-                f"(the import expects {', '.join(spec.column_names)})"
+                f"(the import expects {', '.join(spec.column_names)}; a local sandbox made by an "
+                "older version gets them from `data-gcp sandbox generate`)"
             )
         if family not in ACCEPTED[col.type]:
             raise ImportError_(
@@ -124,7 +125,7 @@ def plan_table(
     if spec.partition_column:
         if full or first_run:
             return Plan(spec, True, last_day=run_date)
-        first = min(dt.date.fromisoformat(watermark[:10]), run_date)
+        first = min(dt.date.fromisoformat(watermark[:10]), run_date) - dt.timedelta(days=spec.late_days)
         return Plan(spec, False, first_day=first, last_day=run_date)
     if spec.append_key and not (full or first_run):
         return Plan(spec, False, since_key=int(watermark))

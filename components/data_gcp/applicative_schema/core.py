@@ -3,6 +3,11 @@
 Logical column types: `int`, `float`, `str`, `bool`, `ts` (timestamp without time zone, UTC),
 `date`, `json` (JSON text). Each type maps to one Arrow type, one SQLite and one PostgreSQL type.
 
+App events come from the analytics export: `event_timestamp` is when the event happened on the
+device, `event_server_timestamp_offset` (microseconds) how long after that its upload arrived, as in
+the GA4 / Firebase BigQuery export; the export adds late events to their day's partition up to 3
+days later, so an incremental import re-reads the last `late_days` partitions before its watermark.
+
 Incremental cursors: a table with `cursor_columns` is read incrementally (rows where any cursor
 column is >= the last watermark) and merged on its primary key; a table without cursors is small or
 changes without a timestamp (user roles change on birthdays, product popularity every day) and is
@@ -72,6 +77,7 @@ class TableSpec:
     append_key: str | None = None  # append-only table: new rows have a key >= the last one imported
     # BigQuery refuses a query on it without a filter on `partition_column` (the large event tables)
     require_partition_filter: bool = False
+    late_days: int = 0  # partitioned table: rows may still arrive for this many days before the newest
 
     @property
     def column_names(self) -> list[str]:
@@ -282,12 +288,13 @@ TABLES: tuple[TableSpec, ...] = (
         _cols(
             "event_date:date! event_timestamp:ts! event_name:str! user_id:int user_pseudo_id:str! session_id:str! "
             "platform:str! app_version:str offer_id:int origin:str reco_call_id:str search_query:str "
-            "venue_id:int duration_seconds:int"
+            "venue_id:int duration_seconds:int event_server_timestamp_offset:int"
         ),
         (),
         raw_name="firebase_events",
         partition_column="event_date",
         require_partition_filter=True,
+        late_days=3,  # the analytics export adds events up to 3 days after their day
         indexes=("event_date",),
     ),
     # --- addresses, editorial tags, artists, pro accounts, synchronisations, events, finance, Adage

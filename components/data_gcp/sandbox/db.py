@@ -1,13 +1,20 @@
 """Writing and reading the synthetic app database (SQLite file or PostgreSQL), Arrow in, Arrow out.
 
-Why raw DBAPI calls under SQLAlchemy: the engine gives us URL parsing and one code path for both
-databases, while bulk writes need the fast native paths (sqlite3 `executemany`, PostgreSQL `COPY`).
-Everything a run writes happens in one transaction: a failed generation leaves nothing behind.
+Why these drivers: bulk writes are what a generation spends its time on, so each database gets its
+native bulk path with no Python object per row or value. SQLite goes through ADBC
+(`adbc-driver-sqlite`: Arrow batches bound to a prepared statement in C, for inserts and keyed
+updates alike), PostgreSQL through psycopg's `COPY`. SQLAlchemy only parses the URL.
+
+All or nothing: everything a run writes is one transaction, and a new SQLite database (`generate`)
+is built in a temporary file next to the target, without journal, its indexes created once at the
+end, then renamed over the target: a failed generation leaves the previous file as it was.
 """
 
 from __future__ import annotations
 
 import io
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +27,8 @@ from data_gcp.applicative_schema import (
     POSTGRES_TYPES,
     SQLITE_TYPES,
     TABLES,
+    Column,
+    TableSpec,
     arrow_schema,
     database_url,
     table_spec,
@@ -27,6 +36,10 @@ from data_gcp.applicative_schema import (
 from data_gcp.config import DataGcpError
 
 META_TABLE = "sandbox_meta"
+# App events recorded but not uploaded yet: they reach `app_event` on the day they arrive (`advance`).
+LATE_EVENT_TABLE = "sandbox_late_app_event"
+ARRIVAL_COLUMN = "event_arrival_timestamp"
+SQLITE_CACHE_KIB = 256 * 1024  # page cache of the writing connection (SQLite's default is 2 MiB)
 
 
 class SandboxError(DataGcpError):
@@ -37,35 +50,100 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-class SourceDB:
-    """One open connection and transaction on the sandbox database."""
+def _late_spec() -> TableSpec:
+    events = table_spec("app_event")
+    return TableSpec(
+        LATE_EVENT_TABLE,
+        (*events.columns, Column(ARRIVAL_COLUMN, "ts", nullable=False)),
+        (),
+        local_only=True,
+        indexes=(ARRIVAL_COLUMN,),
+    )
 
-    def __init__(self, url: str) -> None:
+
+SANDBOX_TABLES: tuple[TableSpec, ...] = (*TABLES, _late_spec())
+_SPECS = {t.name: t for t in SANDBOX_TABLES}
+
+
+def _spec(name: str) -> TableSpec:
+    return _SPECS.get(name) or table_spec(name)
+
+
+class SourceDB:
+    """One open connection and transaction on the sandbox database.
+
+    `new=True` (generation): the database is rebuilt from scratch. For SQLite the rows go to a
+    temporary file that replaces the target when the block exits without error.
+    """
+
+    def __init__(self, url: str, new: bool = False) -> None:
         self.url = url
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.new = new
         self.engine = sa.create_engine(database_url(url), poolclass=sa.pool.NullPool)
         self.dialect = self.engine.dialect.name
         if self.dialect not in ("sqlite", "postgresql"):
             raise SandboxError(
                 f"unsupported sandbox database {self.dialect!r}: use sqlite:/// or postgresql://"
             )
-        try:
-            self.raw = self.engine.raw_connection()
-        except Exception as err:  # the URL may hold a password: name only the dialect
-            raise SandboxError(
-                f"cannot connect to the sandbox {self.dialect} database: {type(err).__name__}"
-            ) from None
+        self.path: Path | None = None
+        self.building: Path | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-writer")
+        self._pending: Future | None = None
         if self.dialect == "sqlite":
-            self.raw.execute("PRAGMA journal_mode=WAL")
-            self.raw.execute("PRAGMA synchronous=OFF")
+            self._open_sqlite()
+        else:
+            try:
+                self.raw = self.engine.raw_connection()
+            except Exception as err:  # the URL may hold a password: name only the dialect
+                raise SandboxError(
+                    f"cannot connect to the sandbox {self.dialect} database: {type(err).__name__}"
+                ) from None
+
+    def _open_sqlite(self) -> None:
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            raise SandboxError("the sandbox needs a SQLite file: sqlite:///path/to/app.sqlite")
+        self.path = Path(database)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        target = self.path
+        if self.new:
+            self.building = self.path.with_name(f"{self.path.name}.building")
+            for stale in _sqlite_files(self.building):
+                stale.unlink(missing_ok=True)
+            target = self.building
+        try:
+            self.raw = adbc_sqlite.connect(str(target), autocommit=True)
+        except Exception as err:
+            raise SandboxError(f"cannot open the sandbox SQLite file {target}: {err}") from None
+        cur = self.raw.cursor()
+        # a file being built needs no journal (a failure deletes it); a live one keeps WAL
+        pragmas = ("journal_mode=OFF", "locking_mode=EXCLUSIVE") if self.new else ("journal_mode=WAL",)
+        for pragma in (*pragmas, "synchronous=OFF", f"cache_size=-{SQLITE_CACHE_KIB}", "temp_store=MEMORY"):
+            cur.execute(f"PRAGMA {pragma}")
+            cur.fetchall()
+        cur.execute("BEGIN")
+        cur.close()
 
     # --- lifecycle -------------------------------------------------------------------------
     def commit(self) -> None:
-        self.raw.commit()
+        self.wait()
+        if self.dialect == "sqlite":
+            self._exec("COMMIT")
+            self._exec("BEGIN")
+        else:
+            self.raw.commit()
+
+    def rollback(self) -> None:
+        if self.dialect == "sqlite":
+            self._exec("ROLLBACK")
+        else:
+            self.raw.rollback()
 
     def close(self) -> None:
         try:
+            self._writer.shutdown(wait=True)
             self.raw.close()
         finally:
             self.engine.dispose()
@@ -74,51 +152,151 @@ class SourceDB:
         return self
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
-        if exc_type is not None:
-            self.raw.rollback()
-        self.close()
+        failure: BaseException | None = None
+        try:
+            self.wait()
+        except BaseException as err:  # a background write failed: nothing is kept
+            failure = err
+        ok = exc_type is None and failure is None
+        try:
+            if ok and self.dialect == "sqlite":
+                self._exec("COMMIT")
+            elif not ok:
+                self.rollback()
+        finally:
+            self.close()
+            if self.building is not None:
+                if ok:
+                    self._publish()
+                else:
+                    for path in _sqlite_files(self.building):
+                        path.unlink(missing_ok=True)
+        if failure is not None and exc_type is None:
+            raise failure
+
+    # --- background writes -------------------------------------------------------------------
+    def submit(self, writes: list[tuple[str, str, list[pa.Table]]]) -> None:
+        """Write in the background, in order: ("insert" | "update", table, row batches).
+
+        Why: the database's bulk paths release the GIL, so the rows of the next days are computed
+        while these are written. One write job at a time (memory stays bounded); every other call
+        on this object waits for it first, so reads and commits see everything submitted.
+        """
+        self.wait()
+        self._pending = self._writer.submit(self._write_all, writes)
+
+    def wait(self) -> None:
+        """Block until the background write is done (its error, if any, is raised here)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write_all(self, writes: list[tuple[str, str, list[pa.Table]]]) -> None:
+        for op, table, parts in writes:
+            if op == "insert":
+                self._insert(table, pa.concat_tables([self.conform(table, p) for p in parts]))
+            else:
+                for part in parts:
+                    self._update(table, part)
+
+    def _publish(self) -> None:
+        """Put the built file in place of the target (its old WAL would otherwise replay onto it)."""
+        assert self.building is not None and self.path is not None
+        for path in _sqlite_files(self.path)[1:]:
+            path.unlink(missing_ok=True)
+        os.replace(self.building, self.path)
 
     # --- schema ----------------------------------------------------------------------------
-    def create_schema(self) -> None:
-        """Drop and create every table of the spec plus the sandbox's own meta table."""
+    def create_schema(self, indexes: bool = True) -> None:
+        """Drop and create every table of the spec plus the sandbox's own tables.
+
+        `indexes=False` leaves the secondary indexes to `create_indexes` (faster bulk loading).
+        """
         types = SQLITE_TYPES if self.dialect == "sqlite" else POSTGRES_TYPES
-        cur = self.raw.cursor()
-        for spec in (*TABLES, None):
+        for spec in (*SANDBOX_TABLES, None):
             name = spec.name if spec else META_TABLE
-            cur.execute(f"DROP TABLE IF EXISTS {_q(name)}")
-        for spec in TABLES:
+            self._exec(f"DROP TABLE IF EXISTS {_q(name)}")
+        for spec in SANDBOX_TABLES:
             cols = [f"{_q(c.name)} {types[c.type]}{'' if c.nullable else ' NOT NULL'}" for c in spec.columns]
             if spec.primary_key:
                 cols.append(f"PRIMARY KEY ({', '.join(_q(k) for k in spec.primary_key)})")
-            cur.execute(f"CREATE TABLE {_q(spec.name)} ({', '.join(cols)})")
+            self._exec(f"CREATE TABLE {_q(spec.name)} ({', '.join(cols)})")
+        self._exec(f'CREATE TABLE {_q(META_TABLE)} ("key" TEXT PRIMARY KEY, "value" TEXT NOT NULL)')
+        if indexes:
+            self.create_indexes()
+
+    def create_indexes(self) -> None:
+        for spec in SANDBOX_TABLES:
             for col in spec.indexes:
-                cur.execute(f"CREATE INDEX {_q(f'ix_{spec.name}_{col}')} ON {_q(spec.name)} ({_q(col)})")
-        cur.execute(f'CREATE TABLE {_q(META_TABLE)} ("key" TEXT PRIMARY KEY, "value" TEXT NOT NULL)')
+                name = _q(f"ix_{spec.name}_{col}")
+                self._exec(f"CREATE INDEX IF NOT EXISTS {name} ON {_q(spec.name)} ({_q(col)})")
 
     def has_schema(self) -> bool:
-        return sa.inspect(self.engine).has_table(META_TABLE)
+        return self.has_table(META_TABLE)
+
+    def has_table(self, name: str) -> bool:
+        if self.dialect == "sqlite":
+            return bool(
+                self.fetch("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+            )
+        return self.fetch("SELECT to_regclass(?)", (name,))[0][0] is not None
 
     # --- meta ------------------------------------------------------------------------------
     def get_meta(self) -> dict[str, str]:
         return dict(self.fetch(f'SELECT "key", "value" FROM {_q(META_TABLE)}'))
 
     def set_meta(self, values: dict[str, Any]) -> None:
-        cur = self.raw.cursor()
-        p = "?" if self.dialect == "sqlite" else "%s"
         for key, value in values.items():
-            cur.execute(f'DELETE FROM {_q(META_TABLE)} WHERE "key" = {p}', (key,))
-            cur.execute(f'INSERT INTO {_q(META_TABLE)} ("key", "value") VALUES ({p}, {p})', (key, str(value)))
+            self._exec(f'DELETE FROM {_q(META_TABLE)} WHERE "key" = ?', (key,))
+            self._exec(f'INSERT INTO {_q(META_TABLE)} ("key", "value") VALUES (?, ?)', (key, str(value)))
 
     # --- reads -----------------------------------------------------------------------------
-    def fetch(self, sql: str, params: tuple = ()) -> list[tuple]:
+    @property
+    def float_type(self) -> str:
+        """The SQL type of a double on this database (for casts in queries)."""
+        return "REAL" if self.dialect == "sqlite" else "DOUBLE PRECISION"
+
+    def text(self, column: str) -> str:
+        """SQL reading a column as text, '' for NULL (one Arrow type per column in `fetch_arrow`)."""
+        return f"coalesce(CAST({column} AS TEXT), '')"
+
+    def _exec(self, sql: str, params: tuple = ()) -> Any:
+        self.wait()
         cur = self.raw.cursor()
-        cur.execute(sql if self.dialect == "sqlite" else sql.replace("?", "%s"), params)
-        return cur.fetchall()
+        if self.dialect == "sqlite":
+            cur.execute(sql, params or None)
+        else:
+            cur.execute(sql.replace("?", "%s"), params)
+        return cur
+
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        """A statement without result (`?` placeholders on both databases)."""
+        self._exec(sql, params).close()
+
+    def fetch(self, sql: str, params: tuple = ()) -> list[tuple]:
+        cur = self._exec(sql, params)
+        try:
+            return cur.fetchall()
+        finally:
+            cur.close()
+
+    def fetch_arrow(self, sql: str, params: tuple = ()) -> pa.Table:
+        """A query's rows as Arrow columns (SQLite types each column from its first rows: keep one
+        type per column, e.g. `coalesce(text, '')`, epoch seconds for timestamps)."""
+        cur = self._exec(sql, params)
+        try:
+            if self.dialect == "sqlite":
+                return cur.fetch_arrow_table()
+            names = [d[0] for d in cur.description]
+            cols = list(zip(*cur.fetchall(), strict=True)) or [() for _ in names]
+            return pa.table({n: pa.array(list(c)) for n, c in zip(names, cols, strict=True)})
+        finally:
+            cur.close()
 
     # --- writes ----------------------------------------------------------------------------
     def conform(self, table: str, data: pa.Table) -> pa.Table:
         """The rows with the table's columns, order and Arrow types (missing columns as NULL)."""
-        schema = arrow_schema(table_spec(table))
+        schema = arrow_schema(_spec(table))
         if data.schema.equals(schema):
             return data
         missing = [n for n in schema.names if n not in data.column_names]
@@ -126,31 +304,34 @@ class SourceDB:
             data = data.append_column(name, pa.nulls(data.num_rows, schema.field(name).type))
         return data.select(schema.names).cast(schema)
 
-    def _sqlite_rows(self, data: pa.Table) -> list[tuple]:
+    @staticmethod
+    def _sqlite_values(data: pa.Table) -> pa.Table:
+        """Columns as the SQLite file stores them: second-resolution timestamp text, ISO dates, 0/1."""
         cols = []
         for field, col in zip(data.schema, data.columns, strict=True):
             if pa.types.is_timestamp(field.type):
-                col = col.cast(pa.timestamp("s")).cast(pa.string())
+                col = timestamps_to_strings(col)
             elif pa.types.is_date(field.type):
                 col = col.cast(pa.string())
             elif pa.types.is_boolean(field.type):
                 col = col.cast(pa.int8())
-            cols.append(col.to_pylist())
-        return list(zip(*cols, strict=True))
+            cols.append(col)
+        return pa.table(cols, names=data.column_names)
 
     def insert(self, table: str, data: pa.Table) -> int:
         """Append rows (columns by name; missing nullable columns become NULL)."""
-        data = self.conform(table, data)
+        self.wait()
+        return self._insert(table, self.conform(table, data))
+
+    def _insert(self, table: str, data: pa.Table) -> int:
         if not data.num_rows:
             return 0
-        cols = ", ".join(_q(c) for c in data.column_names)
         if self.dialect == "sqlite":
-            marks = ", ".join("?" * data.num_columns)
-            self.raw.executemany(
-                f"INSERT INTO {_q(table)} ({cols}) VALUES ({marks})", self._sqlite_rows(data)
-            )
+            cur = self.raw.cursor()
+            cur.adbc_ingest(table, self._sqlite_values(data), mode="append")
+            cur.close()
         else:
-            self._copy(table, cols, data)
+            self._copy(table, ", ".join(_q(c) for c in data.column_names), data)
         return data.num_rows
 
     def _copy(self, table: str, cols: str, data: pa.Table) -> None:
@@ -165,7 +346,11 @@ class SourceDB:
 
     def update(self, table: str, data: pa.Table) -> int:
         """Set the given columns of existing rows, matched on the table's primary key."""
-        spec = table_spec(table)
+        self.wait()
+        return self._update(table, data)
+
+    def _update(self, table: str, data: pa.Table) -> int:
+        spec = _spec(table)
         if not data.num_rows:
             return 0
         keys = list(spec.primary_key)
@@ -173,10 +358,14 @@ class SourceDB:
         schema = pa.schema([pa.field(c, spec.column(c).arrow_type) for c in data.column_names])
         data = data.cast(schema)
         if self.dialect == "sqlite":
-            rows = self._sqlite_rows(data.select(sets + keys))
             assign = ", ".join(f"{_q(c)} = ?" for c in sets)
             where = " AND ".join(f"{_q(k)} = ?" for k in keys)
-            self.raw.executemany(f"UPDATE {_q(table)} SET {assign} WHERE {where}", rows)
+            cur = self.raw.cursor()
+            cur.executemany(
+                f"UPDATE {_q(table)} SET {assign} WHERE {where}",
+                self._sqlite_values(data.select(sets + keys)),
+            )
+            cur.close()
         else:
             tmp = f"_upd_{table}"
             cur = self.raw.cursor()
@@ -193,6 +382,11 @@ class SourceDB:
         return data.num_rows
 
 
-def timestamps_to_strings(col: pa.Array) -> pa.Array:
+def _sqlite_files(path: Path) -> list[Path]:
+    """A SQLite database file and its companions (write-ahead log, shared memory, rollback journal)."""
+    return [path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))]
+
+
+def timestamps_to_strings(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Second-resolution text, the form timestamps take in the SQLite file."""
     return pc.cast(pc.cast(col, pa.timestamp("s")), pa.string())

@@ -20,6 +20,13 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from data_gcp.sandbox.hashing import hash_one as _h
+from data_gcp.sandbox.hashing import hash_uniform
+
 # One vocabulary per planted topic (K_TOPICS = 12), French with accents.
 TOPIC_WORDS: tuple[tuple[str, ...], ...] = (
     # 0 polar, enquête
@@ -524,19 +531,6 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
 
 
-_M = 0xFFFFFFFFFFFFFFFF
-
-
-def _h(key: int, salt: int, seed: int) -> float:
-    """`world.hash_uniform` for one integer in plain Python (texts are built one by one)."""
-    z = int(key) ^ ((seed * 0x9E3779B1 + salt * 0x85EBCA77 + 0x632BE5AB) & _M)
-    z = (z * 0x9E3779B97F4A7C15) & _M
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M
-    z ^= z >> 31
-    return (z >> 11) / float(1 << 53)
-
-
 def _pick(seq: tuple[str, ...], u: float) -> str:
     return seq[min(int(u * len(seq)), len(seq) - 1)]
 
@@ -650,6 +644,46 @@ def description(topic: int, key: int, seed: int, subcategory: str) -> str:
         + " ".join(words[4:])
         + "."
     )
+
+
+def descriptions(topics: np.ndarray, keys: np.ndarray, seed: int, subcategories: np.ndarray) -> pa.Array:
+    """`description` of many items at once (the same texts, built in numpy and Arrow)."""
+    words, start, size = _word_table()
+    keys = np.asarray(keys, np.int64)
+    topics = np.asarray(topics, np.int64)
+    n_topics = len(TOPIC_WORDS)
+    other = (hash_uniform(keys, 129, seed) * n_topics).astype(np.int64)
+    ambiguous = hash_uniform(keys, 128, seed) < 0.2
+    picked = []
+    for j in range(8):
+        u, v = hash_uniform(keys, 130 + j, seed), hash_uniform(keys, 150 + j, seed)
+        alt = ambiguous & (hash_uniform(keys, 170 + j, seed) < 0.5)
+        topic = np.where(alt, other, topics)
+        own, near = np.where(alt, 0.6, 0.45), np.where(alt, 0.1, 0.2)
+        neighbour = (topic + 1 + topic % 3) % n_topics
+        pool = np.where(u < own, topic, np.where(u < own + near, neighbour, n_topics))  # n_topics: shared
+        index = start[pool] + np.minimum((v * size[pool]).astype(np.int64), size[pool] - 1)
+        picked.append(words.take(pa.array(index)))
+    names, inverse = np.unique(np.asarray(subcategories), return_inverse=True)
+    heads = pa.array([f"{s.replace('_', ' ').lower().capitalize()} : " for s in names], pa.string())
+    heads = heads.take(pa.array(inverse.ravel()))
+    parts = [heads, picked[0], ", ", picked[1], ", ", picked[2], ", ", picked[3], " et ", picked[4]]
+    parts += [" ", picked[5], " ", picked[6], " ", picked[7], "."]
+    return pc.binary_join_element_wise(*parts, "")
+
+
+_WORDS: tuple[pa.Array, np.ndarray, np.ndarray] | None = None
+
+
+def _word_table() -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Every topic's words then the shared ones in one array, with each list's start and size."""
+    global _WORDS
+    if _WORDS is None:
+        lists = [*TOPIC_WORDS, GENERIC_WORDS]
+        size = np.array([len(w) for w in lists], np.int64)
+        start = np.concatenate([[0], np.cumsum(size)[:-1]])
+        _WORDS = (pa.array([w for ws in lists for w in ws], pa.string()), start, size)
+    return _WORDS
 
 
 def _typo(word: str, u: float, v: float, w: float) -> str:

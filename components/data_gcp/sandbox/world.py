@@ -14,6 +14,14 @@ How it works, and why:
   pure-taste oracle beats popularity on recall; popularity x taste beats both),
   favourites and bookings following consultations with a probability growing with affinity, credit
   checked so that a booking never exceeds what the deposit has left.
+- Each session's events reach the analytics export in one upload, hashed from the day and the
+  session: most within the hour, some 1 to 3 days after their day (`LATE_SHARES`). An event is
+  written to `app_event` when its upload comes by the end of the simulated window, else to the
+  late-event table that `advance` empties as the days come.
+- Speed: the simulation is linear in the scale. Hashed properties are computed once per id,
+  candidates are drawn in O(1) each (`WeightedSampler`) and scored in float32 from one packed row
+  per offer, rows are built in Arrow and written by a background thread while the next days are
+  computed (`SourceDB.submit`).
 - What happens to a booking later (cancelled, used, reimbursed, and when) is a pure function of its
   id and seed, so `advance` moves existing bookings forward exactly as a longer generation would;
   users' activity, item popularity and coordinates are likewise hashed from ids, so `advance` only
@@ -25,16 +33,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from data_gcp.applicative_schema import table_spec
 from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
-from data_gcp.sandbox.db import SandboxError, SourceDB
+from data_gcp.sandbox.db import ARRIVAL_COLUMN, LATE_EVENT_TABLE, SandboxError, SourceDB
 from data_gcp.sandbox.geo import DEPARTMENTS, user_address
+from data_gcp.sandbox.hashing import hash_uniform
 from data_gcp.sandbox.texts import (
     author_name,
-    description,
+    descriptions,
     family,
     noisy_author,
     noisy_name,
@@ -49,6 +62,8 @@ ROLES = np.array(["USER", "UNDERAGE_BENEFICIARY", "BENEFICIARY"])
 DEPOSIT_TYPES = np.array(["GRANT_15_17", "GRANT_18", "GRANT_17_18"])
 STATUSES = np.array(["CONFIRMED", "USED", "CANCELLED", "REIMBURSED"])
 CANCEL_REASONS = np.array(["BENEFICIARY", "OFFERER", "EXPIRED"])
+FLUSH_ROWS = 400_000  # rows buffered before a background write
+CHUNK_ROWS = 16_384  # consultations scored at a time (bounds the candidates' memory)
 SESSION_RATE = 0.05  # sessions per registered user per day, before seasonality
 DISPLAY_SIZE = 8
 CANDIDATES = 48
@@ -59,6 +74,7 @@ PRODUCT_ZIPF_SCALE = 0.25  # offers of a product: Lomax(1.2) x this share of the
 TASTE_WEIGHT = 2.0
 DISTANCE_WEIGHT = 0.9
 DIGITAL_PENALTY = 1.3
+EARTH_KM = np.float32(6371.0)
 YEAR_S = 365 * 86400
 WORK_PRODUCT = 10**9  # work keys: product id + WORK_PRODUCT, shared works from WORK_SHARED, else offer id
 WORK_SHARED = 2 * 10**9
@@ -83,8 +99,23 @@ SEARCH_WORDS = np.array(
     )
 )
 ORIGINS = np.array(["search", "venue", "similar_offers", "deeplink", "home"])
+ORIGIN_SEARCH, ORIGIN_VENUE, ORIGIN_HOME = 0, 1, 4  # events carry codes into ORIGINS
 ORIGIN_P = np.array([0.45, 0.15, 0.15, 0.05, 0.20])
 PLATFORMS = np.array(["ios", "android", "web"])
+APP_VERSIONS = np.array(["1.300.2", "1.299.0"])
+EVENT_NAMES = [
+    "ScreenView",
+    "ModuleDisplayedOnHomePage",
+    "Search",
+    "ConsultVenue",
+    "ConsultOffer",
+    "HasAddedOfferToFavorites",
+    "BookingConfirmation",
+]
+# Upload of a session's events: about an hour after it starts (its events span at most 40 min), and
+# for these shares of sessions 1, 2 or 3 days after its day (GA4 keeps events up to 3 days late).
+SESSION_SPAN = np.timedelta64(2700, "s")
+LATE_SHARES = np.array([0.05, 0.015, 0.005])
 
 SUB_IDS = np.array([s.id for s in SUBCATEGORIES])
 SUB_CAT = np.array([s.category_id for s in SUBCATEGORIES])
@@ -130,6 +161,8 @@ SUB_POP = (_cat_w / _cat_n) / SUB_OFFER_P
 SUB_POP = np.where(SUB_DIGITAL, 0.6, 1.0) * SUB_POP
 SUB_POP /= SUB_POP.mean()
 
+SUB_FAMILY = [family(c) for c in SUB_CAT]
+
 DEPT_CODE = np.array([d[0] for d in DEPARTMENTS])
 DEPT_CITY = np.array([d[1] for d in DEPARTMENTS])
 DEPT_POSTAL = np.array([d[2] for d in DEPARTMENTS])
@@ -141,18 +174,6 @@ NAT = np.datetime64("NaT", "s")
 
 
 # --- deterministic helpers ---------------------------------------------------------------------
-def hash_uniform(ids: np.ndarray, salt: int, seed: int) -> np.ndarray:
-    """A uniform [0, 1) number per id (splitmix64), stable across runs for a given seed and salt."""
-    mix = (seed * 0x9E3779B1 + salt * 0x85EBCA77 + 0x632BE5AB) & 0xFFFFFFFFFFFFFFFF
-    with np.errstate(over="ignore"):
-        z = np.asarray(ids).astype(np.uint64) ^ np.uint64(mix)
-        z = z * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-
-
 def hash_normal(ids: np.ndarray, salt: int, seed: int) -> np.ndarray:
     u1 = np.clip(hash_uniform(ids, salt, seed), 1e-12, 1)
     u2 = hash_uniform(ids, salt + 1, seed)
@@ -187,6 +208,70 @@ def sample_weighted(rng: np.random.Generator, weights: np.ndarray, size: tuple |
     return np.minimum(np.searchsorted(cum, rng.random(size) * cum[-1], side="right"), len(weights) - 1)
 
 
+class WeightedSampler:
+    """Indices drawn with probability proportional to `weights`, in O(1) per draw.
+
+    Why: a day's candidates are millions of draws among up to 400k offers, where a binary search per
+    draw dominated generation. Items are grouped in classes (`classes`, by default weights within a
+    factor 2 of each other); a draw picks a class by its total weight (a search among a few dozen),
+    then an item of the class uniformly, kept with probability weight / the class's largest weight
+    (redrawn in the same class otherwise: at least half are kept). Each item comes out with
+    probability weight / total, exactly. One uniform number serves the three steps: where it falls
+    in the class's share of the total is itself uniform, and so on.
+    """
+
+    def __init__(self, weights: np.ndarray, classes: np.ndarray | None = None) -> None:
+        weights = np.asarray(weights, float)
+        if classes is None:
+            classes = np.floor(np.log2(np.maximum(weights, 1e-300))).astype(np.int64)
+        self.order = np.argsort(classes, kind="stable")
+        weights = weights[self.order]
+        sorted_classes = np.asarray(classes)[self.order]
+        self.start = np.flatnonzero(np.r_[True, sorted_classes[1:] != sorted_classes[:-1]])
+        self.size = np.diff(np.r_[self.start, len(weights)])
+        top = np.maximum.reduceat(weights, self.start)
+        self.keep = weights / np.repeat(top, self.size)  # chance an item is kept once picked
+        share = np.add.reduceat(weights, self.start)
+        self.cum = np.cumsum(share) / share.sum()
+        self.base = self.cum - share / share.sum()
+        self.stretch = self.size / (share / share.sum())
+
+    def sample(self, rng: np.random.Generator, size: tuple | int) -> np.ndarray:
+        """Indices into `weights`."""
+        return self.order[self.positions(rng, size)]
+
+    def positions(self, rng: np.random.Generator, size: tuple | int) -> np.ndarray:
+        """Draws as positions in `order` (the items sorted by class)."""
+        n = int(np.prod(size))
+        u = rng.random(n)
+        cls = np.minimum(np.searchsorted(self.cum, u, side="right"), len(self.cum) - 1)
+        t = np.minimum((u - self.base[cls]) * self.stretch[cls], self.size[cls] - 1e-9)
+        at = self.start[cls] + t.astype(np.int64)
+        kept = t - np.floor(t) < self.keep[at]
+        todo = np.flatnonzero(~kept)
+        while len(todo):  # redraw in the same class
+            c = cls[todo]
+            t = rng.random(len(todo)) * self.size[c]
+            redo = self.start[c] + t.astype(np.int64)
+            ok = t - np.floor(t) < self.keep[redo]
+            at[todo[ok]] = redo[ok]
+            todo = todo[~ok]
+        return at.reshape(size)
+
+
+def gumbel32(rng: np.random.Generator, size: tuple) -> np.ndarray:
+    """Standard Gumbel noise in float32 (the Gumbel-max choice among candidates)."""
+    with np.errstate(divide="ignore"):
+        return -np.log(-np.log(rng.random(size, dtype=np.float32)))
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Points on the unit sphere (float32; 0 where there is no place): distances without a cosine
+    per pair, the chord x EARTH_KM being the great-circle distance at the sandbox's scales."""
+    la, lo = np.radians(np.nan_to_num(lat)), np.radians(np.nan_to_num(lon))
+    return tuple(a.astype(np.float32) for a in (np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
 def _within(
     idx: np.ndarray, at: np.ndarray, group: np.ndarray, amount: np.ndarray, left: np.ndarray
 ) -> np.ndarray:
@@ -208,6 +293,66 @@ def _ts(values: list) -> np.ndarray:
 
 def _ts_arrow(a: np.ndarray) -> pa.Array:
     return pa.array(a.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+
+
+def _np_int(col: pa.ChunkedArray) -> np.ndarray:
+    """A writable copy (Arrow's own buffers are read-only, and the simulation updates its arrays)."""
+    return np.array(col.cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+
+
+def _np_float(col: pa.ChunkedArray) -> np.ndarray:
+    return np.array(col.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False), float)
+
+
+def _np_ts(col: pa.ChunkedArray) -> np.ndarray:
+    """Timestamps (or dates) read back, as text ('' for NULL) or as timestamps: datetime64[s], NaT."""
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
+        col = pc.utf8_slice_codeunits(col, 0, 19)  # second resolution; a date alone reads as midnight
+    elif pa.types.is_date(col.type):
+        col = col.cast(pa.timestamp("s"))
+    return np.array(col.cast(pa.timestamp("s")).to_numpy(zero_copy_only=False), "datetime64[s]")
+
+
+def _codes_of(col: pa.ChunkedArray, values: np.ndarray) -> np.ndarray:
+    """The index of each value in `values` (a table's text column back to the simulation's codes)."""
+    codes = pc.index_in(col, value_set=pa.array(values.tolist())).to_numpy(zero_copy_only=False)
+    if np.isnan(codes.astype(float)).any():
+        unknown = set(col.to_pylist()) - set(values.tolist())
+        raise SandboxError(f"unexpected values {sorted(map(str, unknown))[:5]} in the sandbox: regenerate it")
+    return np.array(codes, np.int64)
+
+
+def _addresses(ids: list[int], seed: int) -> list[str | None]:
+    return [user_address(u, seed) for u in ids]
+
+
+def _labels(values: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:
+    """Strings from codes into `values` (-1: NULL), built in Arrow."""
+    return pa.array(values, pa.string()).take(pa.array(codes, mask=codes < 0))
+
+
+@dataclass
+class Sessions:
+    """A day's sessions, by index: who, on what, and when their events reach the export."""
+
+    day_key: str  # "20261201-": session ids are the day and the index, `20261201-000042`
+    users: np.ndarray
+    platform: np.ndarray
+    version: np.ndarray
+    upload: np.ndarray
+
+    def ids(self, idx: np.ndarray) -> pa.Array:
+        padded = pc.utf8_lpad(pa.array(idx, mask=idx < 0).cast(pa.string()), 6, "0")
+        return pc.binary_join_element_wise(self.day_key, padded, "")
+
+    def call_ids(self, idx: np.ndarray) -> pa.Array:
+        """The recommendation call of a session (-1: none): its id with `-r`."""
+        return pc.binary_join_element_wise(self.ids(idx), "-r", "")
+
+    def pseudo_ids(self, idx: np.ndarray, seed: int) -> pa.Array:
+        device = (hash_uniform(self.users[idx] + 1, 71, seed) * 1e12).astype(np.int64)
+        return pc.binary_join_element_wise("dev-", pa.array(device).cast(pa.string()), "")
 
 
 def _age(birth: np.ndarray, at: np.ndarray | np.datetime64) -> np.ndarray:
@@ -288,6 +433,9 @@ class World:
         self.next_recredit_id = 1
         self.next_collective_id = 1
         self.horizon = NAT
+        self._works: dict[tuple[int, int, str], tuple[str, str | None]] = {}  # title, person of a work
+        self._text_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-texts")
+        self._addresses: list[Future] = []  # addresses of the users created by this run, in id order
 
     # rates per day, from the scale (scale 1: ~100k users and 40k offers after a year)
     @property
@@ -302,21 +450,29 @@ class World:
     def emit(self, table: str, data: pa.Table) -> None:
         if not data.num_rows:
             return
-        self.out.setdefault(table, []).append(self.db.conform(table, data))
+        self.out.setdefault(table, []).append(data)
         self.out_rows += data.num_rows
         self.counts[table] = self.counts.get(table, 0) + data.num_rows
-        if self.out_rows > 200_000:
+        if self.out_rows > FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        """Insert buffered rows, then apply buffered updates (which may touch those rows)."""
-        for table, parts in self.out.items():
-            self.db.insert(table, pa.concat_tables(parts))
-        for table, data in self.updates:
-            self.db.update(table, data)
+        """Hand the buffered rows, then the buffered updates (which may touch those rows), to the
+        database's background writer."""
+        writes = [("insert", table, parts) for table, parts in self.out.items()]
+        writes += [("update", table, [data]) for table, data in self.updates]
+        if writes:
+            self.db.submit(writes)
         self.out = {}
         self.updates = []
         self.out_rows = 0
+
+    def _new_user_addresses(self, n: int) -> list[str | None]:
+        out = [a for job in self._addresses for a in job.result()]
+        self._text_pool.shutdown()
+        if len(out) != n:
+            raise SandboxError(f"internal error: {len(out)} addresses for {n} new users")
+        return out
 
     # --- initial catalogue (generate only) -----------------------------------------------------
     def create_initial(self, start: np.datetime64, rng: np.random.Generator) -> None:
@@ -388,13 +544,15 @@ class World:
         prod_sub = np.flatnonzero(SUB_PRODUCT)[sample_weighted(rng, SUB_OFFER_P[SUB_PRODUCT], n_products)]
         p_ids = np.arange(1, n_products + 1)
         p_topic = item_topics(p_ids + WORK_PRODUCT, prod_sub, self.seed)[0]
-        names = [
-            work_title(int(t), int(k), self.seed, family(SUB_CAT[sb]))
-            for sb, t, k in zip(prod_sub, p_topic, p_ids + WORK_PRODUCT, strict=True)
+        works = [
+            self._work(k, t, SUB_FAMILY[sb])
+            for sb, t, k in zip(
+                prod_sub.tolist(), p_topic.tolist(), (p_ids + WORK_PRODUCT).tolist(), strict=True
+            )
         ]
+        names = [w[0] for w in works]
         people = [
-            (person_field(family(SUB_CAT[sb])), author_name(int(t), int(k), self.seed))
-            for sb, t, k in zip(prod_sub, p_topic, p_ids + WORK_PRODUCT, strict=True)
+            (person_field(SUB_FAMILY[sb]), w[1]) for sb, w in zip(prod_sub.tolist(), works, strict=True)
         ]
         self.db.insert(
             "product",
@@ -445,6 +603,7 @@ class World:
         self.v_type = np.asarray(v_type)
         self.v_lat = np.asarray(lat, float)
         self.v_lon = np.asarray(lon, float)
+        self.v_xyz = unit_vectors(self.v_lat, self.v_lon)
         self.p_sub = np.asarray(prod_sub, np.int64)
         self.n_inst = int(n_inst)
         self.venues_by_type = {t: np.flatnonzero(self.v_type == t) for t in np.unique(self.v_type)}
@@ -482,14 +641,35 @@ class World:
         self._derive_offers()
 
     def _derive_offers(self) -> None:
-        """Hashed properties of offers: popularity and topics (items share them through products)."""
-        ids = np.arange(1, len(self.o_sub) + 1)
+        """Hashed properties of the offers added since the last call: popularity and topics (items
+        share them through products). Pure functions of ids, so computing them once per offer gives
+        the same arrays as recomputing them all."""
+        done = len(self.o_work) if hasattr(self, "o_work") else 0
+        ids = np.arange(done + 1, len(self.o_sub) + 1)
+        sub = self.o_sub[done:]
         item = self._work_keys(ids)
-        self.o_work = item
         sigma = np.where(item > WORK_PRODUCT, POP_SIGMA_PRODUCT, POP_SIGMA_OFFER)
-        self.o_pop = np.exp(sigma * hash_normal(item, 41, self.seed)) * SUB_POP[self.o_sub]
-        self.o_t1, self.o_t2, self.o_w1 = item_topics(item, self.o_sub, self.seed)
-        self.o_kind = np.where(SUB_DIGITAL[self.o_sub], 2, np.where(SUB_EVENT[self.o_sub], 1, 0))
+        pop = np.exp(sigma * hash_normal(item, 41, self.seed)) * SUB_POP[sub]
+        t1, t2, w1 = item_topics(item, sub, self.seed)
+        kind = np.where(SUB_DIGITAL[sub], 2, np.where(SUB_EVENT[sub], 1, 0))
+        # distance term = a x log(1 + km / 5) + b: trips matter for events, less for goods, not for
+        # digital offers, which most young people still like less than a book or a seat
+        dist_a = -DISTANCE_WEIGHT * np.where(kind == 1, 1.0, np.where(kind == 0, 0.6, 0.0))
+        dist_b = np.where(kind == 2, -DIGITAL_PENALTY, 0.0)
+        f32 = np.float32
+        new = {
+            "o_work": item,
+            "o_pop": pop,
+            "o_t1": t1,
+            "o_t2": t2,
+            "o_w1": w1,
+            "o_kind": kind,
+            "o_w1f": w1.astype(f32),
+            "o_dist_a": dist_a.astype(f32),
+            "o_dist_b": dist_b.astype(f32),
+        }
+        for name, values in new.items():
+            setattr(self, name, np.concatenate([getattr(self, name), values]) if done else values)
 
     def _work_keys(self, ids: np.ndarray) -> np.ndarray:
         """The work each offer sells (planted truth for record linkage), a pure function of ids and seed.
@@ -517,42 +697,74 @@ class World:
         key[shared] = WORK_SHARED + sub[shared] * 1_000_000 + rank[shared]
         return key
 
-    def _offer_texts(self, ids: np.ndarray) -> tuple[list[str], list[str], list[str]]:
-        """Name, description and extra data of new offers: canonical for product offers, noisy otherwise."""
-        names, descriptions, extras = [], [], []
-        for oid in ids:
-            i = int(oid) - 1
-            key, topic, sub = int(self.o_work[i]), int(self.o_t1[i]), int(self.o_sub[i])
-            fam = family(SUB_CAT[sub])
+    def _offer_texts(self, ids: np.ndarray) -> tuple[list[str], pa.Array, list[str]]:
+        """Name, description and extra data of new offers: canonical for product offers, noisy otherwise.
+
+        A work's title and person are computed once per work (offers of a product share them)."""
+        i = ids - 1
+        descriptions_ = descriptions(self.o_t1[i], ids, self.seed, SUB_IDS[self.o_sub[i]])
+        names, extras = [], []
+        for oid, key, topic, sub, product in zip(
+            ids.tolist(),
+            self.o_work[i].tolist(),
+            self.o_t1[i].tolist(),
+            self.o_sub[i].tolist(),
+            self.o_product[i].tolist(),
+            strict=True,
+        ):
+            fam = SUB_FAMILY[sub]
             field = person_field(fam)
-            who = author_name(topic, key, self.seed) if field else None
-            title = work_title(topic, key, self.seed, fam)
+            title, who = self._work(key, topic, fam)
             extra: dict[str, object] = {}  # what a venue types: never a field derived from the truth
-            if self.o_product[i] > 0:
+            if product > 0:
                 names.append(title)
                 if field:
                     extra[field] = who
             else:
-                names.append(noisy_name(title, who, int(oid), self.seed, fam))
-                typed = noisy_author(who, int(oid), self.seed)
+                names.append(noisy_name(title, who, oid, self.seed, fam))
+                typed = noisy_author(who, oid, self.seed)
                 if field and typed:
                     extra[field] = typed
-            descriptions.append(description(topic, int(oid), self.seed, str(SUB_IDS[sub])))
             extras.append(json.dumps(extra, ensure_ascii=False))
-        return names, descriptions, extras
+        return names, descriptions_, extras
+
+    def _work(self, key: int, topic: int, fam: str) -> tuple[str, str | None]:
+        """A work's canonical title and person (None where its family names none), once per work."""
+        work = self._works.get((key, topic, fam))
+        if work is None:
+            who = author_name(topic, key, self.seed) if person_field(fam) else None
+            work = self._works[(key, topic, fam)] = (work_title(topic, key, self.seed, fam), who)
+        return work
 
     def _user_geo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Users' coordinates and activity, hashed from ids (cached until users are added)."""
+        """Users' coordinates and activity, hashed from ids (computed once per user)."""
+        done = len(self._geo[0]) if hasattr(self, "_geo") else 0
         n = len(self.u_dept)
-        if getattr(self, "_geo_n", -1) != n:
-            ids = np.arange(1, n + 1)
-            self._geo = (
-                DEPT_LAT[self.u_dept] + 0.12 * hash_normal(ids, 51, self.seed),
-                DEPT_LON[self.u_dept] + 0.16 * hash_normal(ids, 53, self.seed),
+        if done != n:
+            ids = np.arange(done + 1, n + 1)
+            dept = self.u_dept[done:]
+            new = (
+                DEPT_LAT[dept] + 0.12 * hash_normal(ids, 51, self.seed),
+                DEPT_LON[dept] + 0.16 * hash_normal(ids, 53, self.seed),
                 np.exp(0.9 * hash_normal(ids, 55, self.seed)),
+                (self.u_birth[done:].astype("datetime64[M]").astype(int) % 12 + 1) * 100
+                + (self.u_birth[done:] - self.u_birth[done:].astype("datetime64[M]")).astype(int)
+                + 1,
             )
-            self._geo_n = n
-        return self._geo
+            new = (*new, *unit_vectors(new[0], new[1]))
+            self._geo = (
+                new if not done else tuple(np.concatenate(p) for p in zip(self._geo, new, strict=True))
+            )
+        return self._geo[:3]
+
+    def _user_xyz(self) -> tuple[np.ndarray, ...]:
+        self._user_geo()
+        return self._geo[4:7]
+
+    def _birth_month_days(self) -> np.ndarray:
+        """Month x 100 + day of each user's birth date (computed once per user)."""
+        self._user_geo()
+        return self._geo[3]
 
     # --- users and deposits --------------------------------------------------------------------
     def _new_users(
@@ -581,6 +793,8 @@ class World:
         self.u_dep = np.concatenate([self.u_dep, np.full(n, -1)])
         self.u_taste = np.concatenate([self.u_taste, taste])
         self.u_dirty = np.concatenate([self.u_dirty, np.ones(n, bool)])
+        # addresses are built one by one in Python: in a thread, while this one computes in numpy
+        self._addresses.append(self._text_pool.submit(_addresses, ids.tolist(), self.seed))
         uu, tt = np.nonzero(taste)
         self.emit(
             "sandbox_truth_user_taste",
@@ -646,9 +860,7 @@ class World:
 
     def _birthdays(self, day: np.datetime64, rng: np.random.Generator) -> None:
         d = day.astype(dt.date)
-        bm = self.u_birth.astype("datetime64[M]").astype(int) % 12 + 1
-        bd = (self.u_birth - self.u_birth.astype("datetime64[M]")).astype(int) + 1
-        today = np.flatnonzero((bm == d.month) & (bd == d.day))
+        today = np.flatnonzero(self._birth_month_days() == d.month * 100 + d.day)
         if not len(today):
             return
         age = d.year - (self.u_birth[today].astype("datetime64[Y]").astype(int) + 1970)
@@ -940,19 +1152,56 @@ class World:
         )
         return K_TOPICS * a
 
-    def _distance_term(
-        self, users: np.ndarray, offers: np.ndarray, ulat: np.ndarray, ulon: np.ndarray
+    def _pack(self, offers: np.ndarray) -> np.ndarray:
+        """What scoring reads of each offer, one float32 row per offer (one cache line per candidate):
+        topic weight, topics, venue position, distance weights."""
+        venue = self.o_venue[offers]
+        cols = (self.o_w1[offers], self.o_t1[offers], self.o_t2[offers], *(v[venue] for v in self.v_xyz))
+        return np.stack([*cols, self.o_dist_a[offers], self.o_dist_b[offers]], axis=1).astype(np.float32)
+
+    def _candidate_terms(self, users: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Affinity (as `_affinity`) and distance term of each user's candidates (`_pack` rows, one
+        line of candidates per user), in float32."""
+        taste = self.u_taste[users]
+        w1 = rows[..., 0]
+        aff = np.float32(K_TOPICS) * (
+            w1 * np.take_along_axis(taste, rows[..., 1].astype(np.intp), 1)
+            + (1 - w1) * np.take_along_axis(taste, rows[..., 2].astype(np.intp), 1)
+        )
+        sq = np.zeros(rows.shape[:2], np.float32)
+        for k, u_axis in enumerate(self._user_xyz()):
+            diff = rows[..., 3 + k] - u_axis[users][:, None]
+            sq += diff * diff
+        km = np.sqrt(sq) * EARTH_KM
+        return aff, rows[..., 6] * np.log1p(km * np.float32(0.2)) + rows[..., 7]
+
+    def _organic_choices(
+        self,
+        users: np.ndarray,
+        rng: np.random.Generator,
+        pools: list[tuple[WeightedSampler, np.ndarray, np.ndarray]],
     ) -> np.ndarray:
-        v = self.o_venue[offers]
-        vlat, vlon = self.v_lat[v], self.v_lon[v]
-        la, lo = ulat[users], ulon[users]
-        dx = (vlon - lo) * np.cos(np.radians((vlat + la) / 2)) * 111.0
-        dy = (vlat - la) * 111.0
-        dist = np.nan_to_num(np.sqrt(dx * dx + dy * dy), nan=0.0)
-        factor = np.where(self.o_kind[offers] == 1, 1.0, np.where(self.o_kind[offers] == 0, 0.6, 0.0))
-        # digital offers: no trip, but most young people still prefer a book or a seat to a screen
-        digital = np.where(self.o_kind[offers] == 2, DIGITAL_PENALTY, 0.0)
-        return -DISTANCE_WEIGHT * factor * np.log1p(dist / 5) - digital
+        """The offer each consultation picks: CANDIDATES drawn from the pools (sampler, offers in
+        its order, their packed rows), one chosen by taste x distance (Gumbel-max)."""
+        n_pop = CANDIDATES - round(CANDIDATES * EXPLORE_SHARE)
+        chosen = np.empty(len(users), np.int64)
+        for lo in range(0, len(users), CHUNK_ROWS):
+            part = users[lo : lo + CHUNK_ROWS]
+            m = len(part)
+            draws = [
+                sampler.positions(rng, (m, k))
+                for (sampler, _, _), k in zip(pools, (n_pop, CANDIDATES - n_pop), strict=True)
+            ]
+            rows = np.concatenate([table[d] for (_, _, table), d in zip(pools, draws, strict=True)], axis=1)
+            aff, dterm = self._candidate_terms(part, rows)
+            score = np.float32(TASTE_WEIGHT) * np.log(np.float32(0.1) + aff) + dterm
+            pick = np.argmax(score + gumbel32(rng, (m, CANDIDATES)), axis=1)
+            first = pick < n_pop
+            r = np.arange(m)
+            from_pop = pools[0][1][draws[0][r, np.minimum(pick, n_pop - 1)]]
+            from_sub = pools[1][1][draws[1][r, np.maximum(pick - n_pop, 0)]]
+            chosen[lo : lo + m] = np.where(first, from_pop, from_sub)
+        return chosen
 
     def _sessions(self, day: np.datetime64, rng: np.random.Generator) -> None:
         day_s = day.astype("datetime64[s]")
@@ -968,40 +1217,41 @@ class World:
         )
         if not len(bookable):
             return
-        ulat, ulon, prop = self._user_geo()
+        prop = self._user_geo()[2]
         users = eligible[sample_weighted(rng, prop[eligible], n)]
         tod = np.where(rng.random(n) < 0.2, rng.random(n) * 86400, rng.normal(19 * 3600, 3 * 3600, n)).clip(
             0, 80000
         )
         t0 = day_s + tod.astype("timedelta64[s]")
-        sid = np.array([f"{day.astype(dt.date):%Y%m%d}-{i:06d}" for i in range(n)])
-        pseudo = np.char.add(
-            "dev-", (hash_uniform(users + 1, 71, self.seed) * 1e12).astype(np.int64).astype(str)
-        )
-        platform = PLATFORMS[sample_weighted(rng, np.array([0.45, 0.45, 0.1]), n)]
-        version = np.where(rng.random(n) < 0.7, "1.300.2", "1.299.0")
-        pop = self.o_pop[bookable]
-        sub_pop = SUB_POP[self.o_sub[bookable]]  # category-level popularity only: the long tail
-        ev: list[dict] = []
+        day_key = f"{day.astype(dt.date):%Y%m%d}-"  # session ids: day and index, `20261201-000042`
+        platform = sample_weighted(rng, np.array([0.45, 0.45, 0.1]), n)
+        version = np.where(rng.random(n) < 0.7, 0, 1)
+        sessions = Sessions(day_key, users, platform, version, self._upload_times(day, t0))
+        by_pop = WeightedSampler(self.o_pop[bookable])
+        sub = self.o_sub[bookable]  # category popularity only: the long tail
+        by_sub = WeightedSampler(SUB_POP[sub], classes=sub)
+        pools = []
+        for sampler in (by_pop, by_sub):
+            offers = bookable[sampler.order]
+            pools.append((sampler, offers, self._pack(offers)))
+        ev: list[tuple] = []
 
         def events(
             idx: np.ndarray, ts: np.ndarray, name: str, offer=None, origin=None, call=None, query=None
         ) -> None:
+            """Events of sessions `idx`: origin, query as codes (-1 none), call as the session index."""
             m = len(idx)
+            none = np.full(m, -1, np.int64)
             ev.append(
-                {
-                    "event_timestamp": ts,
-                    "event_name": np.full(m, name),
-                    "user_id": users[idx] + 1,
-                    "user_pseudo_id": pseudo[idx],
-                    "session_id": sid[idx],
-                    "platform": platform[idx],
-                    "app_version": version[idx],
-                    "offer_id": np.full(m, -1) if offer is None else offer + 1,
-                    "origin": np.full(m, None, dtype=object) if origin is None else origin,
-                    "reco_call_id": np.full(m, None, dtype=object) if call is None else call,
-                    "search_query": np.full(m, None, dtype=object) if query is None else query,
-                }
+                (
+                    ts,
+                    np.full(m, EVENT_NAMES.index(name), np.int64),
+                    idx,
+                    none if offer is None else offer + 1,
+                    none if origin is None else origin,
+                    none if call is None else call,
+                    none if query is None else query,
+                )
             )
 
         all_s = np.arange(n)
@@ -1011,21 +1261,18 @@ class World:
         cons_s, cons_o, cons_t, cons_origin, cons_call = [], [], [], [], []
         if len(reco):
             m = len(reco)
-            call_ids = np.char.add(sid[reco], "-r")
             events(
                 reco,
                 t0[reco] + np.timedelta64(3, "s"),
                 "ModuleDisplayedOnHomePage",
-                origin=np.full(m, "home"),
-                call=call_ids,
+                origin=np.full(m, ORIGIN_HOME),
+                call=reco,
             )
-            cand = bookable[sample_weighted(rng, pop, (m, CANDIDATES))]
-            u_rep = np.repeat(users[reco], CANDIDATES).reshape(m, CANDIDATES)
-            aff = self._affinity(u_rep, cand)
-            dterm = self._distance_term(u_rep, cand, ulat, ulon)
-            score = 0.5 * np.log(0.1 + aff) + 0.5 * dterm + rng.gumbel(size=(m, CANDIDATES))
+            drawn = by_pop.positions(rng, (m, CANDIDATES))
+            aff, dterm = self._candidate_terms(users[reco], pools[0][2][drawn])
+            score = 0.5 * np.log(np.float32(0.1) + aff) + 0.5 * dterm + gumbel32(rng, (m, CANDIDATES))
             order = np.argsort(-score, axis=1)[:, :DISPLAY_SIZE]
-            shown = np.take_along_axis(cand, order, axis=1)
+            shown = pools[0][1][np.take_along_axis(drawn, order, axis=1)]
             a_shown = np.take_along_axis(aff, order, axis=1)
             d_shown = np.take_along_axis(dterm, order, axis=1)
             pos = np.tile(np.arange(DISPLAY_SIZE), (m, 1))
@@ -1034,12 +1281,12 @@ class World:
                 "reco_display_log",
                 pa.table(
                     {
-                        "call_id": np.repeat(call_ids, DISPLAY_SIZE),
+                        "call_id": sessions.call_ids(np.repeat(reco, DISPLAY_SIZE)),
                         "user_id": np.repeat(users[reco] + 1, DISPLAY_SIZE),
                         "offer_id": shown.ravel() + 1,
                         "position": pos.ravel(),
-                        "context": np.full(m * DISPLAY_SIZE, "home"),
-                        "model_version": np.full(m * DISPLAY_SIZE, "popularity-v3"),
+                        "context": pa.repeat(pa.scalar("home"), m * DISPLAY_SIZE),
+                        "model_version": pa.repeat(pa.scalar("popularity-v3"), m * DISPLAY_SIZE),
                         "displayed_at": _ts_arrow(disp_at),
                     }
                 ),
@@ -1050,45 +1297,33 @@ class World:
             cons_s.append(reco[ci])
             cons_o.append(shown[ci, cj])
             cons_t.append(t0[reco[ci]] + (10 + 40 * cj).astype("timedelta64[s]"))
-            cons_origin.append(np.full(len(ci), "home", dtype=object))
-            cons_call.append(call_ids[ci].astype(object))
+            cons_origin.append(np.full(len(ci), ORIGIN_HOME))
+            cons_call.append(reco[ci])
         # searches, venue pages
         srch = np.flatnonzero(rng.random(n) < 0.3)
         events(
             srch,
             t0[srch] + np.timedelta64(20, "s"),
             "Search",
-            origin=np.full(len(srch), "search"),
-            query=SEARCH_WORDS[rng.integers(0, len(SEARCH_WORDS), len(srch))].astype(object),
+            origin=np.full(len(srch), ORIGIN_SEARCH),
+            query=rng.integers(0, len(SEARCH_WORDS), len(srch)),
         )
         ven = np.flatnonzero(rng.random(n) < 0.1)
-        events(ven, t0[ven] + np.timedelta64(25, "s"), "ConsultVenue", origin=np.full(len(ven), "venue"))
+        events(ven, t0[ven] + np.timedelta64(25, "s"), "ConsultVenue", origin=np.full(len(ven), ORIGIN_VENUE))
         # organic consultations: popularity-sampled candidates, chosen by taste x distance
         k = rng.poisson(1.3, n)
         s_idx = np.repeat(all_s, k)
         if len(s_idx):
             m = len(s_idx)
-            n_pop = CANDIDATES - round(CANDIDATES * EXPLORE_SHARE)
-            cand = np.concatenate(
-                [
-                    bookable[sample_weighted(rng, pop, (m, n_pop))],
-                    bookable[sample_weighted(rng, sub_pop, (m, CANDIDATES - n_pop))],
-                ],
-                axis=1,
-            )
-            u_rep = np.repeat(users[s_idx], CANDIDATES).reshape(m, CANDIDATES)
-            score = TASTE_WEIGHT * np.log(0.1 + self._affinity(u_rep, cand)) + self._distance_term(
-                u_rep, cand, ulat, ulon
-            )
-            pick = np.argmax(score + rng.gumbel(size=(m, CANDIDATES)), axis=1)
+            chosen = self._organic_choices(users[s_idx], rng, pools)
             cons_s.append(s_idx)
-            cons_o.append(cand[np.arange(m), pick])
+            cons_o.append(chosen)
             cons_t.append(t0[s_idx] + rng.integers(30, 1500, m).astype("timedelta64[s]"))
-            cons_origin.append(ORIGINS[sample_weighted(rng, ORIGIN_P, m)].astype(object))
-            cons_call.append(np.full(m, None, dtype=object))
+            cons_origin.append(sample_weighted(rng, ORIGIN_P, m))
+            cons_call.append(np.full(m, -1, np.int64))
         if not cons_s:
             self._touch_users(users, t0)
-            self._emit_events(ev)
+            self._emit_events(ev, sessions)
             return
         cs, co, ct = np.concatenate(cons_s), np.concatenate(cons_o), np.concatenate(cons_t)
         corig, ccall = np.concatenate(cons_origin), np.concatenate(cons_call)
@@ -1100,7 +1335,7 @@ class World:
         keys = (cu[fav] + 1) * (1 << 32) + co[fav] + 1
         keep = [
             i
-            for i, key in zip(fav, keys, strict=True)
+            for i, key in zip(fav, keys.tolist(), strict=True)
             if key not in self.favorites and not self.favorites.add(key)
         ]
         fav = np.array(keep, dtype=np.int64)
@@ -1126,7 +1361,31 @@ class World:
         want = np.flatnonzero(rng.random(len(cs)) < np.clip(0.3 * (0.3 + aff) ** 0.8, 0, 0.9))
         self._book(want, cs, cu, co, ct, corig, ccall, events, rng)
         self._touch_users(users, t0)
-        self._emit_events(ev)
+        self._emit_events(ev, sessions)
+
+    def _upload_times(self, day: np.datetime64, t0: np.ndarray) -> np.ndarray:
+        """When each session's events reach the analytics export (hashed from day and session).
+
+        The app uploads a session's events in one batch: most within the hour after the session
+        (a late evening session's batch arrives the next day), LATE_SHARES of them 1, 2 or 3 days
+        after the session's day (a phone offline), never later (the export drops later events).
+        """
+        n = len(t0)
+        keys = int(day.astype(np.int64)) * (1 << 24) + np.arange(n)
+        u = hash_uniform(keys, 91, self.seed)
+        soon = (
+            t0
+            + SESSION_SPAN
+            + (-600 * np.log(1 - hash_uniform(keys, 92, self.seed))).astype("timedelta64[s]")
+        )
+        bucket = np.searchsorted(np.cumsum(LATE_SHARES), u, side="right")  # 0: a day late, 1: two...
+        days_late = np.where(bucket < len(LATE_SHARES), bucket + 1, 0)
+        later = (
+            day.astype("datetime64[s]")
+            + (days_late * 86400).astype("timedelta64[s]")
+            + (hash_uniform(keys, 93, self.seed) * 86400).astype("timedelta64[s]")
+        )
+        return np.where(days_late > 0, np.maximum(later, soon), soon)
 
     def _book(self, want, cs, cu, co, ct, corig, ccall, events: Callable, rng: np.random.Generator) -> None:
         if not len(want):
@@ -1197,21 +1456,39 @@ class World:
         np.maximum.at(self.u_last.view(np.int64), users, t0.view(np.int64))
         self.u_dirty[users] = True
 
-    def _emit_events(self, ev: list[dict]) -> None:
+    def _emit_events(self, ev: list[tuple], sessions: Sessions) -> None:
+        """The day's events in time order: those uploaded by the horizon to `app_event`, the others
+        to the late-event table that `advance` empties as their upload day comes."""
         if not ev:
             return
-        cols = {k: np.concatenate([e[k] for e in ev]) for k in ev[0]}
-        ts = cols.pop("event_timestamp")
-        order = np.argsort(ts, kind="stable")
-        offer = cols.pop("offer_id")[order]
-        table = {
-            "event_date": pa.array(ts[order].astype("datetime64[D]"), pa.date32()),
-            "event_timestamp": _ts_arrow(ts[order]),
-        }
-        for k, v in cols.items():
-            table[k] = pa.array(v[order].tolist() if v.dtype == object else v[order])
-        table["offer_id"] = pa.array(offer, mask=offer < 0)
-        self.emit("app_event", pa.table(table))
+        cols = [np.concatenate(c) for c in zip(*ev, strict=True)]
+        order = np.argsort(cols[0], kind="stable")
+        ts, name, s, offer, origin, call, query = (c[order] for c in cols)
+        arrival = sessions.upload[s]
+        table = pa.table(
+            {
+                "event_date": pa.array(ts.astype("datetime64[D]"), pa.date32()),
+                "event_timestamp": _ts_arrow(ts),
+                "event_name": _labels(EVENT_NAMES, name),
+                "user_id": sessions.users[s] + 1,
+                "user_pseudo_id": sessions.pseudo_ids(s, self.seed),
+                "session_id": sessions.ids(s),
+                "platform": _labels(PLATFORMS, sessions.platform[s]),
+                "app_version": _labels(APP_VERSIONS, sessions.version[s]),
+                "offer_id": pa.array(offer, mask=offer < 0),
+                "origin": _labels(ORIGINS, origin),
+                "reco_call_id": sessions.call_ids(call),
+                "search_query": _labels(SEARCH_WORDS, query),
+                "event_server_timestamp_offset": (arrival - ts).astype(np.int64) * 1_000_000,
+            }
+        )
+        late = arrival > self.horizon
+        if not late.any():
+            self.emit("app_event", table)
+            return
+        self.emit("app_event", table.filter(pa.array(~late)))
+        pending = table.filter(pa.array(late)).append_column(ARRIVAL_COLUMN, _ts_arrow(arrival[late]))
+        self.emit(LATE_EVENT_TABLE, pending)
 
     # --- a run -------------------------------------------------------------------------------------
     def simulate(
@@ -1265,9 +1542,7 @@ class World:
                         "user_role": ROLES[self.u_role[i]],
                         "user_birth_date": pa.array(self.u_birth[i], pa.date32()),
                         "user_department_code": DEPT_CODE[self.u_dept[i]],
-                        "user_address": pa.array(
-                            [user_address(int(u), self.seed) for u in ids[i]], pa.string()
-                        ),
+                        "user_address": pa.array(self._new_user_addresses(len(i)), pa.string()),
                         "user_postal_code": DEPT_POSTAL[self.u_dept[i]],
                         "user_city": DEPT_CITY[self.u_dept[i]],
                         "user_is_active": hm[i] > 0.01,
@@ -1340,8 +1615,12 @@ class World:
 
     # --- reload (advance) --------------------------------------------------------------------------
     def load(self) -> None:
-        """Rebuild the arrays from the database (what ids and the seed cannot give back)."""
+        """Rebuild the arrays from the database (what ids and the seed cannot give back).
+
+        Large tables come back as Arrow columns (one type per column: timestamps as text, NULL
+        text as '', see `SourceDB.fetch_arrow`), so a scale-10 sandbox loads in seconds."""
         db = self.db
+        real = db.float_type
         v = db.fetch(
             'SELECT venue_id, venue_managing_offerer_id, venue_type_code, venue_latitude, venue_longitude FROM "venue" ORDER BY venue_id'
         )
@@ -1357,69 +1636,73 @@ class World:
             [sub_index[r[1]] for r in p],
             n_inst,
         )
-        u = db.fetch(
-            'SELECT user_id, user_creation_date, user_birth_date, user_department_code, user_role, user_last_connection_date FROM "user" '
+        u = db.fetch_arrow(
+            f"SELECT user_id, {db.text('user_creation_date')} AS created, {db.text('user_birth_date')} AS birth, "
+            f"{db.text('user_department_code')} AS dept, user_role AS role, "
+            f'{db.text("user_last_connection_date")} AS last FROM "user" '
             "WHERE user_role <> 'PRO' ORDER BY user_id"
         )
-        if [r[0] for r in u] != list(range(1, len(u) + 1)):
+        n = u.num_rows
+        if not np.array_equal(_np_int(u["user_id"]), np.arange(1, n + 1)):
             raise SandboxError(
                 "user ids of the sandbox are not 1..n: regenerate it with `data-gcp sandbox generate`"
             )
-        dept_index = {c: i for i, c in enumerate(DEPT_CODE)}
-        role_index = {r: i for i, r in enumerate(ROLES)}
-        self.u_created = _ts([r[1] for r in u])
-        self.u_birth = np.array([np.datetime64(str(r[2])[:10], "D") for r in u], dtype="datetime64[D]")
-        self.u_dept = np.array([dept_index[r[3]] for r in u], np.int64)
-        self.u_role = np.array([role_index[r[4]] for r in u], np.int64)
-        self.u_last = _ts([r[5] for r in u])
-        self.u_dirty = np.zeros(len(u), bool)
-        self.n_users_loaded = len(u)
-        self.u_taste = np.zeros((len(u), K_TOPICS), np.float32)
-        for uid, t, w in db.fetch('SELECT user_id, topic_id, weight FROM "sandbox_truth_user_taste"'):
-            self.u_taste[uid - 1, t] = w
-        d = db.fetch(
-            "SELECT deposit_id, user_id, deposit_amount, deposit_type, deposit_creation_date, "
-            'deposit_update_date, deposit_expiration_date FROM "deposit" ORDER BY deposit_id'
+        self.u_created = _np_ts(u["created"])
+        self.u_birth = _np_ts(u["birth"]).astype("datetime64[D]")
+        self.u_dept = _codes_of(u["dept"], DEPT_CODE)
+        self.u_role = _codes_of(u["role"], ROLES)
+        self.u_last = _np_ts(u["last"])
+        self.u_dirty = np.zeros(n, bool)
+        self.n_users_loaded = n
+        self.u_taste = np.zeros((n, K_TOPICS), np.float32)
+        t = db.fetch_arrow(
+            f'SELECT user_id, topic_id, CAST(weight AS {real}) AS w FROM "sandbox_truth_user_taste"'
         )
-        spent = dict(
-            db.fetch(
-                'SELECT deposit_id, sum(booking_amount * booking_quantity) FROM "booking" '
-                "WHERE booking_status <> 'CANCELLED' AND deposit_id IS NOT NULL GROUP BY deposit_id"
-            )
+        self.u_taste[_np_int(t["user_id"]) - 1, _np_int(t["topic_id"])] = _np_float(t["w"])
+        d = db.fetch_arrow(
+            f"SELECT d.deposit_id, d.user_id, CAST(d.deposit_amount AS {real}) AS amount, d.deposit_type AS type, "
+            f"{db.text('d.deposit_creation_date')} AS created, {db.text('d.deposit_update_date')} AS updated, "
+            f"{db.text('d.deposit_expiration_date')} AS expire, CAST(coalesce(s.spent, 0) AS {real}) AS spent "
+            'FROM "deposit" d LEFT JOIN (SELECT deposit_id, sum(booking_amount * booking_quantity) AS spent '
+            "FROM \"booking\" WHERE booking_status <> 'CANCELLED' AND deposit_id IS NOT NULL GROUP BY deposit_id) s "
+            "ON s.deposit_id = d.deposit_id ORDER BY d.deposit_id"
         )
-        type_index = {t: i for i, t in enumerate(DEPOSIT_TYPES)}
-        self.d_user = np.array([r[1] - 1 for r in d], np.int64)
-        self.d_amount = np.array([r[2] for r in d], float)
-        self.d_type = np.array([type_index[r[3]] for r in d], np.int64)
-        self.d_created = _ts([r[4] for r in d])
-        self.d_updated = _ts([r[5] for r in d])
-        self.d_expire = _ts([r[6] for r in d])
-        self.d_remaining = self.d_amount - np.array([spent.get(r[0], 0.0) for r in d], float)
-        self.d_dirty = np.zeros(len(d), bool)
-        self.n_deposits_loaded = len(d)
-        self.u_dep = np.full(len(u), -1, np.int64)
+        self.d_user = _np_int(d["user_id"]) - 1
+        self.d_amount = _np_float(d["amount"])
+        self.d_type = _codes_of(d["type"], DEPOSIT_TYPES)
+        self.d_created = _np_ts(d["created"])
+        self.d_updated = _np_ts(d["updated"])
+        self.d_expire = _np_ts(d["expire"])
+        self.d_remaining = self.d_amount - _np_float(d["spent"])
+        self.d_dirty = np.zeros(d.num_rows, bool)
+        self.n_deposits_loaded = d.num_rows
+        self.u_dep = np.full(n, -1, np.int64)
         order = np.lexsort((self.d_created, self.d_user))
         self.u_dep[self.d_user[order]] = order  # the latest deposit of each user wins
-        o = db.fetch(
-            "SELECT o.offer_id, o.venue_id, o.offer_subcategory_id, o.offer_product_id, o.offer_creation_date, "
-            "o.offer_is_active, o.offer_is_duo, s.stock_price, s.stock_beginning_date, s.stock_quantity, "
-            '(SELECT coalesce(sum(b.booking_quantity), 0) FROM "booking" b WHERE b.stock_id = s.stock_id '
-            "AND b.booking_status <> 'CANCELLED') "
-            'FROM "offer" o JOIN "stock" s ON s.stock_id = o.offer_id ORDER BY o.offer_id'
+        o = db.fetch_arrow(
+            "SELECT o.offer_id, o.venue_id, o.offer_subcategory_id AS sub, coalesce(o.offer_product_id, 0) AS product, "
+            f"{db.text('o.offer_creation_date')} AS created, CAST(o.offer_is_active AS INTEGER) AS active, "
+            f"CAST(o.offer_is_duo AS INTEGER) AS duo, CAST(s.stock_price AS {real}) AS price, "
+            f"{db.text('s.stock_beginning_date')} AS begin, coalesce(s.stock_quantity, -1) AS quantity, "
+            "coalesce(b.booked, 0) AS booked "
+            'FROM "offer" o JOIN "stock" s ON s.stock_id = o.offer_id '
+            'LEFT JOIN (SELECT stock_id, sum(booking_quantity) AS booked FROM "booking" '
+            "WHERE booking_status <> 'CANCELLED' GROUP BY stock_id) b ON b.stock_id = s.stock_id "
+            "ORDER BY o.offer_id"
         )
-        self.o_venue = np.array([r[1] - 1 for r in o], np.int64)
-        self.o_sub = np.array([sub_index[r[2]] for r in o], np.int64)
-        self.o_product = np.array([r[3] or 0 for r in o], np.int64)
-        self.o_created = _ts([r[4] for r in o])
-        self.o_active = np.array([bool(r[5]) for r in o])
-        self.o_duo = np.array([bool(r[6]) for r in o])
-        self.o_price = np.array([r[7] for r in o], float)
-        self.o_begin = _ts([r[8] for r in o])
-        self.o_left = np.array([np.inf if r[9] is None else float(r[9] - r[10]) for r in o], float)
+        self.o_venue = _np_int(o["venue_id"]) - 1
+        self.o_sub = _codes_of(o["sub"], SUB_IDS)
+        self.o_product = _np_int(o["product"])
+        self.o_created = _np_ts(o["created"])
+        self.o_active = _np_int(o["active"]).astype(bool)
+        self.o_duo = _np_int(o["duo"]).astype(bool)
+        self.o_price = _np_float(o["price"])
+        self.o_begin = _np_ts(o["begin"])
+        quantity = _np_int(o["quantity"])
+        self.o_left = np.where(quantity < 0, np.inf, (quantity - _np_int(o["booked"])).astype(float))
         self._derive_offers()
-        self.favorites = {
-            uid * (1 << 32) + oid for uid, oid in db.fetch('SELECT user_id, offer_id FROM "favorite"')
-        }
+        f = db.fetch_arrow('SELECT user_id, offer_id FROM "favorite"')
+        self.favorites = set((_np_int(f["user_id"]) * (1 << 32) + _np_int(f["offer_id"])).tolist())
 
         def next_id(sql: str) -> int:
             return int(db.fetch(sql)[0][0] or 0) + 1
@@ -1429,24 +1712,39 @@ class World:
         self.next_recredit_id = next_id('SELECT max(recredit_id) FROM "recredit"')
         self.next_collective_id = next_id('SELECT max(collective_offer_id) FROM "collective_offer"')
 
+    def arrive_late_events(self, new_horizon: np.datetime64) -> int:
+        """App events uploaded by the new horizon leave the late-event table for `app_event`."""
+        cols = ", ".join(f'"{c}"' for c in table_spec("app_event").column_names)
+        at = (f'"{LATE_EVENT_TABLE}"', f'"{ARRIVAL_COLUMN}"', str(new_horizon.astype(dt.datetime)))
+        n = int(self.db.fetch(f"SELECT count(*) FROM {at[0]} WHERE {at[1]} <= ?", (at[2],))[0][0])
+        if n:
+            self.db.execute(
+                f'INSERT INTO "app_event" ({cols}) SELECT {cols} FROM {at[0]} WHERE {at[1]} <= ? '
+                "ORDER BY event_timestamp",
+                (at[2],),
+            )
+            self.db.execute(f"DELETE FROM {at[0]} WHERE {at[1]} <= ?", (at[2],))
+        return n
+
     def move_open_bookings(self, new_horizon: np.datetime64) -> int:
         """Bookings still open in the database take the steps their fate gives up to the new horizon."""
-        rows = self.db.fetch(
-            "SELECT booking_id, stock_id, deposit_id, booking_amount * booking_quantity, booking_creation_date, "
-            "booking_status "
+        rows = self.db.fetch_arrow(
+            "SELECT booking_id, stock_id, coalesce(deposit_id, 0) AS deposit_id, "
+            f"CAST(booking_amount * booking_quantity AS {self.db.float_type}) AS amount, "
+            f"{self.db.text('booking_creation_date')} AS created, booking_status AS status "
             "FROM \"booking\" WHERE booking_status IN ('CONFIRMED', 'USED')"
         )
-        if not rows:
+        if not rows.num_rows:
             return 0
-        ids = np.array([r[0] for r in rows], np.int64)
-        o = np.array([r[1] - 1 for r in rows], np.int64)
-        dep = np.array([(r[2] or 0) - 1 for r in rows], np.int64)
-        amount = np.array([r[3] for r in rows], float)
-        created = _ts([r[4] for r in rows])
-        old = np.array([r[5] for r in rows])
+        ids = _np_int(rows["booking_id"])
+        o = _np_int(rows["stock_id"]) - 1
+        dep = _np_int(rows["deposit_id"]) - 1
+        amount = _np_float(rows["amount"])
+        created = _np_ts(rows["created"])
+        old = _codes_of(rows["status"], STATUSES)
         cancel, used, reimb, reason = booking_fates(ids, created, self.o_kind[o], self.o_begin[o], self.seed)
         status, c, us, r = status_at(new_horizon, cancel, used, reimb)
-        changed = STATUSES[status] != old
+        changed = status != old
         refund = changed & ~np.isnat(c) & (dep >= 0)
         if refund.any():
             days, deps, amts = self.refunds

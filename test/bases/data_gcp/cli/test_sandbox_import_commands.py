@@ -22,6 +22,10 @@ def test_generate_advance_import_through_the_cli(isolated_env: Path) -> None:
     adv = runner.invoke(app, ["sandbox", "advance", "--days", "1"], env=env)
     assert adv.exit_code == 0, adv.output
     assert "2026-10-06" in adv.output
+    again = runner.invoke(app, ["sandbox", "advance", "--to", "2026-10-06"], env=env)
+    assert again.exit_code == 0 and "already holds 2026-10-06: nothing changed" in again.output
+    both = runner.invoke(app, ["sandbox", "advance", "--days", "1", "--to", "2026-10-07"], env=env)
+    assert both.exit_code != 0 and "not both" in str(both.exception)
     imp = runner.invoke(app, ["import", "applicative", "--date", "2026-10-06"], env=env)
     assert imp.exit_code == 0, imp.output
     assert "raw.applicative_database_booking" in imp.output and "full" in imp.output

@@ -384,6 +384,103 @@ def test_same_seed_same_database_and_advance_moves_forward(tmp_path: Path, sandb
     con.close()
 
 
+def _arrival(con: sqlite3.Connection, table: str) -> str:
+    return f"datetime({table}.event_timestamp, '+' || ({table}.event_server_timestamp_offset / 1000000) || ' seconds')"
+
+
+# a short window with enough sessions a day that the last days always have late uploads
+LATE_START, LATE_DAYS = dt.date(2026, 10, 1), 12
+
+
+@pytest.fixture(scope="module")
+def late_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("late") / "app.sqlite"
+    generate(0.02, 3, f"sqlite:///{path}", LATE_START, LATE_DAYS)
+    return path
+
+
+def test_app_events_arrive_up_to_three_days_late(late_file: Path) -> None:
+    sq = sqlite3.connect(late_file)
+    end = str(LATE_START + dt.timedelta(days=LATE_DAYS - 1))
+    horizon = f"{end} 23:59:59"
+    arrived = _arrival(sq, "app_event")
+    # what the export holds at the end of the window: events uploaded by then, with their offset
+    assert one(sq, "SELECT count(*) FROM app_event WHERE event_server_timestamp_offset IS NULL") == 0
+    assert one(sq, f"SELECT max({arrived}) FROM app_event") <= horizon
+    late_share = one(
+        sq, f"SELECT avg(date({arrived}) > event_date) FROM app_event WHERE event_date < '{end}'"
+    )
+    assert 0.03 < late_share < 0.15
+    assert one(sq, f"SELECT max(julianday(date({arrived})) - julianday(event_date)) FROM app_event") == 3
+    # the rest waits for its upload day, never more than 3 days after the event's day
+    pending = sq.execute(
+        "SELECT min(event_arrival_timestamp), min(event_date), "
+        "max(julianday(date(event_arrival_timestamp)) - julianday(event_date)) FROM sandbox_late_app_event"
+    ).fetchone()
+    assert pending[0] > horizon and pending[1] >= str(LATE_START + dt.timedelta(days=LATE_DAYS - 3))
+    assert pending[2] <= 3
+    sq.close()
+
+
+def test_advance_to_a_day_brings_its_late_events_and_is_idempotent(tmp_path: Path, late_file: Path) -> None:
+    path = tmp_path / "advanced.sqlite"
+    shutil.copy(late_file, path)
+    url = f"sqlite:///{path}"
+    end = LATE_START + dt.timedelta(days=LATE_DAYS - 1)
+    day = end + dt.timedelta(days=1)
+    con = sqlite3.connect(path)
+    due = con.execute(
+        "SELECT session_id, event_timestamp, event_name FROM sandbox_late_app_event "
+        f"WHERE event_arrival_timestamp <= '{day} 23:59:59'"
+    ).fetchall()
+    assert due  # events of the last days that the next day delivers
+    before = dict(con.execute("SELECT event_date, count(*) FROM app_event GROUP BY 1").fetchall())
+    con.close()
+
+    result = advance(database_url=url, to=day)
+    assert (result.start_date, result.end_date, result.simulated_days) == (day, day, 1)
+    con = sqlite3.connect(path)
+    after = dict(con.execute("SELECT event_date, count(*) FROM app_event GROUP BY 1").fetchall())
+    got = set(con.execute("SELECT session_id, event_timestamp, event_name FROM app_event").fetchall())
+    assert set(due) <= got
+    left = "SELECT count(*) FROM sandbox_late_app_event WHERE event_arrival_timestamp <= ?"
+    assert con.execute(left, (f"{day} 23:59:59",)).fetchone()[0] == 0
+    # late events landed on the days they happened: earlier days grew, by what was due
+    grown = {d: after[d] - before.get(d, 0) for d in after if d < str(day) and after[d] != before.get(d, 0)}
+    assert grown and min(grown) >= str(end - dt.timedelta(days=2)) and sum(grown.values()) == len(due)
+    assert after[str(day)] > 0 and max(after) == str(day)
+    arrived = _arrival(con, "app_event")
+    assert con.execute(f"SELECT max({arrived}) FROM app_event").fetchone()[0] <= f"{day} 23:59:59"
+
+    def state() -> tuple:
+        return tuple(
+            con.execute(f'SELECT count(*), total(rowid) FROM "{t}"').fetchone()
+            for t in ("app_event", "sandbox_late_app_event", "booking", "user", "deposit", "offer")
+        ) + (con.execute("SELECT group_concat(booking_status) FROM booking").fetchone(),)
+
+    first = state()
+    again = advance(database_url=url, to=day)  # the day is there: nothing changes
+    earlier = advance(database_url=url, to=LATE_START)
+    assert again.simulated_days == earlier.simulated_days == 0 and again.end_date == day
+    assert state() == first
+    with pytest.raises(SandboxError, match="not both"):
+        advance(1, url, to=day + dt.timedelta(days=1))
+    con.close()
+
+
+def test_a_reloaded_world_can_be_simulated_further(late_file: Path) -> None:
+    """`advance` updates the arrays it reloads (prices, credits, stocks): none may be read-only."""
+    from data_gcp.sandbox import SourceDB
+    from data_gcp.sandbox.world import World
+
+    with SourceDB(f"sqlite:///{late_file}") as db:
+        world = World(db, 3, 0.02)
+        world.load()
+        arrays = {k: v for k, v in vars(world).items() if isinstance(v, np.ndarray)}
+        assert len(arrays) > 20 and len(world.o_price) > 100
+        assert [k for k, v in arrays.items() if not v.flags.writeable] == []
+
+
 def test_advance_needs_a_sandbox(tmp_path: Path) -> None:
     with pytest.raises(SandboxError, match="sandbox generate"):
         advance(1, f"sqlite:///{tmp_path / 'none.sqlite'}")
