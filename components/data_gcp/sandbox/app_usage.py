@@ -195,6 +195,9 @@ def _emit(world: World, table: str, ev: list[dict], nullable_ints: tuple[str, ..
             out[key] = pa.array(v, mask=v < 0)
         else:
             out[key] = pa.array(v.tolist() if v.dtype == object else v)
+    if table == "app_event":  # the map's events upload with their session, within the minute (never late)
+        seconds = ts[order].astype(np.int64) % 60 + 1
+        out["event_server_timestamp_offset"] = pa.array(seconds * 1_000_000)
     world.emit(table, pa.table(out))
 
 
