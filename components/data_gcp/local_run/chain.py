@@ -210,9 +210,10 @@ def run_chain(
         missing = [d for d in chain_order(dag_ids) if d not in dags]
         if missing:
             raise DataGcpError(f"DAGs of the chain not found in {dags_folder()}: {', '.join(missing)}")
-        from data_gcp.local_run.compat import no_asset_triggered_queue
+        from data_gcp.local_run.compat import no_asset_triggered_queue, real_start_dates
 
         stack.enter_context(no_asset_triggered_queue())
+        stack.enter_context(real_start_dates())
         with task_reporting(capture, reporter, log_dir) as listener:
             for day in dates:
                 listener.log_dir = log_dir / day.isoformat()

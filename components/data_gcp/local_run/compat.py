@@ -85,3 +85,23 @@ def no_asset_triggered_queue() -> Iterator[None]:
         yield
     finally:
         AssetManager._queue_dagruns = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def real_start_dates() -> Iterator[None]:
+    """`dag.test()` creates its run with the logical date as start date (midnight, maybe months ago):
+    the UI would show a running run started then. Within the block, a run is created with the moment
+    it is created as its start."""
+    import airflow.models.dagrun as dagrun_module
+    from airflow.utils import timezone
+
+    original = dagrun_module.get_or_create_dagrun
+
+    def get_or_create_dagrun(**kwargs: Any) -> Any:
+        return original(**{**kwargs, "start_date": timezone.utcnow()})
+
+    dagrun_module.get_or_create_dagrun = get_or_create_dagrun  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        dagrun_module.get_or_create_dagrun = original  # type: ignore[assignment]

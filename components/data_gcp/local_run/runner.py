@@ -108,8 +108,7 @@ class _TaskListener:
     def _start(self, ti: Any) -> None:
         key = (ti.dag_id, ti.task_id)
         if self.stamp is not None and self.stamp[0] == ti.dag_id:
-            # `dag.test()` creates the run with its logical date as start: the real start and the
-            # day it processes show while it runs, not only once it has ended
+            # the day the run processes shows while it runs, not only once it has ended
             from data_gcp.local_run.ui_record import stamp_run
 
             dag_id, wall_start, day = self.stamp
