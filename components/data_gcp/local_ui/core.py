@@ -252,13 +252,18 @@ class LocalAirflow:
         dag_id, run_id = unquote(parts[parts.index("dags") + 1]), unquote(parts[parts.index("dagRuns") + 1])
         from airflow import settings as airflow_settings
         from airflow.models.dagrun import DagRun
+        from airflow.utils.state import DagRunState
+        from airflow.utils.types import DagRunTriggeredByType
         from sqlalchemy import select
 
         with airflow_settings.Session() as session:
             run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
-            in_process = run is not None and str(run.triggered_by) in ("test", "DagRunTriggeredByType.TEST")
-            running = run is not None and str(getattr(run.state, "value", run.state)) in ("running", "queued")
-        return IN_PROCESS_MESSAGE.format(pid=holder.pid) if in_process and running else None
+            refused = (
+                run is not None
+                and run.triggered_by == DagRunTriggeredByType.TEST
+                and run.state in (DagRunState.RUNNING, DagRunState.QUEUED)
+            )
+        return IN_PROCESS_MESSAGE.format(pid=holder.pid) if refused else None
 
     async def _with_banner(self, scope: dict, receive: Any, send: Any) -> None:
         start: dict | None = None
@@ -505,7 +510,9 @@ def start_ui(
             ensure_dbt_docs(settings, on_step)  # the UI is still useful without the docs: it says why
         ui.dbt_docs_url = f"{portal_url}dbt-docs/" if _docs_ready(settings) else None
         if on_step:
-            on_step("start the Airflow API server, scheduler and DAG processor (SQLite metadata DB)")
+            on_step(
+                "start the Airflow API server, scheduler, DAG processor and triggerer (SQLite metadata DB)"
+            )
         app = airflow_app(settings, airflow_url, portal_url)
         from data_gcp.local_ui.scheduler import start_children
 
@@ -513,7 +520,7 @@ def start_ui(
         ui.children = start_children(settings, airflow_url)
         if on_step:
             on_step(
-                "scheduler and DAG processor started (pids "
+                "scheduler, DAG processor and triggerer started (pids "
                 + ", ".join(str(c.process.pid) for c in ui.children)
                 + f"), their logs in {ui.children[0].log_path.parent}"
             )

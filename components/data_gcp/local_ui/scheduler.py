@@ -1,11 +1,13 @@
-"""The scheduler and DAG processor beside `data-gcp ui`'s API server, as `airflow standalone` runs them.
+"""The scheduler, DAG processor and triggerer beside `data-gcp ui`'s API server, as `airflow standalone`
+runs them.
 
 Why: a Trigger (or a backfill, or a Clear) in the UI only writes a queued run to the metadata DB; the
 scheduler turns it into tasks, run by its LocalExecutor (one task at a time: they share the DuckDB
 warehouse, and each holds its writer lock, `data_gcp.warehouse.warehouse_writer`), and the DAG
 processor keeps the DAGs the UI shows in step with `orchestration/dags`.
 
-Each runs in a child process (`python -m data_gcp.local_ui.scheduler scheduler|dag-processor`), in its
+The triggerer runs deferred tasks (none of ours defers today; a sensor written the deferrable way
+would). Each runs in a child process (`python -m data_gcp.local_ui.scheduler <component>`), in its
 own process group, its output in `<airflow home>/logs/ui/<name>.log`; `stop_children` ends each group
 (the executor's workers and the tasks they run included), and a child whose parent dies gets SIGTERM.
 
@@ -13,8 +15,9 @@ Two things differ from a plain `airflow scheduler`, both set in the child before
 - it creates no time-scheduled run by itself: locally a day runs when someone asks for it (Trigger,
   backfill, `data-gcp run`), never because the UI happened to be up at midnight. Asset-triggered
   runs are created as usual (an import triggered from the UI is followed by `dbt_run`);
-- it leaves alone the runs `data-gcp run` is running in its own process (`dag.test()`, triggered by
-  "test") while it holds the warehouse: they have no executor behind them.
+- it leaves alone the runs `data-gcp run` runs in its own process (`dag.test()`, triggered by "test",
+  never queued): they have no executor behind them (nor the leftover of one interrupted). Cleared from
+  the UI, such a run is queued again and the scheduler runs it, once no `data-gcp run` is writing.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import IO
 
 from data_gcp.config import Settings
 
-COMPONENTS = ("scheduler", "dag-processor")
+COMPONENTS = ("scheduler", "dag-processor", "triggerer")
 RUN_HOLDER_PREFIX = "`data-gcp run`"  # what `data-gcp run` writes in the warehouse's writer lock
 
 
@@ -84,7 +87,7 @@ def _die_with_parent() -> None:
 
 
 def start_children(settings: Settings, airflow_url: str) -> list[Child]:
-    """Start the scheduler and the DAG processor; returns them (their logs under the Airflow home)."""
+    """Start the scheduler, the DAG processor and the triggerer; returns them (logs under the Airflow home)."""
     env = child_environment(settings, airflow_url)
     log_dir = settings.airflow_home / "logs" / "ui"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -105,7 +108,7 @@ def start_children(settings: Settings, airflow_url: str) -> list[Child]:
     return children
 
 
-def stop_children(children: list[Child], timeout: float = 15.0) -> None:
+def stop_children(children: list[Child], timeout: float = 8.0) -> None:
     """SIGTERM each child's process group (Airflow shuts its workers down), SIGKILL what is left."""
     for child in children:
         _signal_group(child.process, signal.SIGTERM)
@@ -147,9 +150,14 @@ def _leave_data_gcp_runs_alone() -> None:
         for run in runs:
             _note_paris_day(run)
         holder = writer_lock_holder(settings)
-        if holder is None or not holder.what.startswith(RUN_HOLDER_PREFIX):
-            return runs
-        return [r for r in runs if r.triggered_by != DagRunTriggeredByType.TEST]
+        run_busy = holder is not None and holder.what.startswith(RUN_HOLDER_PREFIX)
+        # a run of `dag.test()` was never queued; once cleared from the UI it was (`queued_at`), and
+        # the scheduler runs it, but not while `data-gcp run` writes the warehouse
+        return [
+            r
+            for r in runs
+            if r.triggered_by != DagRunTriggeredByType.TEST or (r.queued_at is not None and not run_busy)
+        ]
 
     DagRun.get_running_dag_runs_to_examine = classmethod(examine)  # type: ignore[method-assign,assignment]
 
@@ -206,7 +214,7 @@ def main(component: str) -> None:
 
     # no log server (it would listen on every interface): the API server reads the task logs
     # from the log folder, on this machine
-    sys.argv = ["airflow", component, *(["--skip-serve-logs"] if component == "scheduler" else [])]
+    sys.argv = ["airflow", component, *(["--skip-serve-logs"] if component != "dag-processor" else [])]
     airflow_main()
 
 

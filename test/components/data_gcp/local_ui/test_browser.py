@@ -156,10 +156,10 @@ def _wait_for(predicate, what: str, timeout: float = 300.0):
     pytest.fail(f"timed out waiting for {what}")
 
 
-def _text(url: str) -> str:
-    request = urllib.request.Request(url, headers={"Accept": "text/plain"})
-    with urllib.request.urlopen(request) as resp:  # noqa: S310 - loopback
-        return resp.read().decode("utf-8")
+def _log(url: str) -> str:
+    """A task's log as the UI reads it (Airflow's JSON log lines), one event a line."""
+    content = _get(f"{url}?full_content=true")["content"]
+    return "\n".join(str(line.get("event", "")) if isinstance(line, dict) else str(line) for line in content)
 
 
 def _ok(done: subprocess.CompletedProcess) -> None:
@@ -233,9 +233,31 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
         yield handle
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        rest, _ = proc.communicate(timeout=30)
+        rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, rest[-3000:]
     assert "stopped" in rest
+    # Ctrl-C stopped every process it started: no scheduler, DAG processor or worker left behind
+    deadline = time.monotonic() + 10
+    while (left := _processes_of(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not left, left
+
+
+def _processes_of(data_dir: Path) -> list[str]:
+    """Command lines of the processes whose environment points at this data folder."""
+    found = []
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            environ = (proc_dir / "environ").read_bytes().split(b"\0")
+            if f"DATA_GCP_DATA_DIR={data_dir}".encode() in environ:
+                found.append(
+                    (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
+        except OSError:
+            continue
+    return found
 
 
 def test_a_fresh_folder_says_a_run_comes_first(ui: Ui) -> None:
@@ -283,15 +305,14 @@ def test_a_trigger_from_the_ui_runs_after_data_gcp_run_and_processes_yesterday(u
         "task_instances"
     ]
     assert [t["state"] for t in tis] == ["success"], tis
-    chain_end = max(
+    task_end = dt.datetime.fromisoformat(tis[0]["end_date"])
+    chain_end = max(  # the end of the last run of `data-gcp run` started before the import ended
         dt.datetime.fromisoformat(r["end_date"])
         for r in _get(f"{ui.airflow}api/v2/dags/~/dagRuns?limit=100")["dag_runs"]
-        if r["triggered_by"] == "test"
+        if r["triggered_by"] == "test" and dt.datetime.fromisoformat(r["start_date"]) < task_end
     )
-    assert ui.started["run"] < chain_end, chain_end
-    log = _text(
-        f"{ui.airflow}api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances/{TASK_ID}/logs/1"
-    )
+    assert task_end > chain_end, (tis[0], chain_end)
+    log = _log(f"{ui.airflow}api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances/{TASK_ID}/logs/1")
     assert "waiting for the warehouse: `data-gcp run`" in log, log[-2000:]
     # no logical date picked: it processes the Paris day before it started
     yesterday = (start.astimezone(ZoneInfo("Europe/Paris")).date() - dt.timedelta(days=1)).isoformat()
