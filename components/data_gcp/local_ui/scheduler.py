@@ -58,6 +58,9 @@ def child_environment(settings: Settings, airflow_url: str) -> dict[str, str]:
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "1",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{airflow_url}execution/",
+            # a task's calls wait for the SQLite metadata DB, which `data-gcp run` may be writing:
+            # the default 5 s made a task fail before it started on a busy machine
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
             "AIRFLOW__API__BASE_URL": airflow_url,
             "AIRFLOW__WEBSERVER__BASE_URL": airflow_url,
             # the DAG files change when someone edits them: no re-parse every 30 s on a laptop

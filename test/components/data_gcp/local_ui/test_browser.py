@@ -47,7 +47,7 @@ pytestmark = [
         CHROMIUM is None and not os.environ.get("CI"),
         reason="headless Chromium not installed (apt-get install chromium); required in CI",
     ),
-    pytest.mark.timeout(900),
+    pytest.mark.timeout(1500),  # a hang guard: about 6 min on a quiet 2-core machine, 15 on a busy one
 ]
 
 # The planted fault and its repair, straight in the warehouse (the UI must not be holding it).
