@@ -8,6 +8,7 @@ import json
 from data_gcp.config import Env, get_settings, reset_settings
 from data_gcp.orchestration import (
     DBT_MODELS,
+    LOCAL_CRON,
     RAW_APPLICATIVE,
     chain_order,
     dbt_manifest_path,
@@ -71,8 +72,10 @@ def test_table_and_dags_match_and_follow_the_policy(load_dagbag):
             callbacks = task.on_failure_callback
             callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
             assert task_failure_alert in callbacks, (dag_id, task.task_id)
-        # locally nothing is scheduled by time; data-triggered DAGs keep their assets
-        assert _cron(dag) is None, dag_id
+        # locally a time-scheduled DAG covers one Paris day per run (Trigger, backfill and
+        # `data-gcp run --date` name the day), never by its cloud cron; data-triggered DAGs keep
+        # their assets
+        assert _cron(dag) == (None if spec.after or spec.after_any else LOCAL_CRON), dag_id
         assert _asset_uris(dag) == set(spec.after) | set(spec.after_any), dag_id
 
 

@@ -21,8 +21,9 @@ def ui(
         True, help="generate the dbt docs into the data folder when missing (a separate process)"
     ),
 ) -> None:
-    """Serve the Airflow UI on the local metadata DB (runs of `data-gcp run`), the dbt docs and the model
-    reports of `data-gcp ml train`, on 127.0.0.1 only, without login. Ctrl-C stops everything."""
+    """Serve Airflow (UI, scheduler, DAG processor: Trigger and backfill run) on the local metadata DB
+    that `data-gcp run` fills too, the data's health, the ML runs, the dbt docs and the model reports,
+    on 127.0.0.1 only, without login. Ctrl-C stops everything it started."""
     from data_gcp.config import get_settings
     from data_gcp.local_ui import find_reports, start_ui
 

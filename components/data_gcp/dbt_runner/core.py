@@ -435,6 +435,34 @@ def docs_site_dir(settings: Settings | None = None) -> Path:
     return (settings or get_settings()).local_data_dir / "dbt_docs"
 
 
+KEPT_ARTIFACTS = ("run_results.json", "sources.json")
+
+
+def kept_artifacts_dir(settings: Settings | None = None) -> Path:
+    """`<data>/run_history/dbt`: dbt's results of each local Airflow task, per DAG run (read by `data-gcp ui`)."""
+    return (settings or get_settings()).local_data_dir / "run_history" / "dbt"
+
+
+def keep_artifacts(
+    settings: Settings, dag_id: str, run_id: str, task_id: str, since: float, target_path: Path | None = None
+) -> list[Path]:
+    """Copy the `run_results.json`/`sources.json` a task wrote (modified after `since`, a time.time())
+    to `kept_artifacts_dir()/<dag>/<run>/<task>/`: dbt overwrites them at each command, the local UI
+    shows each model's and test's history from these copies."""
+    from urllib.parse import quote
+
+    built = manifest_path(target_path).parent
+    kept = []
+    for name in KEPT_ARTIFACTS:
+        source = built / name
+        if source.is_file() and source.stat().st_mtime >= since:
+            dest = kept_artifacts_dir(settings) / dag_id / quote(run_id, safe="") / task_id / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, dest)
+            kept.append(dest)
+    return kept
+
+
 def docs_site(
     target: str | None = None,
     settings: Settings | None = None,

@@ -15,6 +15,11 @@ from pathlib import Path
 from data_gcp.config import NO_TELEMETRY_ENV, DataGcpError, Settings, workspace_root
 
 MIGRATED_MARKER = ".migrated-airflow-"
+# Several processes share the SQLite metadata DB (`data-gcp run`, and `data-gcp ui`'s API server,
+# scheduler, DAG processor and task workers): a writer waits up to 30 s for another's commit instead
+# of failing at once ("database is locked"); read by Airflow through [database] sql_alchemy_connect_args.
+SQLITE_CONNECT_ARGS: dict = {"timeout": 30}
+SQLITE_CONNECT_ARGS_ASYNC: dict = {"timeout": 30}
 
 
 def dags_folder() -> Path:
@@ -40,6 +45,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": f"{__name__}.SQLITE_CONNECT_ARGS",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": f"{__name__}.SQLITE_CONNECT_ARGS_ASYNC",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__API_AUTH__JWT_SECRET": _jwt_secret(home),
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
@@ -69,8 +76,19 @@ def migrate_db(settings: Settings) -> float:
 
     marker = settings.airflow_home / f"{MIGRATED_MARKER}{airflow.__version__}"
     if marker.is_file() and (settings.airflow_home / "airflow.db").is_file():
+        _write_ahead_log(settings.airflow_home / "airflow.db")
         return 0.0
     started = time.monotonic()
     db.initdb()
+    _write_ahead_log(settings.airflow_home / "airflow.db")
     marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S"), encoding="utf-8")
     return time.monotonic() - started
+
+
+def _write_ahead_log(path: Path) -> None:
+    """SQLite's WAL journal (kept in the file): readers (the UI) never block a writer (a run), and the
+    other way round; one writer at a time still."""
+    import sqlite3
+
+    with sqlite3.connect(path, timeout=30) as con:
+        con.execute("PRAGMA journal_mode=WAL")

@@ -159,6 +159,17 @@ def run_chain(
         report.steps.append((name, time.monotonic() - t0))
 
     with ExitStack() as stack:
+        from data_gcp.warehouse import warehouse_writer
+
+        # one writer at a time: a run triggered from `data-gcp ui` (its tasks take the same lock)
+        # finishes its task first, and waits for this chain to end before its next one
+        stack.enter_context(
+            warehouse_writer(
+                settings,
+                f"`data-gcp run` for {', '.join(d.isoformat() for d in dates)}",
+                on_wait=on_step,
+            )
+        )
         capture = stack.enter_context(OutputCapture(report.log_file))
         if not _source_exists(settings):
             step(
@@ -199,6 +210,10 @@ def run_chain(
         missing = [d for d in chain_order(dag_ids) if d not in dags]
         if missing:
             raise DataGcpError(f"DAGs of the chain not found in {dags_folder()}: {', '.join(missing)}")
+        from data_gcp.local_run.compat import no_asset_triggered_queue, real_start_dates
+
+        stack.enter_context(no_asset_triggered_queue())
+        stack.enter_context(real_start_dates())
         with task_reporting(capture, reporter, log_dir) as listener:
             for day in dates:
                 listener.log_dir = log_dir / day.isoformat()
@@ -209,12 +224,10 @@ def run_chain(
                         break
                 if not report.ok:
                     break
-    from data_gcp.local_run.ui_record import record_tables, table_rows
+        from data_gcp.local_run.ui_record import record_tables, table_rows
 
-    tables = table_rows(settings)
-    record_tables(
-        settings, tables, dt.datetime.now(dt.UTC)
-    )  # for `data-gcp ui`: it never opens the warehouse
-    report.rows_per_layer = layer_counts(settings, tables)
+        tables = table_rows(settings)  # still the only writer: no task of a UI run is writing
+        record_tables(settings, tables, dt.datetime.now(dt.UTC))  # for `data-gcp ui`: it never opens it
+        report.rows_per_layer = layer_counts(settings, tables)
     report.seconds = time.monotonic() - started
     return report

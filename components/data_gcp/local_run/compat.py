@@ -1,4 +1,4 @@
-"""Two fixes that make Airflow's in-process `dag.test()` work with this workspace's libraries.
+"""Fixes that make Airflow's in-process `dag.test()` work with this workspace's libraries.
 
 1. Airflow's execution API declares `Field(discriminator=<function>)`; the installed pydantic only
    accepts a callable discriminator wrapped in `Discriminator(...)`, so building the API app fails
@@ -13,6 +13,8 @@ Both patches apply to this process only (the `data-gcp run` command) and are ide
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _applied = False
@@ -63,3 +65,43 @@ def apply_airflow_compat() -> None:
 
     supervisor.in_process_api_server = shared_execution_api
     _applied = True
+
+
+@contextmanager
+def no_asset_triggered_queue() -> Iterator[None]:
+    """While `data-gcp run` runs the chain itself, the asset events of its runs queue no run for a
+    scheduler (the one `data-gcp ui` starts): the chain runs the DAGs those events trigger itself, a
+    queued run would process the same day a second time. The events are recorded as usual (the UI
+    shows them)."""
+    from airflow.assets.manager import AssetManager
+
+    original = AssetManager.__dict__["_queue_dagruns"]
+
+    def _queue_nothing(cls: Any, **_: Any) -> None:
+        return None
+
+    AssetManager._queue_dagruns = classmethod(_queue_nothing)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        AssetManager._queue_dagruns = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def real_start_dates() -> Iterator[None]:
+    """`dag.test()` creates its run with the logical date as start date (midnight, maybe months ago):
+    the UI would show a running run started then. Within the block, a run is created with the moment
+    it is created as its start."""
+    import airflow.models.dagrun as dagrun_module
+    from airflow.utils import timezone
+
+    original = dagrun_module.get_or_create_dagrun
+
+    def get_or_create_dagrun(**kwargs: Any) -> Any:
+        return original(**{**kwargs, "start_date": timezone.utcnow()})
+
+    dagrun_module.get_or_create_dagrun = get_or_create_dagrun  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        dagrun_module.get_or_create_dagrun = original  # type: ignore[assignment]

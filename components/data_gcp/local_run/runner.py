@@ -102,18 +102,29 @@ class _TaskListener:
         self.log_dir: Path | None = None
         self._started: dict[tuple[str, str], tuple[float, int, float]] = {}
         self.outcomes: dict[tuple[str, str], TaskOutcome] = {}
+        # (dag id, wall start, Paris day) of the run `run_dag` just started: stamped at its first task
+        self.stamp: tuple[str, dt.datetime, dt.date] | None = None
 
     def _start(self, ti: Any) -> None:
         key = (ti.dag_id, ti.task_id)
+        if self.stamp is not None and self.stamp[0] == ti.dag_id:
+            # the day the run processes shows while it runs, not only once it has ended
+            from data_gcp.local_run.ui_record import stamp_run
+
+            dag_id, wall_start, day = self.stamp
+            self.stamp = None
+            try:
+                stamp_run(dag_id, ti.run_id, wall_start, day)
+            except Exception:  # noqa: BLE001 - a UI convenience: stamped again when the run ends
+                pass
         self._started[key] = (time.monotonic(), self.capture.offset() if self.capture else 0, time.time())
         if self.reporter:
             self.reporter("start", ti.dag_id, ti.task_id, None)
 
     def _end(self, ti: Any, state: str, error: BaseException | str | None) -> None:
         key = (ti.dag_id, ti.task_id)
-        started, offset, wall = self._started.pop(key, (time.monotonic(), 0, time.time()))
+        started, offset, _ = self._started.pop(key, (time.monotonic(), 0, time.time()))
         log_path = None
-        _keep_dbt_artifacts(ti, wall)
         if self.capture and self.log_dir:
             log_path = self.log_dir / ti.dag_id / f"{ti.task_id}.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,18 +155,6 @@ def _airflow_seconds(ti: Any, measured: float) -> float:
     if start is None:
         return measured
     return max(measured, (dt.datetime.now(dt.UTC) - start).total_seconds())
-
-
-def _keep_dbt_artifacts(ti: Any, since: float) -> None:
-    """dbt's results of this task, kept for `data-gcp ui`'s health page (see `ui_record`)."""
-    try:
-        from data_gcp.config import get_settings
-        from data_gcp.dbt_runner import manifest_path
-        from data_gcp.local_run.ui_record import keep_dbt_artifacts
-
-        keep_dbt_artifacts(get_settings(), manifest_path().parent, ti.dag_id, ti.run_id, ti.task_id, since)
-    except Exception:  # noqa: BLE001 - a UI convenience: never fail the task for its copy
-        return
 
 
 def airflow_log_path(ti: Any) -> Path:
@@ -252,7 +251,11 @@ def run_dag(dag: Any, logical_date: dt.date, listener: _TaskListener) -> DagOutc
     when = pendulum.instance(scheduled_moment(logical_date))
     detach_earlier_run(dag.dag_id, when)
     wall_start = dt.datetime.now(dt.UTC)
-    dag_run = dag.test(logical_date=when)
+    listener.stamp = (dag.dag_id, wall_start, logical_date)
+    try:
+        dag_run = dag.test(logical_date=when)
+    finally:
+        listener.stamp = None
     stamp_run(dag.dag_id, dag_run.run_id, wall_start, logical_date)
     tasks: list[TaskOutcome] = []
     for ti in sorted(dag_run.get_task_instances(), key=lambda t: (t.start_date is None, t.start_date or 0)):

@@ -4,8 +4,9 @@ Why: DuckDB lets one process write a database file and nobody else open it meanw
 the warehouse (or ran dbt in-process) would block the next run. So the run itself leaves, next to
 the data, everything the UI shows about the data's health:
 
-- each dbt task's `run_results.json` / `sources.json`, kept per DAG run (`dbt/<dag>/<run>/<task>/`),
-  so a model's or a test's history survives the next run;
+- each dbt task's `run_results.json` / `sources.json`, kept per DAG run (`dbt/<dag>/<run>/<task>/`,
+  by the task itself: `data_gcp.dbt_runner.keep_artifacts`), so a model's or a test's history
+  survives the next run;
 - the warehouse tables' rows after each run (`tables.json`), with the run that last changed them.
 
 And it makes Airflow's own records tell the truth about a `dag.test()` run: its real start (Airflow
@@ -17,14 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from data_gcp.config import Settings
 
-DBT_ARTIFACTS = ("run_results.json", "sources.json")
 TABLES_FILE = "tables.json"
 
 
@@ -72,21 +70,6 @@ def stamp_run(dag_id: str, run_id: str, started: dt.datetime, day: dt.date) -> N
             run.end_date = started
         run.note = day_note(day)
         session.commit()
-
-
-def keep_dbt_artifacts(
-    settings: Settings, target_dir: Path, dag_id: str, run_id: str, task_id: str, since: float
-) -> list[Path]:
-    """Copy the dbt artifacts a task wrote (modified after `since`, a time.time()) into the history."""
-    kept = []
-    for name in DBT_ARTIFACTS:
-        source = target_dir / name
-        if source.is_file() and source.stat().st_mtime >= since:
-            dest = history_dir(settings) / "dbt" / dag_id / quote(run_id, safe="") / task_id / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, dest)
-            kept.append(dest)
-    return kept
 
 
 def table_rows(settings: Settings) -> list[dict[str, Any]]:

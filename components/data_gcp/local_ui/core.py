@@ -1,10 +1,14 @@
 """Serve what a local run produced, on 127.0.0.1 only: Airflow's own API server/UI and a small portal.
 
 Why in one process: both servers are uvicorn apps; running them in threads of the command's process
-lets Ctrl-C stop everything at once, with no orphan server left on a port.
+lets Ctrl-C stop everything at once, with no orphan server left on a port. The scheduler and the DAG
+processor run beside them in child processes (`local_ui.scheduler`), stopped with them.
 
-- Airflow (default port 8088): `airflow.api_fastapi` core app (UI + public REST API) on the SQLite
-  metadata DB that `data-gcp run` fills, read live (a run started while the UI is up shows up in it).
+- Airflow (default port 8088): `airflow.api_fastapi` app (UI, public REST API, and the execution API
+  the scheduler's tasks report to) on the SQLite metadata DB that `data-gcp run` fills too, read live
+  (a run started while the UI is up shows up in it). Trigger, backfill and Clear work: the scheduler
+  runs them on the local engines, one task at a time, taking turns with `data-gcp run` on the
+  warehouse (`data_gcp.warehouse.warehouse_writer`).
   Auth: the simple auth manager with `simple_auth_manager_all_admins`, i.e. no login. Acceptable
   because the socket is bound to 127.0.0.1 only and the DB holds synthetic local runs; nothing here
   is reachable from another host.
@@ -13,12 +17,10 @@ lets Ctrl-C stop everything at once, with no orphan server left on a port.
   (`/dbt-docs/`, static files generated into the data folder) and the model reports
   (`/reports/<model>/<run_id>`), read from the local bucket where `data-gcp ml train` writes them.
 
-Nothing here ever blocks a run: the UI never opens the DuckDB warehouse (DuckDB allows one writing
-process and no reader beside it). The dbt docs are built by a child process that exits; the health
-page reads the files `data-gcp run` leaves (`data_gcp.local_run.ui_record`).
-
-The Airflow UI is read-only: runs come from `data-gcp run` (`dag.test()`), there is no scheduler to
-carry out a Trigger, Clear or Pause, so those requests are refused with a message saying so.
+Nothing the pages do ever blocks a run: they never open the DuckDB warehouse (DuckDB allows one
+writing process and no reader beside it). The dbt docs are built by a child process that exits; the
+health page reads the files each run leaves (`data_gcp.local_run.ui_record`, and each dbt task's
+results kept by the task: `data_gcp.dbt_runner.keep_artifacts`).
 """
 
 from __future__ import annotations
@@ -140,14 +142,16 @@ def bind(port: int, what: str, option: str) -> socket.socket:
 
 
 def airflow_app(settings: Settings, base_url: str, portal_url: str = "/") -> Any:
-    """Airflow's API server app (UI + REST API, not the execution API) on the local metadata DB."""
+    """Airflow's API server app (UI, REST API and the execution API the scheduler's tasks report to)
+    on the local metadata DB."""
     from data_gcp.local_run import configure_airflow, migrate_db
+    from data_gcp.local_ui.scheduler import child_environment
 
     configure_airflow(settings)
+    env = child_environment(settings, base_url)
     os.environ.update(
-        {
-            "AIRFLOW__API__BASE_URL": base_url,
-            "AIRFLOW__WEBSERVER__BASE_URL": base_url,
+        {k: v for k, v in env.items() if k.startswith("AIRFLOW__")}
+        | {
             "AIRFLOW__CORE__AUTH_MANAGER": (
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
@@ -157,52 +161,109 @@ def airflow_app(settings: Settings, base_url: str, portal_url: str = "/") -> Any
         }
     )
     migrate_db(settings)
+    from data_gcp.local_run.compat import apply_airflow_compat
+
+    apply_airflow_compat()  # the execution API's models need it in this process
     from airflow.api_fastapi.app import create_app
 
-    return ReadOnlyAirflow(create_app(apps="core"), portal_url)
+    return LocalAirflow(create_app(apps="all"), settings, portal_url)
 
 
-READ_ONLY_MESSAGE = (
-    "This local Airflow UI is read-only: runs come from `data-gcp run` (e.g. `data-gcp run --date "
-    "2026-03-01` for a past day); no scheduler runs here to carry out a trigger, clear, pause or edit."
+IN_PROCESS_MESSAGE = (
+    "`data-gcp run` (pid {pid}) is running this run in its own process, not through the scheduler: "
+    "clear it once that command has ended, or trigger a new run"
 )
-# Requests the UI makes to read (the rest of POST/PUT/PATCH/DELETE change something).
-READ_POSTS = ("/list", "/auth/", "/ui/structure", "/ui/grid")
 # Airflow's UI keeps the chosen time zone in localStorage["timezone"] (JSON), default the browser's.
 PARIS_DEFAULT = (
     '<script>try{if(!localStorage.getItem("timezone"))localStorage.setItem("timezone",'
     'JSON.stringify("Europe/Paris"))}catch(e){}</script>'
 )
+DBT_TASKS_PATH = "/data-gcp/dbt-tasks"
+# A notice on every page, and on a task's page that ran dbt, a link to the models and tests it built
+# (Airflow's UI is a single-page app: the script follows its route changes).
 BANNER = (
-    '<div id="data-gcp-read-only" style="position:fixed;bottom:6px;right:8px;z-index:99999;'
-    "background:#fff8e1;border:1px solid #e0b84c;border-radius:6px;padding:3px 8px;"
-    'font:12px system-ui,sans-serif;color:#5d4300">Read-only local view: runs come from '
-    '<code>data-gcp run</code>; no scheduler here. <a href="{portal}">data health, ML runs</a></div>'
+    '<div id="data-gcp-local" style="position:fixed;bottom:6px;right:8px;z-index:99999;'
+    "background:#eef6ff;border:1px solid #8ab4e8;border-radius:6px;padding:3px 8px;"
+    'font:12px system-ui,sans-serif;color:#16365c">Local Airflow: Trigger and backfill run here '
+    "(one task at a time, taking turns with <code>data-gcp run</code>). "
+    '<a id="data-gcp-dbt-link" style="display:none;font-weight:bold" href="#">dbt models and tests of '
+    'this task</a> <a href="{portal}">data health, ML runs</a></div>'
+    "<script>(function(){{var tasks=null,last='';"
+    "function check(){{var m=location.pathname.match(/\\/dags\\/([^/]+)\\/runs\\/([^/]+)\\/tasks\\/([^/]+)/);"
+    "var a=document.getElementById('data-gcp-dbt-link');if(!a)return;"
+    "if(!m){{a.style.display='none';return;}}"
+    "var key=decodeURIComponent(m[1])+'/'+decodeURIComponent(m[2])+'/'+decodeURIComponent(m[3]);"
+    "if(key===last&&tasks)return;last=key;"
+    "fetch('{tasks_path}').then(function(r){{return r.json();}}).then(function(t){{tasks=t;"
+    "if(t.indexOf(key)<0){{a.style.display='none';return;}}"
+    "a.href='{portal}health/task?dag='+encodeURIComponent(decodeURIComponent(m[1]))+'&run='"
+    "+encodeURIComponent(decodeURIComponent(m[2]))+'&task='+encodeURIComponent(decodeURIComponent(m[3]));"
+    "a.style.display='inline';}}).catch(function(){{}});}}"
+    "setInterval(check,700);check();}})();</script>"
 )
 
 
-class ReadOnlyAirflow:
-    """ASGI wrapper of Airflow's app: refuses the requests that change something (403 and why), and
-    adds to each HTML page a read-only notice and Europe/Paris as the default time zone."""
+class LocalAirflow:
+    """ASGI wrapper of Airflow's app: adds to each HTML page a notice, the link from a dbt task to its
+    models, and Europe/Paris as the default time zone; refuses only what cannot work here (clearing a
+    run that `data-gcp run` is running in its own process)."""
 
-    def __init__(self, app: Any, portal_url: str) -> None:
+    def __init__(self, app: Any, settings: Settings, portal_url: str) -> None:
         self.app = app
+        self.settings = settings
         self.head = PARIS_DEFAULT.encode("utf-8")
-        self.banner = BANNER.format(portal=escape(portal_url)).encode("utf-8")
+        self.banner = BANNER.format(portal=escape(portal_url), tasks_path=DBT_TASKS_PATH).encode("utf-8")
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         method, path = scope["method"], scope["path"]
-        if method not in ("GET", "HEAD", "OPTIONS") and not any(p in path for p in READ_POSTS):
+        if path == DBT_TASKS_PATH:
             from starlette.responses import JSONResponse
 
-            return await JSONResponse({"detail": READ_ONLY_MESSAGE}, status_code=403)(scope, receive, send)
+            from data_gcp.local_ui.health import dbt_task_keys
+
+            return await JSONResponse(dbt_task_keys(self.settings))(scope, receive, send)
+        if method == "POST" and path.endswith("/clear"):
+            refusal = self._in_process_run(path)
+            if refusal:
+                from starlette.responses import JSONResponse
+
+                return await JSONResponse({"detail": refusal}, status_code=409)(scope, receive, send)
         if method != "GET" or path.startswith(("/api/", "/ui/", "/static/", "/auth/", "/execution/")):
             return await self.app(scope, receive, send)
         # a page: ask it uncompressed (Airflow gzips for browsers), to add the notice
         headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
         return await self._with_banner({**scope, "headers": headers}, receive, send)
+
+    def _in_process_run(self, path: str) -> str | None:
+        """The refusal of clearing `/api/v2/dags/<dag>/dagRuns/<run>/clear` while `data-gcp run` runs it."""
+        from urllib.parse import unquote
+
+        from data_gcp.local_ui.scheduler import RUN_HOLDER_PREFIX
+        from data_gcp.warehouse import writer_lock_holder
+
+        parts = path.split("/")
+        if "dagRuns" not in parts or parts.index("dagRuns") + 1 >= len(parts):
+            return None
+        holder = writer_lock_holder(self.settings)
+        if holder is None or not holder.what.startswith(RUN_HOLDER_PREFIX):
+            return None
+        dag_id, run_id = unquote(parts[parts.index("dags") + 1]), unquote(parts[parts.index("dagRuns") + 1])
+        from airflow import settings as airflow_settings
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.state import DagRunState
+        from airflow.utils.types import DagRunTriggeredByType
+        from sqlalchemy import select
+
+        with airflow_settings.Session() as session:
+            run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+            refused = (
+                run is not None
+                and run.triggered_by == DagRunTriggeredByType.TEST
+                and run.state in (DagRunState.RUNNING, DagRunState.QUEUED)
+            )
+        return IN_PROCESS_MESSAGE.format(pid=holder.pid) if refused else None
 
     async def _with_banner(self, scope: dict, receive: Any, send: Any) -> None:
         start: dict | None = None
@@ -264,9 +325,9 @@ def _index(settings: Settings, airflow_url: str, docs_ok: bool) -> str:
     return page(
         "data-gcp local UI",
         f"<h1>data-gcp, local</h1>{first}<ul>"
-        f'<li><a id="airflow" href="{escape(airflow_url)}">Airflow</a> (DAGs, runs, task logs; read-only: '
-        "runs come from <code>data-gcp run</code>, times in Europe/Paris, each run's note names the Paris "
-        "day it processed)</li>"
+        f'<li><a id="airflow" href="{escape(airflow_url)}">Airflow</a> (DAGs, runs, task logs; Trigger and backfill '
+        "run here, taking turns with <code>data-gcp run</code>; times in Europe/Paris, each run's note "
+        "names the Paris day it processed)</li>"
         '<li><a id="health" href="/health">Data health</a> (dbt models and tests of the last run, source '
         "freshness, warehouse tables)</li>"
         '<li><a id="ml-runs" href="/ml">ML runs</a> (parameters, metrics, commit; compare two runs)</li>'
@@ -300,6 +361,19 @@ def portal_app(settings: Settings, airflow_url: str, docs: Path | None = None) -
     @app.get("/health", response_class=HTMLResponse)
     def health() -> str:
         return health_page(settings, airflow_url, (docs / "index.html").is_file())
+
+    @app.get("/health/task", response_class=HTMLResponse)
+    def health_task(dag: str = "", run: str = "", task: str = "") -> Any:
+        from data_gcp.local_ui.health import task_page
+
+        html = task_page(settings, airflow_url, (docs / "index.html").is_file(), dag, run, task)
+        if html is None:
+            return not_found(
+                "No dbt results for this task",
+                f"Task {escape(dag)} / {escape(task)} of run {escape(run)} kept no dbt results (only the dbt "
+                'tasks do). See <a href="/health">Data health</a>.',
+            )
+        return html
 
     @app.get("/ml", response_class=HTMLResponse)
     def ml() -> str:
@@ -361,6 +435,7 @@ class LocalUi:
     portal_url: str
     dbt_docs_url: str | None
     servers: list[_Server] = field(default_factory=list)
+    children: list[Any] = field(default_factory=list)  # local_ui.scheduler.Child: scheduler, DAG processor
 
     @property
     def reports_url(self) -> str:
@@ -375,6 +450,10 @@ class LocalUi:
             time.sleep(0.2)
 
     def stop(self, timeout: float = 10.0) -> None:
+        from data_gcp.local_ui.scheduler import stop_children
+
+        stop_children(self.children)  # first: their tasks report to the API server until they end
+        self.children = []
         for s in self.servers:
             s.server.should_exit = True
         for s in self.servers:
@@ -431,10 +510,21 @@ def start_ui(
             ensure_dbt_docs(settings, on_step)  # the UI is still useful without the docs: it says why
         ui.dbt_docs_url = f"{portal_url}dbt-docs/" if _docs_ready(settings) else None
         if on_step:
-            on_step("start the Airflow API server (SQLite metadata DB, read-only UI)")
-        ui.servers.append(
-            _serve("Airflow", airflow_app(settings, airflow_url, portal_url), airflow_sock, airflow_url)
-        )
+            on_step(
+                "start the Airflow API server, scheduler, DAG processor and triggerer (SQLite metadata DB)"
+            )
+        app = airflow_app(settings, airflow_url, portal_url)
+        from data_gcp.local_ui.scheduler import start_children
+
+        # before the servers' threads: a child is forked from a process with one thread
+        ui.children = start_children(settings, airflow_url)
+        if on_step:
+            on_step(
+                "scheduler, DAG processor and triggerer started (pids "
+                + ", ".join(str(c.process.pid) for c in ui.children)
+                + f"), their logs in {ui.children[0].log_path.parent}"
+            )
+        ui.servers.append(_serve("Airflow", app, airflow_sock, airflow_url))
         ui.servers.append(_serve("portal", portal_app(settings, airflow_url), portal_sock, portal_url))
     except BaseException:
         ui.stop()

@@ -54,9 +54,9 @@ class TaskResults:
 
 def read_history(settings: Settings) -> list[TaskResults]:
     """Every kept dbt artifact, oldest first (by dbt's `generated_at`)."""
-    from data_gcp.local_run import history_dir
+    from data_gcp.dbt_runner import kept_artifacts_dir
 
-    root = history_dir(settings) / "dbt"
+    root = kept_artifacts_dir(settings)
     found = []
     for path in root.glob("*/*/*/*.json"):
         try:
@@ -122,6 +122,52 @@ def _name(unique_id: str) -> str:
 
 def task_url(airflow_url: str, t: TaskResults) -> str:
     return f"{airflow_url}dags/{quote(t.dag_id)}/runs/{quote(t.run_id, safe='')}/tasks/{quote(t.task_id)}"
+
+
+def dbt_task_keys(settings: Settings) -> list[str]:
+    """`dag/run/task` of every Airflow task whose dbt results are kept (the Airflow pages link those)."""
+    return sorted({f"{t.dag_id}/{t.run_id}/{t.task_id}" for t in read_history(settings)})
+
+
+def _node_link(unique_id: str, docs: bool) -> str:
+    from html import escape
+
+    name = escape(_name(unique_id))
+    return f'<a href="/dbt-docs/#!/{_kind(unique_id)}/{escape(unique_id)}">{name}</a>' if docs else name
+
+
+def task_page(
+    settings: Settings, airflow_url: str, docs: bool, dag_id: str, run_id: str, task_id: str
+) -> str | None:
+    """The dbt models, snapshots and tests one Airflow task built (its kept `run_results.json`), each
+    linked to the dbt docs; None when that task kept no dbt results."""
+    from html import escape
+
+    kept = [
+        t
+        for t in read_history(settings)
+        if (t.dag_id, t.run_id, t.task_id) == (dag_id, run_id, task_id) and t.kind == "run_results"
+    ]
+    if not kept:
+        return None
+    t = kept[-1]
+    nodes = sorted(t.nodes, key=lambda n: (n.status in ("success", "pass"), _kind(n.unique_id), n.unique_id))
+    rows = "".join(
+        f'<tr class="node {escape(n.status)}" data-id="{escape(n.unique_id)}"><td>{_kind(n.unique_id)}</td>'
+        f"<td>{_node_link(n.unique_id, docs)}</td><td>{_badge(n.status)}</td><td>{n.seconds:.2f} s</td>"
+        f"<td>{'' if n.failures is None else n.failures}</td><td>{escape(n.message[:200])}</td></tr>"
+        for n in nodes
+    )
+    built = sum(1 for n in t.nodes if _kind(n.unique_id) in ("model", "snapshot", "seed"))
+    body = (
+        f'<h1>dbt results of a task</h1><p id="task">Airflow task <a id="airflow-task" '
+        f'href="{escape(task_url(airflow_url, t))}">{escape(dag_id)} / {escape(task_id)}</a> of run '
+        f"<code>{escape(run_id)}</code>, generated {escape(t.generated_at)} (UTC): {built} models built, "
+        f'{len(t.nodes) - built} tests and others. <a href="/health">Data health</a></p>'
+        '<table id="task-nodes"><thead><tr><th>kind</th><th>name</th><th>status</th><th>duration</th>'
+        f"<th>failing rows</th><th>message</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+    return page(f"dbt results of {task_id}", body)
 
 
 def health_page(settings: Settings, airflow_url: str, docs: bool) -> str:
@@ -193,7 +239,9 @@ def health_page(settings: Settings, airflow_url: str, docs: bool) -> str:
             '<h2>dbt tasks in Airflow</h2><ul id="dbt-tasks">'
             + "".join(
                 f'<li><a href="{escape(task_url(airflow_url, t))}">{escape(t.dag_id)} / {escape(t.task_id)}</a> '
-                f"run <code>{escape(t.run_id)}</code>: {len(t.results)} nodes, "
+                f'run <code>{escape(t.run_id)}</code> (<a class="task-nodes" href="/health/task?dag='
+                f'{quote(t.dag_id)}&amp;run={quote(t.run_id, safe="")}&amp;task={quote(t.task_id)}">its '
+                f"models and tests</a>): {len(t.results)} nodes, "
                 f"{sum(1 for n in t.nodes if n.status in ('fail', 'error'))} failed</li>"
                 for t in reversed(tasks)
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from data_gcp.config import Settings, get_settings, processed_days
+from data_gcp.config import ProcessedDays, Settings, get_settings, processed_days, processing_day
 from data_gcp.log import get_logger
 from data_gcp.orchestration.schedules import TIMEZONE, DagSpec, get_spec
 from data_gcp.orchestration.trigger import dbt_vars, trigger_day
@@ -20,6 +20,8 @@ FIRST_DAY = "{{ processed_days(data_interval_start, data_interval_end).start }}"
 LAST_DAY = "{{ processed_days(data_interval_start, data_interval_end).end }}"
 
 log = get_logger(__name__)
+
+LOCAL_CRON = "0 0 * * *"  # local timetable of a time-scheduled DAG: a Paris day per run (see schedule_for)
 
 # Runs that nobody watches: their failures must reach the alerts channel. Manual and test runs
 # (`dag.test()`, `data-gcp run`) are watched by whoever started them.
@@ -55,6 +57,18 @@ def task_failure_alert(context: dict[str, Any]) -> bool:
         return False
 
 
+def run_processed_days(interval_start: Any, interval_end: Any) -> ProcessedDays:
+    """The `processed_days` of task templates (`FIRST_DAY`, `LAST_DAY`): a run with no data interval (a
+    Trigger with no logical date, where `data_interval_*` are not in the context) processes the Paris
+    day before it runs, like any run started by hand."""
+    start = interval_start if isinstance(interval_start, dt.datetime) else None
+    end = interval_end if isinstance(interval_end, dt.datetime) else None
+    if start is None and end is None:
+        day = processing_day()
+        return ProcessedDays(day, day)
+    return processed_days(start, end)
+
+
 def schedule_for(spec: DagSpec, settings: Settings | None = None) -> Any:
     """The `schedule=` argument: None, the assets the DAG waits for, or a Paris cron as data intervals.
 
@@ -71,6 +85,11 @@ def schedule_for(spec: DagSpec, settings: Settings | None = None) -> Any:
             condition = condition | Asset(uri)
         return condition
     cron = spec.cron_for(settings.env)
+    if cron is None and not settings.is_cloud and any(spec.cron.values()):
+        # Locally a time-scheduled DAG covers one Paris day per run: Trigger and backfill in
+        # `data-gcp ui`, and `data-gcp run --date D`, process the day the run's interval ends. Its
+        # scheduler creates no run by itself (`local_ui`): a day runs when someone asks for it.
+        cron = LOCAL_CRON
     if cron is None:
         return None
     from airflow.sdk import CronDataIntervalTimetable
@@ -115,7 +134,7 @@ def dag_kwargs(dag_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "doc_md": spec.description,
         "dagrun_timeout": dt.timedelta(minutes=spec.dagrun_timeout_minutes),
         "user_defined_macros": {
-            "processed_days": processed_days,
+            "processed_days": run_processed_days,
             "trigger_day": trigger_day,
             "dbt_vars": dbt_vars,
         },

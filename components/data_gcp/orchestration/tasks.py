@@ -9,6 +9,9 @@ inside the functions so that reading the schedule table never imports Airflow.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,42 @@ log = get_logger(__name__)
 DBT_PROJECT_NAME = "data_gcp"
 
 
+@contextmanager
+def local_writer(keep_dbt_results: bool = False) -> Iterator[None]:
+    """Locally, a task writing the warehouse holds its writer lock (`data_gcp.warehouse.warehouse_writer`):
+    a run triggered from `data-gcp ui` and `data-gcp run` take turns instead of failing on DuckDB's
+    file lock. A dbt task keeps its `run_results.json`/`sources.json` for the UI's health page. In the
+    cloud: nothing (BigQuery takes concurrent jobs)."""
+    settings = get_settings()
+    if settings.is_cloud:
+        yield
+        return
+    from data_gcp.warehouse import warehouse_writer
+
+    ids = _task_ids()
+    what = f"task {ids[0]}.{ids[2]} of run {ids[1]}" if ids else "an Airflow task"
+    with warehouse_writer(settings, what, on_wait=log.warning):
+        since = time.time()
+        try:
+            yield
+        finally:
+            if keep_dbt_results and ids:
+                from data_gcp.dbt_runner import keep_artifacts
+
+                keep_artifacts(settings, ids[0], ids[1], ids[2], since)
+
+
+def _task_ids() -> tuple[str, str, str] | None:
+    """(dag id, run id, task id) of the running Airflow task, None outside one."""
+    try:
+        from airflow.sdk import get_current_context
+
+        ti = get_current_context()["ti"]
+    except Exception:  # noqa: BLE001 - called outside a task (a test, a shell)
+        return None
+    return str(ti.dag_id), str(ti.run_id), str(ti.task_id)
+
+
 def run_cli_job(argv: list[str], job: str) -> None:
     """The callable of every CLI task (kept at module level so its name is stable in logs).
 
@@ -28,7 +67,8 @@ def run_cli_job(argv: list[str], job: str) -> None:
     """
     from data_gcp.execution import run_job
 
-    run_job(argv, job=job)
+    with local_writer():
+        run_job(argv, job=job)
     _mark_outlets()
 
 
@@ -83,9 +123,13 @@ def run_dbt(
 
     given = {name: value for name, value in (vars or {}).items() if value not in (None, "")}
     refresh = full_refresh if isinstance(full_refresh, bool) else str(full_refresh).lower() == "true"
-    invoke(
-        command, select=select or None, vars=given or None, full_refresh=refresh and command[:1] != ["test"]
-    )
+    with local_writer(keep_dbt_results=True):
+        invoke(
+            command,
+            select=select or None,
+            vars=given or None,
+            full_refresh=refresh and command[:1] != ["test"],
+        )
 
 
 def check_source_freshness(strict: bool | None = None) -> None:
@@ -99,7 +143,8 @@ def check_source_freshness(strict: bool | None = None) -> None:
     from data_gcp.dbt_runner import source_freshness
 
     strict = get_settings().is_cloud if strict is None else strict
-    result = source_freshness(check=strict)
+    with local_writer(keep_dbt_results=True):
+        result = source_freshness(check=strict)
     if not result.success:
         late = ", ".join(
             f"{uid.split('.')[-1]} ({msg})"

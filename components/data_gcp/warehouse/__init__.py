@@ -8,6 +8,12 @@ from data_gcp.warehouse.base import LoadResult, Warehouse, WarehouseError, Write
 from data_gcp.warehouse.bigquery_engine import BigQueryWarehouse
 from data_gcp.warehouse.duckdb_engine import DuckDBWarehouse
 from data_gcp.warehouse.factory import get_warehouse
+from data_gcp.warehouse.writer_lock import (
+    WriterLockHolder,
+    warehouse_writer,
+    writer_lock_holder,
+    writer_lock_path,
+)
 
 __all__ = [
     "BigQueryWarehouse",
@@ -16,6 +22,10 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "WriteMode",
+    "WriterLockHolder",
     "bigquery_type",
     "get_warehouse",
+    "warehouse_writer",
+    "writer_lock_holder",
+    "writer_lock_path",
 ]

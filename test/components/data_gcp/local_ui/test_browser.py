@@ -1,11 +1,13 @@
 """`data-gcp ui` in a real browser, the way a new user meets it: started on a fresh folder, before any run.
 
 While the UI is up (each step fails if the UI held the warehouse): the whole chain for one day through
-`data-gcp run`, a `data-gcp sql` query, a planted fault (a duplicated subcategory id: dbt's `unique`
+`data-gcp run` (its runs watched while they run: real start times), a Trigger of the import clicked in
+Airflow's UI meanwhile (its scheduler runs it once `data-gcp run` has let go of the warehouse), a
+`data-gcp sql` query, a planted fault (a duplicated subcategory id: dbt's `unique`
 test on the source fails, so the day's dbt_run fails), the day's dbt_run again without the fault, the
 dbt docs, and three trainings (tracked in the local MLflow store). Then headless Chromium drives
-Airflow's UI, the health page, the ML runs, the dbt docs and the reports. Any HTTP error (but the
-read-only refusal it provokes), JavaScript console error or missing element fails the test.
+Airflow's UI (with the link from the dbt task to its models), the health page, the ML runs, the dbt
+docs and the reports. Any HTTP error, JavaScript console error or missing element fails the test.
 Screenshots go to `<data folder>/screenshots/` (README's come from there). About 6 min on 2 cores.
 
 Skips only outside CI when Chromium is missing (`apt-get install chromium`; `.ci/run` installs it).
@@ -26,6 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,7 +47,7 @@ pytestmark = [
         CHROMIUM is None and not os.environ.get("CI"),
         reason="headless Chromium not installed (apt-get install chromium); required in CI",
     ),
-    pytest.mark.timeout(900),
+    pytest.mark.timeout(1500),  # a hang guard: about 6 min on a quiet 2-core machine, 15 on a busy one
 ]
 
 # The planted fault and its repair, straight in the warehouse (the UI must not be holding it).
@@ -86,6 +89,8 @@ class Ui:
     output: list[str] = field(default_factory=list)
     steps: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
     started: dict[str, dt.datetime] = field(default_factory=dict)
+    running: dict[str, dict] = field(default_factory=dict)  # run id -> the run seen while it ran
+    triggered: dict = field(default_factory=dict)  # the run the Trigger button created, once ended
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -114,6 +119,47 @@ def _python(code: str, *args: str, env: dict[str, str]) -> subprocess.CompletedP
 def _get(url: str) -> dict:
     with urllib.request.urlopen(url) as resp:  # noqa: S310 - loopback
         return json.load(resp)
+
+
+def _lock_holder(data_dir: Path) -> str:
+    """What the warehouse's writer lock names (empty: nobody)."""
+    for path in data_dir.rglob("*.writer.lock"):
+        text = path.read_text("utf-8")
+        if text:
+            return json.loads(text)["what"]
+    return ""
+
+
+def _click_trigger(airflow: str) -> None:
+    """Trigger the import from Airflow's UI as a user does: its page, Trigger, the dialog's Trigger
+    (default logical date: now, so the run processes yesterday, Paris)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 760}, timezone_id="UTC")
+        page.goto(f"{airflow}dags/{DAG_ID}", wait_until="domcontentloaded")
+        page.locator("button:has-text('Trigger')").first.click()
+        with page.expect_response(lambda r: r.request.method == "POST" and "/dagRuns" in r.url) as posted:
+            page.locator("[role=dialog][data-state=open] button:has-text('Trigger')").last.click()
+        assert posted.value.status == 200, posted.value.text()
+        browser.close()
+
+
+def _wait_for(predicate, what: str, timeout: float = 300.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1.0)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _log(url: str) -> str:
+    """A task's log as the UI reads it (Airflow's JSON log lines), one event a line."""
+    content = _get(f"{url}?full_content=true")["content"]
+    return "\n".join(str(line.get("event", "")) if isinstance(line, dict) else str(line) for line in content)
 
 
 def _ok(done: subprocess.CompletedProcess) -> None:
@@ -149,7 +195,34 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     try:
         started = time.monotonic()
         handle.started["run"] = dt.datetime.now(dt.UTC)
-        handle.steps["run"] = _cli("run", "--scale", "0.001", "--date", DAY, env=env)
+        out = data_dir.parent / "run.out"
+        with out.open("w") as sink:
+            run = subprocess.Popen(
+                [shutil.which("data-gcp") or "data-gcp", "run", "--scale", "0.001", "--date", DAY],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            # once `data-gcp run` writes the warehouse and its DAGs are known: the Trigger button
+            _wait_for(
+                lambda: _lock_holder(data_dir).startswith("`data-gcp run`") or run.poll() is not None, "run"
+            )
+            _wait_for(lambda: _get(f"{handle.airflow}api/v2/dags?dag_id_pattern={DAG_ID}")["dags"], "the DAG")
+            handle.started["trigger"] = dt.datetime.now(dt.UTC)
+            _click_trigger(handle.airflow)
+            while run.poll() is None:  # the runs of `data-gcp run`, as the UI shows them while they run
+                for r in _get(f"{handle.airflow}api/v2/dags/~/dagRuns?state=running")["dag_runs"]:
+                    handle.running.setdefault(r["dag_run_id"], r)
+                time.sleep(0.5)
+        handle.steps["run"] = subprocess.CompletedProcess(run.args, run.returncode, out.read_text(), "")
+
+        def triggered() -> dict | None:
+            runs = _get(f"{handle.airflow}api/v2/dags/{DAG_ID}/dagRuns")["dag_runs"]
+            ui_runs = [r for r in runs if r["triggered_by"] == "ui"]
+            return ui_runs[0] if ui_runs and ui_runs[0]["state"] in ("success", "failed") else None
+
+        handle.triggered = _wait_for(triggered, "the run triggered from the UI to end")
         handle.steps["sql"] = _cli("sql", "SELECT count(*) AS n FROM raw.subcategories", env=env, timeout=120)
         handle.steps["planted"] = _python(DBT_RUN, DAY, PLANT, "failed", env=env)
         handle.started["repaired"] = dt.datetime.now(dt.UTC)
@@ -160,9 +233,31 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
         yield handle
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        rest, _ = proc.communicate(timeout=30)
+        rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, rest[-3000:]
     assert "stopped" in rest
+    # Ctrl-C stopped every process it started: no scheduler, DAG processor or worker left behind
+    deadline = time.monotonic() + 10
+    while (left := _processes_of(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not left, left
+
+
+def _processes_of(data_dir: Path) -> list[str]:
+    """Command lines of the processes whose environment points at this data folder."""
+    found = []
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            environ = (proc_dir / "environ").read_bytes().split(b"\0")
+            if f"DATA_GCP_DATA_DIR={data_dir}".encode() in environ:
+                found.append(
+                    (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
+        except OSError:
+            continue
+    return found
 
 
 def test_a_fresh_folder_says_a_run_comes_first(ui: Ui) -> None:
@@ -189,23 +284,40 @@ def test_airflow_keeps_every_run_with_its_real_times_and_paris_day(ui: Ui) -> No
     assert dt.datetime.fromisoformat(runs[2]["start_date"]) >= ui.started["repaired"]
     # the task's duration as the terminal printed it, within the listener's rounding
     tis = _get(f"{ui.airflow}api/v2/dags/{DAG_ID}/dagRuns/~/taskInstances")["task_instances"]
+    ti = next(t for t in tis if t["dag_run_id"] != ui.triggered["dag_run_id"])
     printed = re.search(rf"{TASK_ID} (\d+\.\d)s", ui.steps["run"].stdout + ui.steps["run"].stderr)
     assert printed, ui.steps["run"].stdout[-2000:]
-    assert abs(float(printed.group(1)) - tis[0]["duration"]) < 1.0, (printed.group(0), tis[0]["duration"])
+    assert abs(float(printed.group(1)) - ti["duration"]) < 1.0, (printed.group(0), ti["duration"])
+    # while they ran, the runs showed their real start (not the logical date, midnight in March)
+    seen = [r for r in ui.running.values() if r["triggered_by"] == "test"]
+    assert seen, "no run of `data-gcp run` seen while it ran"
+    for r in seen:
+        assert dt.datetime.fromisoformat(r["start_date"]) >= ui.started["run"], r
 
 
-def test_airflow_refuses_actions_it_cannot_carry_out(ui: Ui) -> None:
-    request = urllib.request.Request(
-        f"{ui.airflow}api/v2/dags/dbt_run/dagRuns",
-        data=json.dumps({"logical_date": None}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
+def test_a_trigger_from_the_ui_runs_after_data_gcp_run_and_processes_yesterday(ui: Ui) -> None:
+    run = ui.triggered
+    assert run["state"] == "success", run
+    start, end = dt.datetime.fromisoformat(run["start_date"]), dt.datetime.fromisoformat(run["end_date"])
+    assert ui.started["trigger"] <= start < end, run
+    # one writer at a time: its import waited for `data-gcp run` to let go of the warehouse
+    tis = _get(f"{ui.airflow}api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances")[
+        "task_instances"
+    ]
+    assert [t["state"] for t in tis] == ["success"], tis
+    task_end = dt.datetime.fromisoformat(tis[0]["end_date"])
+    chain_end = max(  # the end of the last run of `data-gcp run` started before the import ended
+        dt.datetime.fromisoformat(r["end_date"])
+        for r in _get(f"{ui.airflow}api/v2/dags/~/dagRuns?limit=100")["dag_runs"]
+        if r["triggered_by"] == "test" and dt.datetime.fromisoformat(r["start_date"]) < task_end
     )
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request)  # noqa: S310 - loopback
-    assert refused.value.code == 403
-    assert "read-only" in json.load(refused.value)["detail"]
-    assert len(_get(f"{ui.airflow}api/v2/dags/dbt_run/dagRuns")["dag_runs"]) == 3
+    assert task_end > chain_end, (tis[0], chain_end)
+    log = _log(f"{ui.airflow}api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances/{TASK_ID}/logs/1")
+    assert "waiting for the warehouse: `data-gcp run`" in log, log[-2000:]
+    # no logical date picked: it processes the Paris day before it started
+    yesterday = (start.astimezone(ZoneInfo("Europe/Paris")).date() - dt.timedelta(days=1)).isoformat()
+    assert f"--date {yesterday}" in log, log[-2000:]
+    assert run["note"] == f"Paris day {yesterday}", run
 
 
 def test_ui_refuses_a_taken_port_and_bad_ports(ui: Ui) -> None:
@@ -228,10 +340,12 @@ def test_pages_in_headless_chromium(ui: Ui) -> None:
     shots.mkdir(parents=True, exist_ok=True)
     runs = _get(f"{ui.airflow}api/v2/dags/dbt_run/dagRuns?order_by=start_date")["dag_runs"]
     failed = next(r["dag_run_id"] for r in runs if r["state"] == "failed")
-    import_run = _get(f"{ui.airflow}api/v2/dags/{DAG_ID}/dagRuns")["dag_runs"][0]["dag_run_id"]
+    last_dbt = runs[-1]["dag_run_id"]
+    triggered = ui.triggered["dag_run_id"]
+    health = _get(f"{ui.airflow}api/v2/monitor/health")
+    assert health["scheduler"]["status"] == health["dag_processor"]["status"] == "healthy", health
 
     problems: list[str] = []
-    refused: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         # a browser in UTC: the UI still shows Europe/Paris
@@ -240,18 +354,14 @@ def test_pages_in_headless_chromium(ui: Ui) -> None:
             "console",
             lambda m: (
                 problems.append(f"console {m.type}: {m.text} ({m.location.get('url')})")
-                if m.type == "error" and "403" not in m.text
+                if m.type == "error"
                 else None
             ),
         )
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
 
         def on_response(r: object) -> None:
-            if (
-                r.status == 403 and r.request.method != "GET"
-            ):  # the read-only refusal (trigger, unpause) below
-                refused.append(r.url)
-            elif r.status >= 400:
+            if r.status >= 400:
                 problems.append(f"HTTP {r.status} {r.url}")
 
         page.on("response", on_response)
@@ -264,26 +374,40 @@ def test_pages_in_headless_chromium(ui: Ui) -> None:
             if shot:
                 page.screenshot(path=str(shots / shot))
 
+        visit(ui.airflow, "text=Scheduler", "airflow-home.png")  # scheduler and DAG processor up
         visit(f"{ui.airflow}dags", "a:has-text('dbt_run')", "airflow-dags.png")
         assert page.evaluate("localStorage.getItem('timezone')") == '"Europe/Paris"'
-        assert page.locator("#data-gcp-read-only").is_visible()
+        assert page.locator("#data-gcp-local").is_visible()
         visit(f"{ui.airflow}dags/dbt_run/runs", f"text={failed}", "airflow-runs.png")
         visit(f"{ui.airflow}dags/dbt_run/runs/{failed}", "text=dbt_build", "airflow-run-grid.png")
         # the run's note, the Paris day it processed: Airflow 3.3 shows it in the run's header
         page.locator(f"text=Paris day {DAY}").first.wait_for(state="visible", timeout=15_000)
         page.screenshot(path=str(shots / "airflow-run-note.png"))
+        # the run the Trigger button created, run by the scheduler once `data-gcp run` let go
         visit(
-            f"{ui.airflow}dags/{DAG_ID}/runs/{import_run}/tasks/{TASK_ID}",
-            "text=import_applicative",
+            f"{ui.airflow}dags/{DAG_ID}/runs/{triggered}",
+            f"text={ui.triggered['note']}",
+            "airflow-triggered-run.png",
+        )
+        visit(
+            f"{ui.airflow}dags/{DAG_ID}/runs/{triggered}/tasks/{TASK_ID}",
+            "text=waiting for the warehouse",
             "airflow-task-log.png",
         )
-        # Trigger: the dialog opens, the request is refused and the UI says why; no run is created
-        visit(f"{ui.airflow}dags/dbt_run", "button:has-text('Trigger')", None)
-        page.locator("button:has-text('Trigger')").first.click()
-        page.locator("[role=dialog] button:has-text('Trigger')").last.click()
-        page.locator("text=carry out a trigger").first.wait_for(state="visible", timeout=15_000)
-        page.screenshot(path=str(shots / "airflow-trigger-refused.png"))
-        assert refused and len(_get(f"{ui.airflow}api/v2/dags/dbt_run/dagRuns")["dag_runs"]) == 3
+        # from the dbt task in Airflow to the models and tests it built, and back
+        visit(
+            f"{ui.airflow}dags/dbt_run/runs/{last_dbt}/tasks/dbt_build",
+            "#data-gcp-dbt-link",
+            "airflow-dbt-task.png",
+        )
+        page.locator("#data-gcp-dbt-link").click()
+        page.locator(f"#task-nodes a[href*='model.data_gcp.{MART}']").first.wait_for(
+            state="visible", timeout=30_000
+        )
+        assert page.locator("#task-nodes tr.node").count() > 100
+        page.screenshot(path=str(shots / "health-task.png"))
+        page.locator("#airflow-task").click()
+        page.locator("#data-gcp-dbt-link").wait_for(state="visible", timeout=30_000)
 
         visit(ui.portal, "#health", "portal.png")
         visit(f"{ui.portal}health", "#nodes", "health.png")

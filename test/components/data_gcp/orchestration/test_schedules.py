@@ -105,3 +105,23 @@ def test_metabase_governance_is_scheduled_in_production_only():
     spec = get_spec("etl_metabase")
     assert spec.cron_for(Env.prod) == "0 8 * * *"
     assert spec.cron_for(Env.dev) is None and spec.cron_for(Env.stg) is None
+
+
+def test_a_run_with_no_data_interval_processes_the_day_before_it_runs() -> None:
+    """A Trigger with no logical date: `data_interval_*` are not in the task's context (Jinja gives
+    an undefined value); the run processes the Paris day before now, like any run started by hand."""
+    import datetime as dt
+
+    from jinja2 import StrictUndefined, Undefined
+
+    from data_gcp.config import processing_day
+    from data_gcp.orchestration.defaults import run_processed_days
+
+    today_before = processing_day()
+    for missing in (None, Undefined(name="data_interval_start"), StrictUndefined(name="data_interval_end")):
+        days = run_processed_days(missing, missing)
+        assert (days.start, days.end) == (today_before, today_before)
+    # a run with an interval (a backfill's day in Paris, 2026-03-05) keeps its own day
+    start = dt.datetime(2026, 3, 4, 23, tzinfo=dt.UTC)
+    days = run_processed_days(start, start + dt.timedelta(days=1))
+    assert (days.start, days.end) == (dt.date(2026, 3, 5), dt.date(2026, 3, 5))
