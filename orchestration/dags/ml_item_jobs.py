@@ -9,8 +9,10 @@ DAG_ID = "ml_item_jobs"
 
 @dag(**dag_kwargs(DAG_ID))
 def ml_item_jobs() -> None:
-    job = get_spec(DAG_ID).job
-    embed = cli_task("embed_items", ["ml", "embed"], job=job)
+    spec = get_spec(DAG_ID)
+    job = spec.job
+    # each Cloud Run task embeds its shard of the changed items (CLOUD_RUN_TASK_INDEX / COUNT)
+    embed = cli_task("embed_items", ["ml", "embed"], job=job, tasks=spec.task_count("embed_items"))
     cluster = cli_task("cluster_items", ["ml", "cluster"], job=job)
     link = cli_task("link_offers", ["ml", "link"], job=job, outlets=outlets_for(DAG_ID))
     embed >> [cluster, link]

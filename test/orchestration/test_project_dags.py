@@ -93,3 +93,36 @@ def test_every_task_command_exists_in_the_image_that_runs_it(load_dagbag, monkey
                 group = sub
             checked += 1
     assert checked >= len(EXPECTED_DAG_IDS) - 1  # every DAG but dbt's Cosmos group has a CLI task
+
+
+# the commands that split their work over the tasks of a Cloud Run execution (CLOUD_RUN_TASK_INDEX /
+# CLOUD_RUN_TASK_COUNT); any other command run as several tasks would run its whole work several times
+SHARDED_COMMANDS = {("ml", "embed")}
+
+
+def test_cloud_run_task_counts_come_from_the_schedule_table(load_dagbag):
+    from data_gcp.orchestration import get_spec
+
+    bag = load_dagbag()
+    counts = {}
+    for dag in bag.dags.values():
+        for task in dag.tasks:
+            if _cli_argv_and_job(task) is None:
+                continue
+            argv, _ = _cli_argv_and_job(task)
+            tasks = task.op_kwargs.get("tasks", 1)
+            assert tasks == get_spec(dag.dag_id).task_count(task.task_id), f"{dag.dag_id}.{task.task_id}"
+            if tasks > 1:
+                assert tuple(argv[:2]) in SHARDED_COMMANDS, f"{dag.dag_id}.{task.task_id} is not sharded"
+            counts[f"{dag.dag_id}.{task.task_id}"] = tasks
+    assert counts["ml_item_jobs.embed_items"] > 1  # the embeddings scale out over Cloud Run tasks
+
+
+def test_a_bad_task_count_in_the_table_is_refused():
+    from data_gcp.config import DataGcpError
+    from data_gcp.orchestration.schedules import DagSpec
+
+    for bad in (0, True, "4"):
+        with pytest.raises(DataGcpError, match="task counts"):
+            DagSpec("d", "", "o", (), tasks={"t": bad})
+    assert DagSpec("d", "", "o", (), tasks={"t": 3}).task_count("other") == 1

@@ -124,21 +124,29 @@ def cluster(
         None,
         "--default-count",
         "--clusters",
-        help="fix the clusters per category group (default: chosen from the data)",
+        help="fix the topics (per category group with --per-group; default: chosen from the data)",
     ),
-    books: int | None = typer.Option(None, help="fix the clusters of the LIVRE group"),
-    max_clusters: int = typer.Option(50, help="the most clusters per group when chosen from the data"),
+    per_group: bool = typer.Option(
+        False, help="cluster each category group apart instead of topics shared by all groups"
+    ),
+    books: int | None = typer.Option(None, help="fix the clusters of the LIVRE group (with --per-group)"),
+    max_clusters: int = typer.Option(50, help="the most clusters (per group) when chosen from the data"),
     min_size: int = typer.Option(20, help="never fewer items than this per cluster"),
     text_weight: float = typer.Option(
         1.0, help="weight of the TF-IDF text block vs the text embedding (1: text only, 0: embedding only)"
     ),
     seed: int = typer.Option(0, help="random seed"),
 ) -> None:
-    """Topic clusters per category group (TF-IDF + SVD of the item text, KMeans, the count per group chosen
-    by the silhouette) into `ml.item_cluster`."""
+    """Topic clusters (TF-IDF + SVD of the item text, KMeans, the count chosen by the silhouette) into
+    `ml.item_cluster`: topics shared by all category groups, or each group apart (--per-group)."""
     from data_gcp.item_clusters import ClusterConfig, run_clustering
 
+    if books and not per_group:
+        raise typer.BadParameter(
+            "--books fixes the LIVRE group's count: add --per-group", param_hint="--books"
+        )
     config = ClusterConfig(
+        per_group=per_group,
         counts={"LIVRE": books} if books else {},
         default_count=default_count,
         max_count=max_clusters,

@@ -178,12 +178,20 @@ def composer_plan(project: Project, target: DeployTarget, settings: Mapping[str,
 
 
 def _job_step(name: str, image: str, tag: str, target: DeployTarget, job: Mapping[str, Any]) -> Step:
+    tasks = job.get("tasks", 1)
+    if isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1:
+        raise DeployError(
+            f"Cloud Run job {name}: tasks = {tasks!r} in [tool.data-gcp.deploy.jobs.{name}]; "
+            "it must be an integer >= 1 (the tasks of an execution started without an override)"
+        )
     return Step(
         ("gcloud", "run", "jobs", "deploy", name,
          "--image", f"{image}:{tag}", "--region", target.region, "--project", target.project_id,
          "--service-account", target.service_account,
          "--memory", str(job.get("memory", "2Gi")), "--cpu", str(job.get("cpu", "1")),
          "--task-timeout", str(job.get("task-timeout", "3600s")),
+         # tasks of an execution started without an override (a DAG task overrides it per run)
+         "--tasks", str(tasks),
          "--max-retries", str(job.get("max-retries", 0)),
          *_env_flag(_runtime_env(target, job)), *_secrets_flag(target, job)),
         f"deploy the Cloud Run job {name} (DAG tasks run it with their own args)",

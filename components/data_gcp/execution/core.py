@@ -118,16 +118,24 @@ def job_resource_name(job: str, settings: Settings) -> str:
     return f"projects/{settings.project_id}/locations/{settings.region}/jobs/{job}"
 
 
-def build_run_job_request(argv: list[str], *, job: str, settings: Settings) -> dict[str, Any]:
+def _check_tasks(tasks: object) -> int:
+    if isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1:
+        raise JobError(f"a job's task count must be an integer >= 1, got {tasks!r}")
+    return tasks
+
+
+def build_run_job_request(argv: list[str], *, job: str, settings: Settings, tasks: int = 1) -> dict[str, Any]:
     """The Cloud Run Admin API v2 `jobs.run` request: resource name and body (pure, for tests and logs).
 
-    The container keeps the job's image and entrypoint (`data-gcp`); only its args are overridden, so
-    the job runs exactly the command a person would type.
+    The container keeps the job's image and entrypoint (`data-gcp`); only its args and the task count
+    are overridden, so the job runs exactly the command a person would type, as `tasks` parallel tasks
+    (Cloud Run sets `CLOUD_RUN_TASK_INDEX` / `CLOUD_RUN_TASK_COUNT` in each; a sharded command does
+    its share, any other command must be run with 1).
     """
     argv = _check_argv(argv)
     return {
         "name": job_resource_name(job, settings),
-        "body": {"overrides": {"containerOverrides": [{"args": argv}], "taskCount": 1}},
+        "body": {"overrides": {"containerOverrides": [{"args": argv}], "taskCount": _check_tasks(tasks)}},
     }
 
 
@@ -179,6 +187,7 @@ def run_cloud_run_job(
     timeout_seconds: float = 6 * 3600,
     policy: Any = None,
     clock: Any = None,
+    tasks: int = 1,
 ) -> JobResult:
     """Execute the Cloud Run job with `argv` and wait for its execution; raise JobError if it failed.
 
@@ -188,7 +197,7 @@ def run_cloud_run_job(
     """
     from data_gcp.http_client import HttpClient, RetryPolicy, SourceError, SystemClock
 
-    request = build_run_job_request(argv, job=job, settings=settings)
+    request = build_run_job_request(argv, job=job, settings=settings, tasks=tasks)
     clock = clock or SystemClock()
     started = clock.monotonic()
     shown = redact(" ".join(argv))
@@ -236,13 +245,17 @@ def run_cloud_run_job(
     )
 
 
-def run_job(argv: list[str], *, job: str = "etl-job", settings: Settings | None = None) -> JobResult:
-    """Run `data-gcp <argv>` where the environment says: here locally, as Cloud Run job `job` in the cloud."""
+def run_job(
+    argv: list[str], *, job: str = "etl-job", settings: Settings | None = None, tasks: int = 1
+) -> JobResult:
+    """Run `data-gcp <argv>` where the environment says: here locally (one process, all the work), as
+    Cloud Run job `job` with `tasks` parallel tasks in the cloud."""
     settings = settings or get_settings()
     backend = backend_for(settings)
-    log.info("job %s: data-gcp %s (%s)", job, redact(" ".join(argv)), backend.value)
+    tasks = _check_tasks(tasks)
+    log.info("job %s: data-gcp %s (%s, %d task(s))", job, redact(" ".join(argv)), backend.value, tasks)
     if backend is Backend.cloud_run:
-        return run_cloud_run_job(argv, job=job, settings=settings)
+        return run_cloud_run_job(argv, job=job, settings=settings, tasks=tasks)
     started = time.monotonic()
     run_in_process(argv)
     return JobResult(backend=backend, argv=tuple(argv), seconds=time.monotonic() - started)

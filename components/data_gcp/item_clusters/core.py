@@ -75,10 +75,14 @@ class ClusterConfig:
     text_weight: float = 1.0  # 1: text block only (no embedding), 0: embedding only, between: both
     max_features: int = 50_000  # vocabulary cap: the most frequent words of the sample
     min_df: int = 2  # a word counts when it is in this many sampled items or more
-    svd_dims: int = 32  # dimensions the TF-IDF is reduced to (truncated SVD)
+    svd_dims: int = 24  # dimensions the TF-IDF is reduced to (truncated SVD)
     fit_sample: int = 100_000  # items the vocabulary and the SVD are fitted on (drawn with the seed)
     n_init: int = 10  # KMeans starts, the best kept
     minibatch: bool = False  # MiniBatchKMeans (3 starts, batches of 2,048): cheaper on huge groups
+    # False: topics are learned over all items at once (one count chosen from the data) and shared by
+    # the groups, so a topic with few items in a group is still found where it is common; True: each
+    # category group is clustered apart (its own count, `counts`, `dims`)
+    per_group: bool = False
 
     def most(self, n_items: int) -> int:
         """The most clusters a group of n items may have (`min_size` items each)."""
@@ -210,11 +214,12 @@ def cluster_items(
     item_ids: list[str], vectors: np.ndarray, groups: list[str], texts: list[str], config: ClusterConfig
 ) -> pd.DataFrame:
     """item_id, group, cluster_id ('<group>-<n>'), topic_label, one row per item; deterministic for a seed."""
-    from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.decomposition import PCA
 
     frame = pd.DataFrame({"item_id": item_ids, "group": groups, "text": texts})
     features = item_features(vectors, texts, config) if len(frame) else np.zeros((0, 1), dtype=np.float32)
+    if not config.per_group:
+        return _shared_topics(frame, features, config)
     parts = []
     for group, rows in frame.groupby("group", sort=True):
         idx = rows.index.to_numpy()
@@ -227,16 +232,7 @@ def cluster_items(
             if dims < x.shape[1]:
                 x = PCA(n_components=dims, random_state=config.seed).fit_transform(x)
             k = k or choose_count(x, most, config)
-        if (k or 1) > 1:
-            if config.minibatch:
-                km = MiniBatchKMeans(
-                    n_clusters=k, random_state=config.seed, n_init=3, batch_size=2048, max_iter=200
-                )
-            else:
-                km = KMeans(n_clusters=k, random_state=config.seed, n_init=config.n_init)
-            labels = km.fit_predict(x)
-        else:
-            labels = np.zeros(len(idx), dtype=np.int64)
+        labels = _kmeans(x, k or 1, config)
         terms = top_terms(rows["text"].tolist(), labels, config.top_terms)
         parts.append(
             pd.DataFrame(
@@ -251,6 +247,44 @@ def cluster_items(
     if not parts:
         return pd.DataFrame(columns=["item_id", "group", "cluster_id", "topic_label"])
     return pd.concat(parts, ignore_index=True)
+
+
+def _kmeans(x: np.ndarray, k: int, config: ClusterConfig) -> np.ndarray:
+    """KMeans labels (`n_init` starts, or MiniBatchKMeans), all zeros for one cluster."""
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    if k <= 1:
+        return np.zeros(len(x), dtype=np.int64)
+    if config.minibatch:
+        km = MiniBatchKMeans(n_clusters=k, random_state=config.seed, n_init=3, batch_size=2048, max_iter=200)
+    else:
+        km = KMeans(n_clusters=k, random_state=config.seed, n_init=config.n_init)
+    return km.fit_predict(x)
+
+
+def _shared_topics(frame: pd.DataFrame, features: np.ndarray, config: ClusterConfig) -> pd.DataFrame:
+    """Topics over all items (the count chosen by the silhouette, or `default_count`); an item's cluster
+    is its topic (`topic-<n>`, the same id in every group), its group its category group."""
+    if config.counts:
+        raise ValueError(
+            f"cluster counts per group ({sorted(config.counts)}) need per_group=True (`--per-group`): "
+            "shared topics have one count for all items"
+        )
+    n = len(frame)
+    most = config.most(n)
+    k = max(1, min(config.default_count, most)) if config.default_count else None
+    if k is None:
+        k = choose_count(features, most, config) if most > 1 else 1
+    labels = _kmeans(features, k, config)
+    terms = top_terms(frame["text"].tolist(), labels, config.top_terms)
+    return pd.DataFrame(
+        {
+            "item_id": frame["item_id"].to_numpy(),
+            "group": frame["group"].astype(str).to_numpy(),
+            "cluster_id": [f"topic-{int(label)}" for label in labels],
+            "topic_label": [terms[int(label)] for label in labels],
+        }
+    )
 
 
 @dataclass

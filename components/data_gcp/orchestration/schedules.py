@@ -63,10 +63,23 @@ class DagSpec:
     dagrun_timeout_minutes: int = 180
     job: str = "etl-job"
     local_chain: bool = False
+    # Cloud Run tasks of one execution, per DAG task id (1 when absent): a job that shards its work
+    # over `CLOUD_RUN_TASK_INDEX` / `CLOUD_RUN_TASK_COUNT` (`ml embed`) runs that many tasks in parallel
+    tasks: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.after or self.after_any) and any(self.cron.values()):
             raise DataGcpError(f"DAG {self.dag_id}: a DAG is scheduled by cron or by assets, not both")
+        bad = {t: n for t, n in self.tasks.items() if isinstance(n, bool) or not isinstance(n, int) or n < 1}
+        if bad:
+            raise DataGcpError(
+                f"DAG {self.dag_id}: Cloud Run task counts must be integers >= 1, got {bad}; "
+                "fix `tasks` in the schedule table (components/data_gcp/orchestration/schedules.py)"
+            )
+
+    def task_count(self, task_id: str) -> int:
+        """How many Cloud Run tasks an execution of DAG task `task_id` runs (1 unless `tasks` says)."""
+        return self.tasks.get(task_id, 1)
 
     def cron_for(self, env: Env) -> str | None:
         """The cron in `env`; always None locally (no scheduler runs there)."""
@@ -175,6 +188,8 @@ def _static_specs() -> list[DagSpec]:
             task_timeout_minutes=120,
             dagrun_timeout_minutes=240,
             job="ml-job",
+            # `ml embed` shards the changed items over the execution's tasks (one instance each)
+            tasks={"embed_items": 4},
         )
     )
     return specs

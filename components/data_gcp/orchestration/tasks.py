@@ -59,16 +59,17 @@ def _task_ids() -> tuple[str, str, str] | None:
     return str(ti.dag_id), str(ti.run_id), str(ti.task_id)
 
 
-def run_cli_job(argv: list[str], job: str) -> None:
+def run_cli_job(argv: list[str], job: str, tasks: int = 1) -> None:
     """The callable of every CLI task (kept at module level so its name is stable in logs).
 
-    A task updating assets writes the days its run processed into their events (`trigger`), so the
-    runs they trigger process the same days.
+    `tasks`: the Cloud Run tasks of the execution (the schedule table's `tasks`). A task updating
+    assets writes the days its run processed into their events (`trigger`), so the runs they trigger
+    process the same days.
     """
     from data_gcp.execution import run_job
 
     with local_writer():
-        run_job(argv, job=job)
+        run_job(argv, job=job, tasks=tasks)
     _mark_outlets()
 
 
@@ -82,11 +83,19 @@ def _mark_outlets() -> None:
         mark_outlet_days(context, run_days(context["dag_run"]))
 
 
-def cli_task(task_id: str, argv: list[str], *, job: str = "etl-job", outlets: list[Any] | None = None) -> Any:
-    """A TaskFlow task running `data-gcp <argv>`; argv items are Jinja-templated (`FIRST_DAY`, `LAST_DAY`)."""
+def cli_task(
+    task_id: str,
+    argv: list[str],
+    *,
+    job: str = "etl-job",
+    outlets: list[Any] | None = None,
+    tasks: int = 1,
+) -> Any:
+    """A TaskFlow task running `data-gcp <argv>` as `tasks` Cloud Run tasks (one locally); argv items
+    are Jinja-templated (`FIRST_DAY`, `LAST_DAY`)."""
     from airflow.sdk import task
 
-    return task(run_cli_job, task_id=task_id, outlets=outlets or [])(argv, job)
+    return task(run_cli_job, task_id=task_id, outlets=outlets or [])(argv, job, tasks=tasks)
 
 
 def dbt_project_dir() -> Path:

@@ -24,6 +24,7 @@ import tempfile
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -46,6 +47,7 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 # Qualifier segments: bracketed, or after a spaced dash (a hyphen inside a word is part of it).
 _BRACKETS = re.compile(r"[\(\[\{]([^\)\]\}]*)[\)\]\}]?")
 _GLUED = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")  # "vol2" -> "vol 2"
+_DECIMAL = re.compile(r"\d+[.,]\d+")  # "2.0", "1,5": a version or a measure, never a tome
 _DASHES = re.compile(r"\s+[-\u2013\u2014]+\s+|\s+[\u2013\u2014]|[\u2013\u2014]\s+")
 
 
@@ -76,6 +78,7 @@ class Node:
     full: str = ""  # the whole normalised name
     generic: bool = False  # its title is shared by items of several authors
     weights: tuple[float, ...] = field(default=())  # rarity of each title word (idf)
+    containing: int = 1  # items of its subcategory whose title has every word of this one (itself too)
 
 
 def name_parts(
@@ -89,7 +92,7 @@ def name_parts(
     segments count (a tome, a volume; never a year); the words of a segment made of person names are
     the author the venue typed into the name.
     """
-    text = name if isinstance(name, str) else ""
+    text = _DECIMAL.sub(" ", name) if isinstance(name, str) else ""
     qualifiers = _BRACKETS.findall(text)
     segments = [seg for seg in _DASHES.split(_BRACKETS.sub(" - ", text)) if normalise(seg)]
     words: list[str] = []
@@ -154,6 +157,10 @@ def build_nodes(items: pd.DataFrame) -> list[Node]:
             by_title.setdefault(key, []).append(frozenset(author))
     generic = {key for key, authors in by_title.items() if _author_groups(authors) > 1}
     generic |= {key for key, subs in subcategories.items() if len(subs) >= 3}
+    postings: dict[tuple[str, str], set[int]] = {}
+    for i, (row, _, words, _) in enumerate(parsed):
+        for w in set(words):
+            postings.setdefault((str(row.subcategory_id), w), set()).add(i)
     nodes = []
     for row, author, words, numbers in parsed:
         nodes.append(
@@ -167,9 +174,24 @@ def build_nodes(items: pd.DataFrame) -> list[Node]:
                 normalise(row.name),
                 " ".join(sorted(words)) in generic,
                 tuple(math.log(1 + n / df[w]) for w in words),
+                _containing(postings, str(row.subcategory_id), words),
             )
         )
     return nodes
+
+
+def _containing(postings: dict[tuple[str, str], set[int]], subcategory: str, words: tuple[str, ...]) -> int:
+    """How many items of the subcategory have every one of these title words: a title that many others
+    extend ("Retour", "Le ... de Chloé") is ambiguous, one that only a work's copies have is not."""
+    lists = sorted((postings.get((subcategory, w), set()) for w in set(words)), key=len)
+    if not lists:
+        return 1
+    common = set(lists[0])
+    for other in lists[1:]:
+        common &= other
+        if len(common) <= 1:
+            break
+    return max(len(common), 1)
 
 
 def word_similarity(a: str, b: str) -> float:
@@ -216,13 +238,17 @@ FEATURES = (
     "author_agree",
     "author_disagree",
     "extra_words",
+    "number_one_side",
+    "ambiguity",
 )
 
 
 def pair_features(a: Node, b: Node) -> tuple[float, ...] | None:
     """The comparison vector of a pair (`FEATURES`), or None when a hard rule rules it out."""
-    if a.subcategory_id != b.subcategory_id or a.numbers != b.numbers or (a.is_product and b.is_product):
+    if a.subcategory_id != b.subcategory_id or (a.is_product and b.is_product):
         return None
+    if a.numbers and b.numbers and a.numbers != b.numbers:
+        return None  # tome 1 and tome 2 are two works; a number one side lacks is evidence, not a veto
     if not a.tokens or not b.tokens:
         return None
     who = authors_similarity(a.author, b.author)
@@ -230,6 +256,8 @@ def pair_features(a: Node, b: Node) -> tuple[float, ...] | None:
         return None  # a title several authors use says nothing alone
     ca, cb, matched = _cover(a, b)
     extra = abs(len(a.tokens) - len(b.tokens))
+    # the side whose title the other covers most: how many items of the subcategory extend it
+    covered = a if ca >= cb else b
     return (
         min(ca, cb),
         max(ca, cb),
@@ -239,13 +267,15 @@ def pair_features(a: Node, b: Node) -> tuple[float, ...] | None:
         float(who is not None and who >= 0.9),
         float(who is not None and who < 0.9),
         float(min(extra, 3)),
+        float(bool(a.numbers) != bool(b.numbers)),
+        math.log(covered.containing),
     )
 
 
 # Logistic weights (intercept, then FEATURES), fitted on the labelled candidate pairs of a sandbox that
 # the benchmarks do not score (`bench_linkage.py --fit`, sandbox seed 1, scale 0.05). A pair matches
 # from probability 0.85 (`link_nodes`: precision first, a wrong link joins two works' offers).
-WEIGHTS = (-7.04, -2.54, 1.19, -6.98, 4.07, 10.71, 1.77, -6.57, -0.62)
+WEIGHTS = (-6.21, -3.08, 1.82, -7.19, 3.57, 9.99, 1.99, -6.68, -0.60, -4.77, -0.16)
 
 
 def match_probability(features: tuple[float, ...], weights: tuple[float, ...] = WEIGHTS) -> float:
@@ -262,14 +292,24 @@ def match_score(a: Node, b: Node, threshold: float = 0.85) -> float:
     return p if p >= threshold else 0.0
 
 
+def deletions(word: str) -> set[str]:
+    """The word and its forms with one letter deleted: two words one edit apart (a letter dropped, added,
+    replaced or two swapped) share one of them (symmetric-delete blocking, as SymSpell's index)."""
+    if len(word) < 5:
+        return {word}
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
 def blocking_pairs(nodes: list[Node], max_block: int = 300) -> set[tuple[int, int]]:
-    """Pairs sharing a subcategory and two name words (a typo in a third word keeps them together)."""
+    """Pairs sharing a subcategory and two name words (a typo in a third word keeps them together), or
+    one word up to a typo in small blocks (a typo in the only shared word keeps them together too)."""
     blocks: dict[tuple, list[int]] = {}
     for i, node in enumerate(nodes):
         words = sorted(set(node.tokens))
         keys = {(node.subcategory_id, *pair) for pair in combinations(words, 2)} if len(words) > 1 else set()
         keys.add((node.subcategory_id, " ".join(words)))
-        keys.update((node.subcategory_id, w, "") for w in words)  # one shared word: small blocks only
+        # one shared word, up to one edit: small blocks only
+        keys.update((node.subcategory_id, d, "") for w in words for d in deletions(w))
         for key in keys:
             blocks.setdefault(key, []).append(i)
     pairs: set[tuple[int, int]] = set()
@@ -348,7 +388,7 @@ def link_nodes(
     vectors: np.ndarray | None = None,
     neighbours: int = 5,
     threshold: float = 0.85,
-    anchor_threshold: float = 0.2,
+    anchor_threshold: float = 0.05,
 ) -> Linkage:
     """Match the candidate pairs, then join components strongest link first.
 
@@ -373,6 +413,8 @@ def link_nodes(
     parent = list(range(len(nodes)))
     product = [n.item_id if n.is_product else None for n in nodes]
     anchor = list(range(len(nodes)))
+    # the tome numbers a component holds: one work has one (an item without a number joins either)
+    numbered = [{n.numbers} if n.numbers else set() for n in nodes]
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -389,6 +431,8 @@ def link_nodes(
             continue
         if product[ra] and product[rb]:
             continue  # two products are two works
+        if len(numbered[ra] | numbered[rb]) > 1:
+            continue  # tome 1 and tome 2, bridged by an item that gives no number
         ea, eb = anchor[ra], anchor[rb]
         if (ea, eb) != (a, b) and (ea, eb) != (b, a):
             features = pair_features(nodes[ea], nodes[eb])
@@ -396,6 +440,7 @@ def link_nodes(
                 continue  # the components' anchors are not the same work
         parent[rb] = ra
         product[ra] = product[ra] or product[rb]
+        numbered[ra] |= numbered[rb]
         anchor[ra] = ea if nodes[ea].is_product or not nodes[eb].is_product else eb
         matches += 1
         for i in (a, b):
@@ -404,12 +449,63 @@ def link_nodes(
     members: dict[int, list[int]] = {}
     for i in range(len(nodes)):
         members.setdefault(root(i), []).append(i)
+    for i, r in _shortened_names(nodes, blocked, members, root):
+        del members[root(i)]  # it was alone
+        members[r].append(i)
+        product[r] = product[r] or product[i]
+        method[nodes[i].item_id], score[nodes[i].item_id] = "name", threshold
+        matches += 1
     item_of: dict[str, str] = {}
     for r, group in members.items():
         rep = product[r] or min((nodes[i].item_id for i in group), key=_offer_number)
         for i in group:
             item_of[nodes[i].item_id] = rep
     return Linkage(item_of, method, score, n_candidates, matches)
+
+
+def _shortened_names(
+    nodes: list[Node],
+    pairs: set[tuple[int, int]],
+    members: dict[int, list[int]],
+    root: Callable[[int], int],
+) -> list[tuple[int, int]]:
+    """(item, component) for items left alone whose title is a shortened form of one linked work's.
+
+    Why: a name missing its one distinctive word ("Le ... de Chloé") is as close to every work that
+    extends it; it joins a component only when that component is the only one whose names cover every
+    one of its title words (up to a typo) and every item of the subcategory holding those exact words
+    is in that component, with no author or number against it.
+    """
+    postings: dict[tuple[str, str], set[int]] = {}
+    for i, node in enumerate(nodes):
+        for w in set(node.tokens):
+            postings.setdefault((node.subcategory_id, w), set()).add(i)
+    found: dict[int, set[int]] = {}
+    for a, b in pairs:
+        for lone, other in ((a, b), (b, a)):
+            if len(members.get(root(lone), ())) != 1 or len(members[root(other)]) < 2:
+                continue
+            features = pair_features(nodes[lone], nodes[other])
+            if features is None or features[FEATURES.index("author_disagree")] > 0:
+                continue
+            covered, _, _ = _cover(nodes[lone], nodes[other])
+            if covered >= 0.999:
+                found.setdefault(lone, set()).add(root(other))
+    out = []
+    for lone, roots in sorted(found.items()):
+        if len(roots) != 1:
+            continue
+        (r,) = roots
+        node = nodes[lone]
+        holders = set.intersection(*(postings[(node.subcategory_id, w)] for w in set(node.tokens)))
+        numbers = {nodes[m].numbers for m in members[r] if nodes[m].numbers}
+        if node.numbers and numbers - {node.numbers}:
+            continue
+        if holders - {lone} <= set(members[r]) and not (
+            node.is_product and any(nodes[m].is_product for m in members[r])
+        ):
+            out.append((lone, r))
+    return out
 
 
 def _offer_number(item_id: str) -> tuple[int, str]:

@@ -17,6 +17,10 @@ def test_embed_cluster_link_commands(planted_settings, monkeypatch) -> None:
     assert res.exit_code == 0, res.output
     assert "0 embedded" in res.output  # the session fixture embedded everything already
     res = runner.invoke(app, ["ml", "cluster", "--default-count", "4", "--books", "4", "--min-size", "3"])
+    assert res.exit_code != 0 and "--per-group" in res.output  # a count of one group needs groups
+    res = runner.invoke(
+        app, ["ml", "cluster", "--per-group", "--default-count", "4", "--books", "4", "--min-size", "3"]
+    )
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["ml", "link"])
     assert res.exit_code == 0, res.output

@@ -235,3 +235,21 @@ def test_services_get_the_sized_concurrency_and_workers_of_their_project() -> No
         argv = _argvs(build_plan(PROJECTS[name], deploy_target("prod"), TAG))[-1]
         assert _flag(argv, "--concurrency") == concurrency, name
         assert "WEB_CONCURRENCY=1" in _flag(argv, "--set-env-vars"), name
+
+
+def test_cloud_run_jobs_are_deployed_with_their_task_count() -> None:
+    """`--tasks` is the job's `tasks` (1 by default): an execution started by hand runs that many."""
+    import dataclasses
+
+    argv = _argvs(build_plan(PROJECTS["ml_job"], deploy_target("prod"), TAG))[-1]
+    assert argv[:5] == ["gcloud", "run", "jobs", "deploy", "ml-job"]
+    assert _flag(argv, "--tasks") == str(PROJECTS["ml_job"].deploy["jobs"]["ml-job"].get("tasks", 1))
+    deploy = {"target": "cloud-run-job", "jobs": {"sharded-job": {"tasks": 4, "prod": {"tasks": 8}}}}
+    project = dataclasses.replace(PROJECTS["ml_job"], deploy=deploy)
+    for env, tasks in (("dev", "4"), ("prod", "8")):
+        argv = _argvs(build_plan(project, deploy_target(env), TAG))[-1]
+        assert _flag(argv, "--tasks") == tasks
+    for bad in (0, "4", True):
+        project = dataclasses.replace(PROJECTS["ml_job"], deploy={**deploy, "jobs": {"j": {"tasks": bad}}})
+        with pytest.raises(DeployError, match="tasks"):
+            build_plan(project, deploy_target("dev"), TAG)

@@ -38,6 +38,18 @@ def test_request_overrides_only_the_container_args():
     assert request["body"]["overrides"]["containerOverrides"] == [
         {"args": ["etl", "run", "brevo", "--start", "2026-11-26"]}
     ]
+    assert request["body"]["overrides"]["taskCount"] == 1  # one task unless the caller shards it
+
+
+def test_request_runs_the_task_count_asked():
+    request = build_run_job_request(["ml", "embed"], job="ml-job", settings=cloud_settings(), tasks=4)
+    assert request["body"]["overrides"]["taskCount"] == 4
+
+
+@pytest.mark.parametrize("tasks", [0, -1, True, "4", 2.0])
+def test_bad_task_count_is_refused(tasks):
+    with pytest.raises(JobError, match="task count"):
+        build_run_job_request(["ml", "embed"], job="ml-job", settings=cloud_settings(), tasks=tasks)
 
 
 @pytest.mark.parametrize("argv", [[], ["data-gcp", "env"], ["sql", 3]])
@@ -190,12 +202,13 @@ def _run(fake: FakeCloudRun, argv: list[str], job: str = "etl-job", **kwargs):  
 def test_cloud_run_job_is_executed_and_awaited():
     fake = FakeCloudRun()
     try:
-        result = _run(fake, ["etl", "run", "brevo"])
+        result = _run(fake, ["etl", "run", "brevo"], tasks=3)
     finally:
         fake.server.shutdown()
     method, path, body, auth = fake.requests[0]
     assert (method, path) == ("POST", "/v2/projects/pc-data-prod/locations/europe-west1/jobs/etl-job:run")
     assert body["overrides"]["containerOverrides"][0]["args"] == ["etl", "run", "brevo"]
+    assert body["overrides"]["taskCount"] == 3
     assert auth == "Bearer tok-1"
     assert fake.requests[1][:2] == ("GET", "/v2/projects/p/locations/r/operations/op1")
     assert result.backend is Backend.cloud_run

@@ -19,10 +19,10 @@ def ami(labels, truth) -> float:
     return float(adjusted_mutual_info_score(truth, labels))
 
 
-def test_clusters_follow_planted_topics_beyond_the_embedding(planted_settings) -> None:
+def test_clusters_per_group_follow_planted_topics_beyond_the_embedding(planted_settings) -> None:
     wh = get_warehouse(planted_settings)
     truth = item_topics(wh)
-    config = ClusterConfig(counts={}, default_count=6, min_size=3, seed=0)
+    config = ClusterConfig(counts={}, default_count=6, min_size=3, seed=0, per_group=True)
     # the same clustering on the text embedding alone (the job without its text block), run first: the
     # job's run is the one `ml.item_cluster` keeps
     embedding_only = run_clustering(planted_settings, replace(config, text_weight=0.0))
@@ -53,6 +53,25 @@ def test_clusters_follow_planted_topics_beyond_the_embedding(planted_settings) -
     assert stored.set_index("item_id")["cluster_id"].to_dict() == dict(
         zip(clusters["item_id"], clusters["cluster_id"], strict=True)
     )
+
+
+def test_shared_topics_by_default_follow_planted_topics_beyond_the_embedding(planted_settings) -> None:
+    """The shipped defaults: topics over all items, their count chosen from the data, one id per topic in
+    every group. Measured over clustering seeds 0-3 on this sandbox: AMI 0.36 to 0.46 with 6 or 7
+    topics, the embedding alone 0.22 to 0.31 (seed 0: 0.43 vs 0.22)."""
+    wh = get_warehouse(planted_settings)
+    truth = item_topics(wh)
+    embedding_only = run_clustering(planted_settings, ClusterConfig(text_weight=0.0)).clusters
+    clusters = run_clustering(planted_settings, ClusterConfig()).clusters
+    assert clusters["item_id"].is_unique and set(clusters["item_id"]) == set(truth)
+    assert clusters["cluster_id"].str.startswith("topic-").all()
+    assert clusters.groupby("cluster_id")["group"].nunique().max() > 1  # a topic spans groups
+    topics = [truth[i] for i in clusters["item_id"]]
+    score = ami(clusters["cluster_id"].tolist(), topics)
+    reference = embedding_only.set_index("item_id").loc[clusters["item_id"], "cluster_id"]
+    assert score >= 0.36 and score >= ami(reference.tolist(), topics) + 0.1
+    with pytest.raises(ValueError, match="per_group"):
+        run_clustering(planted_settings, ClusterConfig(counts={"LIVRE": 4}))
 
 
 def test_same_seed_same_clusters(planted_settings) -> None:

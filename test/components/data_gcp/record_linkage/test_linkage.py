@@ -78,3 +78,35 @@ def test_added_words_qualifiers_and_generic_titles() -> None:
     assert len({linked[f"offer-{i}"] for i in (30, 31, 32)}) == 3
     assert linked["offer-33"] == linked["offer-31"]  # the author typed into the name counts
     assert linked["offer-41"] == linked["offer-40"] != linked["offer-42"]  # "vol2" is tome 2, 2019 a year
+
+
+def test_typos_dropped_words_and_bridges_between_tomes() -> None:
+    frame = items(
+        [
+            # a typo in each word: no word in common, the one-edit blocking still pairs them
+            ("offer-50", "Intelligence miroir", None),
+            ("offer-51", "INTELIGENCE MIIROIR", None),
+            # the distinctive word dropped: joins the one work whose names extend it
+            ("offer-60", "Le crime de Chloé", "Léa Roux"),
+            ("offer-61", "LE CRIME DE CHLOE (poche)", None),
+            ("offer-62", "Le de Chloé", None),
+            # ... but not when two works extend it
+            ("offer-70", "La valse de Rémi", None),
+            ("offer-71", "La valse de Rémi - édition 2020", None),
+            ("offer-72", "La fugue de Rémi", None),
+            ("offer-73", "La fugue de Rémi [poche]", None),
+            ("offer-74", "La de Rémi", None),
+            # an item without a number never bridges tome 1 and tome 2
+            ("offer-80", "Québec : ville et monarchie - Vol. 1", "Benoît Collet"),
+            ("offer-81", "québec : ville & monarchie - vol1", "Collet, Benoît"),
+            ("offer-82", "Québec : ville et monarchie - Vol.", "Benoît Collet"),
+            ("offer-83", "Québec : ville et monarchie - Vol. 2", "COLLET Benoit"),
+            ("offer-84", "Benoit Collet - Quebec : ville et monarchie - Vol. 2", None),
+        ]
+    )
+    linked = link_nodes(build_nodes(frame)).item_of
+    assert linked["offer-51"] == linked["offer-50"]
+    assert linked["offer-62"] == linked["offer-61"] == linked["offer-60"]
+    assert linked["offer-71"] == linked["offer-70"] != linked["offer-72"] == linked["offer-73"]
+    assert linked["offer-74"] == "offer-74"
+    assert linked["offer-81"] == linked["offer-80"] != linked["offer-83"] == linked["offer-84"]
