@@ -54,12 +54,10 @@ out = {
 }
 from data_gcp.pro_clickhouse import EmbeddedClickHouse
 client = EmbeddedClickHouse(get_settings().local_data_dir / "clickhouse")
-out["clickhouse_event_days"] = [
-    d.isoformat() for d in client.query_arrow(
-        "SELECT DISTINCT partition FROM system.parts WHERE database = 'intermediate' "
-        "AND table = 'native_event' AND active ORDER BY partition"
-    ).column("partition").to_pylist()
-]
+out["clickhouse_event_days"] = client.query_arrow(  # a Date partition is named YYYY-MM-DD
+    "SELECT DISTINCT partition FROM system.parts WHERE database = 'intermediate' "
+    "AND table = 'native_event' AND active ORDER BY partition"
+).column("partition").to_pylist()
 client.close()
 with open(sys.argv[3], "w") as fh:
     json.dump(out, fh)
