@@ -28,6 +28,7 @@ from data_gcp.pro_clickhouse.engine import ClickHouse, connect
 log = get_logger(__name__)
 
 KEEP_DAYS = 3
+LATE_DAYS = 3  # an event table's day is rewritten while late events may still reach it (dbt's look-back)
 
 
 class ClickHouseExportError(DataGcpError):
@@ -234,7 +235,10 @@ def export_pro_statistics(
     client: ClickHouse | None = None,
     keep_days: int = KEEP_DAYS,
 ) -> list[WrittenPartition]:
-    """Write `day` (default: today) of every `intermediate` table, then rebuild the `analytics` ones."""
+    """Write `day` (default: today) of every `intermediate` table, then rebuild the `analytics` ones.
+
+    An event table also rewrites the days before `day` (up to `LATE_DAYS`) that its model holds, so
+    the events that arrived late reach ClickHouse."""
     from data_gcp.warehouse import get_warehouse
 
     if keep_days < 1:
@@ -242,26 +246,40 @@ def export_pro_statistics(
     settings = settings or get_settings()
     day = day or dt.date.today()
     wh = warehouse or get_warehouse(settings)
-    frames = {}
+    frames: dict[ClickHouseTable, list[tuple[dt.date, pa.Table]]] = {}
     for spec in INTERMEDIATE_TABLES:
         if not wh.table_exists(spec.model):
             raise ClickHouseExportError(
                 f"{spec.model} does not exist: build the dbt export models first "
                 f"(`data-gcp dbt build --select export_clickhouse__{spec.name}`)"
             )
-        frames[spec] = _conform(spec, wh.query(f"select * from {wh.physical(spec.model)}"), day)
+        if spec.is_snapshot:
+            frames[spec] = [(day, _conform(spec, wh.query(f"select * from {wh.physical(spec.model)}"), day))]
+            continue
+        # An event table: the day, and the days before it that the model holds again (late events
+        # re-processed by dbt's look-back); only those partitions are read, and a day the model does
+        # not hold is left as it is in ClickHouse (the day itself, empty, drops its partition).
+        first = day - dt.timedelta(days=LATE_DAYS)
+        data = wh.query(
+            f"select * from {wh.physical(spec.model)} "
+            f"where {spec.partition} between date '{first.isoformat()}' and date '{day.isoformat()}'"
+        )
+        held = {d for d in data.column(spec.partition).to_pylist() if d is not None}
+        days = sorted({d for d in held if d != day}) + [day]
+        frames[spec] = [(d, _conform(spec, data, d)) for d in days]
     own = client is None
     ch = client or connect(settings)
     try:
         for database in ("intermediate", "analytics", "tmp"):
             ch.command(f"CREATE DATABASE IF NOT EXISTS {database}")
         written = []
-        for spec, data in frames.items():
-            rows = write_partition(ch, spec, data, day)
+        for spec, parts in frames.items():
+            for part_day, data in parts:
+                rows = write_partition(ch, spec, data, part_day)
+                written.append(WrittenPartition(spec.target, part_day, rows))
+                log.info("clickhouse %s: %s rows in the partition of %s", spec.target, rows, part_day)
             if spec.is_snapshot:
                 drop_old_snapshots(ch, spec, keep_days)
-            written.append(WrittenPartition(spec.target, day, rows))
-            log.info("clickhouse %s: %s rows in the partition of %s", spec.target, rows, day)
         rebuild_analytics(ch)
     finally:
         if own:

@@ -1,5 +1,6 @@
 -- The pro portal's app events on offers (ClickHouse `intermediate.native_event`, one partition per
 -- event day): consultations and favourites, by offer and venue. No user id: the portal counts.
+-- The run's days and the look-back before them (late events): the export rewrites those partitions.
 select
     e.event_date as partition_date,
     e.event_name,
@@ -13,4 +14,6 @@ select
     as is_add_to_favorites
 from {{ ref("int_firebase__event") }} as e
 left join {{ ref("int_applicative__offer") }} as o on e.offer_id = o.offer_id
-where e.event_name in ('ConsultOffer', 'ConsultVenue', 'HasAddedOfferToFavorites')
+where
+    {{ in_run_days('e.event_date') }}
+    and e.event_name in ('ConsultOffer', 'ConsultVenue', 'HasAddedOfferToFavorites')

@@ -8,13 +8,17 @@ with
     days as ({{ day_range(add_days(as_of_date(), -horizon), add_days(as_of_date(), -1)) }}),
 
     daily as (
-        {% for src, tbl, col, max_days in monitored_tables() %}
+        {% for src, tbl, col, max_days, partition in monitored_tables() %}
             select
                 '{{ src }}.{{ tbl }}' as table_name,
                 {{ as_date(col) }} as day,
                 count(*) as row_count
             from {{ source(src, tbl) }}
-            where {{ as_date(col) }} >= {{ add_days(as_of_date(), -horizon) }}
+            where
+                {{ as_date(col) }} >= {{ add_days(as_of_date(), -horizon) }}
+                {% if partition %}
+                    and {{ partition }} >= {{ add_days(as_of_date(), -horizon - 3) }}
+                {% endif %}
             group by 1, 2
             {% if not loop.last %}
                 union all
@@ -23,7 +27,7 @@ with
     ),
 
     tables as (
-        {% for src, tbl, col, max_days in monitored_tables() %}
+        {% for src, tbl, col, max_days, partition in monitored_tables() %}
             select '{{ src }}.{{ tbl }}' as table_name
             {% if not loop.last %}
                 union all

@@ -1,6 +1,7 @@
 -- Is each table of the platform up to date? One row per watched raw table: its newest row, its
--- size, how many days old the newest row is on the day of the run, and whether that is late.
-{% for src, tbl, col, max_days in monitored_tables() %}
+-- size (for a table partitioned by day: its rows of the last 28 days), how many days old the
+-- newest row is on the day of the run, and whether that is late.
+{% for src, tbl, col, max_days, partition in monitored_tables() %}
     select
         '{{ src }}.{{ tbl }}' as table_name,
         '{{ col }}' as timestamp_column,
@@ -13,6 +14,7 @@
             true
         ) as table_is_late
     from {{ source(src, tbl) }}
+    {% if partition %} where {{ partition }} >= {{ add_days(as_of_date(), -28) }} {% endif %}
     {% if not loop.last %}
         union all
     {% endif %}
