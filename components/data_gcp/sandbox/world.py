@@ -287,10 +287,6 @@ def _within(
     return order[(cum - base) <= left[g_sorted] + 1e-9]
 
 
-def _ts(values: list) -> np.ndarray:
-    return np.array([np.datetime64(v, "s") if v is not None else NAT for v in values], dtype="datetime64[s]")
-
-
 def _ts_arrow(a: np.ndarray) -> pa.Array:
     return pa.array(a.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
 
