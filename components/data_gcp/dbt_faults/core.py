@@ -259,9 +259,10 @@ def _run_batch(batch: list[Fault], data_dir: Path, target_path: Path) -> tuple[s
         built = None
     else:
         # `dbt run` then `dbt test`, not `dbt build`: build skips what a failing test feeds, which
-        # would hide the later tests' catches
+        # would hide the later tests' catches; a full refresh, so that the incremental models take
+        # in a fault planted on any day, not only those of their look-back
         select = [f"source:{_source(t)}+" for t in tables]
-        built = dbt_runner.run(select=select, **common)
+        built = dbt_runner.run(select=select, full_refresh=True, **common)
     result = dbt_runner.test(select=select, exclude=["test_type:unit"], **common)
     failed = {_node_name(u) for u in result.failed}
     if built is not None and built.failed:
