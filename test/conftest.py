@@ -100,61 +100,63 @@ def current_manifest():
 
 
 # --- Parallel runs (pytest-xdist) -------------------------------------------------------------------
-# `uv run pytest` runs the suite on `-n auto` workers (pyproject's addopts, `--dist loadgroup`). The
-# unit of distribution is a group of tests that must share a worker:
-# - every test of a heavy session fixture (built once per worker: on one worker, built once);
-# - the tests of a folder that shares one resource outside the test's tmp folder (the workspace's
-#   `dbt/target`, which `data-gcp run` and the DAG tests write and read);
+# `uv run pytest` runs the suite on `-n auto` workers (pyproject's addopts). The unit of distribution is
+# a group of tests that must share a worker, named from the test's path:
+# - the tests of a heavy session fixture (built once per worker: on one worker, built once);
+# - the tests that share one resource outside their tmp folders (the workspace's `dbt/target`, which
+#   `data-gcp run`, the DAG tests and the dbt docs write and read);
 # - otherwise the tests of one file (its module fixtures are then built once).
-# The groups known to be long run first, so that no worker is left with a long one at the end.
+# A new test file using a heavy session fixture outside these folders is still correct, it only
+# builds the fixture again on the other worker: add its path here.
+# (xdist's own `--dist loadgroup` marks no longer group with pytest 9's node ids: the scheduler below
+# groups by path, the rest of `--dist loadscope` unchanged.)
 
-# session fixtures (or their consumers) whose tests share a worker, by group name
-SESSION_GROUPS = {
-    "built_project": "dbt_built_project",
-    "dbt_target_path": "dbt_built_project",
-    "planted_catalogue": "planted_catalogue",
-}
-# folders (or files) whose tests share a resource outside their tmp folders, by group name
-FOLDER_GROUPS = {
+# folders (or files) whose tests share a worker, by group name
+GROUPS = {
     "test/orchestration/": "workspace_dbt_target",  # the chain runs, the DAG parses
     "test/components/data_gcp/local_ui/test_local_ui.py": "workspace_dbt_target",  # the dbt docs
+    "test/dbt/": "dbt_built_project",  # the session's `built_project` (test/dbt/conftest.py)
+    # the session's `planted_catalogue` (test/conftest.py)
+    "test/bases/data_gcp/cli/test_ml_item_commands.py": "planted_catalogue",
+    "test/components/data_gcp/item_clusters/": "planted_catalogue",
+    "test/components/data_gcp/item_embedding/": "planted_catalogue",
+    "test/components/data_gcp/record_linkage/": "planted_catalogue",
 }
-# Groups (or test files) started first, longest first: CPU seconds each takes on the 2-core CI machine.
+# Groups (or test files) started first, longest first (on the 2-core CI machine, minutes each), so
+# that no worker is left with a long one at the end.
 LONG_FIRST = [
-    "test/components/data_gcp/scaffold/test_scaffold.py",
     "workspace_dbt_target",
     "dbt_built_project",
+    "test/components/data_gcp/scaffold/test_scaffold.py",
     "test/components/data_gcp/local_ui/test_browser.py",
     "planted_catalogue",
 ]
 
 
-def _group(item: pytest.Item) -> str:
-    for fixture, group in SESSION_GROUPS.items():
-        if fixture in item.fixturenames:
-            return group
-    path = item.nodeid.split("::", 1)[0]
-    for folder, group in FOLDER_GROUPS.items():
-        if path.startswith(folder):
-            return group
-    return path
+def _group(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return next((group for folder, group in GROUPS.items() if path.startswith(folder)), path)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("dist", "no") == "no":
+    if not hasattr(config, "workerinput"):  # in process (`-n 0`): the order of the files
         return
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(_group(item)))
     rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    # stable: the order within a group, and of the other groups, is kept
+    items.sort(key=lambda item: rank.get(_group(item.nodeid), len(rank)))
 
-    def key(item: pytest.Item) -> int:
-        marker = item.get_closest_marker("xdist_group")
-        name = marker.args[0] if marker and marker.args else marker.kwargs.get("name") if marker else None
-        return rank.get(name, rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 
-    items.sort(key=key)  # stable: the order within a group, and of the other groups, is kept
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN001, ANN201
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """`--dist loadscope` whose scope is the test's group (`_group`), in collection order."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 @pytest.hookimpl(optionalhook=True)
