@@ -159,8 +159,9 @@ def test_scaffolds_then_sync_and_lock_leave_a_workspace_whose_checks_and_tests_p
         dags = " ".join(f.read_text() for f in (copy / "orchestration/dags").glob("*.py"))
         assert "demo_ml" in dags, "help promises a DAG"
 
-    tests = _run(copy, sys.executable, "-m", "pytest", *WORKSPACE_TESTS, "-q", "-p", "no:cacheprovider", "-m",
-                 "not slow")  # fmt: skip
+    # in this process's worker (`-n 0`): the suite's other worker already keeps the CPUs busy
+    tests = _run(copy, sys.executable, "-m", "pytest", *WORKSPACE_TESTS, "-q", "-n", "0", "-p", "no:cacheprovider",
+                 "-m", "not slow")  # fmt: skip
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
 
     again = _run(copy, *cli, "new", "connector", "demo")
