@@ -106,3 +106,95 @@ def postgres_schema() -> Iterator[tuple[str, str]]:
     finally:
         admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def current_manifest():
+    """`dbt/target/manifest.json`, rebuilt first when missing or older than the dbt files (the DAG
+    refuses a stale one), as `data-gcp dbt parse` does; returns it loaded. One process parses at a
+    time (parallel workers share the workspace's `dbt/target`)."""
+    import fcntl
+    import json
+
+    from data_gcp.dbt_runner import parse, stale_manifest_reason
+    from data_gcp.orchestration import dbt_manifest_path, dbt_project_dir
+
+    manifest = dbt_manifest_path()
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".pytest-parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stale_manifest_reason(manifest, dbt_project_dir()):
+            parse()
+        return json.loads(manifest.read_text(encoding="utf-8"))
+
+
+# --- Parallel runs (pytest-xdist) -------------------------------------------------------------------
+# `uv run pytest` runs the suite on `-n auto` workers (pyproject's addopts). The unit of distribution is
+# a group of tests that must share a worker, named from the test's path:
+# - the tests of a heavy session fixture (built once per worker: on one worker, built once);
+# - the tests that share one resource outside their tmp folders (the workspace's `dbt/target`, which
+#   `data-gcp run`, the DAG tests and the dbt docs write and read);
+# - otherwise the tests of one file (its module fixtures are then built once).
+# A new test file using a heavy session fixture outside these folders is still correct, it only
+# builds the fixture again on the other worker: add its path here.
+# (xdist's own `--dist loadgroup` marks no longer group with pytest 9's node ids: the scheduler below
+# groups by path, the rest of `--dist loadscope` unchanged.)
+
+# folders (or files) whose tests share a worker, by group name
+GROUPS = {
+    "test/orchestration/": "workspace_dbt_target",  # the chain runs, the DAG parses
+    "test/components/data_gcp/local_ui/test_local_ui.py": "workspace_dbt_target",  # the dbt docs
+    "test/dbt/": "dbt_built_project",  # the session's `built_project` (test/dbt/conftest.py)
+    # the session's `planted_catalogue` (test/conftest.py)
+    "test/bases/data_gcp/cli/test_ml_item_commands.py": "planted_catalogue",
+    "test/components/data_gcp/item_clusters/": "planted_catalogue",
+    "test/components/data_gcp/item_embedding/": "planted_catalogue",
+    "test/components/data_gcp/record_linkage/": "planted_catalogue",
+}
+# Groups (or test files) started first, longest first (on the 2-core CI machine, minutes each), so
+# that no worker is left with a long one at the end.
+LONG_FIRST = [
+    "workspace_dbt_target",
+    "dbt_built_project",
+    "test/components/data_gcp/scaffold/test_scaffold.py",
+    "test/components/data_gcp/local_ui/test_browser.py",
+    "planted_catalogue",
+]
+
+
+def _group(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return next((group for folder, group in GROUPS.items() if path.startswith(folder)), path)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # in process (`-n 0`): the order of the files
+        return
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    # stable: the order within a group, and of the other groups, is kept
+    items.sort(key=lambda item: rank.get(_group(item.nodeid), len(rank)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN001, ANN201
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """`--dist loadscope` whose scope is the test's group (`_group`), in collection order."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Workers for `-n auto`: one per CPU (at most 4: each worker holds dbt, Airflow and torch in
+    memory); none (in process) when only files or single tests are named (one file is one group)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    if config.args and all(".py" in arg for arg in config.args if not arg.startswith("-")):
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cpus, 4) if cpus > 1 else 0

@@ -38,17 +38,3 @@ def load_dagbag(current_manifest):
         return DagBag(dag_folder=str(DAGS_FOLDER), safe_mode=False)
 
     return _load
-
-
-@pytest.fixture(scope="session")
-def current_manifest():
-    """`dbt/target/manifest.json`, rebuilt first when missing or older than the dbt files (the DAG
-    refuses a stale one), as `data-gcp dbt parse` does; returns it loaded."""
-    import json
-
-    from data_gcp.dbt_runner import parse, stale_manifest_reason
-    from data_gcp.orchestration import dbt_manifest_path, dbt_project_dir
-
-    if stale_manifest_reason(dbt_manifest_path(), dbt_project_dir()):
-        parse()
-    return json.loads(dbt_manifest_path().read_text(encoding="utf-8"))
