@@ -287,6 +287,11 @@ def _within(
     return order[(cum - base) <= left[g_sorted] + 1e-9]
 
 
+def _ts(values: list) -> np.ndarray:
+    """Python datetimes (or None) as a datetime64[s] array (NaT for None)."""
+    return np.array([np.datetime64(v, "s") if v is not None else NAT for v in values], dtype="datetime64[s]")
+
+
 def _ts_arrow(a: np.ndarray) -> pa.Array:
     return pa.array(a.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
 
