@@ -1,7 +1,7 @@
 """Benchmark: sandbox generation time, throughput and memory per scale, next to the generator of a
 baseline revision, and a one-day `sandbox advance` at each scale.
 
-    flock /work/wt/heavy.lock uv run python development/bench/bench_sandbox.py [--scales 1 10]
+    uv run python development/bench/bench_sandbox.py [--scales 1 10]
         [--baseline REF] [--baseline-scales 1] [--candidate REF] [--days 365] [--seed 42]
 
 Each phase runs in its own process (its peak RSS and CPU time are its own). Per scale it prints the

@@ -104,7 +104,7 @@ def _etl_job(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
 def _ml_job(env: ProjectEnv, stage: Stage, root: Path) -> list[CheckResult]:
     commands = (
         ("ml embed", "ml embed", "embedded"),
-        ("ml cluster", "ml cluster --default-count 3 --books 3 --min-size 2", "clusters"),
+        ("ml cluster", "ml cluster --default-count 3 --min-size 2", "clusters"),
         ("ml link", "ml link", "items before linkage"),
         ("ml train two-tower", "ml train two-tower --epochs 1 --max-steps-per-epoch 3 --no-track", "model:"),
         (
