@@ -138,7 +138,7 @@ def test_prod_sql_meets_bigquerys_type_rules(prod_compile) -> None:
 
 def test_type_check_catches_a_planted_string_int64_join(prod_compile) -> None:
     """The addresses' user id left as its producer's INT64: the joins to it (mrt_global__user, the IRIS
-    mart's residents) fail."""
+    mart's residents, the ministry's user address file and its relationship test) fail."""
     _, target_path = prod_compile
     manifest = json.loads((target_path / "manifest.json").read_text())
     node = manifest["nodes"]["model.data_gcp.int_addresses__user_location"]
@@ -150,6 +150,12 @@ def test_type_check_catches_a_planted_string_int64_join(prod_compile) -> None:
         ("model.data_gcp.mrt_global__user", "compares STRING with INT64"),
         ("model.data_gcp.mrt_global__iris_socio_demographics", "compares INT64 with STRING"),
         ("model.data_gcp.int_addresses__user_location", "user_id is INT64 here"),
+        ("model.data_gcp.export__user_address", "user_id is INT64 here"),
+        ("model.data_gcp.export__user_address", "compares INT64 with STRING"),
+        (
+            "test.data_gcp.relationships_export__user_address_user_id__user_id__ref_export__user_.7924383eae",
+            "compares INT64 with STRING",
+        ),
     }
 
 

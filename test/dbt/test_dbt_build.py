@@ -227,13 +227,16 @@ def test_the_reverse_exports_write_the_built_models_to_their_engines(built_proje
     written = export_pro_statistics(day, settings=built_project.settings)
     client = EmbeddedClickHouse(built_project.settings.local_data_dir / "clickhouse")
     try:
-        for w in written:
-            got = client.query_arrow(f"SELECT count() AS n FROM {w.table}").column("n")[0].as_py()
-            assert got == w.rows, w.table
+        per_table: dict[str, int] = {}
+        for w in written:  # an event table also rewrites the look-back days its model holds
+            per_table[w.table] = per_table.get(w.table, 0) + w.rows
+        for table, rows in per_table.items():
+            got = client.query_arrow(f"SELECT count() AS n FROM {table}").column("n")[0].as_py()
+            assert got == rows, table
         bookings = (
             wh.query("select count(*) as n from export.export_clickhouse__booking").column("n")[0].as_py()
         )
-        assert {w.table: w.rows for w in written}["intermediate.booking"] == bookings > 0
+        assert per_table["intermediate.booking"] == bookings > 0
         revenue = (
             client.query_arrow(
                 "SELECT sum(individual_expected_revenue) AS s FROM analytics.monthly_aggregated_venue_revenue"

@@ -1,4 +1,4 @@
-"""End to end: `data-gcp run --scale 0.001` on an empty data folder fills the marts through Airflow,
+"""End to end: `data-gcp run` (the default sandbox scale) on an empty data folder fills every mart through Airflow,
 with the network cut; a failing task makes the run exit non-zero, naming the task and its log.
 
 The network cut: the run is in a network namespace of its own holding only a loopback interface
@@ -98,7 +98,7 @@ def test_data_gcp_run_fills_the_marts(isolated_env):
     # chain still succeeds; ClickHouse is embedded, it runs everywhere
     os.environ["DATA_GCP_RECO_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:9/test"
     try:
-        first = _run(isolated_env, "--scale", "0.001", "--date", "2026-11-20")
+        first = _run(isolated_env, "--date", "2026-11-20")  # the default scale: every mart has rows there
     finally:
         os.environ.pop("DATA_GCP_RECO_DATABASE_URL", None)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]

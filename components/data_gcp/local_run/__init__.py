@@ -9,11 +9,13 @@ from data_gcp.local_run.chain import (
     run_chain,
     run_dates,
 )
+from data_gcp.local_run.compat import apply_airflow_compat
 from data_gcp.local_run.rehearsal import argv_days
 from data_gcp.local_run.runner import DagOutcome, TaskOutcome
 from data_gcp.local_run.ui_record import TABLES_FILE, history_dir, record_tables
 
 __all__ = [
+    "apply_airflow_compat",
     "DEFAULT_SCALE",
     "TABLES_FILE",
     "ChainFailed",

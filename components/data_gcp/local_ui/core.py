@@ -161,7 +161,7 @@ def airflow_app(settings: Settings, base_url: str, portal_url: str = "/") -> Any
         }
     )
     migrate_db(settings)
-    from data_gcp.local_run.compat import apply_airflow_compat
+    from data_gcp.local_run import apply_airflow_compat
 
     apply_airflow_compat()  # the execution API's models need it in this process
     from airflow.api_fastapi.app import create_app

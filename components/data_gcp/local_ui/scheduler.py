@@ -172,7 +172,7 @@ def _note_paris_day(run: object) -> None:
         return
     try:
         from data_gcp.config import processing_day
-        from data_gcp.orchestration.trigger import run_days
+        from data_gcp.orchestration import run_days
 
         days = run_days(run)
         if days is None and list(getattr(run, "consumed_asset_events", None) or []):
@@ -207,7 +207,7 @@ def main(component: str) -> None:
     given = {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW")}
     configure_airflow(get_settings())
     os.environ.update(given)  # the UI's own settings (execution API URL, executor) over the defaults
-    from data_gcp.local_run.compat import apply_airflow_compat
+    from data_gcp.local_run import apply_airflow_compat
 
     apply_airflow_compat()
     if component == "scheduler":

@@ -2,7 +2,9 @@
   A column's share of nulls jumping (Elementary's column_anomalies on null_percent, without the
   package): on each of the last `recent_days` days of the data (ending at the newest day before
   as_of_date) with at least `min_rows` rows, the share of nulls of `column_name` may exceed its share
-  over the `baseline_days` before by at most `max_increase` (0.2 = 20 points). A producer that stops
+  over the `baseline_days` before by at most `max_increase` (0.2 = 20 points) plus three standard
+  errors of a day's share (sqrt(p (1 - p) / n)): on a small day a few sessions of one kind move the
+  share by more than 20 points with nothing broken, on a large one the margin vanishes. A producer that stops
   filling a column fails it while not_null, which a column with legitimate nulls cannot carry, stays
   silent.
 #}
@@ -49,5 +51,9 @@
     where
         w.day > {{ add_days("w.end_day", -recent_days) }}
         and w.row_count >= {{ min_rows }}
-        and w.null_share > coalesce(b.baseline_share, 0) + {{ max_increase }}
+        and w.null_share
+        > coalesce(b.baseline_share, 0)
+        + {{ max_increase }}
+        + 3
+        * sqrt(coalesce(b.baseline_share, 0) * (1 - coalesce(b.baseline_share, 0)) / w.row_count)
 {% endtest %}

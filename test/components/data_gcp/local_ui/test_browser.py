@@ -60,7 +60,7 @@ from data_gcp.local_run import run_chain
 con = duckdb.connect(str(get_settings().duckdb_path))
 con.execute(sys.argv[2])
 con.close()
-report = run_chain([dt.date.fromisoformat(sys.argv[1])], scale=0.001, dag_ids=["dbt_run"])
+report = run_chain([dt.date.fromisoformat(sys.argv[1])], scale=0.01, dag_ids=["dbt_run"])
 assert report.ok == (sys.argv[3] == "ok"), [(t.task_id, t.state, t.error) for t in report.tasks]
 """
 DOCS = "from data_gcp import dbt_runner; dbt_runner.docs_site(compile=False)"
@@ -198,7 +198,12 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
         out = data_dir.parent / "run.out"
         with out.open("w") as sink:
             run = subprocess.Popen(
-                [shutil.which("data-gcp") or "data-gcp", "run", "--scale", "0.001", "--date", DAY],
+                [
+                    shutil.which("data-gcp") or "data-gcp",
+                    "run",
+                    "--date",
+                    DAY,
+                ],  # the default scale: a day of 0.001 is noise to the volume tests
                 env=env,
                 stdout=sink,
                 stderr=subprocess.STDOUT,

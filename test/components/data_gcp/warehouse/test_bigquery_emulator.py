@@ -88,14 +88,37 @@ def test_merge_statement_updates_inserts_and_reruns_cleanly(bq):
     assert rows == [{"id": 1, "name": "a"}, {"id": 2, "name": "B"}, {"id": 3, "name": "c"}]
 
 
-def test_declared_tables_are_created_empty_with_their_bigquery_types(bq):
+def test_declared_tables_are_created_empty_with_their_bigquery_types(bq, monkeypatch):
     """A fresh environment: every table a producer declares exists before its producer ever ran,
-    typed as the producer's load creates it (through the real client: DDL script, listing, schema)."""
+    typed as the producer's load creates it (through the real client: DDL script, listing, schema).
+
+    crucible refuses `OPTIONS (require_partition_filter = TRUE)` on purpose (ignoring it would change
+    results): the script BigQuery gets carries it (asserted here, on exactly the declared tables), the
+    emulator gets the same script without it."""
     from data_gcp.table_catalog import declared_tables, ensure_tables
 
+    option = " OPTIONS (require_partition_filter = TRUE)"
+    scripts: list[str] = []
+    execute = bq.execute
+
+    def execute_on_the_emulator(sql, params=None):  # noqa: ANN001, ANN202
+        scripts.append(sql)
+        return execute(sql.replace(option, ""), params)
+
+    monkeypatch.setattr(bq, "execute", execute_on_the_emulator)
     declared = declared_tables()
     created = ensure_tables(bq)
     assert set(created) == set(declared)
+    with_option = {
+        statement.split()[5]  # CREATE TABLE IF NOT EXISTS `p.raw_dev.x` (...
+        for script in scripts
+        for statement in script.split(";\n")
+        if option in statement
+    }
+    assert "`p.raw_dev.firebase_events`" in with_option
+    assert with_option == {
+        bq.physical(name) for name, t in declared.items() if t.partition and t.require_partition_filter
+    }
     stats = bq.client.get_table("p.raw_dev.batch_campaign_stats")
     assert stats.num_rows == 0
     assert {f.name: f.field_type for f in stats.schema} == {
