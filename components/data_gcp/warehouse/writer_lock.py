@@ -68,6 +68,22 @@ def writer_lock_holder(settings: Settings) -> WriterLockHolder | None:
     return WriterLockHolder(pid, str(data.get("what", "?")), str(data.get("since", "?")))
 
 
+def _wait_for_duckdb_release(database: Path, timeout_s: float = 120.0) -> None:
+    """The previous holder released the writer lock but its process may still be closing its DuckDB
+    connection (dbt's adapter keeps one until exit): wait until DuckDB's own file lock is free."""
+    import duckdb
+
+    deadline = time.monotonic() + timeout_s
+    while database.exists():
+        try:
+            duckdb.connect(str(database)).close()
+            return
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 @contextmanager
 def warehouse_writer(
     settings: Settings, what: str, on_wait: Callable[[str], None] | None = None
@@ -101,6 +117,7 @@ def warehouse_writer(
                     f"is writing it ({path}); {what} starts when it is done"
                 )
             fcntl.flock(fd, fcntl.LOCK_EX)
+            _wait_for_duckdb_release(Path(key.removesuffix(".writer.lock")))
         os.ftruncate(fd, 0)
         record = {
             "pid": os.getpid(),
