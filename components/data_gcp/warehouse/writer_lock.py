@@ -117,7 +117,7 @@ def warehouse_writer(
                     f"is writing it ({path}); {what} starts when it is done"
                 )
             fcntl.flock(fd, fcntl.LOCK_EX)
-            _wait_for_duckdb_release(Path(key.removesuffix(".writer.lock")))
+            _wait_for_duckdb_release(Path(settings.duckdb_path))
         os.ftruncate(fd, 0)
         record = {
             "pid": os.getpid(),
