@@ -17,6 +17,7 @@ from pathlib import Path
 
 from data_gcp.config import Settings
 from data_gcp.log import get_logger
+from data_gcp.processes import pid_alive
 
 log = get_logger(__name__)
 
@@ -47,16 +48,6 @@ def owner_pid(folder: Path) -> int | None:
     return int(pid) if pid.isdigit() else None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale_index_dirs(parent: Path) -> list[Path]:
     """Remove the index copies of processes that are gone (a killed worker never cleaned its own).
 
@@ -68,7 +59,7 @@ def clean_stale_index_dirs(parent: Path) -> list[Path]:
         return removed
     for folder in parent.iterdir():
         pid = owner_pid(folder)
-        if folder.is_dir() and pid is not None and pid != os.getpid() and not _pid_alive(pid):
+        if folder.is_dir() and pid is not None and pid != os.getpid() and not pid_alive(pid):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     if removed:

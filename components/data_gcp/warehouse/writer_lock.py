@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_gcp.config import Settings
+from data_gcp.processes import pid_alive
 
 _held: dict[str, int] = {}  # lock path -> depth, in this process
 _guard = threading.Lock()
@@ -45,16 +46,6 @@ def writer_lock_path(settings: Settings) -> Path:
     return path.with_name(path.name + ".writer.lock")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def writer_lock_holder(settings: Settings) -> WriterLockHolder | None:
     """Who writes the warehouse now (None: nobody). Read from the lock file, never by taking the lock."""
     path = writer_lock_path(settings)
@@ -63,7 +54,7 @@ def writer_lock_holder(settings: Settings) -> WriterLockHolder | None:
     except (OSError, ValueError):
         return None
     pid = data.get("pid")
-    if not isinstance(pid, int) or not _alive(pid):
+    if not isinstance(pid, int) or not pid_alive(pid):
         return None
     return WriterLockHolder(pid, str(data.get("what", "?")), str(data.get("since", "?")))
 

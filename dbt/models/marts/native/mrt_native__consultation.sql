@@ -60,41 +60,10 @@ with
     scored as (
         select
             r.*,
-            case
-                when
-                    r.item_rank = 1
-                    and not exists (
-                        select 1
-                        from earlier as e
-                        where e.user_id = r.user_id and e.item_id = r.item_id
-                    )
-                then 1
-                else 0
-            end as item_discovery_score,
-            case
-                when
-                    r.subcategory_rank = 1
-                    and not exists (
-                        select 1
-                        from earlier as e
-                        where
-                            e.user_id = r.user_id
-                            and e.offer_subcategory_id = r.offer_subcategory_id
-                    )
-                then 1
-                else 0
-            end as subcategory_discovery_score,
-            case
-                when
-                    r.category_rank = 1
-                    and not exists (
-                        select 1
-                        from earlier as e
-                        where e.user_id = r.user_id and e.offer_category_id = r.offer_category_id
-                    )
-                then 1
-                else 0
-            end as category_discovery_score
+            {{ first_in_history("item_id", "item_rank") }} as item_discovery_score,
+            {{ first_in_history("offer_subcategory_id", "subcategory_rank") }}
+            as subcategory_discovery_score,
+            {{ first_in_history("offer_category_id", "category_rank") }} as category_discovery_score
         from ranked as r
     )
 

@@ -138,11 +138,25 @@ def _click_trigger(airflow: str) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 760}, timezone_id="UTC")
-        page.goto(f"{airflow}dags/{DAG_ID}", wait_until="domcontentloaded")
-        page.locator("button:has-text('Trigger')").first.click()
-        with page.expect_response(lambda r: r.request.method == "POST" and "/dagRuns" in r.url) as posted:
-            page.locator("[role=dialog][data-state=open] button:has-text('Trigger')").last.click()
-        assert posted.value.status == 200, posted.value.text()
+        posts: list = []
+        page.on("request", lambda r: posts.append(r) if r.method == "POST" and "/dagRuns" in r.url else None)
+        page.goto(f"{airflow}dags/{DAG_ID}", wait_until="networkidle")
+        dialog = page.locator("[role=dialog][data-state=open]")
+        # On a busy machine a click can land before the page or the dialog reacts to it: click again
+        # (as a user would) until the dialog's Trigger has sent its one POST.
+        for _ in range(5):
+            if not dialog.count():
+                page.locator("button:has-text('Trigger')").first.click()
+                dialog.first.wait_for(state="visible", timeout=30_000)
+            dialog.locator("button:has-text('Trigger')").last.click()
+            deadline = time.monotonic() + 15
+            while not posts and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
+            if posts:
+                break
+        assert len(posts) == 1, f"{len(posts)} trigger request(s) sent"
+        response = posts[0].response()
+        assert response is not None and response.status == 200, response and response.text()
         browser.close()
 
 
@@ -394,11 +408,11 @@ def test_pages_in_headless_chromium(ui: Ui) -> None:
             f"text={ui.triggered['note']}",
             "airflow-triggered-run.png",
         )
-        visit(
-            f"{ui.airflow}dags/{DAG_ID}/runs/{triggered}/tasks/{TASK_ID}",
-            "text=waiting for the warehouse",
-            "airflow-task-log.png",
-        )
+        # the log view opens at its end and renders only the lines on screen: scroll to its top
+        visit(f"{ui.airflow}dags/{DAG_ID}/runs/{triggered}/tasks/{TASK_ID}", "text=Post Execute", None)
+        page.get_by_role("button", name=re.compile("scroll to top", re.I)).first.click()
+        page.locator("text=waiting for the warehouse").first.wait_for(state="visible", timeout=30_000)
+        page.screenshot(path=str(shots / "airflow-task-log.png"))
         # from the dbt task in Airflow to the models and tests it built, and back
         visit(
             f"{ui.airflow}dags/dbt_run/runs/{last_dbt}/tasks/dbt_build",
