@@ -18,7 +18,10 @@ Builds the sandbox at the given scale in its own data folder (generate -> import
 - `data-gcp ml embed` again on unchanged items (reads contents and hashes, embeds nothing).
 
     uv run python development/bench/bench_embeddings.py [--scale 0.05] [--data-dir /tmp/bench_items] [--no-build]
-        [--sample 512] [--tasks 1,2,4] [--items 512] [--threads 1]
+        [--sample 512] [--tasks 1,2,4] [--items 512] [--threads 1] [--onnx]
+
+`--onnx` adds ONNX Runtime (not a dependency of the workspace): `uv run --with onnxruntime --with onnx
+python development/bench/bench_embeddings.py ... --onnx`.
 """
 
 from __future__ import annotations
@@ -79,6 +82,85 @@ def run_task(
     )
 
 
+def onnx_rows(encoder, texts: list[str], reference, folder: Path) -> list[tuple[str, float, float]]:  # noqa: ANN001
+    """The same float32 model exported to ONNX and run by ONNX Runtime on as many threads, plain and
+    with int8 dynamic quantisation: (run, items/s, min cosine to torch float32). Encoded like the job:
+    batches sorted by length, mean pooling over the attention mask, unit vectors."""
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    transformer = encoder.model[0]
+    bert, tokenizer, max_len = (
+        transformer.auto_model.eval(),
+        transformer.tokenizer,
+        encoder.model.max_seq_length,
+    )
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+
+    class Hidden(torch.nn.Module):  # the transformer's last hidden state, from named inputs
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN202
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    folder.mkdir(parents=True, exist_ok=True)
+    plain, int8 = folder / "model.onnx", folder / "model.int8.onnx"
+    example = tokenizer(["an example"], return_tensors="pt", padding=True)
+    torch.onnx.export(
+        Hidden(bert),
+        tuple(example[n] for n in names),
+        str(plain),
+        input_names=names,
+        output_names=["hidden"],
+        dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
+        opset_version=17,
+        dynamo=False,
+    )
+    quantize_dynamic(str(plain), str(int8), weight_type=QuantType.QInt8)
+    rows = []
+    for label, path in (("ONNX Runtime, float32", plain), ("ONNX Runtime, int8 dynamic", int8)):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = torch.get_num_threads()
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+        def encode(batch: list[str], session=session) -> np.ndarray:  # noqa: ANN001
+            order = np.argsort([len(t) for t in batch], kind="stable")
+            out = np.zeros((len(batch), reference.shape[1]), np.float32)
+            for start in range(0, len(batch), encoder.batch_size):
+                idx = order[start : start + encoder.batch_size]
+                enc = tokenizer(
+                    [batch[i] for i in idx],
+                    return_tensors="np",
+                    padding=True,
+                    truncation=True,
+                    max_length=max_len,
+                )
+                hidden = session.run(None, {n: enc[n].astype(np.int64) for n in names})[0]
+                mask = enc["attention_mask"][..., None].astype(np.float32)
+                vectors = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+                out[idx] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+            return out
+
+        encode(texts[:32])  # warm-up
+        t = time.perf_counter()
+        vectors = encode(texts)
+        seconds = time.perf_counter() - t
+        rows.append(
+            (
+                f"batched, sorted by length, {label}",
+                len(texts) / seconds,
+                float((reference * vectors).sum(axis=1).min()),
+            )
+        )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_sandbox_options(ap, scale=0.05, data_dir="/tmp/bench_items")
@@ -92,6 +174,11 @@ def main() -> None:
         choices=("sequential", "parallel"),
         default="sequential",
         help="tasks one after another, each pinned to one core (as on separate instances), or at once",
+    )
+    ap.add_argument(
+        "--onnx",
+        action="store_true",
+        help="also ONNX Runtime, float32 and int8 (run with `uv run --with onnxruntime --with onnx`)",
     )
     args = ap.parse_args()
     env = {**os.environ, "DATA_GCP_DATA_DIR": args.data_dir, "DATA_GCP_ENV": "local"}
@@ -142,6 +229,11 @@ def main() -> None:
             f"{len(sample) / s:.0f}",
             f"{cosine:.5f}",
         )
+        if precision == "float32" and args.onnx:
+            for label, rate, cosine in onnx_rows(encoder, sample, reference, Path(args.data_dir) / "onnx"):
+                table.add_row(
+                    label, f"{len(sample):,}", f"{len(sample) / rate:.1f}", f"{rate:.0f}", f"{cosine:.5f}"
+                )
         if precision == "float32":
             import torch
 
