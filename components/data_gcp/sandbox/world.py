@@ -820,7 +820,9 @@ class World:
             post,
             np.where(age >= 18, 150.0, np.where(age == 17, 50.0, 0.0)),
             np.where(
-                age >= 18, np.where(at < GRANT_18_300_FROM, 500.0, 300.0), np.where(age == 15, 20.0, 30.0)
+                age >= 18,
+                np.where(at < GRANT_18_300_FROM, 500.0, 300.0),
+                np.where(age == 15, 20.0, np.where(age >= 16, 30.0, 0.0)),  # nothing before 15
             ),
         )
         ok = (amount > 0) & (age <= 20)
@@ -873,8 +875,9 @@ class World:
         post = day >= REFORM_17_18
         # recredits: legacy 15-17 grant at 16 and 17 (before the reform), 17-18 grant at 18
         rec = ((dtype == 0) & np.isin(age, [16, 17]) & (not post)) | ((dtype == 2) & (age == 18))
-        # a credit opened later the same day (a user registering on the birthday) is already the new age's
-        rec &= self.d_created[np.maximum(dep, 0)] < at
+        # a credit opened on the birthday itself (a user registering that day, before or after the
+        # recredit's hour) is already the new age's: only a credit opened before the birthday is topped up
+        rec &= self.d_created[np.maximum(dep, 0)] < day.astype("datetime64[s]")
         if rec.any():
             r_dep = dep[rec]
             r_amount = np.where(age[rec] == 18, 150.0, 30.0)

@@ -626,3 +626,57 @@ def test_advance_deletes_the_abandoned_registrations_only(tmp_path: Path, sandbo
     con = sqlite3.connect(copy)
     assert {r[0] for r in con.execute("SELECT offerer_id FROM offerer")} == kept
     con.close()
+
+
+# The credit of pass Culture as the backend grants it (`dbt/macros/credit_rules.sql`): type, period,
+# first grant, most a deposit may reach with its recredits, the user's age at the grant.
+CREDIT_RULES = [
+    ("GRANT_18", "2000-01-01", "2023-03-01", 500.0, 500.0, 18, 19),
+    ("GRANT_18", "2023-03-01", "2100-01-01", 300.0, 300.0, 18, 19),
+    ("GRANT_15_17", "2000-01-01", "2100-01-01", 20.0, 80.0, 15, 17),
+    ("GRANT_15_17", "2000-01-01", "2100-01-01", 30.0, 80.0, 15, 17),
+    ("GRANT_17_18", "2000-01-01", "2100-01-01", 50.0, 200.0, 17, 18),
+    ("GRANT_17_18", "2000-01-01", "2100-01-01", 150.0, 200.0, 17, 18),
+]
+
+
+def _age(birth: str, at: str) -> int:
+    b, a = dt.date.fromisoformat(birth[:10]), dt.date.fromisoformat(at[:10])
+    return a.year - b.year - ((a.month, a.day) < (b.month, b.day))
+
+
+def test_every_deposit_follows_the_credit_rules_of_its_date_and_age(tmp_path: Path) -> None:
+    """A year at scale 0.1 (about 10,000 deposits), where users register on their birthdays and the
+    day before them: a deposit opened on an 18th birthday is not topped up that day, nobody under 15
+    gets a credit. Checked with calendar ages, as the dbt test on the models does."""
+    path = tmp_path / "app.sqlite"
+    generate(0.1, 42, f"sqlite:///{path}", dt.date(2025, 12, 7), 365)
+    con = sqlite3.connect(path)
+    rows = con.execute(
+        "SELECT d.deposit_type, d.deposit_amount, coalesce((SELECT sum(r.recredit_amount) FROM recredit r "
+        "WHERE r.deposit_id = d.deposit_id), 0), date(d.deposit_creation_date), u.user_birth_date "
+        "FROM deposit d JOIN user u USING (user_id)"
+    ).fetchall()
+    users = con.execute(
+        "SELECT user_birth_date, user_creation_date FROM user WHERE user_role <> 'PRO'"
+    ).fetchall()
+    con.close()
+    # the edge cases are in this sandbox: opened on the 18th birthday, registered before 15
+    on_birthday = [
+        r for r in rows if r[0] == "GRANT_17_18" and r[3][5:] == r[4][5:10] and _age(r[4], r[3]) == 18
+    ]
+    assert on_birthday, "no deposit opened on an 18th birthday: the test lost its edge case"
+    assert any(_age(b, c) < 15 for b, c in users), "no user registered before 15: the test lost its edge case"
+    broken = [
+        r
+        for r in rows
+        if not any(
+            t == r[0]
+            and start <= r[3] < end
+            and abs(r[1] - r[2] - first) < 0.005
+            and r[1] <= most + 0.005
+            and low <= _age(r[4], r[3]) <= high
+            for t, start, end, first, most, low, high in CREDIT_RULES
+        )
+    ]
+    assert len(rows) > 5_000 and not broken, broken[:10]
