@@ -26,6 +26,10 @@ How it works, and why:
   id and seed, so `advance` moves existing bookings forward exactly as a longer generation would;
   users' activity, item popularity and coordinates are likewise hashed from ids, so `advance` only
   reloads tastes, credits and the catalogue from the database.
+- The catalogue's arrays are indexed by id - 1, so venues and offers the backend deleted
+  (`removals`) are reloaded from `sandbox_removed_*` and closed (`v_open`, inactive offers with
+  nothing left to book): no id shifts and no new offer, booking, favourite or event points at them.
+  A few abandoned registrations (a venue never used) are closed from the start.
 """
 
 from __future__ import annotations
