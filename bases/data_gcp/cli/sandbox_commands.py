@@ -27,6 +27,12 @@ def _print(result, title: str) -> None:  # noqa: ANN001 - SandboxResult, importe
     for name, count in result.counts.items():
         table.add_row(name, f"{count:,}")
     out.print(table)
+    gone = result.removed
+    if gone.offers or gone.venues or gone.offerers:
+        out.print(
+            f"deleted by the backend: {len(gone.offers)} offers, {len(gone.venues)} venues, "
+            f"{len(gone.offerers)} offerers"
+        )
     out.print(f"seed {result.seed}, scale {result.scale}, {result.seconds:.1f}s")
 
 

@@ -33,11 +33,14 @@ def applicative(
         "target",
         "mode",
         "rows read",
+        "rows deleted",
         "rows after",
         title=f"import for {result.run_date} ({result.engine})",
     )
     for t in result.tables:
-        table.add_row(t.table, t.target, t.mode, f"{t.rows_read:,}", f"{t.rows_after:,}")
+        table.add_row(
+            t.table, t.target, t.mode, f"{t.rows_read:,}", f"{t.rows_deleted:,}", f"{t.rows_after:,}"
+        )
     out.print(table)
     out.print(f"{result.rows_read:,} rows read in {result.seconds:.1f}s")
 

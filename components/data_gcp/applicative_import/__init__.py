@@ -20,6 +20,7 @@ from data_gcp.applicative_import.spec import (
     Plan,
     history_table,
     import_tables,
+    keys_plan,
     plan_table,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "history_table",
     "import_applicative",
     "import_tables",
+    "keys_plan",
     "plan_table",
     "postgres_query",
     "read_watermarks",

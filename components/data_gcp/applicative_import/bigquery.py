@@ -5,6 +5,10 @@ BigQuery statement. Each table lands first in a staging table of `tmp_<env>`; on
 transaction then merges every table, writes the daily history and advances the watermarks, so a
 failure leaves raw tables and watermarks as they were. The SQL builders are pure functions (tested
 with sqlglot); `run_cloud` only sends them.
+
+Deletions: for the tables the app deletes rows from (`TableSpec.deletes`) an incremental run also
+stages the source's primary keys, read after the changed rows, and the transaction deletes, after
+the MERGE, the raw rows whose key is no longer in the source.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from data_gcp.applicative_import.spec import (
     ImportError_,
     Plan,
     check_columns,
+    detects_deletions,
     history_table,
     history_tables,
     import_tables,
+    keys_plan,
     plan_table,
 )
 from data_gcp.applicative_schema import TableSpec
@@ -100,13 +106,25 @@ def max_cursor_sql(spec: TableSpec, staging: str) -> str:
     return f"SELECT FORMAT_TIMESTAMP('%F %H:%M:%E6S', MAX({expr})) AS m FROM {staging}"
 
 
+def gone_condition(spec: TableSpec, keys: str) -> str:
+    """The rows of `T` (a raw table) whose primary key is not in the staged `keys` of the source."""
+    on = " AND ".join(f"K.`{k}` = T.`{k}`" for k in spec.primary_key)
+    return f"NOT EXISTS (SELECT 1 FROM {keys} K WHERE {on})"
+
+
 def finalize_script(
     settings: Settings,
     staged: list[tuple[Plan, str, int, str | None]],
     run_date: dt.date,
     physical: Callable[[str], str],
+    keys: dict[str, str] | None = None,
 ) -> str:
-    """DDL for missing targets, then one transaction: merges, partitions, history, watermarks."""
+    """DDL for missing targets, then one transaction: merges, deletions, partitions, history, watermarks.
+
+    `keys`: table name -> staging table of the source's primary keys (tables with `deletes`, read
+    incrementally): after the MERGE, the raw rows whose key is not there are deleted.
+    """
+    keys = keys or {}
     ddl, tx = [], ["BEGIN TRANSACTION"]
     day = f"DATE {_lit(run_date)}"
     for plan, staging, _, _ in staged:
@@ -134,6 +152,8 @@ def finalize_script(
                 f"MERGE {target} T USING {staging} S ON {on} WHEN MATCHED THEN UPDATE SET {sets} "
                 f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})"
             )
+            if spec.name in keys:
+                tx.append(f"DELETE FROM {target} T WHERE {gone_condition(spec, keys[spec.name])}")
     for spec in history_tables():
         hist, raw = physical(history_table(spec)), physical(spec.raw_table)
         ddl.append(
@@ -184,6 +204,8 @@ def run_cloud(
     marks = read_watermarks(wh)
     run_id = uuid.uuid4().hex[:8]
     staged: list[tuple[Plan, str, int, str | None]] = []
+    keys: dict[str, str] = {}
+    gone: dict[str, int] = {}
     try:
         for spec in specs:
             plan = plan_table(spec, marks.get(spec.name), run_date, full, wh.table_exists(spec.raw_table))
@@ -192,15 +214,32 @@ def run_cloud(
             stats = wh.query(f"SELECT COUNT(*) AS n FROM {staging}").to_pylist()[0]["n"]
             mark = wh.query(max_cursor_sql(spec, staging)).to_pylist()[0]["m"] if stats else None
             staged.append((plan, staging, int(stats), mark or marks.get(spec.name)))
+            if detects_deletions(plan):  # the keys after the rows (see the module docstring)
+                keys[spec.name] = wh.physical(f"tmp.applicative_import_{spec.name}_keys_{run_id}")
+                wh.execute(external_query_sql(keys_plan(spec), conn, keys[spec.name]))
+                target = wh.physical(spec.raw_table)
+                gone[spec.name] = wh.query(
+                    f"SELECT COUNT(*) AS n FROM {target} T WHERE {gone_condition(spec, keys[spec.name])}"
+                ).to_pylist()[0]["n"]
             if tick:
                 tick(spec.name)
-        wh.execute(finalize_script(settings, staged, run_date, wh.physical))
+        wh.execute(finalize_script(settings, staged, run_date, wh.physical, keys))
     except ImportError_:
         raise
     finally:
         for spec in specs:
             wh.drop_table(f"tmp.applicative_import_{spec.name}_{run_id}")
+            if spec.name in keys:
+                wh.drop_table(f"tmp.applicative_import_{spec.name}_keys_{run_id}")
     return [
-        TableResult(p.spec.name, p.spec.raw_table, p.mode, rows, wh.row_count(p.spec.raw_table), mark)
+        TableResult(
+            p.spec.name,
+            p.spec.raw_table,
+            p.mode,
+            rows,
+            wh.row_count(p.spec.raw_table),
+            mark,
+            int(gone.get(p.spec.name, 0)),
+        )
         for p, _, rows, mark in staged
     ]

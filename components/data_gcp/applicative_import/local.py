@@ -3,6 +3,11 @@
 Why one transaction: the raw tables, the daily history and the watermarks change together at
 COMMIT, so a failure anywhere (source, network, disk) leaves every table and every watermark as
 they were, and a re-run starts from the same point.
+
+Deletions: a cursor finds changed rows, never deleted ones. For the tables the app deletes rows from
+(`TableSpec.deletes`) an incremental run reads the source's primary keys right after the table's
+changed rows and deletes from raw the rows whose key is gone; keys read after the rows, so a row
+inserted in between is in both reads and never deleted by mistake.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from data_gcp.applicative_import.spec import (
     WATERMARK_TABLE,
     ImportError_,
     Plan,
+    detects_deletions,
     history_table,
     history_tables,
     import_tables,
+    keys_plan,
     plan_table,
 )
 from data_gcp.applicative_schema import TableSpec
@@ -43,6 +50,7 @@ class TableResult:
     rows_read: int
     rows_after: int
     watermark: str | None
+    rows_deleted: int = 0  # rows gone from the source, deleted from raw (tables with `deletes`)
 
 
 def read_watermarks(wh: Warehouse) -> dict[str, str]:
@@ -98,10 +106,14 @@ def run_local(
                 con.execute(setting)
             marks = _watermarks(con, wh)
             existing = _raw_tables(con, wh)
-            plans = [
-                plan_table(s, marks.get(s.name), run_date, full, s.raw_table.split(".", 1)[1] in existing)
-                for s in specs
-            ]
+            plans = []
+            for s in specs:
+                plan = plan_table(
+                    s, marks.get(s.name), run_date, full, s.raw_table.split(".", 1)[1] in existing
+                )
+                plans.append(plan)
+                if detects_deletions(plan):
+                    plans.append(keys_plan(s))  # read after the table's rows (see the module docstring)
             prefetch = Prefetch(reader, plans)
             con.execute("BEGIN TRANSACTION")
             try:
@@ -160,8 +172,12 @@ def _apply(
     for d in ("raw", "clean"):
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{ds(d)}"')
     loaded: list[tuple[Plan, int, str | None]] = []
+    deleted: dict[str, int] = {}
     for plan, stream in prefetch.tables():
         spec, target = plan.spec, wh.physical(plan.spec.raw_table)
+        if plan.keys_only:
+            deleted[spec.name] = _delete_gone(con, target, plan, stream, sentinels)
+            continue
         con.register("__incoming", stream)
         staged = target if plan.full else "__staged"
         kind = "TABLE" if plan.full else "TEMP TABLE"
@@ -224,9 +240,39 @@ def _apply(
     con.execute(f"INSERT INTO {marks_table} VALUES {values}")
     counts = _row_counts(con, wh, [p.spec.raw_table for p, _, _ in loaded])
     return [
-        TableResult(p.spec.name, p.spec.raw_table, p.mode, rows, counts[p.spec.raw_table], mark)
+        TableResult(
+            p.spec.name,
+            p.spec.raw_table,
+            p.mode,
+            rows,
+            counts[p.spec.raw_table],
+            mark,
+            deleted.get(p.spec.name, 0),
+        )
         for p, rows, mark in loaded
     ]
+
+
+def _delete_gone(
+    con: duckdb.DuckDBPyConnection, target: str, plan: Plan, stream: object, sentinels: bool
+) -> int:
+    """Delete from `target` the rows whose primary key the source no longer has; how many."""
+    spec = plan.spec
+    con.register("__incoming", stream)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __keys AS {typed_select(spec, '__incoming', sentinels)}")
+    except duckdb.Error as err:
+        raise ImportError_(
+            f"reading the keys of source table {spec.name!r} failed: {err}; nothing was imported"
+        ) from err
+    finally:
+        con.unregister("__incoming")
+    on = " AND ".join(f'k."{c}" = {target}."{c}"' for c in spec.primary_key)
+    row = con.execute(
+        f"DELETE FROM {target} WHERE NOT EXISTS (SELECT 1 FROM __keys AS k WHERE {on})"
+    ).fetchone()
+    con.execute("DROP TABLE __keys")
+    return int(row[0]) if row else 0
 
 
 def _row_counts(con: duckdb.DuckDBPyConnection, wh: Warehouse, tables: list[str]) -> dict[str, int]:

@@ -8,7 +8,7 @@ the rows changed since the last watermark.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
@@ -98,7 +98,11 @@ def check_columns(spec: TableSpec, found: dict[str, str] | None) -> None:
 
 @dataclass(frozen=True)
 class Plan:
-    """How one table is read this run: in full, or rows since `since` / event days in [first, last]."""
+    """How one table is read this run: in full, or rows since `since` / event days in [first, last].
+
+    `keys_only`: the whole table's primary keys (its spec reduced to them, see `keys_plan`), read to
+    find the rows the source deleted.
+    """
 
     spec: TableSpec
     full: bool
@@ -106,10 +110,31 @@ class Plan:
     first_day: dt.date | None = None
     last_day: dt.date | None = None
     since_key: int | None = None
+    keys_only: bool = False
 
     @property
     def mode(self) -> str:
         return "full" if self.full else "incremental"
+
+
+def keys_plan(spec: TableSpec) -> Plan:
+    """Read every primary key of a table (only those columns: cheap next to the rows themselves)."""
+    keys = tuple(c for c in spec.columns if c.name in spec.primary_key)
+    only_keys = replace(
+        spec,
+        columns=keys,
+        cursor_columns=(),
+        partition_column=None,
+        append_key=None,
+        history=False,
+        indexes=(),
+    )
+    return Plan(only_keys, True, keys_only=True)
+
+
+def detects_deletions(plan: Plan) -> bool:
+    """An incremental read of a table the app deletes rows from: its keys are read after its rows."""
+    return plan.spec.deletes and bool(plan.spec.primary_key) and not plan.full and not plan.keys_only
 
 
 def import_tables(cloud: bool) -> tuple[TableSpec, ...]:

@@ -13,6 +13,8 @@ column is >= the last watermark) and merged on its primary key; a table without 
 changes without a timestamp (user roles change on birthdays, product popularity every day) and is
 reloaded in full on every run. `booking` uses its four status dates as cursor (creation, used,
 cancellation, reimbursement): every status change sets one of them, so no extra column is needed.
+Tables marked `deletes` (offers and stocks pros delete, favourites users remove, school offers and
+their stocks) lose rows in the app: their incremental import also compares keys and drops the gone.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class TableSpec:
     # BigQuery refuses a query on it without a filter on `partition_column` (the large event tables)
     require_partition_filter: bool = False
     late_days: int = 0  # partitioned table: rows may still arrive for this many days before the newest
+    # Cursor-incremental table whose rows the app really deletes: a deletion leaves no changed row for
+    # the cursor to find, so the import also reads the source's keys and drops the rows gone from it.
+    deletes: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -173,6 +178,7 @@ TABLES: tuple[TableSpec, ...] = (
         ("offer_creation_date", "offer_updated_date"),
         history=True,
         indexes=("venue_id",),
+        deletes=True,
     ),
     TableSpec(
         "stock",
@@ -185,6 +191,7 @@ TABLES: tuple[TableSpec, ...] = (
         ("stock_creation_date", "stock_modified_date"),
         history=True,
         indexes=("offer_id",),
+        deletes=True,
     ),
     TableSpec(
         "booking",
@@ -209,6 +216,7 @@ TABLES: tuple[TableSpec, ...] = (
         _cols("favorite_id:int! user_id:int! offer_id:int! favorite_creation_date:ts!"),
         ("favorite_id",),
         ("favorite_creation_date",),
+        deletes=True,
     ),
     TableSpec(
         "address",
@@ -244,6 +252,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         ("collective_offer_id",),
         ("collective_offer_creation_date", "collective_offer_updated_date"),
+        deletes=True,
     ),
     TableSpec(
         "collective_stock",
@@ -255,6 +264,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         ("collective_stock_id",),
         ("collective_stock_creation_date", "collective_stock_modification_date"),
+        deletes=True,
     ),
     TableSpec(
         "collective_booking",

@@ -1,7 +1,8 @@
 """A synthetic pass Culture app database with a planted, measurable signal (see `world` for how).
 
 `generate` writes the database (SQLite under the local data folder by default, or PostgreSQL);
-`advance` simulates the following days so that incremental imports have something to pick up.
+`advance` simulates the following days so that incremental imports have something to pick up,
+after the deletions the backend makes (`removals`), which the ministry's `*_removed` exports list.
 """
 
 from data_gcp.sandbox.core import DEFAULT_DAYS, SandboxResult, advance, default_window, generate

@@ -232,7 +232,7 @@ def pro_portal_day(world: World, day: np.datetime64) -> None:
             }
         )
     if n:
-        venue = sample_weighted(rng, 1.0 + offers_per_venue, n)
+        venue = sample_weighted(rng, (1.0 + offers_per_venue) * world.v_open, n)  # not deleted venues
         offerer = world.v_offerer[venue]
         seat = rng.choice(3, n, p=[0.6, 0.3, 0.1])
         user = PRO_USER_BASE + offerer * 4 + seat

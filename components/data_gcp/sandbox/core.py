@@ -23,7 +23,7 @@ from data_gcp.log import get_logger
 from data_gcp.sandbox.db import LATE_EVENT_TABLE, SandboxError, SourceDB
 from data_gcp.sandbox.derived import derive
 from data_gcp.sandbox.locations import write_locations
-from data_gcp.sandbox.removals import remove_abandoned_offerers
+from data_gcp.sandbox.removals import Removals, remove_deleted
 from data_gcp.sandbox.seeds import write_seed_files
 from data_gcp.sandbox.world import World
 
@@ -43,6 +43,7 @@ class SandboxResult:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     simulated_days: int = 0  # days this call simulated (0: `advance` to a day already there)
+    removed: Removals = field(default_factory=Removals)  # what the backend deleted (`advance`)
 
 
 def default_window(
@@ -142,7 +143,8 @@ def advance(
     to: dt.date | None = None,
 ) -> SandboxResult:
     """Simulate the days after the last simulated one: new users, offers, bookings, updates, and the
-    app events that arrive on those days (late ones of the 3 days before included).
+    app events that arrive on those days (late ones of the 3 days before included), after the
+    deletions the backend makes as of the last new day (`removals`).
 
     `to`: simulate up to that day; a day already simulated changes nothing (idempotent). `days`:
     that many more days (default 1). Give one or the other.
@@ -174,6 +176,10 @@ def advance(
             return SandboxResult(
                 _safe_url(url), first, last, seed, scale, _counts(db), time.perf_counter() - t0
             )
+        end = first + dt.timedelta(days=n_days - 1)
+        # the backend's deletions (the `*_removed` exports), before the world is loaded: it marks
+        # the deleted venues and offers so that the new days give them no activity
+        removed = remove_deleted(db, end)
         with _progress("advancing", n_days, progress) as tick:
             world = World(db, seed, scale)
             world.load()
@@ -184,12 +190,18 @@ def advance(
             world.simulate(first_d, n_days, tick)
             world.finish()
             write_locations(db, seed)  # the venues' addresses (app tables address, offerer_address)
-        end = first + dt.timedelta(days=n_days - 1)
-        remove_abandoned_offerers(db, end)  # the back office's deletions: the `*_removed` exports
         db.set_meta({"end_date": end.isoformat()})
         derive(db, seed, world.horizon)  # the tables hanging off the world (data_gcp.sandbox.derived)
         db.commit()
         counts = _counts(db)
     return SandboxResult(
-        _safe_url(url), first, end, seed, scale, counts, time.perf_counter() - t0, simulated_days=n_days
+        _safe_url(url),
+        first,
+        end,
+        seed,
+        scale,
+        counts,
+        time.perf_counter() - t0,
+        simulated_days=n_days,
+        removed=removed,
     )

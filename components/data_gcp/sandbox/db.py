@@ -61,7 +61,23 @@ def _late_spec() -> TableSpec:
     )
 
 
-SANDBOX_TABLES: tuple[TableSpec, ...] = (*TABLES, _late_spec())
+# Rows the back office or pros deleted (`removals`), kept where the app keeps nothing: the world's
+# arrays are indexed by id - 1 and `World.load` rebuilds them from the live rows plus these, so a
+# deletion shifts no id and the deleted venue or offer never gets new activity. Never imported.
+REMOVED_TABLES = ("venue", "offer", "stock", "favorite")
+
+
+def removed_table(name: str) -> str:
+    """The local table holding the deleted rows of app table `name` (same columns)."""
+    return f"sandbox_removed_{name}"
+
+
+def _removed_spec(name: str) -> TableSpec:
+    spec = table_spec(name)
+    return TableSpec(removed_table(name), spec.columns, spec.primary_key, local_only=True)
+
+
+SANDBOX_TABLES: tuple[TableSpec, ...] = (*TABLES, _late_spec(), *(_removed_spec(n) for n in REMOVED_TABLES))
 _SPECS = {t.name: t for t in SANDBOX_TABLES}
 
 
@@ -212,18 +228,27 @@ class SourceDB:
 
         `indexes=False` leaves the secondary indexes to `create_indexes` (faster bulk loading).
         """
-        types = SQLITE_TYPES if self.dialect == "sqlite" else POSTGRES_TYPES
         for spec in (*SANDBOX_TABLES, None):
             name = spec.name if spec else META_TABLE
             self._exec(f"DROP TABLE IF EXISTS {_q(name)}")
         for spec in SANDBOX_TABLES:
-            cols = [f"{_q(c.name)} {types[c.type]}{'' if c.nullable else ' NOT NULL'}" for c in spec.columns]
-            if spec.primary_key:
-                cols.append(f"PRIMARY KEY ({', '.join(_q(k) for k in spec.primary_key)})")
-            self._exec(f"CREATE TABLE {_q(spec.name)} ({', '.join(cols)})")
+            self._create(spec)
         self._exec(f'CREATE TABLE {_q(META_TABLE)} ("key" TEXT PRIMARY KEY, "value" TEXT NOT NULL)')
         if indexes:
             self.create_indexes()
+
+    def _create(self, spec: TableSpec) -> None:
+        types = SQLITE_TYPES if self.dialect == "sqlite" else POSTGRES_TYPES
+        cols = [f"{_q(c.name)} {types[c.type]}{'' if c.nullable else ' NOT NULL'}" for c in spec.columns]
+        if spec.primary_key:
+            cols.append(f"PRIMARY KEY ({', '.join(_q(k) for k in spec.primary_key)})")
+        self._exec(f"CREATE TABLE {_q(spec.name)} ({', '.join(cols)})")
+
+    def create_removed_tables(self) -> None:
+        """The tables of deleted rows, for a sandbox generated before they existed (`advance`)."""
+        for name in REMOVED_TABLES:
+            if not self.has_table(removed_table(name)):
+                self._create(_removed_spec(name))
 
     def create_indexes(self) -> None:
         for spec in SANDBOX_TABLES:

@@ -395,7 +395,7 @@ def _events(db: SourceDB, seed: int, v: list[np.ndarray], horizon: np.datetime64
             {
                 "special_event_id": eid,
                 "special_event_title": [f"Rencontre jeunes publics #{i}" for i in eid],
-                "offerer_id": voff[venue - 1],
+                "offerer_id": voff[np.searchsorted(vid, venue)],  # ids have gaps once venues are deleted
                 "venue_id": venue,
                 "typeform_id": [f"tf{i:06x}" for i in eid * 7919],
                 "special_event_creation_date": _ts_arrow(created),

@@ -26,6 +26,10 @@ How it works, and why:
   id and seed, so `advance` moves existing bookings forward exactly as a longer generation would;
   users' activity, item popularity and coordinates are likewise hashed from ids, so `advance` only
   reloads tastes, credits and the catalogue from the database.
+- The catalogue's arrays are indexed by id - 1, so venues and offers the backend deleted
+  (`removals`) are reloaded from `sandbox_removed_*` and closed (`v_open`, inactive offers with
+  nothing left to book): no id shifts and no new offer, booking, favourite or event points at them.
+  A few abandoned registrations (a venue never used) are closed from the start.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import pyarrow.compute as pc
 
 from data_gcp.applicative_schema import table_spec
 from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
-from data_gcp.sandbox.db import ARRIVAL_COLUMN, LATE_EVENT_TABLE, SandboxError, SourceDB
+from data_gcp.sandbox.db import ARRIVAL_COLUMN, LATE_EVENT_TABLE, SandboxError, SourceDB, removed_table
 from data_gcp.sandbox.geo import DEPARTMENTS, user_address
 from data_gcp.sandbox.hashing import hash_uniform
 from data_gcp.sandbox.texts import (
@@ -541,6 +545,11 @@ class World:
                 }
             ),
         )
+        extra = self._abandoned_registrations(start_s, n_offerers, n_venues, vtypes[vtypes != "DIGITAL"])
+        v_ids, v_offerer, v_type, lat, lon = (
+            np.concatenate([a, b]) for a, b in zip((v_ids, v_offerer, v_type, lat, lon), extra, strict=True)
+        )
+        v_open = np.arange(len(v_ids)) < n_venues
         # products (books, records, films share a product by EAN)
         prod_sub = np.flatnonzero(SUB_PRODUCT)[sample_weighted(rng, SUB_OFFER_P[SUB_PRODUCT], n_products)]
         p_ids = np.arange(1, n_products + 1)
@@ -589,7 +598,7 @@ class World:
                 }
             ),
         )
-        self._set_static(v_ids, v_offerer, v_type, lat, lon, prod_sub, n_inst)
+        self._set_static(v_ids, v_offerer, v_type, lat, lon, prod_sub, n_inst, v_open)
         self._init_arrays()
         # 60% of the catalogue and 40% of the users exist before the window starts
         n0 = max(20, round(0.6 * 40_000 * s))
@@ -599,16 +608,75 @@ class World:
         ucreated = np.sort(start_s - (rng.random(u0) * 700 * 86400).astype("timedelta64[s]"))
         self._new_users(ucreated, rng, initial_at=start_s)
 
-    def _set_static(self, v_ids, v_offerer, v_type, lat, lon, prod_sub, n_inst) -> None:
+    def _abandoned_registrations(
+        self, start: np.datetime64, n_offerers: int, n_venues: int, types: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """A few structures that registered, created a venue and went no further (the back office
+        deletes such venues after a while, `removals`): one new offerer and venue each, months before
+        the window; never given activity. Their own random stream, so the rest of the world is the
+        same with or without them. Returns the venues' ids, offerers, types, latitudes, longitudes."""
+        rng = np.random.default_rng([self.seed, 2])
+        n = max(2, round(60 * self.scale))
+        off_ids = np.arange(n_offerers + 1, n_offerers + n + 1)
+        created = start - ((120 + rng.random(n) * 240) * 86400).astype("timedelta64[s]")
+        self.db.insert(
+            "offerer",
+            pa.table(
+                {
+                    "offerer_id": off_ids,
+                    "offerer_name": [f"Structure culturelle {i}" for i in off_ids],
+                    "offerer_siren": [f"{100000000 + i * 7919 % 899999999:09d}" for i in off_ids],
+                    "offerer_is_active": np.ones(n, bool),
+                    "offerer_validation_status": np.full(n, "NEW"),
+                    "offerer_creation_date": _ts_arrow(created),
+                    "offerer_validation_date": _ts_arrow(np.full(n, NAT)),
+                }
+            ),
+        )
+        v_ids = np.arange(n_venues + 1, n_venues + n + 1)
+        v_type = types[rng.integers(0, len(types), n)]
+        dept = sample_weighted(rng, DEPT_P, n)
+        lat = DEPT_LAT[dept] + rng.normal(0, 0.12, n)
+        lon = DEPT_LON[dept] + rng.normal(0, 0.16, n)
+        self.db.insert(
+            "venue",
+            pa.table(
+                {
+                    "venue_id": v_ids,
+                    "venue_managing_offerer_id": off_ids,
+                    "venue_name": [f"Lieu {i} ({t.lower()})" for i, t in zip(v_ids, v_type, strict=True)],
+                    "venue_public_name": [f"Lieu {i}" for i in v_ids],
+                    "venue_siret": [f"{i * 104729 % 10**14:014d}" for i in v_ids],
+                    "venue_type_code": v_type,
+                    "venue_is_permanent": np.ones(n, bool),
+                    "venue_is_open_to_public": np.ones(n, bool),
+                    "venue_is_virtual": np.zeros(n, bool),
+                    "venue_latitude": lat,
+                    "venue_longitude": lon,
+                    "venue_postal_code": DEPT_POSTAL[dept],
+                    "venue_department_code": DEPT_CODE[dept],
+                    "venue_city": DEPT_CITY[dept],
+                    "venue_creation_date": _ts_arrow(created + np.timedelta64(1, "D")),
+                }
+            ),
+        )
+        return v_ids, off_ids, v_type, lat, lon
+
+    def _set_static(self, v_ids, v_offerer, v_type, lat, lon, prod_sub, n_inst, v_open=None) -> None:
+        """The catalogue's fixed arrays. `v_open`: the venues that may get new offers and activity
+        (not the deleted ones, nor the abandoned registrations); default all."""
         self.v_offerer = np.asarray(v_offerer, np.int64)
         self.v_type = np.asarray(v_type)
+        self.v_open = np.ones(len(self.v_type), bool) if v_open is None else np.asarray(v_open, bool)
         self.v_lat = np.asarray(lat, float)
         self.v_lon = np.asarray(lon, float)
         self.v_xyz = unit_vectors(self.v_lat, self.v_lon)
         self.p_sub = np.asarray(prod_sub, np.int64)
         self.n_inst = int(n_inst)
-        self.venues_by_type = {t: np.flatnonzero(self.v_type == t) for t in np.unique(self.v_type)}
-        physical = np.flatnonzero(self.v_type != "DIGITAL")
+        self.venues_by_type = {
+            t: np.flatnonzero((self.v_type == t) & self.v_open) for t in np.unique(self.v_type[self.v_open])
+        }
+        physical = np.flatnonzero((self.v_type != "DIGITAL") & self.v_open)
         self.physical_venues = physical
         self.products_by_sub = {int(t): np.flatnonzero(self.p_sub == t) + 1 for t in np.unique(self.p_sub)}
 
@@ -1625,9 +1693,17 @@ class World:
         text as '', see `SourceDB.fetch_arrow`), so a scale-10 sandbox loads in seconds."""
         db = self.db
         real = db.float_type
+        db.create_removed_tables()
+        cols = "venue_id, venue_managing_offerer_id, venue_type_code, venue_latitude, venue_longitude"
+        # deleted venues too (`removals`): the arrays are indexed by id - 1; they are closed
         v = db.fetch(
-            'SELECT venue_id, venue_managing_offerer_id, venue_type_code, venue_latitude, venue_longitude FROM "venue" ORDER BY venue_id'
+            f'SELECT {cols}, 1 AS open FROM "venue" UNION ALL '
+            f'SELECT {cols}, 0 AS open FROM "{removed_table("venue")}" ORDER BY venue_id'
         )
+        if [r[0] for r in v] != list(range(1, len(v) + 1)):
+            raise SandboxError(
+                "venue ids of the sandbox are not 1..n: regenerate it with `data-gcp sandbox generate`"
+            )
         p = db.fetch('SELECT product_id, product_subcategory_id FROM "product" ORDER BY product_id')
         sub_index = {s: i for i, s in enumerate(SUB_IDS)}
         n_inst = db.fetch('SELECT count(*) FROM "educational_institution"')[0][0]
@@ -1639,6 +1715,7 @@ class World:
             [np.nan if r[4] is None else r[4] for r in v],
             [sub_index[r[1]] for r in p],
             n_inst,
+            [bool(r[5]) for r in v],
         )
         u = db.fetch_arrow(
             f"SELECT user_id, {db.text('user_creation_date')} AS created, {db.text('user_birth_date')} AS birth, "
@@ -1688,8 +1765,10 @@ class World:
             f"{db.text('o.offer_creation_date')} AS created, CAST(o.offer_is_active AS INTEGER) AS active, "
             f"CAST(o.offer_is_duo AS INTEGER) AS duo, CAST(s.stock_price AS {real}) AS price, "
             f"{db.text('s.stock_beginning_date')} AS begin, coalesce(s.stock_quantity, -1) AS quantity, "
-            "coalesce(b.booked, 0) AS booked "
-            'FROM "offer" o JOIN "stock" s ON s.stock_id = o.offer_id '
+            "coalesce(b.booked, 0) AS booked, o.live "
+            f'FROM (SELECT *, 1 AS live FROM "offer" UNION ALL SELECT *, 0 AS live FROM "{removed_table("offer")}") o '
+            f'JOIN (SELECT * FROM "stock" UNION ALL SELECT * FROM "{removed_table("stock")}") s '
+            "ON s.stock_id = o.offer_id "
             'LEFT JOIN (SELECT stock_id, sum(booking_quantity) AS booked FROM "booking" '
             "WHERE booking_status <> 'CANCELLED' GROUP BY stock_id) b ON b.stock_id = s.stock_id "
             "ORDER BY o.offer_id"
@@ -1698,12 +1777,18 @@ class World:
         self.o_sub = _codes_of(o["sub"], SUB_IDS)
         self.o_product = _np_int(o["product"])
         self.o_created = _np_ts(o["created"])
-        self.o_active = _np_int(o["active"]).astype(bool)
+        if not np.array_equal(_np_int(o["offer_id"]), np.arange(1, o.num_rows + 1)):
+            raise SandboxError(
+                "offer ids of the sandbox are not 1..n: regenerate it with `data-gcp sandbox generate`"
+            )
+        live = _np_int(o["live"]).astype(bool)  # a deleted offer (`removals`) gets no new activity
+        self.o_active = _np_int(o["active"]).astype(bool) & live
         self.o_duo = _np_int(o["duo"]).astype(bool)
         self.o_price = _np_float(o["price"])
         self.o_begin = _np_ts(o["begin"])
         quantity = _np_int(o["quantity"])
-        self.o_left = np.where(quantity < 0, np.inf, (quantity - _np_int(o["booked"])).astype(float))
+        left = np.where(quantity < 0, np.inf, (quantity - _np_int(o["booked"])).astype(float))
+        self.o_left = np.where(live, left, 0.0)
         self._derive_offers()
         f = db.fetch_arrow('SELECT user_id, offer_id FROM "favorite"')
         self.favorites = set((_np_int(f["user_id"]) * (1 << 32) + _np_int(f["offer_id"])).tolist())
@@ -1712,7 +1797,10 @@ class World:
             return int(db.fetch(sql)[0][0] or 0) + 1
 
         self.next_booking_id = next_id('SELECT max(booking_id) FROM "booking"')
-        self.next_favorite_id = next_id('SELECT max(favorite_id) FROM "favorite"')
+        self.next_favorite_id = next_id(  # a deleted favourite's id is not given again
+            f'SELECT max(m) FROM (SELECT max(favorite_id) AS m FROM "favorite" UNION ALL '
+            f'SELECT max(favorite_id) FROM "{removed_table("favorite")}") t'
+        )
         self.next_recredit_id = next_id('SELECT max(recredit_id) FROM "recredit"')
         self.next_collective_id = next_id('SELECT max(collective_offer_id) FROM "collective_offer"')
 

@@ -294,3 +294,157 @@ def test_native_and_fallback_readers_load_the_same_rows(source: str, settings: S
         assert left.equals(right), spec.name
     venue = snapshot(a, "raw.applicative_database_venue", ["venue_id"])
     assert venue.column("venue_latitude").null_count == venue.num_rows
+
+
+def _delete_unbooked_offers(con, n: int = 3) -> list[int]:  # noqa: ANN001 - sqlite3 or psycopg
+    """Delete `n` offers never booked, with their stocks and favourites, as a pro would; their ids."""
+    ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT offer_id FROM offer o WHERE NOT EXISTS (SELECT 1 FROM stock s JOIN booking b "
+            "ON b.stock_id = s.stock_id WHERE s.offer_id = o.offer_id) ORDER BY offer_id LIMIT 3"
+        ).fetchall()
+    ][:n]
+    inside = ", ".join(str(i) for i in ids)
+    for table in ("favorite", "stock", "offer"):
+        con.execute(f"DELETE FROM {table} WHERE offer_id IN ({inside})")
+    return ids
+
+
+def _raw_keys(wh, table: str, key: str) -> set[int]:  # noqa: ANN001
+    return set(wh.query(f"SELECT {key} FROM raw.applicative_database_{table}").column(key).to_pylist())
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["adbc", "dbapi"])
+def test_an_incremental_import_drops_the_rows_deleted_in_the_source(
+    source: str, settings: Settings, native: bool
+) -> None:
+    from data_gcp.applicative_import.local import run_local
+
+    wh = get_warehouse(settings)
+    run_local(wh, source, RUN_DATE, False, native=native)
+    con = sqlite3.connect(source.removeprefix("sqlite:///"))
+    gone = _delete_unbooked_offers(con)
+    favourite = con.execute("SELECT min(favorite_id) FROM favorite").fetchone()[0]
+    con.execute("DELETE FROM favorite WHERE favorite_id = ?", (favourite,))  # a user removes a favourite
+    con.commit()
+    truth = {
+        t: {r[0] for r in con.execute(f"SELECT {t}_id FROM {t}")} for t in ("offer", "stock", "favorite")
+    }
+    con.close()
+    assert gone and set(gone) <= _raw_keys(wh, "offer", "offer_id")
+    result = {t.table: t for t in run_local(wh, source, RUN_DATE, False, native=native)}
+    assert result["offer"].mode == "incremental"
+    for table, keys in truth.items():
+        assert _raw_keys(wh, table, f"{table}_id") == keys, table
+        assert result[table].rows_after == len(keys), table
+    assert result["offer"].rows_deleted == len(gone)
+    assert result["favorite"].rows_deleted >= 1
+    # the daily history of the night has the deleted offers no more
+    hist = wh.query(
+        f"SELECT offer_id FROM {wh.physical(history_table(table_spec('offer')))} WHERE snapshot_date = DATE '{RUN_DATE}'"
+    )
+    assert not set(gone) & set(hist.column("offer_id").to_pylist())
+
+
+def test_a_failure_after_a_deletion_rolls_it_back(source: str, settings: Settings) -> None:
+    wh = get_warehouse(settings)
+    import_applicative(RUN_DATE, database_url=source, settings=settings)
+    before = snapshot(wh, "raw.applicative_database_offer", ["offer_id"])
+    con = sqlite3.connect(source.removeprefix("sqlite:///"))
+    gone = _delete_unbooked_offers(con)
+    # a bad value in a table read after `offer` (and its keys): the whole import fails
+    con.execute(
+        "UPDATE favorite SET favorite_creation_date = 'not a date' WHERE rowid = (SELECT max(rowid) FROM favorite)"
+    )
+    con.commit()
+    con.close()
+    with pytest.raises(ImportError_, match="'favorite'.*not a date"):
+        import_applicative(RUN_DATE, database_url=source, settings=settings)
+    after = snapshot(wh, "raw.applicative_database_offer", ["offer_id"])
+    assert set(gone) <= set(after.column("offer_id").to_pylist())
+    assert after.equals(before)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("native", [True, False], ids=["adbc", "copy"])
+def test_deletions_are_seen_in_a_postgresql_source(settings: Settings, tmp_path, native: bool) -> None:  # noqa: ANN001
+    import psycopg
+
+    from data_gcp.applicative_import.local import run_local
+    from data_gcp.sandbox import generate
+
+    from ..sandbox.conftest import postgres_database
+    from .conftest import DAYS, SCALE, SEED, START
+
+    gen = postgres_database()
+    pg_url = next(gen)
+    try:
+        generate(SCALE, SEED, pg_url, START, DAYS)
+        wh = get_warehouse(settings)
+        run_local(wh, pg_url, RUN_DATE, False, native=native)
+        with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as con:
+            gone = _delete_unbooked_offers(con)
+            keys = {r[0] for r in con.execute("SELECT offer_id FROM offer").fetchall()}
+        assert gone and set(gone) <= _raw_keys(wh, "offer", "offer_id")
+        result = {t.table: t for t in run_local(wh, pg_url, RUN_DATE, False, native=native)}
+        assert result["offer"].mode == "incremental" and result["offer"].rows_deleted == len(gone)
+        assert _raw_keys(wh, "offer", "offer_id") == keys
+    finally:
+        gen.close()
+
+
+def test_cloud_sql_deletes_the_rows_whose_key_left_the_source() -> None:
+    """The finalize script of an incremental run deletes, after the MERGE, the raw rows whose key is not
+    in the staged keys; its statements, transpiled, run on DuckDB against staged tables."""
+    import duckdb
+
+    from data_gcp.applicative_import import keys_plan
+
+    settings = Settings(env="prod", project_id="proj", cloudsql_connection_id="proj.europe-west1.app-replica")
+    spec = table_spec("offer")
+    plan = plan_table(spec, "2026-11-20 10:00:00.000000", dt.date(2026, 11, 27), False, True)
+    keys = keys_plan(spec)
+    inner = sqlglot.parse_one(postgres_query(keys), read="postgres")
+    assert [e.alias_or_name for e in inner.expressions] == ["offer_id"]  # only the key, whole table
+    assert inner.find(sqlglot.exp.Where) is None
+    outer = sqlglot.parse_one(external_query_sql(keys, settings.cloudsql_connection_id, "k"), read="bigquery")
+    assert [e.alias_or_name for e in outer.expression.expressions] == ["offer_id"]
+    physical = lambda t: t  # noqa: E731
+    script = finalize_script(
+        settings, [(plan, "s", 1, None)], dt.date(2026, 11, 27), physical, {"offer": "k"}
+    )
+    without = finalize_script(settings, [(plan, "s", 1, None)], dt.date(2026, 11, 27), physical)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE SCHEMA clean")
+    cols = ", ".join(f'"{c}" VARCHAR' for c in spec.column_names if c != "offer_id")
+    for table in ("raw.applicative_database_offer", "s"):
+        con.execute(f"CREATE TABLE {table} (offer_id BIGINT, {cols})")
+    con.execute(
+        "INSERT INTO raw.applicative_database_offer (offer_id, offer_name) VALUES (1, 'a'), (2, 'b'), (3, 'c')"
+    )
+    con.execute("INSERT INTO s (offer_id, offer_name) VALUES (3, 'c2'), (4, 'd')")  # changed rows
+    con.execute("CREATE TABLE k (offer_id BIGINT)")
+    con.execute("INSERT INTO k VALUES (1), (3), (4)")  # offer 2 was deleted in the source
+
+    def run(sql: str) -> list[tuple]:
+        statements = [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
+        merges = [s for s in statements if isinstance(s, sqlglot.exp.Merge | sqlglot.exp.Delete)]
+        raw = [
+            s
+            for s in merges
+            if "applicative_database_offer" in s.this.sql() and "history" not in s.this.sql()
+        ]
+        con.execute("DELETE FROM raw.applicative_database_offer")
+        con.execute(
+            "INSERT INTO raw.applicative_database_offer (offer_id, offer_name) VALUES (1, 'a'), (2, 'b'), (3, 'c')"
+        )
+        for statement in raw:
+            con.execute(statement.sql(dialect="duckdb"))
+        return con.execute(
+            "SELECT offer_id, offer_name FROM raw.applicative_database_offer ORDER BY 1"
+        ).fetchall()
+
+    assert run(script) == [(1, "a"), (3, "c2"), (4, "d")]
+    assert run(without) == [(1, "a"), (2, "b"), (3, "c2"), (4, "d")]

@@ -620,11 +620,83 @@ def test_advance_deletes_the_abandoned_registrations_only(tmp_path: Path, sandbo
             (offerer_id, created),
         )
     con.commit()
-    kept = {r[0] for r in con.execute("SELECT offerer_id FROM offerer")} - {old}
+    before = {r[0] for r in con.execute("SELECT offerer_id FROM offerer")}
     con.close()
-    advance(1, f"sqlite:///{copy}")
+    result = advance(1, f"sqlite:///{copy}")
     con = sqlite3.connect(copy)
-    assert {r[0] for r in con.execute("SELECT offerer_id FROM offerer")} == kept
+    # the venues the back office deleted left their offerers without venue: those go too
+    orphaned = {
+        r[0]
+        for r in con.execute(
+            "SELECT venue_managing_offerer_id FROM sandbox_removed_venue r WHERE NOT EXISTS "
+            "(SELECT 1 FROM venue v WHERE v.venue_managing_offerer_id = r.venue_managing_offerer_id)"
+        )
+    }
+    assert result.removed.venues and orphaned
+    assert {r[0] for r in con.execute("SELECT offerer_id FROM offerer")} == before - {old} - orphaned
+    assert recent in before - {old} - orphaned
+    assert set(result.removed.offerers) == {old} | orphaned
+    con.close()
+
+
+def test_advance_deletes_venues_without_activity_and_rejected_offers_never_booked(
+    tmp_path: Path, sandbox_file: Path
+) -> None:
+    """The back office's and the pros' deletions, with what the backend deletes along; and the next
+    days give no new activity to what was deleted."""
+    copy = tmp_path / "app.sqlite"
+    shutil.copy(sandbox_file, copy)
+    con = sqlite3.connect(copy)
+    offers_before = {r[0]: r[1] for r in con.execute("SELECT offer_id, offer_validation FROM offer")}
+    venues_before = {r[0] for r in con.execute("SELECT venue_id FROM venue")}
+    con.close()
+    result = advance(1, f"sqlite:///{copy}")
+    con = sqlite3.connect(copy)
+    gone_offers, gone_venues = set(result.removed.offers), set(result.removed.venues)
+    assert gone_offers and gone_venues
+    assert {offers_before[o] for o in gone_offers} == {"REJECTED"}
+    assert gone_offers == {r[0] for r in con.execute("SELECT offer_id FROM sandbox_removed_offer")}
+    assert not gone_offers & {r[0] for r in con.execute("SELECT offer_id FROM offer")}
+    assert gone_venues == venues_before - {r[0] for r in con.execute("SELECT venue_id FROM venue")}
+    # an offer's stock and favourites go with it; a venue's addresses, providers and labels with it
+    for table, column in (("stock", "offer_id"), ("favorite", "offer_id"), ("offer_criterion", "offer_id")):
+        assert not gone_offers & {r[0] for r in con.execute(f"SELECT {column} FROM {table}")}, table
+    assert {r[0] for r in con.execute("SELECT offer_id FROM sandbox_removed_stock")} == gone_offers
+    for table, column in (
+        ("offer", "venue_id"),
+        ("collective_offer", "venue_id"),
+        ("booking", "venue_id"),
+        ("venue_provider", "venue_id"),
+        ("venue_criterion", "venue_id"),
+        ("special_event", "venue_id"),
+        ("offerer_address", "offerer_address_id"),
+        ("address", "address_id"),
+    ):
+        assert not gone_venues & {r[0] for r in con.execute(f"SELECT {column} FROM {table}")}, table
+    assert not gone_offers & {
+        r[0] for r in con.execute("SELECT offer_id FROM booking b JOIN stock USING (stock_id)")
+    }
+    con.close()
+    advance(5, f"sqlite:///{copy}")  # the next days reload the world with the deleted rows closed
+    con = sqlite3.connect(copy)
+    ids = sorted(
+        r[0]
+        for r in con.execute(
+            "SELECT offer_id FROM offer UNION ALL SELECT offer_id FROM sandbox_removed_offer"
+        )
+    )
+    assert ids == list(range(1, len(ids) + 1))  # no id given twice, none skipped
+    for table, column in (
+        ("offer", "venue_id"),
+        ("collective_offer", "venue_id"),
+        ("pro_app_event", "venue_id"),
+    ):
+        assert not gone_venues & {r[0] for r in con.execute(f"SELECT {column} FROM {table}")}, table
+    for table in ("favorite", "stock", "app_event", "reco_display_log"):
+        new = f" WHERE event_date > '{START + dt.timedelta(days=DAYS)}'" if table == "app_event" else ""
+        if table == "reco_display_log":
+            new = f" WHERE displayed_at > '{START + dt.timedelta(days=DAYS)}'"
+        assert not gone_offers & {r[0] for r in con.execute(f"SELECT offer_id FROM {table}{new}")}, table
     con.close()
 
 
