@@ -49,14 +49,15 @@ def import_applicative(
     wh = get_warehouse(settings)
     n = len(import_tables(settings.is_cloud))
     t0 = time.perf_counter()
+    console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]importing[/] {task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} tables"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
-        disable=not progress,
+        disable=not (progress and console.is_terminal),  # off a terminal it would only leave a blank line
     ) as bar:
         task = bar.add_task("", total=n)
 

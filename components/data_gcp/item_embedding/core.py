@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from data_gcp.config import DataGcpError, Settings, get_settings
@@ -86,12 +87,14 @@ class Encoder:
         if not texts:
             return out
         order = np.argsort([len(t) for t in texts], kind="stable")
+        console = Console(stderr=True)
         with Progress(
             TextColumn("[bold]embedding[/]"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            disable=not progress,
+            console=console,
+            disable=not (progress and console.is_terminal),  # off a terminal: only a blank line
             transient=True,
         ) as bar:
             task = bar.add_task("embedding", total=len(texts))

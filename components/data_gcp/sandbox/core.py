@@ -69,7 +69,8 @@ def _safe_url(url: str) -> str:
 
 @contextmanager
 def _progress(label: str, total: int, show: bool) -> Iterator:
-    if not show:
+    console = Console(stderr=True)
+    if not (show and console.is_terminal):  # off a terminal a bar would only leave a blank line
         yield None
         return
     with Progress(
@@ -77,7 +78,7 @@ def _progress(label: str, total: int, show: bool) -> Iterator:
         BarColumn(),
         TextColumn("{task.completed}/{task.total} days"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
     ) as progress:
         task = progress.add_task(label, total=total)
