@@ -178,17 +178,16 @@ def _apply(
         if plan.keys_only:
             deleted[spec.name] = _delete_gone(con, target, plan, stream, sentinels)
             continue
-        con.register("__incoming", stream)
         staged = target if plan.full else "__staged"
         kind = "TABLE" if plan.full else "TEMP TABLE"
-        try:
-            con.execute(f"CREATE OR REPLACE {kind} {staged} AS {typed_select(spec, '__incoming', sentinels)}")
-        except duckdb.Error as err:
-            raise ImportError_(
-                f"loading source table {spec.name!r} into {spec.raw_table} failed: {err}; nothing was imported"
-            ) from err
-        finally:
-            con.unregister("__incoming")
+        _materialise(
+            con,
+            stream,
+            spec,
+            sentinels,
+            f"{kind} {staged}",
+            f"loading source table {spec.name!r} into {spec.raw_table}",
+        )
         cursors = _cursor_columns(spec)
         maxima = "".join(f', max("{c}")' for c in cursors)
         stats = con.execute(f"SELECT count(*){maxima} FROM {staged}").fetchone()
@@ -253,20 +252,27 @@ def _apply(
     ]
 
 
+def _materialise(
+    con: duckdb.DuckDBPyConnection, stream: object, spec: TableSpec, sentinels: bool, relation: str, what: str
+) -> None:
+    """`CREATE OR REPLACE <relation>` from a source stream, typed by the spec; a failure names `what`."""
+    con.register("__incoming", stream)
+    try:
+        con.execute(f"CREATE OR REPLACE {relation} AS {typed_select(spec, '__incoming', sentinels)}")
+    except duckdb.Error as err:
+        raise ImportError_(f"{what} failed: {err}; nothing was imported") from err
+    finally:
+        con.unregister("__incoming")
+
+
 def _delete_gone(
     con: duckdb.DuckDBPyConnection, target: str, plan: Plan, stream: object, sentinels: bool
 ) -> int:
     """Delete from `target` the rows whose primary key the source no longer has; how many."""
     spec = plan.spec
-    con.register("__incoming", stream)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __keys AS {typed_select(spec, '__incoming', sentinels)}")
-    except duckdb.Error as err:
-        raise ImportError_(
-            f"reading the keys of source table {spec.name!r} failed: {err}; nothing was imported"
-        ) from err
-    finally:
-        con.unregister("__incoming")
+    _materialise(
+        con, stream, spec, sentinels, "TEMP TABLE __keys", f"reading the keys of source table {spec.name!r}"
+    )
     on = " AND ".join(f'k."{c}" = {target}."{c}"' for c in spec.primary_key)
     row = con.execute(
         f"DELETE FROM {target} WHERE NOT EXISTS (SELECT 1 FROM __keys AS k WHERE {on})"

@@ -360,6 +360,23 @@ class Sessions:
         return pc.binary_join_element_wise("dev-", pa.array(device).cast(pa.string()), "")
 
 
+def _offerers(ids: np.ndarray, status: np.ndarray, created: np.ndarray) -> pa.Table:
+    """Offerer rows: a name and SIREN from the id; validated 3 days after creation when VALIDATED."""
+    return pa.table(
+        {
+            "offerer_id": ids,
+            "offerer_name": [f"Structure culturelle {i}" for i in ids],
+            "offerer_siren": [f"{100000000 + i * 7919 % 899999999:09d}" for i in ids],
+            "offerer_is_active": status != "REJECTED",
+            "offerer_validation_status": status,
+            "offerer_creation_date": _ts_arrow(created),
+            "offerer_validation_date": _ts_arrow(
+                np.where(status == "VALIDATED", created + np.timedelta64(3, "D"), NAT)
+            ),
+        }
+    )
+
+
 def _age(birth: np.ndarray, at: np.ndarray | np.datetime64) -> np.ndarray:
     """Age in whole years at a date (scalar or one per birth date)."""
     at = np.broadcast_to(np.asarray(at).astype("datetime64[D]"), birth.shape)
@@ -491,22 +508,7 @@ class World:
         off_ids = np.arange(1, n_offerers + 1)
         off_created = start_s - (rng.random(n_offerers) * 4 * YEAR_S).astype("timedelta64[s]")
         status = rng.choice(["VALIDATED", "NEW", "REJECTED"], n_offerers, p=[0.93, 0.05, 0.02])
-        self.db.insert(
-            "offerer",
-            pa.table(
-                {
-                    "offerer_id": off_ids,
-                    "offerer_name": [f"Structure culturelle {i}" for i in off_ids],
-                    "offerer_siren": [f"{100000000 + i * 7919 % 899999999:09d}" for i in off_ids],
-                    "offerer_is_active": status != "REJECTED",
-                    "offerer_validation_status": status,
-                    "offerer_creation_date": _ts_arrow(off_created),
-                    "offerer_validation_date": _ts_arrow(
-                        np.where(status == "VALIDATED", off_created + np.timedelta64(3, "D"), NAT)
-                    ),
-                }
-            ),
-        )
+        self.db.insert("offerer", _offerers(off_ids, status, off_created))
         # venues: types in proportion to the offers they will carry, at least two of each
         vtypes = np.unique(SUB_VTYPE)
         type_p = np.array([SUB_OFFER_P[SUB_VTYPE == t].sum() for t in vtypes])
@@ -619,20 +621,7 @@ class World:
         n = max(2, round(60 * self.scale))
         off_ids = np.arange(n_offerers + 1, n_offerers + n + 1)
         created = start - ((120 + rng.random(n) * 240) * 86400).astype("timedelta64[s]")
-        self.db.insert(
-            "offerer",
-            pa.table(
-                {
-                    "offerer_id": off_ids,
-                    "offerer_name": [f"Structure culturelle {i}" for i in off_ids],
-                    "offerer_siren": [f"{100000000 + i * 7919 % 899999999:09d}" for i in off_ids],
-                    "offerer_is_active": np.ones(n, bool),
-                    "offerer_validation_status": np.full(n, "NEW"),
-                    "offerer_creation_date": _ts_arrow(created),
-                    "offerer_validation_date": _ts_arrow(np.full(n, NAT)),
-                }
-            ),
-        )
+        self.db.insert("offerer", _offerers(off_ids, np.full(n, "NEW"), created))
         v_ids = np.arange(n_venues + 1, n_venues + n + 1)
         v_type = types[rng.integers(0, len(types), n)]
         dept = sample_weighted(rng, DEPT_P, n)
