@@ -377,6 +377,31 @@ def _offerers(ids: np.ndarray, status: np.ndarray, created: np.ndarray) -> pa.Ta
     )
 
 
+def _venues(ids, offerer, types, virtual, permanent, dept, lat, lon, created) -> pa.Table:  # noqa: ANN001
+    """Venue rows: name and SIRET from the id; a virtual venue has no SIRET, no place, no coordinates."""
+    return pa.table(
+        {
+            "venue_id": ids,
+            "venue_managing_offerer_id": offerer,
+            "venue_name": [f"Lieu {i} ({t.lower()})" for i, t in zip(ids, types, strict=True)],
+            "venue_public_name": [f"Lieu {i}" for i in ids],
+            "venue_siret": [
+                None if v else f"{i * 104729 % 10**14:014d}" for i, v in zip(ids, virtual, strict=True)
+            ],
+            "venue_type_code": types,
+            "venue_is_permanent": permanent,
+            "venue_is_open_to_public": ~virtual,
+            "venue_is_virtual": virtual,
+            "venue_latitude": pa.array(lat, from_pandas=True),
+            "venue_longitude": pa.array(lon, from_pandas=True),
+            "venue_postal_code": np.where(virtual, None, DEPT_POSTAL[dept]),
+            "venue_department_code": np.where(virtual, None, DEPT_CODE[dept]),
+            "venue_city": np.where(virtual, None, DEPT_CITY[dept]),
+            "venue_creation_date": _ts_arrow(created),
+        }
+    )
+
+
 def _age(birth: np.ndarray, at: np.ndarray | np.datetime64) -> np.ndarray:
     """Age in whole years at a date (scalar or one per birth date)."""
     at = np.broadcast_to(np.asarray(at).astype("datetime64[D]"), birth.shape)
@@ -522,30 +547,10 @@ class World:
         lon = np.where(virtual, np.nan, DEPT_LON[dept] + rng.normal(0, 0.16, n_venues))
         v_ids = np.arange(1, n_venues + 1)
         v_offerer = rng.integers(1, n_offerers + 1, n_venues)
+        permanent = ~virtual & (rng.random(n_venues) < 0.8)
+        created = off_created[v_offerer - 1] + np.timedelta64(1, "D")
         self.db.insert(
-            "venue",
-            pa.table(
-                {
-                    "venue_id": v_ids,
-                    "venue_managing_offerer_id": v_offerer,
-                    "venue_name": [f"Lieu {i} ({t.lower()})" for i, t in zip(v_ids, v_type, strict=True)],
-                    "venue_public_name": [f"Lieu {i}" for i in v_ids],
-                    "venue_siret": [
-                        None if v else f"{i * 104729 % 10**14:014d}"
-                        for i, v in zip(v_ids, virtual, strict=True)
-                    ],
-                    "venue_type_code": v_type,
-                    "venue_is_permanent": ~virtual & (rng.random(n_venues) < 0.8),
-                    "venue_is_open_to_public": ~virtual,
-                    "venue_is_virtual": virtual,
-                    "venue_latitude": pa.array(lat, from_pandas=True),
-                    "venue_longitude": pa.array(lon, from_pandas=True),
-                    "venue_postal_code": np.where(virtual, None, DEPT_POSTAL[dept]),
-                    "venue_department_code": np.where(virtual, None, DEPT_CODE[dept]),
-                    "venue_city": np.where(virtual, None, DEPT_CITY[dept]),
-                    "venue_creation_date": _ts_arrow(off_created[v_offerer - 1] + np.timedelta64(1, "D")),
-                }
-            ),
+            "venue", _venues(v_ids, v_offerer, v_type, virtual, permanent, dept, lat, lon, created)
         )
         extra = self._abandoned_registrations(start_s, n_offerers, n_venues, vtypes[vtypes != "DIGITAL"])
         v_ids, v_offerer, v_type, lat, lon = (
@@ -627,26 +632,11 @@ class World:
         dept = sample_weighted(rng, DEPT_P, n)
         lat = DEPT_LAT[dept] + rng.normal(0, 0.12, n)
         lon = DEPT_LON[dept] + rng.normal(0, 0.16, n)
+        physical = np.zeros(n, bool)
         self.db.insert(
             "venue",
-            pa.table(
-                {
-                    "venue_id": v_ids,
-                    "venue_managing_offerer_id": off_ids,
-                    "venue_name": [f"Lieu {i} ({t.lower()})" for i, t in zip(v_ids, v_type, strict=True)],
-                    "venue_public_name": [f"Lieu {i}" for i in v_ids],
-                    "venue_siret": [f"{i * 104729 % 10**14:014d}" for i in v_ids],
-                    "venue_type_code": v_type,
-                    "venue_is_permanent": np.ones(n, bool),
-                    "venue_is_open_to_public": np.ones(n, bool),
-                    "venue_is_virtual": np.zeros(n, bool),
-                    "venue_latitude": lat,
-                    "venue_longitude": lon,
-                    "venue_postal_code": DEPT_POSTAL[dept],
-                    "venue_department_code": DEPT_CODE[dept],
-                    "venue_city": DEPT_CITY[dept],
-                    "venue_creation_date": _ts_arrow(created + np.timedelta64(1, "D")),
-                }
+            _venues(
+                v_ids, off_ids, v_type, physical, ~physical, dept, lat, lon, created + np.timedelta64(1, "D")
             ),
         )
         return v_ids, off_ids, v_type, lat, lon
