@@ -31,19 +31,21 @@ EXPECTED_BRICKS = {
     "etl_job": {
         "etl_job", "cli_kit", "config", "log", "secrets", "warehouse", "http_client", "etl_core",
         "dbt_runner", "applicative_import", "applicative_schema", "exports", "storage", "table_catalog",
-        "reco_cloudsql", "pro_clickhouse", *CONNECTORS,
+        "reco_cloudsql", "pro_clickhouse", "processes", *CONNECTORS,
     },
     "ml_job": {
         "ml_job", "cli_kit", "config", "log", "storage", "warehouse", "ml_tracking", "reco_metrics",
         "retrieval", "two_tower", "ranking", "ranking_job", "model_report", "item_content", "item_embedding",
-        "item_clusters", "record_linkage", "offer_categories", "manifest",
+        "item_clusters", "record_linkage", "offer_categories", "manifest", "processes",
     },
     "composer": {
         "alerts", "config", "log", "secrets", "warehouse", "http_client", "etl_core", "dbt_runner",
-        "execution", "orchestration", "storage", "table_catalog", "applicative_schema", *CONNECTORS,
+        "execution", "orchestration", "storage", "table_catalog", "applicative_schema", "processes",
+        *CONNECTORS,
     },
     "retrieval_endpoint": {
         "retrieval_api", "api_kit", "retrieval", "manifest", "config", "log", "storage", "warehouse",
+        "processes",
     },
     "ranking_endpoint": {
         "ranking_api", "api_kit", "ranking", "manifest", "reco_metrics", "config", "log", "storage",
