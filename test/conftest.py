@@ -144,6 +144,8 @@ def current_manifest():
 GROUPS = {
     "test/orchestration/": "workspace_dbt_target",  # the chain runs, the DAG parses
     "test/components/data_gcp/local_ui/test_local_ui.py": "workspace_dbt_target",  # the dbt docs
+    # its own sandbox over two nights, not the built project: free to run beside the dbt group
+    "test/dbt/test_removed_exports.py": "test/dbt/test_removed_exports.py",
     "test/dbt/": "dbt_built_project",  # the session's `built_project` (test/dbt/conftest.py)
     # the session's `planted_catalogue` (test/conftest.py)
     "test/bases/data_gcp/cli/test_ml_item_commands.py": "planted_catalogue",
