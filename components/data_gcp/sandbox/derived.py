@@ -108,10 +108,10 @@ DAY = np.timedelta64(86400, "s")
 
 
 def _cols(db: SourceDB, sql: str, n: int) -> list[np.ndarray]:
-    rows = db.fetch(sql)
-    if not rows:
-        return [np.array([], dtype=object) for _ in range(n)]
-    return [np.array(c, dtype=object) for c in zip(*rows, strict=True)]
+    """The query's `n` columns as object arrays of Python values."""
+    cols = db.fetch_columns(sql)
+    assert len(cols) == n, (len(cols), n)
+    return [np.array(c, dtype=object) for c in cols]
 
 
 def _ids(a: np.ndarray) -> np.ndarray:
