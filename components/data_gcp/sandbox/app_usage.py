@@ -21,10 +21,12 @@ Everything is vectorised over the day's sessions; the cost is linear in the even
 
 from __future__ import annotations
 
+from string import Formatter
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from data_gcp.sandbox.world import PLATFORMS, _ts_arrow, hash_uniform, sample_weighted, season
 
@@ -69,11 +71,22 @@ PRO_PAGES: tuple[tuple[str, str, float, str | None, float], ...] = (
 )
 HOME = ("Espace acteurs culturels", "/accueil")
 PRO_HOST = "https://passculture.pro"
+# the pages by code (0: the home page, then PRO_PAGES): what a page view writes, picked by code
+PAGE_TITLES = pa.array([f"{p[0]}{SUFFIX}" for p in (HOME, *PRO_PAGES)])
+PAGE_LOCATIONS = [PRO_HOST + p[1] for p in (HOME, *PRO_PAGES)]
+PAGE_NAMES_OFFER = np.array(["{offer}" in p for p in PAGE_LOCATIONS])
+PAGE_WEIGHTS = np.array([p[2] for p in PRO_PAGES])
+PAGE_CLICKS = np.array([None, *(p[3] for p in PRO_PAGES)], dtype=object)
+PAGE_CLICK_P = np.array([0.0, *(p[4] for p in PRO_PAGES)])
+CATALOGUE = 1  # "Offres individuelles": the page an offer page falls back to
+DOWNLOAD_FORMATS = pa.array(["excel", "csv"])
+DEVICES = pa.array(["desktop", "mobile"])
 BROWSERS = np.array(["Chrome", "Firefox", "Safari", "Edge"])
 BROWSER_P = np.array([0.6, 0.15, 0.18, 0.07])
 SOURCES = np.array(["(direct)", "google", "brevo", "passculture.app"])
 MEDIUMS = np.array(["(none)", "organic", "email", "referral"])
 SOURCE_P = np.array([0.55, 0.2, 0.15, 0.1])
+CAMPAIGNS = pa.array(["newsletter_pro" if s == "brevo" else None for s in SOURCES])  # by source
 REVIEW_SATISFACTION = np.array(["Excellente", "Bonne", "Moyenne", "Mauvaise"])
 REVIEW_COMMENTS = np.array(
     [
@@ -185,10 +198,7 @@ def _emit(world: World, table: str, ev: list[dict], nullable_ints: tuple[str, ..
     cols = {key: np.concatenate([e[key] for e in ev]) for key in ev[0]}
     ts = cols.pop("event_timestamp")
     order = np.argsort(ts, kind="stable")
-    out = {
-        "event_date": pa.array(ts[order].astype("datetime64[D]"), pa.date32()),
-        "event_timestamp": _ts_arrow(ts[order]),
-    }
+    out = _time_columns(ts[order])
     for key, v in cols.items():
         v = v[order]
         if key in nullable_ints:
@@ -199,6 +209,11 @@ def _emit(world: World, table: str, ev: list[dict], nullable_ints: tuple[str, ..
         seconds = ts[order].astype(np.int64) % 60 + 1
         out["event_server_timestamp_offset"] = pa.array(seconds * 1_000_000)
     world.emit(table, pa.table(out))
+
+
+def _time_columns(ts: np.ndarray) -> dict[str, pa.Array]:
+    """An event table's day and time columns."""
+    return {"event_date": pa.array(ts.astype("datetime64[D]"), pa.date32()), "event_timestamp": _ts_arrow(ts)}
 
 
 # --- the pro portal --------------------------------------------------------------------------------
@@ -269,6 +284,12 @@ def pro_portal_day(world: World, day: np.datetime64) -> None:
 
 
 def _pro_events(world, day, rng, tracked, venue, offerer, user, t0) -> None:
+    """The tracked visits' events (`pro_app_event`): page views, then the clicks some pages lead to.
+
+    Why Arrow: these are the most numerous rows after the app's own events; their text is built
+    with Arrow's string kernels and picked from small tables by code (page, browser, source), with
+    no Python or numpy string per row.
+    """
     n = len(tracked)
     if not n:
         return
@@ -281,20 +302,15 @@ def _pro_events(world, day, rng, tracked, venue, offerer, user, t0) -> None:
         + (hash_uniform(user, 95, world.seed) * 40).astype(np.int64)
         + (int(day.astype(np.int64)) % 365) // 9
     )
-    pseudo = np.char.add(
-        "pro-",
-        (hash_uniform(user * 7 + rng.integers(0, 2, n), 97, world.seed) * 1e9).astype(np.int64).astype(str),
-    )
-    browser = BROWSERS[sample_weighted(rng, BROWSER_P, n)]
-    device = np.where(rng.random(n) < 0.92, "desktop", "mobile")
+    pseudo = (hash_uniform(user * 7 + rng.integers(0, 2, n), 97, world.seed) * 1e9).astype(np.int64)
+    browser = sample_weighted(rng, BROWSER_P, n)
+    mobile = rng.random(n) >= 0.92
     src = sample_weighted(rng, SOURCE_P, n)
-    campaign = np.where(SOURCES[src] == "brevo", "newsletter_pro", None).astype(object)
     # a session: the home page, then 1 + Poisson(4) pages drawn by weight
     k = 1 + rng.poisson(4, n)
     s_idx = np.concatenate([np.arange(n), np.repeat(np.arange(n), k)])
     rank = np.concatenate([np.zeros(n, np.int64), np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k) + 1])
-    weights = np.array([p[2] for p in PRO_PAGES])
-    page = np.concatenate([np.full(n, -1), sample_weighted(rng, weights, int(k.sum()))])
+    page = np.concatenate([np.full(n, -1), sample_weighted(rng, PAGE_WEIGHTS, int(k.sum()))]) + 1  # 0: home
     ts = t0[s_idx] + (rank * 45 + rng.integers(0, 40, len(s_idx))).astype("timedelta64[s]")
     # the venue's offers: an offer page names one of them
     offers = np.flatnonzero(world.o_created < t0.max())
@@ -305,92 +321,97 @@ def _pro_events(world, day, rng, tracked, venue, offerer, user, t0) -> None:
     has = hi > lo
     pick = lo + (rng.random(len(v)) * np.maximum(hi - lo, 1)).astype(np.int64)
     offer = np.where(has, offers[o_order[np.minimum(pick, len(offers) - 1)]] if len(offers) else -1, -1)
-    titles = np.array([HOME[0], *(p[0] for p in PRO_PAGES)])[page + 1]
-    paths = np.array([HOME[1], *(p[1] for p in PRO_PAGES)])[page + 1]
-    names_offer = np.char.find(paths, "{offer}") >= 0
     # an offer page of a venue without offers is the catalogue instead
-    paths = np.where(names_offer & (offer < 0), "/offres", paths)
-    titles = np.where(names_offer & (offer < 0), "Offres individuelles", titles)
-    offer = np.where(np.char.find(paths, "{offer}") >= 0, offer, -1)
-    loc = np.char.replace(paths, "{offer}", (offer + 1).astype(str))
-    loc = np.char.replace(loc, "{offerer}", offerer[s_idx].astype(str))
-    loc = np.char.replace(loc, "{venue}", (venue[s_idx] + 1).astype(str))
-    loc = np.char.add(PRO_HOST, loc)
+    shown = np.where(PAGE_NAMES_OFFER[page] & (offer < 0), CATALOGUE, page)
+    offer = np.where(PAGE_NAMES_OFFER[shown], offer, -1)
+    loc = _fill(
+        PAGE_LOCATIONS, shown, {"offer": offer + 1, "offerer": offerer[s_idx], "venue": venue[s_idx] + 1}
+    )
+    # the referrer: the session's previous page (none for its first)
     order = np.lexsort((rank, s_idx))
-    prev = np.empty(len(loc), dtype=object)
-    prev_sorted = np.r_[[None], loc[order][:-1]].astype(object)
-    prev_sorted[np.r_[True, s_idx[order][1:] != s_idx[order][:-1]]] = None
-    prev[order] = prev_sorted
-    ev = [_pro_batch(s_idx, ts, "page_view", np.char.add(titles, SUFFIX), loc, prev, offer)]
-    # clicks on some pages
-    click_name = np.array([None, *(p[3] for p in PRO_PAGES)], dtype=object)[page + 1]
-    click_p = np.array([0.0, *(p[4] for p in PRO_PAGES)])[page + 1]
-    clicked = np.flatnonzero(rng.random(len(page)) < click_p)
-    for name in np.unique(click_name[clicked].astype(str)):
-        c = clicked[click_name[clicked] == name]
+    before = np.empty(len(order), np.int64)
+    before[order] = np.r_[-1, order[:-1]]
+    before[order[np.r_[True, s_idx[order][1:] != s_idx[order][:-1]]]] = -1
+    # (views, time, event, referrer's view, offer): the page views, then the clicks some lead to
+    batches = [(np.arange(len(page)), ts, "page_view", before, offer)]
+    clicked = np.flatnonzero(rng.random(len(page)) < PAGE_CLICK_P[page])
+    for name in sorted({PAGE_CLICKS[p] for p in np.unique(page[clicked])}):
+        c = clicked[PAGE_CLICKS[page[clicked]] == name]
         c_offer = offer[c]
         if name == "hasClickedOffer":  # a catalogue click names an offer of the venue
             c_offer = np.where(
                 has[c], offers[o_order[np.minimum(pick[c], len(offers) - 1)]] if len(offers) else -1, -1
             )
-        ev.append(
-            _pro_batch(
-                s_idx[c],
-                ts[c] + np.timedelta64(10, "s"),
-                name,
-                np.char.add(titles[c], SUFFIX),
-                loc[c],
-                loc[c],
-                c_offer,
-            )
-        )
-    dl = np.flatnonzero((click_name == "hasClickedShowBooking") & (rng.random(len(page)) < 0.25))
+        batches.append((c, ts[c] + np.timedelta64(10, "s"), name, c, c_offer))
+    dl = np.flatnonzero((PAGE_CLICKS[page] == "hasClickedShowBooking") & (rng.random(len(page)) < 0.25))
+    fmt = [np.full(sum(len(b[0]) for b in batches), -1)]
     if len(dl):
-        ev.append(
-            _pro_batch(
-                s_idx[dl],
-                ts[dl] + np.timedelta64(20, "s"),
-                "hasClickedDownloadBooking",
-                np.char.add(titles[dl], SUFFIX),
-                loc[dl],
-                loc[dl],
-                np.full(len(dl), -1),
-                download=np.where(rng.random(len(dl)) < 0.6, "excel", "csv").astype(object),
-            )
+        fmt.append(np.where(rng.random(len(dl)) < 0.6, 0, 1))  # DOWNLOAD_FORMATS
+        batches.append(
+            (dl, ts[dl] + np.timedelta64(20, "s"), "hasClickedDownloadBooking", dl, np.full(len(dl), -1))
         )
-    per_session = {
-        "user_id": user,
-        "user_pseudo_id": pseudo,
-        "session_id": sid.astype(str),
-        "session_number": session_number,
-        "offerer_id": offerer,
-        "venue_id": venue + 1,
-        "traffic_source": SOURCES[src].astype(object),
-        "traffic_medium": MEDIUMS[src].astype(object),
-        "traffic_campaign": campaign,
-        "user_device_category": device,
-        "user_web_browser": browser.astype(object),
-    }
-    batches = []
-    for b in ev:
-        s = b.pop("s")
-        batches.append({**b, **{key: col[s] for key, col in per_session.items()}})
-    _emit(world, "pro_app_event", batches, ("offer_id",))
+    # in time order (a stable sort of the batches' concatenation, as `_emit`)
+    when = np.concatenate([b[1] for b in batches])
+    order = np.argsort(when, kind="stable")
+    view, referrer, ev_offer = (np.concatenate([b[i] for b in batches])[order] for i in (0, 3, 4))
+    event = np.repeat(np.arange(len(batches)), [len(b[0]) for b in batches])[order]
+    fmt = np.concatenate(fmt)[order]
+    s = s_idx[view]
+    world.emit(
+        "pro_app_event",
+        pa.table(
+            {
+                **_time_columns(when[order]),
+                "event_name": pa.array([b[2] for b in batches]).take(event),
+                "page_title": PAGE_TITLES.take(shown[view]),
+                "page_location": loc.take(view),
+                "page_referrer": loc.take(pa.array(referrer, mask=referrer < 0)),
+                "origin": pa.nulls(len(view), pa.string()),
+                "offer_id": pa.array(ev_offer + 1, mask=ev_offer < 0),
+                "download_format": DOWNLOAD_FORMATS.take(pa.array(fmt, mask=fmt < 0)),
+                "user_id": user[s],
+                "user_pseudo_id": _prefixed("pro-", pseudo).take(s),
+                "session_id": pa.array(sid).cast(pa.string()).take(s),
+                "session_number": session_number[s],
+                "offerer_id": offerer[s],
+                "venue_id": venue[s] + 1,
+                "traffic_source": pa.array(SOURCES).take(src[s]),
+                "traffic_medium": pa.array(MEDIUMS).take(src[s]),
+                "traffic_campaign": CAMPAIGNS.take(src[s]),
+                "user_device_category": DEVICES.take(mobile[s].astype(np.int64)),
+                "user_web_browser": pa.array(BROWSERS).take(browser[s]),
+            }
+        ),
+    )
 
 
-def _pro_batch(s, ts, name, title, loc, referrer, offer, download=None) -> dict:
-    m = len(s)
-    return {
-        "s": s,
-        "event_timestamp": ts,
-        "event_name": np.full(m, name),
-        "page_title": title.astype(object),
-        "page_location": loc.astype(object),
-        "page_referrer": referrer.astype(object),
-        "origin": _strings(m),
-        "offer_id": np.where(offer >= 0, offer + 1, -1),
-        "download_format": _strings(m) if download is None else download,
-    }
+def _prefixed(prefix: str, numbers: np.ndarray) -> pa.Array:
+    """`prefix` followed by each number in decimal (as numpy's `astype(str)` writes it)."""
+    return pc.binary_join_element_wise(prefix, pa.array(numbers).cast(pa.string()), "")
+
+
+def _fill(templates: list[str], code: np.ndarray, values: dict[str, np.ndarray]) -> pa.Array:
+    """Each row's template (`templates[code]`) with its `{name}` fields replaced by the row's
+    `values[name]` in decimal: the rows of one template at a time, with Arrow's string kernels."""
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(len(templates) + 1))
+    parts = []
+    for t, template in enumerate(templates):
+        rows = order[bounds[t] : bounds[t + 1]]
+        if not len(rows):
+            continue
+        pieces: list = []
+        for literal, field, _, _ in Formatter().parse(template):
+            pieces.append(literal)
+            if field is not None:
+                pieces.append(pa.array(values[field][rows]).cast(pa.string()))
+        if len(pieces) == 1:
+            parts.append(pa.array([template]).take(np.zeros(len(rows), np.int64)))
+        else:
+            parts.append(pc.binary_join_element_wise(*pieces, ""))
+    back = np.empty(len(order), np.int64)
+    back[order] = np.arange(len(order))
+    return pa.concat_arrays(parts).take(back) if parts else pa.array([], pa.string())
 
 
 def _emit_log(world: World, day: np.datetime64, logs: list[dict]) -> None:
