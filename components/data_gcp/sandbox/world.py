@@ -1243,7 +1243,10 @@ class World:
                 sampler.positions(rng, (m, k))
                 for (sampler, _, _), k in zip(pools, (n_pop, CANDIDATES - n_pop), strict=True)
             ]
-            rows = np.concatenate([table[d] for (_, _, table), d in zip(pools, draws, strict=True)], axis=1)
+            # np.take: rows gathered whole, several times faster than `table[d]` here
+            rows = np.concatenate(
+                [np.take(table, d, axis=0) for (_, _, table), d in zip(pools, draws, strict=True)], axis=1
+            )
             aff, dterm = self._candidate_terms(part, rows)
             score = np.float32(TASTE_WEIGHT) * np.log(np.float32(0.1) + aff) + dterm
             pick = np.argmax(score + gumbel32(rng, (m, CANDIDATES)), axis=1)
@@ -1320,7 +1323,7 @@ class World:
                 call=reco,
             )
             drawn = by_pop.positions(rng, (m, CANDIDATES))
-            aff, dterm = self._candidate_terms(users[reco], pools[0][2][drawn])
+            aff, dterm = self._candidate_terms(users[reco], np.take(pools[0][2], drawn, axis=0))
             score = 0.5 * np.log(np.float32(0.1) + aff) + 0.5 * dterm + gumbel32(rng, (m, CANDIDATES))
             order = np.argsort(-score, axis=1)[:, :DISPLAY_SIZE]
             shown = pools[0][1][np.take_along_axis(drawn, order, axis=1)]
