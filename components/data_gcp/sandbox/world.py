@@ -239,6 +239,7 @@ class WeightedSampler:
         self.cum = np.cumsum(share) / share.sum()
         self.base = self.cum - share / share.sum()
         self.stretch = self.size / (share / share.sum())
+        self.top = self.size - 1e-9  # the largest offset into a class
 
     def sample(self, rng: np.random.Generator, size: tuple | int) -> np.ndarray:
         """Indices into `weights`."""
@@ -248,8 +249,11 @@ class WeightedSampler:
         """Draws as positions in `order` (the items sorted by class)."""
         n = int(np.prod(size))
         u = rng.random(n)
-        cls = np.minimum(np.searchsorted(self.cum, u, side="right"), len(self.cum) - 1)
-        t = np.minimum((u - self.base[cls]) * self.stretch[cls], self.size[cls] - 1e-9)
+        cls = np.searchsorted(self.cum, u, side="right")
+        np.minimum(cls, len(self.cum) - 1, out=cls)
+        t = u - self.base[cls]
+        t *= self.stretch[cls]
+        np.minimum(t, self.top[cls], out=t)
         at = self.start[cls] + t.astype(np.int64)
         kept = t - np.floor(t) < self.keep[at]
         todo = np.flatnonzero(~kept)
@@ -1212,19 +1216,31 @@ class World:
 
     def _candidate_terms(self, users: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Affinity (as `_affinity`) and distance term of each user's candidates (`_pack` rows, one
-        line of candidates per user), in float32."""
-        taste = self.u_taste[users]
+        line of candidates per user), in float32.
+
+        In place where it can be (the same operations in the same order: the same floats): these
+        are the largest arrays of a day."""
+        taste = self.u_taste.reshape(-1)  # user u's topic t at u * K_TOPICS + t
+        at = users[:, None] * K_TOPICS
         w1 = rows[..., 0]
-        aff = np.float32(K_TOPICS) * (
-            w1 * np.take_along_axis(taste, rows[..., 1].astype(np.intp), 1)
-            + (1 - w1) * np.take_along_axis(taste, rows[..., 2].astype(np.intp), 1)
-        )
-        sq = np.zeros(rows.shape[:2], np.float32)
+        aff = np.take(taste, at + rows[..., 1].astype(np.intp))
+        aff *= w1
+        other = np.take(taste, at + rows[..., 2].astype(np.intp))
+        other *= 1 - w1
+        aff += other
+        aff *= np.float32(K_TOPICS)
+        km = np.zeros(rows.shape[:2], np.float32)
         for k, u_axis in enumerate(self._user_xyz()):
             diff = rows[..., 3 + k] - u_axis[users][:, None]
-            sq += diff * diff
-        km = np.sqrt(sq) * EARTH_KM
-        return aff, rows[..., 6] * np.log1p(km * np.float32(0.2)) + rows[..., 7]
+            diff *= diff
+            km += diff
+        np.sqrt(km, out=km)
+        km *= EARTH_KM
+        km *= np.float32(0.2)
+        dterm = np.log1p(km, out=km)
+        dterm *= rows[..., 6]
+        dterm += rows[..., 7]
+        return aff, dterm
 
     def _organic_choices(
         self,
@@ -1248,8 +1264,12 @@ class World:
                 [np.take(table, d, axis=0) for (_, _, table), d in zip(pools, draws, strict=True)], axis=1
             )
             aff, dterm = self._candidate_terms(part, rows)
-            score = np.float32(TASTE_WEIGHT) * np.log(np.float32(0.1) + aff) + dterm
-            pick = np.argmax(score + gumbel32(rng, (m, CANDIDATES)), axis=1)
+            score = aff + np.float32(0.1)
+            np.log(score, out=score)
+            score *= np.float32(TASTE_WEIGHT)
+            score += dterm
+            score += gumbel32(rng, (m, CANDIDATES))
+            pick = np.argmax(score, axis=1)
             first = pick < n_pop
             r = np.arange(m)
             from_pop = pools[0][1][draws[0][r, np.minimum(pick, n_pop - 1)]]
