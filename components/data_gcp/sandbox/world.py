@@ -39,6 +39,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -351,17 +352,27 @@ class Sessions:
     version: np.ndarray
     upload: np.ndarray
 
+    # Each text is built once per session and picked per event (`take`): a session has several events.
     def ids(self, idx: np.ndarray) -> pa.Array:
-        padded = pc.utf8_lpad(pa.array(idx, mask=idx < 0).cast(pa.string()), 6, "0")
-        return pc.binary_join_element_wise(self.day_key, padded, "")
+        """The sessions' ids (-1: NULL)."""
+        return self._ids.take(pa.array(idx, mask=idx < 0))
 
     def call_ids(self, idx: np.ndarray) -> pa.Array:
         """The recommendation call of a session (-1: none): its id with `-r`."""
-        return pc.binary_join_element_wise(self.ids(idx), "-r", "")
+        return self._call_ids.take(pa.array(idx, mask=idx < 0))
 
     def pseudo_ids(self, idx: np.ndarray, seed: int) -> pa.Array:
-        device = (hash_uniform(self.users[idx] + 1, 71, seed) * 1e12).astype(np.int64)
-        return pc.binary_join_element_wise("dev-", pa.array(device).cast(pa.string()), "")
+        device = (hash_uniform(self.users + 1, 71, seed) * 1e12).astype(np.int64)
+        return pc.binary_join_element_wise("dev-", pa.array(device).cast(pa.string()), "").take(idx)
+
+    @cached_property
+    def _ids(self) -> pa.Array:
+        padded = pc.utf8_lpad(pa.array(np.arange(len(self.users))).cast(pa.string()), 6, "0")
+        return pc.binary_join_element_wise(self.day_key, padded, "")
+
+    @cached_property
+    def _call_ids(self) -> pa.Array:
+        return pc.binary_join_element_wise(self._ids, "-r", "")
 
 
 def _offerers(ids: np.ndarray, status: np.ndarray, created: np.ndarray) -> pa.Table:
