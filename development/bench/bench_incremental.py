@@ -16,8 +16,9 @@ Both include dbt's start-up and parse (the same for both).
 Bytes read: for every model a run executes, its compiled query's reads, as BigQuery's on-demand
 billing counts them: each relation read (a table, or a view as the table it is on BigQuery) counts
 its logical bytes (8 per number, date or timestamp, 1 per boolean, 2 + length per string), only the
-rows of the days its partition filter keeps (constant bounds on the partition column of
-`raw.firebase_events` or of an incremental model; any other read counts the whole relation).
+rows of the days its partition filter keeps (constant bounds on the partition column of a raw table
+the import partitions by day, such as `raw.firebase_events`, or of an incremental model; any other
+read counts the whole relation). `--top N` lists the N models reading the most in the nightly.
 
 The data folder is changed (the held events end up back in the raw layer). Timings on the shared
 2-core machine are upper bounds; read the ratios (both runs are in the same process tree, back to back).
@@ -61,9 +62,19 @@ def _dbt(args: list[str], env: dict[str, str], log: Path) -> tuple[float, float]
     return seconds, rss_kb / 1024 / 1024
 
 
+def _put_back(con: duckdb.DuckDBPyConnection) -> None:
+    """The held events back into the raw layer (also those of an interrupted run)."""
+    if con.sql(
+        "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'bench_held'"
+    ).fetchone()[0]:
+        cols = ", ".join(f'"{c[0]}"' for c in con.sql(f"describe {EVENTS}").fetchall())
+        con.execute(f"insert into {EVENTS} select {cols} from raw.bench_held")
+        con.execute("drop table raw.bench_held")
+
+
 def _hold_back(con: duckdb.DuckDBPyConnection) -> dt.date:
+    _put_back(con)
     last = con.sql(f"select max(event_date) from {EVENTS}").fetchone()[0]
-    con.execute("drop table if exists raw.bench_held")
     con.execute(
         f"create table raw.bench_held as select * from {EVENTS} where event_date = '{last}' or "
         f"(event_date >= '{last - dt.timedelta(days=2)}' and hash(event_timestamp, user_pseudo_id) % 4 = 0)"
@@ -76,7 +87,11 @@ def _hold_back(con: duckdb.DuckDBPyConnection) -> dt.date:
 
 
 def _partition_columns(manifest: dict) -> dict[tuple[str, str], str]:
-    out = {("raw", "firebase_events"): "event_date"}
+    """(schema, table) -> partition column: the raw tables the import partitions by day (app and pro
+    events, Adage logs, the pro log) and the incremental models."""
+    from data_gcp.applicative_schema import TABLES
+
+    out = {tuple(t.raw_table.split(".")): t.partition_column for t in TABLES if t.partition_column}
     for node in manifest["nodes"].values():
         day = ((node.get("config") or {}).get("meta") or {}).get("incremental_day")
         if node["resource_type"] == "model" and day:
@@ -164,24 +179,26 @@ class Sizes:
         return self.cache[key]
 
 
-def bytes_read(manifest: dict, run_results: dict, sizes: Sizes) -> float:
-    """Bytes the executed models' queries read (see the module doc)."""
+def bytes_read(manifest: dict, run_results: dict, sizes: Sizes) -> dict[str, float]:
+    """Bytes each executed model's query reads, by model name (see the module doc)."""
     partitioned = _partition_columns(manifest)
     executed = {r["unique_id"] for r in run_results["results"] if r["status"] == "success"}
-    total = 0.0
+    out: dict[str, float] = {}
     for uid in executed:
         node = manifest["nodes"].get(uid)
         if not node or node["resource_type"] != "model" or not node.get("compiled_code"):
             continue
         tree = sqlglot.parse_one(node["compiled_code"], read="duckdb")
         ctes = {c.alias for c in tree.find_all(exp.CTE)}
+        total = 0.0
         for table in tree.find_all(exp.Table):
             if not table.db or table.name in ctes:
                 continue
             column = partitioned.get((table.db, table.name))
             lo, hi = _day_range(table, column) if column else (None, None)
             total += sizes.bytes(table.db, table.name, column, lo, hi)
-    return total
+        out[node["name"]] = total
+    return out
 
 
 def main() -> None:
@@ -190,6 +207,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true", help="use the raw layer already in --data-dir")
+    parser.add_argument("--top", type=int, default=12, help="models listed by bytes read in the nightly")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_incremental_") as tmp:
         data_dir = (args.data_dir or Path(tmp) / "data").resolve()
@@ -230,9 +248,7 @@ def main() -> None:
         setup_s, _ = _dbt([*common, "--full-refresh", *days(before)], env, logs / "setup.log")
         print(f"setup: every model built as of {before} in {setup_s:.0f}s")
         with duckdb.connect(str(settings.duckdb_path)) as con:
-            cols = ", ".join(f'"{c[0]}"' for c in con.sql(f"describe {EVENTS}").fetchall())
-            con.execute(f"insert into {EVENTS} select {cols} from raw.bench_held")
-            con.execute("drop table raw.bench_held")
+            _put_back(con)
         figures = {}
         for name, extra in (("nightly", []), ("full rebuild", ["--full-refresh"])):
             seconds, rss = _dbt([*common, *extra, *days(day)], env, logs / f"{name.replace(' ', '_')}.log")
@@ -243,7 +259,8 @@ def main() -> None:
             shutil.copy(target / "run_results.json", logs / f"{name.replace(' ', '_')}.run_results.json")
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
             sizes = Sizes(con)
-            read = {name: bytes_read(f[2], f[3], sizes) for name, f in figures.items()}
+            per_model = {name: bytes_read(f[2], f[3], sizes) for name, f in figures.items()}
+        read = {name: sum(models.values()) for name, models in per_model.items()}
         print(f"\n{'run':<14}{'seconds':>9}{'peak RSS':>10}{'bytes read':>14}")
         for name, (seconds, rss, _, _) in figures.items():
             print(f"{name:<14}{seconds:>8.1f}s{rss:>8.2f}GB{read[name] / 1e9:>12.3f}GB")
@@ -258,6 +275,10 @@ def main() -> None:
             print(
                 f"{name}: dbt node time {all_s:.1f}s, of which the {len(incremental)} incremental models {node_s:.1f}s"
             )
+        nightly, full = per_model["nightly"], per_model["full rebuild"]
+        print(f"\nthe {args.top} models reading the most in the nightly (MB: nightly, full rebuild)")
+        for model in sorted(nightly, key=nightly.get, reverse=True)[: args.top]:
+            print(f"  {model:<52}{nightly[model] / 1e6:>10.1f}{full.get(model, 0) / 1e6:>10.1f}")
         n, f = figures["nightly"], figures["full rebuild"]
         print(
             f"\nnightly / full rebuild: time {n[0] / f[0]:.0%}, bytes read {read['nightly'] / read['full rebuild']:.1%}"
