@@ -26,11 +26,14 @@
   `extra_days` widens the read side for a model whose rows of a day need input of the days before
   (a session starting the day before its events): read `in_run_days(col, extra_days=1)`, keep
   `in_run_days(out_col)`.
+
+  A monthly model (`granularity='month'`, its field the month's first day) reads
+  `in_run_months(col)`: whole months, from the month of the run's first day (look-back included).
 #}
-{% macro incremental_by_day(field, cluster_by=none, require_partition_filter=false) -%}
+{% macro incremental_by_day(field, cluster_by=none, require_partition_filter=false, granularity='day') -%}
     {%- set cfg = {
         'materialized': 'incremental',
-        'partition_by': bq_partition(field),
+        'partition_by': bq_partition(field, granularity=granularity),
         'cluster_by': bq_cluster(cluster_by) if cluster_by else none,
         'on_schema_change': 'append_new_columns',
         'meta': {'incremental_day': field},
@@ -113,8 +116,26 @@
   full build). Always a comparison with constants, so BigQuery prunes partitions with it.
 #}
 {% macro in_run_days(column, extra_days=0) -%}
-    {%- set start = run_days_start(extra_days) -%}
+    {{ _days_between(column, run_days_start(extra_days), run_days_end()) }}
+{%- endmacro %}
+
+{#
+  Predicate: `column` (a date) is in one of the months this run touches, from the first day of the
+  month of its first day (look-back included) to the last day of the month of its last day: a
+  monthly model rebuilds whole months (a backfill of a day in the middle of a month reads the days
+  after it too, which the month's rows count).
+#}
+{% macro in_run_months(column) -%}
+    {%- set start = run_days_start() -%}
     {%- set end = run_days_end() -%}
+    {%- if end is not none -%}
+        {%- set next_month = end.replace(day=28) + modules.datetime.timedelta(days=4) -%}
+        {%- set end = next_month - modules.datetime.timedelta(days=next_month.day) -%}
+    {%- endif -%}
+    {{ _days_between(column, start.replace(day=1) if start is not none else none, end) }}
+{%- endmacro %}
+
+{% macro _days_between(column, start, end) -%}
     (
         {{ column }}
         >= {{ _date_literal(start) if start is not none else "cast('1970-01-01' as date)" }}

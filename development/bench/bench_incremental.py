@@ -16,8 +16,9 @@ Both include dbt's start-up and parse (the same for both).
 Bytes read: for every model a run executes, its compiled query's reads, as BigQuery's on-demand
 billing counts them: each relation read (a table, or a view as the table it is on BigQuery) counts
 its logical bytes (8 per number, date or timestamp, 1 per boolean, 2 + length per string), only the
-rows of the days its partition filter keeps (constant bounds on the partition column of
-`raw.firebase_events` or of an incremental model; any other read counts the whole relation).
+rows of the days its partition filter keeps (constant bounds on the partition column of a raw table
+the import partitions by day, such as `raw.firebase_events`, or of an incremental model; any other
+read counts the whole relation). `--top N` lists the N models reading the most in the nightly.
 
 The data folder is changed (the held events end up back in the raw layer). Timings on the shared
 2-core machine are upper bounds; read the ratios (both runs are in the same process tree, back to back).
@@ -38,6 +39,8 @@ from pathlib import Path
 import duckdb
 import sqlglot
 from sqlglot import exp
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import traverse_scope
 
 from data_gcp.config import Settings, reset_settings, temporary_env, workspace_root
 
@@ -61,9 +64,19 @@ def _dbt(args: list[str], env: dict[str, str], log: Path) -> tuple[float, float]
     return seconds, rss_kb / 1024 / 1024
 
 
+def _put_back(con: duckdb.DuckDBPyConnection) -> None:
+    """The held events back into the raw layer (also those of an interrupted run)."""
+    if con.sql(
+        "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'bench_held'"
+    ).fetchone()[0]:
+        cols = ", ".join(f'"{c[0]}"' for c in con.sql(f"describe {EVENTS}").fetchall())
+        con.execute(f"insert into {EVENTS} select {cols} from raw.bench_held")
+        con.execute("drop table raw.bench_held")
+
+
 def _hold_back(con: duckdb.DuckDBPyConnection) -> dt.date:
+    _put_back(con)
     last = con.sql(f"select max(event_date) from {EVENTS}").fetchone()[0]
-    con.execute("drop table if exists raw.bench_held")
     con.execute(
         f"create table raw.bench_held as select * from {EVENTS} where event_date = '{last}' or "
         f"(event_date >= '{last - dt.timedelta(days=2)}' and hash(event_timestamp, user_pseudo_id) % 4 = 0)"
@@ -76,7 +89,11 @@ def _hold_back(con: duckdb.DuckDBPyConnection) -> dt.date:
 
 
 def _partition_columns(manifest: dict) -> dict[tuple[str, str], str]:
-    out = {("raw", "firebase_events"): "event_date"}
+    """(schema, table) -> partition column: the raw tables the import partitions by day (app and pro
+    events, Adage logs, the pro log) and the incremental models."""
+    from data_gcp.applicative_schema import TABLES
+
+    out = {tuple(t.raw_table.split(".")): t.partition_column for t in TABLES if t.partition_column}
     for node in manifest["nodes"].values():
         day = ((node.get("config") or {}).get("meta") or {}).get("incremental_day")
         if node["resource_type"] == "model" and day:
@@ -129,59 +146,131 @@ def _day_range(table: exp.Table, column: str) -> tuple[dt.date | None, dt.date |
 
 
 class Sizes:
-    """Logical bytes of relations (and of day ranges of them), cached."""
+    """Logical bytes of each column of a relation (or of a day range of it), cached: a string counts
+    2 + its length, a boolean 1, any other value 8; NULL strings count nothing."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
-        self.cache: dict[tuple, float] = {}
+        self.cache: dict[tuple, dict[str, float]] = {}
+        self.schema: dict[str, dict[str, dict[str, str]]] = {}
+        for db, table, column, kind in con.sql(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns"
+        ).fetchall():
+            self.schema.setdefault(db, {}).setdefault(table, {})[column] = kind
 
-    def bytes(
+    def columns(
         self, schema: str, name: str, column: str | None, lo: dt.date | None, hi: dt.date | None
-    ) -> float:
+    ) -> dict[str, float]:
         key = (schema, name, column, lo, hi)
         if key not in self.cache:
-            cols = self.con.sql(
-                "select column_name, data_type from information_schema.columns "
-                f"where table_schema = '{schema}' and table_name = '{name}'"
-            ).fetchall()
+            cols = self.schema.get(schema, {}).get(name, {})
             if not cols:
-                self.cache[key] = 0.0
-                return 0.0
+                self.cache[key] = {}
+                return {}
             terms = [
                 f'coalesce(sum(strlen(cast("{c}" as varchar)) + 2), 0)' if t.startswith("VARCHAR")
                 else f"count(*) * {_WIDTH.get(t, 8)}"
-                for c, t in cols
+                for c, t in cols.items()
             ]  # fmt: skip
             where = []
             if column and lo:
                 where.append(f"\"{column}\" >= '{lo}'")
             if column and hi:
                 where.append(f"\"{column}\" <= '{hi}'")
-            sql = f'select {" + ".join(terms)} from "{schema}"."{name}"' + (
+            sql = f'select {", ".join(terms)} from "{schema}"."{name}"' + (
                 f" where {' and '.join(where)}" if where else ""
             )
-            self.cache[key] = float(self.con.sql(sql).fetchone()[0] or 0)
+            row = self.con.sql(sql).fetchone()
+            self.cache[key] = {c: float(v or 0) for c, v in zip(cols, row, strict=True)}
         return self.cache[key]
 
 
-def bytes_read(manifest: dict, run_results: dict, sizes: Sizes) -> float:
-    """Bytes the executed models' queries read (see the module doc)."""
+def _reads(sql: str, sizes: Sizes) -> list[tuple[exp.Table, set[str] | None]]:
+    """Each table a query reads, with the columns it reads from it (None: all of them, when the
+    query cannot be qualified). Columns are what BigQuery's on-demand billing counts."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    try:
+        tree = qualify(tree, schema=sizes.schema, dialect="duckdb", validate_qualify_columns=False)
+        out = []
+        for scope in traverse_scope(tree):
+            for alias, (_, source) in scope.selected_sources.items():
+                if isinstance(source, exp.Table) and source.db:
+                    out.append((source, {c.name for c in scope.columns if c.table == alias}))
+        return out
+    except sqlglot.errors.SqlglotError:
+        ctes = {c.alias for c in tree.find_all(exp.CTE)}
+        return [(t, None) for t in tree.find_all(exp.Table) if t.db and t.name not in ctes]
+
+
+def bytes_read(manifest: dict, run_results: dict, sizes: Sizes) -> dict[str, tuple[float, float]]:
+    """By model name: (bytes of the columns its query reads, bytes of the whole rows it reads), each
+    table read only for the days its partition filter keeps (see the module doc)."""
     partitioned = _partition_columns(manifest)
     executed = {r["unique_id"] for r in run_results["results"] if r["status"] == "success"}
-    total = 0.0
+    out: dict[str, tuple[float, float]] = {}
     for uid in executed:
         node = manifest["nodes"].get(uid)
         if not node or node["resource_type"] != "model" or not node.get("compiled_code"):
             continue
-        tree = sqlglot.parse_one(node["compiled_code"], read="duckdb")
-        ctes = {c.alias for c in tree.find_all(exp.CTE)}
-        for table in tree.find_all(exp.Table):
-            if not table.db or table.name in ctes:
-                continue
+        billed = whole = 0.0
+        for table, used in _reads(node["compiled_code"], sizes):
             column = partitioned.get((table.db, table.name))
             lo, hi = _day_range(table, column) if column else (None, None)
-            total += sizes.bytes(table.db, table.name, column, lo, hi)
-    return total
+            by_column = sizes.columns(table.db, table.name, column, lo, hi)
+            whole += sum(by_column.values())
+            billed += sum(v for c, v in by_column.items() if used is None or c in used)
+        out[node["name"]] = (billed, whole)
+    return out
+
+
+RUNS = ("nightly", "full rebuild")
+
+
+def report(warehouse: Path, logs: Path, top: int) -> None:
+    """The figures of the nightly and the full rebuild from what each run left in `logs` (its
+    /usr/bin/time line, manifest and run results), with the bytes read counted on `warehouse`."""
+    runs = {}
+    for name in RUNS:
+        stem = logs / name.replace(" ", "_")
+        if not stem.with_suffix(".run_results.json").is_file():
+            raise SystemExit(f"no saved {name} run in {logs}: run the bench without --recount first")
+        seconds, rss_kb = (float(v) for v in stem.with_suffix(".time").read_text().split()[-2:])
+        manifest = json.loads(stem.with_suffix(".manifest.json").read_text())
+        results = json.loads(stem.with_suffix(".run_results.json").read_text())
+        runs[name] = (seconds, rss_kb / 1024 / 1024, manifest, results)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sizes = Sizes(con)
+        per_model = {name: bytes_read(r[2], r[3], sizes) for name, r in runs.items()}
+    billed = {name: sum(b for b, _ in models.values()) for name, models in per_model.items()}
+    whole = {name: sum(w for _, w in models.values()) for name, models in per_model.items()}
+    print(f"\n{'run':<14}{'seconds':>9}{'peak RSS':>10}{'bytes read':>13}{'whole rows':>13}")
+    for name, (seconds, rss, _, _) in runs.items():
+        print(
+            f"{name:<14}{seconds:>8.1f}s{rss:>8.2f}GB{billed[name] / 1e9:>11.3f}GB{whole[name] / 1e9:>11.3f}GB"
+        )
+    for name, (_, _, manifest, results) in runs.items():
+        incremental = {
+            uid
+            for uid, node in manifest["nodes"].items()
+            if (node.get("config") or {}).get("materialized") == "incremental"
+        }
+        node_s = sum(r["execution_time"] for r in results["results"] if r["unique_id"] in incremental)
+        all_s = sum(r["execution_time"] for r in results["results"])
+        print(
+            f"{name}: dbt node time {all_s:.1f}s, of which the {len(incremental)} incremental models {node_s:.1f}s"
+        )
+    nightly, full = per_model["nightly"], per_model["full rebuild"]
+    print(
+        f"\nthe {top} models reading the most in the nightly (MB of the columns read: nightly, full rebuild)"
+    )
+    for model in sorted(nightly, key=lambda m: nightly[m][0], reverse=True)[:top]:
+        print(f"  {model:<52}{nightly[model][0] / 1e6:>10.1f}{full.get(model, (0, 0))[0] / 1e6:>10.1f}")
+    n, f = runs["nightly"], runs["full rebuild"]
+    print(
+        f"\nnightly / full rebuild: time {n[0] / f[0]:.0%}, bytes read {billed['nightly'] / billed['full rebuild']:.1%}"
+        f" (whole rows: {whole['nightly'] / whole['full rebuild']:.1%}); nightly peak RSS {n[1]:.2f} GB"
+        f" (load average {os.getloadavg()[0]:.1f})"
+    )
 
 
 def main() -> None:
@@ -190,7 +279,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true", help="use the raw layer already in --data-dir")
+    parser.add_argument("--top", type=int, default=12, help="models listed by bytes read in the nightly")
+    parser.add_argument(
+        "--recount",
+        action="store_true",
+        help="only report the last runs in --data-dir (their saved artifacts)",
+    )
     args = parser.parse_args()
+    if args.recount:
+        if args.data_dir is None:
+            raise SystemExit("--recount reports the runs saved in --data-dir: name it")
+        data_dir = args.data_dir.resolve()
+        report(Settings(env="local", data_dir=data_dir).duckdb_path, data_dir / "bench_incremental", args.top)
+        return
     with tempfile.TemporaryDirectory(prefix="bench_incremental_") as tmp:
         data_dir = (args.data_dir or Path(tmp) / "data").resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -230,39 +331,12 @@ def main() -> None:
         setup_s, _ = _dbt([*common, "--full-refresh", *days(before)], env, logs / "setup.log")
         print(f"setup: every model built as of {before} in {setup_s:.0f}s")
         with duckdb.connect(str(settings.duckdb_path)) as con:
-            cols = ", ".join(f'"{c[0]}"' for c in con.sql(f"describe {EVENTS}").fetchall())
-            con.execute(f"insert into {EVENTS} select {cols} from raw.bench_held")
-            con.execute("drop table raw.bench_held")
-        figures = {}
+            _put_back(con)
         for name, extra in (("nightly", []), ("full rebuild", ["--full-refresh"])):
-            seconds, rss = _dbt([*common, *extra, *days(day)], env, logs / f"{name.replace(' ', '_')}.log")
-            manifest = json.loads((target / "manifest.json").read_text())
-            results = json.loads((target / "run_results.json").read_text())
-            figures[name] = (seconds, rss, manifest, results)
+            _dbt([*common, *extra, *days(day)], env, logs / f"{name.replace(' ', '_')}.log")
             shutil.copy(target / "manifest.json", logs / f"{name.replace(' ', '_')}.manifest.json")
             shutil.copy(target / "run_results.json", logs / f"{name.replace(' ', '_')}.run_results.json")
-        with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-            sizes = Sizes(con)
-            read = {name: bytes_read(f[2], f[3], sizes) for name, f in figures.items()}
-        print(f"\n{'run':<14}{'seconds':>9}{'peak RSS':>10}{'bytes read':>14}")
-        for name, (seconds, rss, _, _) in figures.items():
-            print(f"{name:<14}{seconds:>8.1f}s{rss:>8.2f}GB{read[name] / 1e9:>12.3f}GB")
-        for name, (_, _, manifest, results) in figures.items():
-            incremental = {
-                uid
-                for uid, node in manifest["nodes"].items()
-                if (node.get("config") or {}).get("materialized") == "incremental"
-            }
-            node_s = sum(r["execution_time"] for r in results["results"] if r["unique_id"] in incremental)
-            all_s = sum(r["execution_time"] for r in results["results"])
-            print(
-                f"{name}: dbt node time {all_s:.1f}s, of which the {len(incremental)} incremental models {node_s:.1f}s"
-            )
-        n, f = figures["nightly"], figures["full rebuild"]
-        print(
-            f"\nnightly / full rebuild: time {n[0] / f[0]:.0%}, bytes read {read['nightly'] / read['full rebuild']:.1%}"
-            f"; nightly peak RSS {n[1]:.2f} GB (load average {os.getloadavg()[0]:.1f})"
-        )
+        report(settings.duckdb_path, logs, args.top)
         if args.data_dir is None:
             shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -1,6 +1,9 @@
 -- The pro portal's app events on offers (ClickHouse `intermediate.native_event`, one partition per
 -- event day): consultations and favourites, by offer and venue. No user id: the portal counts.
--- The run's days and the look-back before them (late events): the export rewrites those partitions.
+-- Incremental by day: a run rewrites its days and the look-back before them (late events); the
+-- export reads those partitions and rewrites them in ClickHouse.
+{{ config(**incremental_by_day('partition_date', cluster_by=['event_name'])) }}
+
 select
     e.event_date as partition_date,
     e.event_name,

@@ -1,12 +1,8 @@
 -- What the recommendation API displayed, one row per (call, offer) (a repeated log line is kept
 -- once).
--- A view on DuckDB (its one reader, ml_reco__ranking_training, dedups once; writing ~2.7M rows
--- costs more),
--- a partitioned table on BigQuery.
-{{ config(
-    materialized='table' if target.type == 'bigquery' else 'view',
-    partition_by=bq_partition('display_date'),
-) }}
+-- Incremental by day (macros/incremental.sql): a run reads the log lines of its days and writes
+-- them; its readers then read only the days they need (partition filters on display_date).
+{{ config(**incremental_by_day('display_date', cluster_by=['user_id'])) }}
 
 with
     displays as (
@@ -19,6 +15,7 @@ with
             cast(model_version as {{ dbt.type_string() }}) as model_version,
             {{ as_ts('displayed_at') }} as displayed_at
         from {{ source('raw', 'applicative_database_reco_display_log') }}
+        where {{ in_run_days(as_date('displayed_at')) }}
     )
 
 select

@@ -3,7 +3,8 @@
 -- is
 -- their sum), and where it came from (macro origin: home, search, venue, venue map...).
 -- Incremental by day: a run ranks its days' consultations among themselves and against what each
--- user had consulted before those days (a first is first over the user's whole history).
+-- user had consulted before those days, read from this model's earlier days (a first is first over
+-- the user's whole history).
 {{ config(**incremental_by_day("consultation_date", cluster_by=["origin"])) }}
 
 {%- set start = run_days_start() %}
@@ -31,13 +32,13 @@ with
             and {{ in_run_days("event_date") }}
     ),
 
+    -- What each user consulted before the run's days: this model's own earlier rows (the same
+    -- consultations as the events', a third of their rows); none in a full build.
     earlier as (
         select distinct user_id, item_id, offer_subcategory_id, offer_category_id
-        from {{ ref("mrt_native__event") }}
-        where
-            event_name = 'ConsultOffer' and user_id is not null and item_id is not null
-            {%- if start is not none %} and event_date < cast('{{ start.isoformat() }}' as date)
-            {%- else %} and false
+        from
+            {% if start is not none -%} {{ this }} where consultation_date < {{ _date_literal(start) }}
+            {%- else -%} {{ ref("mrt_native__event") }} where false
             {%- endif %}
     ),
 

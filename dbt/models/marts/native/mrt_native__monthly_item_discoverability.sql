@@ -2,10 +2,16 @@
 -- least one bookable offer) and how often it was consulted, by discovery channel. An offer counts
 -- as
 -- bookable from its creation until it is deactivated or its last event has begun.
-{{ config(partition_by=bq_partition("month", granularity="month")) }}
+-- Incremental by month: a run rebuilds the months of its days (look-back included), the months
+-- before are kept as they were computed.
+{{ config(**incremental_by_day("month", granularity="month")) }}
 
 with
-    days as (select distinct event_date as day from {{ ref("mrt_native__event") }}),
+    days as (
+        select distinct event_date as day
+        from {{ ref("mrt_native__event") }}
+        where {{ in_run_months("event_date") }}
+    ),
 
     offers as (
         select
@@ -60,7 +66,10 @@ with
                 end
             ) as nb_monthly_other_channel_consult
         from {{ ref("mrt_native__event") }}
-        where event_name = 'ConsultOffer' and item_id is not null
+        where
+            event_name = 'ConsultOffer'
+            and item_id is not null
+            and {{ in_run_months("event_date") }}
         group by 1, 2
     )
 

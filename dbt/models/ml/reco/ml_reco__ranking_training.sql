@@ -2,21 +2,27 @@
 -- `ml_ranking_training_days` days of logs, labelled by what the user did next:
 -- 2 = booked the offer within `ranking_booking_window_days` days, 1 = consulted it within a day,
 -- 0 = only seen. Features describe the user, the item and the display context.
+-- The days end at the run's last day (var last_day: constant bounds, so only those partitions of
+-- the displays and consultations are read), else at the newest display.
 {{ config(partition_by=bq_partition('event_date'), cluster_by=bq_cluster(['user_id'])) }}
+{%- set last = run_days_end() %}
+{%- set newest = _date_literal(last) if last is not none else 'bounds.max_display_date' %}
 
--- The displays are read once (a view on DuckDB: its dedup then runs once rather than twice).
 with
-    all_displays as (select * from {{ ref('int_applicative__reco_display') }}),
-
-    bounds as (select max(display_date) as max_display_date from all_displays),
+    {% if last is none -%}
+        bounds as (
+            select max(display_date) as max_display_date
+            from {{ ref('int_applicative__reco_display') }}
+        ),
+    {%- endif %}
 
     displays as (
         select d.*
-        from all_displays as d
-        cross join bounds
+        from {{ ref('int_applicative__reco_display') }} as d
+        {% if last is none %} cross join bounds{% endif %}
         where
-            d.display_date
-            > {{ add_days('bounds.max_display_date', -var('ml_ranking_training_days')) }}
+            d.display_date > {{ add_days(newest, -var('ml_ranking_training_days')) }}
+            and d.display_date <= {{ newest }}
     ),
 
     consulted as (
@@ -28,6 +34,11 @@ with
             and c.offer_id = d.offer_id
             and c.event_timestamp >= d.displayed_at
             and c.event_timestamp < {{ timestamp_add_days('d.displayed_at', 1) }}
+        {% if last is none %} cross join bounds{% endif %}
+        -- a consultation within a day of a display of the window
+        where
+            c.event_date > {{ add_days(newest, -var('ml_ranking_training_days')) }}
+            and c.event_date <= {{ add_days(newest, 1) }}
     ),
 
     booked as (
