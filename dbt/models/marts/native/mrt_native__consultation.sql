@@ -37,9 +37,9 @@ with
     earlier as (
         select distinct user_id, item_id, offer_subcategory_id, offer_category_id
         from
-            {% if start is not none -%} {{ this }} where consultation_date < {{ _date_literal(start) }}
-            {%- else -%} {{ ref("mrt_native__event") }} where false
-            {%- endif %}
+        {% if start is not none -%} {{ this }} where consultation_date < {{ _date_literal(start) }}
+        {%- else -%} {{ ref("mrt_native__event") }} where false
+        {%- endif %}
     ),
 
     ranked as (
