@@ -14,9 +14,10 @@ events) and, each a `data-gcp dbt run` process timed with its peak RSS (`/usr/bi
 Both include dbt's start-up and parse (the same for both).
 
 Bytes read: for every model a run executes, its compiled query's reads, as BigQuery's on-demand
-billing counts them: each relation read (a table, or a view as the table it is on BigQuery) counts
-its logical bytes (8 per number, date or timestamp, 1 per boolean, 2 + length per string), only the
-rows of the days its partition filter keeps (constant bounds on the partition column of a raw table
+billing counts them: of each relation read (a table, or a view as the table it is on BigQuery), the
+logical bytes (8 per number, date or timestamp, 1 per boolean, 2 + length per string) of the columns
+the query reads from it (all of them, and the whole rows, are reported too), only the rows of the
+days its partition filter keeps (constant bounds on the partition column of a raw table
 the import partitions by day, such as `raw.firebase_events`, or of an incremental model; any other
 read counts the whole relation). `--top N` lists the N models reading the most in the nightly.
 

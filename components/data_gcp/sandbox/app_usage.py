@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data_gcp.sandbox.world import PLATFORMS, _ts_arrow, hash_uniform, sample_weighted, season
+from data_gcp.sandbox.world import PLATFORMS, _prefixed, _ts_arrow, hash_uniform, sample_weighted, season
 
 if TYPE_CHECKING:
     from data_gcp.sandbox.world import World
@@ -383,11 +383,6 @@ def _pro_events(world, day, rng, tracked, venue, offerer, user, t0) -> None:
             }
         ),
     )
-
-
-def _prefixed(prefix: str, numbers: np.ndarray) -> pa.Array:
-    """`prefix` followed by each number in decimal (as numpy's `astype(str)` writes it)."""
-    return pc.binary_join_element_wise(prefix, pa.array(numbers).cast(pa.string()), "")
 
 
 def _fill(templates: list[str], code: np.ndarray, values: dict[str, np.ndarray]) -> pa.Array:

@@ -337,6 +337,11 @@ def _addresses(ids: list[int], seed: int) -> list[str | None]:
     return [user_address(u, seed) for u in ids]
 
 
+def _prefixed(prefix: str, numbers: np.ndarray) -> pa.Array:
+    """`prefix` followed by each number in decimal (as numpy's `astype(str)` writes it)."""
+    return pc.binary_join_element_wise(prefix, pa.array(numbers).cast(pa.string()), "")
+
+
 def _labels(values: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:
     """Strings from codes into `values` (-1: NULL), built in Arrow."""
     return pa.array(values, pa.string()).take(pa.array(codes, mask=codes < 0))
@@ -363,7 +368,7 @@ class Sessions:
 
     def pseudo_ids(self, idx: np.ndarray, seed: int) -> pa.Array:
         device = (hash_uniform(self.users + 1, 71, seed) * 1e12).astype(np.int64)
-        return pc.binary_join_element_wise("dev-", pa.array(device).cast(pa.string()), "").take(idx)
+        return _prefixed("dev-", device).take(idx)
 
     @cached_property
     def _ids(self) -> pa.Array:
