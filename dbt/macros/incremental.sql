@@ -120,6 +120,25 @@
 {%- endmacro %}
 
 {#
+  Predicate: the timestamp `column` falls on one of the days this run touches, as a half-open range
+  of timestamp constants (`>=` its first day's midnight, `<` the midnight after its last day). For a
+  raw table partitioned by the day of a timestamp column (BigQuery prunes on comparisons of the
+  column itself with constants, not on a cast of it).
+#}
+{% macro in_run_days_ts(column, extra_days=0) -%}
+    {%- set start = run_days_start(extra_days) -%}
+    {%- set end = run_days_end() -%}
+    (
+        {{ column }}
+        >= cast('{{ start.isoformat() if start is not none else "1970-01-01" }}' as timestamp)
+        {%- if end is not none %}
+            and {{ column }}
+            < cast('{{ (end + modules.datetime.timedelta(days=1)).isoformat() }}' as timestamp)
+        {%- endif %}
+    )
+{%- endmacro %}
+
+{#
   Predicate: `column` (a date) is in one of the months this run touches, from the first day of the
   month of its first day (look-back included) to the last day of the month of its last day: a
   monthly model rebuilds whole months (a backfill of a day in the middle of a month reads the days

@@ -91,10 +91,11 @@ def _hold_back(con: duckdb.DuckDBPyConnection) -> dt.date:
 
 def _partition_columns(manifest: dict) -> dict[tuple[str, str], str]:
     """(schema, table) -> partition column: the raw tables the import partitions by day (app and pro
-    events, Adage logs, the pro log) and the incremental models."""
+    events, Adage logs, the pro log; the display log by the day of its timestamp) and the
+    incremental models."""
     from data_gcp.applicative_schema import TABLES
 
-    out = {tuple(t.raw_table.split(".")): t.partition_column for t in TABLES if t.partition_column}
+    out = {tuple(t.raw_table.split(".")): t.day_partition for t in TABLES if t.day_partition}
     for node in manifest["nodes"].values():
         day = ((node.get("config") or {}).get("meta") or {}).get("incremental_day")
         if node["resource_type"] == "model" and day:
@@ -102,8 +103,9 @@ def _partition_columns(manifest: dict) -> dict[tuple[str, str], str]:
     return out
 
 
-def _bound(node: exp.Expression) -> dt.date | None:
-    """The date a constant expression (`cast('2026-12-06' as date) + -90`) is, else None."""
+def _bound(node: exp.Expression, exclusive_upper: bool = False) -> dt.date | None:
+    """The day a constant expression (`cast('2026-12-06' as date) + -90`) is, else None. An
+    exclusive upper bound at midnight (`ts < '2026-12-07 00:00'`) keeps the day before."""
     if node.find(exp.Column) or node.find(exp.Select):
         return None
     try:
@@ -111,6 +113,8 @@ def _bound(node: exp.Expression) -> dt.date | None:
     except duckdb.Error:
         return None
     if isinstance(value, dt.datetime):
+        if exclusive_upper and value.time() == dt.time():
+            return value.date() - dt.timedelta(days=1)
         return value.date()
     if isinstance(value, dt.date):
         return value
@@ -136,7 +140,7 @@ def _day_range(table: exp.Table, column: str) -> tuple[dt.date | None, dt.date |
             left, right = cmp.left, cmp.right
             if not (isinstance(left, exp.Column) and left.name == column and left.table in (alias, "")):
                 continue
-            day = _bound(right)
+            day = _bound(right, exclusive_upper=isinstance(cmp, exp.LT))
             if day is None:
                 continue
             if isinstance(cmp, exp.GTE | exp.GT | exp.EQ):
@@ -174,10 +178,10 @@ class Sizes:
                 for c, t in cols.items()
             ]  # fmt: skip
             where = []
-            if column and lo:
-                where.append(f"\"{column}\" >= '{lo}'")
+            if column and lo:  # whole days: the partitions a timestamp column's bounds keep
+                where.append(f"cast(\"{column}\" as date) >= '{lo}'")
             if column and hi:
-                where.append(f"\"{column}\" <= '{hi}'")
+                where.append(f"cast(\"{column}\" as date) <= '{hi}'")
             sql = f'select {", ".join(terms)} from "{schema}"."{name}"' + (
                 f" where {' and '.join(where)}" if where else ""
             )

@@ -125,6 +125,7 @@ def keys_plan(spec: TableSpec) -> Plan:
         columns=keys,
         cursor_columns=(),
         partition_column=None,
+        timestamp_partition=None,
         append_key=None,
         history=False,
         indexes=(),

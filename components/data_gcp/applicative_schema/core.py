@@ -83,6 +83,15 @@ class TableSpec:
     # Cursor-incremental table whose rows the app really deletes: a deletion leaves no changed row for
     # the cursor to find, so the import also reads the source's keys and drops the rows gone from it.
     deletes: bool = False
+    # Cursor-merged table that grows by day (an append-only log): the warehouse partitions it by the
+    # day of this timestamp column (BigQuery: PARTITION BY DATE(col)), so readers filtering it on
+    # constant bounds read only those days; the import still merges it on its key.
+    timestamp_partition: str | None = None
+
+    @property
+    def day_partition(self) -> str | None:
+        """The column the warehouse partitions the raw table by day on (a date or a timestamp)."""
+        return self.partition_column or self.timestamp_partition
 
     @property
     def column_names(self) -> list[str]:
@@ -292,6 +301,7 @@ TABLES: tuple[TableSpec, ...] = (
         ("call_id", "position"),
         ("displayed_at",),
         indexes=("displayed_at",),
+        timestamp_partition="displayed_at",
     ),
     TableSpec(
         "app_event",

@@ -52,7 +52,7 @@ def _app_tables() -> list[DeclaredTable]:
         schema = _nullable(arrow_schema(spec))
         out.append(
             DeclaredTable(
-                spec.raw_table, schema, APP_IMPORT, spec.partition_column, spec.require_partition_filter
+                spec.raw_table, schema, APP_IMPORT, spec.day_partition, spec.require_partition_filter
             )
         )
         if spec.history:

@@ -1,6 +1,9 @@
 -- What the recommendation API displayed, one row per (call, offer) (a repeated log line is kept
 -- once).
--- Incremental by day (macros/incremental.sql): a run reads the log lines of its days and writes
+-- Incremental by day (macros/incremental.sql): a run reads the log lines of its days (the raw log
+-- is
+-- partitioned by the day of displayed_at: the filter compares that column with constants) and
+-- writes
 -- them; its readers then read only the days they need (partition filters on display_date).
 {{ config(**incremental_by_day('display_date', cluster_by=['user_id'])) }}
 
@@ -15,7 +18,7 @@ with
             cast(model_version as {{ dbt.type_string() }}) as model_version,
             {{ as_ts('displayed_at') }} as displayed_at
         from {{ source('raw', 'applicative_database_reco_display_log') }}
-        where {{ in_run_days(as_date('displayed_at')) }}
+        where {{ in_run_days_ts('displayed_at') }}
     )
 
 select

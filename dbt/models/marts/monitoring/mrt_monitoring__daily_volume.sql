@@ -17,7 +17,7 @@ with
             where
                 {{ as_date(col) }} >= {{ add_days(as_of_date(), -horizon) }}
                 {% if partition %}
-                    and {{ partition }} >= {{ add_days(as_of_date(), -horizon - 3) }}
+                    and {{ partition_since(partition, col, add_days(as_of_date(), -horizon - 3)) }}
                 {% endif %}
             group by 1, 2
             {% if not loop.last %}

@@ -14,7 +14,9 @@
             true
         ) as table_is_late
     from {{ source(src, tbl) }}
-    {% if partition %} where {{ partition }} >= {{ add_days(as_of_date(), -28) }} {% endif %}
+    {% if partition %}
+        where {{ partition_since(partition, col, add_days(as_of_date(), -28)) }}
+    {% endif %}
     {% if not loop.last %}
         union all
     {% endif %}

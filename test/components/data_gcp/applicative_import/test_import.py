@@ -448,3 +448,26 @@ def test_cloud_sql_deletes_the_rows_whose_key_left_the_source() -> None:
 
     assert run(script) == [(1, "a"), (3, "c2"), (4, "d")]
     assert run(without) == [(1, "a"), (2, "b"), (3, "c2"), (4, "d")]
+
+
+def test_cloud_tables_are_created_partitioned_by_their_day() -> None:
+    """In BigQuery, a raw table read by day is created partitioned by that day: the event tables by
+    their date column, the display log (merged on its key, a log that grows by day) by the day of its
+    timestamp, so the nightly's reads of a few days are billed for those days only."""
+    settings = Settings(env="prod", project_id="proj")
+    staged = [
+        (plan_table(spec, None, dt.date(2026, 11, 27), False, False), f"s_{spec.name}", 1, None)
+        for spec in import_tables(cloud=True)
+    ]
+    script = finalize_script(settings, staged, dt.date(2026, 11, 27), lambda t: t)
+    partitions = {}
+    for statement in sqlglot.parse(script, read="bigquery"):
+        target = statement.find(sqlglot.exp.Table) if isinstance(statement, sqlglot.exp.Create) else None
+        if target is not None and target.db == "raw":
+            prop = statement.find(sqlglot.exp.PartitionedByProperty)
+            partitions[target.name] = prop.this.sql(dialect="bigquery") if prop else None
+    assert partitions["applicative_database_reco_display_log"] == "DATE(`displayed_at`)"
+    assert partitions["applicative_database_booking"] is None
+    for spec in import_tables(cloud=True):
+        if spec.partition_column:
+            assert partitions[spec.raw_table.split(".")[1]] == f"`{spec.partition_column}`"
