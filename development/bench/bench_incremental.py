@@ -265,6 +265,14 @@ def report(warehouse: Path, logs: Path, top: int) -> None:
             f"{name}: dbt node time {all_s:.1f}s, of which the {len(incremental)} incremental models {node_s:.1f}s"
         )
     nightly, full = per_model["nightly"], per_model["full rebuild"]
+    manifest = runs["nightly"][2]
+    by_name = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    inc = {m for m in full if (by_name.get(m, {}).get("config") or {}).get("materialized") == "incremental"}
+    print("\nbytes read (columns), by kind of model: nightly / full rebuild")
+    for label, names in (("incremental models", inc), ("models rebuilt every night", set(full) - inc)):
+        n_b = sum(nightly.get(m, (0, 0))[0] for m in names)
+        f_b = sum(full[m][0] for m in names)
+        print(f"  {label:<28}{n_b / 1e6:>9.1f} MB / {f_b / 1e6:>8.1f} MB = {n_b / f_b if f_b else 0:.1%}")
     print(
         f"\nthe {top} models reading the most in the nightly (MB of the columns read: nightly, full rebuild)"
     )

@@ -152,6 +152,11 @@ def finalize_script(
             tx.append(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging}")
         else:
             on = " AND ".join(f"T.`{k}` = S.`{k}`" for k in spec.primary_key)
+            if spec.timestamp_partition and spec.cursor_columns == (spec.timestamp_partition,) and plan.since:
+                # A log partitioned by its only cursor, a timestamp a line never changes: a staged line
+                # (cursor >= since) can only match a line of those days, so the MERGE scans those
+                # partitions of the target, not its whole history (BigQuery prunes on this filter).
+                on += f" AND T.`{spec.timestamp_partition}` >= TIMESTAMP {_lit(plan.since)}"
             sets = ", ".join(f"`{c}` = S.`{c}`" for c in spec.column_names if c not in spec.primary_key)
             vals = ", ".join(f"S.`{c}`" for c in spec.column_names)
             tx.append(

@@ -471,3 +471,45 @@ def test_cloud_tables_are_created_partitioned_by_their_day() -> None:
     for spec in import_tables(cloud=True):
         if spec.partition_column:
             assert partitions[spec.raw_table.split(".")[1]] == f"`{spec.partition_column}`"
+
+
+def test_cloud_merge_of_the_display_log_reads_only_the_days_since_its_watermark() -> None:
+    """The display log's MERGE filters the target on its partition timestamp (so BigQuery scans the
+    days since the watermark, not the whole log), and still neither duplicates a line sent again
+    nor loses an older one: its statements, transpiled, run on DuckDB."""
+    import duckdb
+
+    settings = Settings(env="prod", project_id="proj")
+    spec = table_spec("reco_display_log")
+    plan = plan_table(spec, "2026-11-26 10:00:00.000000", dt.date(2026, 11, 27), False, True)
+    script = finalize_script(settings, [(plan, "s", 2, None)], dt.date(2026, 11, 27), lambda t: t)
+    (merge,) = [
+        s
+        for s in sqlglot.parse(script, read="bigquery")
+        if isinstance(s, sqlglot.exp.Merge) and s.this.name == "applicative_database_reco_display_log"
+    ]
+    bounds = [
+        c
+        for c in merge.args["on"].find_all(sqlglot.exp.GTE)
+        if isinstance(c.left, sqlglot.exp.Column) and (c.left.table, c.left.name) == ("T", "displayed_at")
+    ]
+    assert [b.right.sql(dialect="bigquery") for b in bounds] == ["CAST('2026-11-26 10:00:00' AS TIMESTAMP)"]
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    cols = "call_id VARCHAR, user_id BIGINT, offer_id BIGINT, position BIGINT, context VARCHAR, model_version VARCHAR, displayed_at TIMESTAMP"
+    for table in ("raw.applicative_database_reco_display_log", "s"):
+        con.execute(f"CREATE TABLE {table} ({cols})")
+    con.execute(
+        "INSERT INTO raw.applicative_database_reco_display_log VALUES "
+        "('old', 1, 10, 0, 'home', 'v1', '2026-11-20 09:00:00'), ('new', 1, 11, 0, 'home', 'v1', '2026-11-26 11:00:00')"
+    )
+    con.execute(  # the watermark's line sent again, and a new one
+        "INSERT INTO s VALUES ('new', 1, 11, 0, 'home', 'v1', '2026-11-26 11:00:00'), "
+        "('next', 2, 12, 0, 'home', 'v1', '2026-11-27 08:00:00')"
+    )
+    con.execute(merge.sql(dialect="duckdb"))
+    rows = con.execute(
+        "SELECT call_id, displayed_at FROM raw.applicative_database_reco_display_log ORDER BY displayed_at"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["old", "new", "next"]
