@@ -131,6 +131,15 @@ class Settings(BaseSettings):
             "in the cloud) or one `dbt build` task for the whole project (single_build, the default locally)"
         ),
     )
+    duckdb_memory_limit: str = Field(
+        default="3GB",
+        pattern=r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$",
+        description=(
+            "memory DuckDB may use in a local dbt build (e.g. 3GB, 8GiB): past it, joins, sorts and "
+            "aggregates spill to disk next to the warehouse file instead of growing, so a full "
+            "rebuild at a large sandbox scale stays within a laptop's memory"
+        ),
+    )
 
     @model_validator(mode="after")
     def _cloud_needs_project(self) -> Settings:

@@ -172,6 +172,7 @@ def dbt_env(settings: Settings, target: str) -> dict[str, str]:
     if target in LOCAL_TARGETS:
         settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         env["DATA_GCP_DUCKDB_PATH"] = str(settings.duckdb_path)
+        env["DATA_GCP_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit.strip()
         return env
     if not settings.project_id:
         raise DbtRunError(

@@ -18,7 +18,29 @@ def test_target_follows_the_environment(settings: Settings, monkeypatch: pytest.
 
 def test_local_env_points_dbt_at_the_warehouse_file(settings: Settings) -> None:
     env = dbt_runner.dbt_env(settings, "ci")
-    assert env == {"DBT_TARGET": "ci", "DATA_GCP_DUCKDB_PATH": str(settings.duckdb_path)}
+    assert env == {
+        "DBT_TARGET": "ci",
+        "DATA_GCP_DUCKDB_PATH": str(settings.duckdb_path),
+        "DATA_GCP_DUCKDB_MEMORY_LIMIT": "3GB",
+    }
+
+
+def test_a_local_build_runs_under_the_configured_duckdb_memory_limit(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit reaches DuckDB's session in dbt (past it, DuckDB spills instead of growing), and a
+    value DuckDB would refuse is refused when the settings are read, naming the setting."""
+    monkeypatch.delenv("DATA_GCP_DUCKDB_MEMORY_LIMIT", raising=False)
+    limited = Settings(env="local", data_dir=settings.local_data_dir, duckdb_memory_limit="1GiB")
+    res = dbt_runner.invoke(
+        ["show", "--inline", "select current_setting('memory_limit') as memory_limit"],
+        target="ci",
+        settings=limited,
+    )
+    assert res.raw.results[0].agate_table.rows[0][0] == "1.0 GiB"
+    monkeypatch.setenv("DATA_GCP_DUCKDB_MEMORY_LIMIT", "80%")
+    with pytest.raises(ValueError, match="duckdb_memory_limit"):
+        Settings(env="local")
 
 
 def test_cloud_env_needs_a_project_and_sets_bigquery_variables(settings: Settings) -> None:
