@@ -68,7 +68,9 @@ DEPOSIT_TYPES = np.array(["GRANT_15_17", "GRANT_18", "GRANT_17_18"])
 STATUSES = np.array(["CONFIRMED", "USED", "CANCELLED", "REIMBURSED"])
 CANCEL_REASONS = np.array(["BENEFICIARY", "OFFERER", "EXPIRED"])
 FLUSH_ROWS = 400_000  # rows buffered before a background write
-CHUNK_ROWS = 16_384  # consultations scored at a time (bounds the candidates' memory)
+CHUNK_ROWS = 16_384  # consultations drawn at a time (bounds the candidates' memory)
+BLOCK_ROWS = 512  # consultations scored at a time: their candidates' rows stay in the CPU's cache
+GUIDE_BUCKETS = 4096  # `WeightedSampler`'s guide table
 SESSION_RATE = 0.05  # sessions per registered user per day, before seasonality
 DISPLAY_SIZE = 8
 CANDIDATES = 48
@@ -241,6 +243,11 @@ class WeightedSampler:
         self.base = self.cum - share / share.sum()
         self.stretch = self.size / (share / share.sum())
         self.top = self.size - 1e-9  # the largest offset into a class
+        # the class of a uniform number without a binary search per draw: its bucket's first class,
+        # then the few draws whose bucket holds a class boundary step on (the same classes as
+        # `searchsorted(cum, u, side="right")`, clipped to the last class)
+        self.guide = np.searchsorted(self.cum, np.arange(GUIDE_BUCKETS) / GUIDE_BUCKETS, side="right")
+        self.bound = np.append(self.cum, np.inf)  # a class's upper bound, then a sentinel
 
     def sample(self, rng: np.random.Generator, size: tuple | int) -> np.ndarray:
         """Indices into `weights`."""
@@ -250,8 +257,7 @@ class WeightedSampler:
         """Draws as positions in `order` (the items sorted by class)."""
         n = int(np.prod(size))
         u = rng.random(n)
-        cls = np.searchsorted(self.cum, u, side="right")
-        np.minimum(cls, len(self.cum) - 1, out=cls)
+        cls = self._classes(u)
         t = u - self.base[cls]
         t *= self.stretch[cls]
         np.minimum(t, self.top[cls], out=t)
@@ -266,6 +272,17 @@ class WeightedSampler:
             at[todo[ok]] = redo[ok]
             todo = todo[~ok]
         return at.reshape(size)
+
+    def _classes(self, u: np.ndarray) -> np.ndarray:
+        """The class of each uniform number: `searchsorted(cum, u, side="right")` clipped to the
+        last class, from the guide table (a few gathers instead of a branchy search per draw)."""
+        cls = np.take(self.guide, (u * GUIDE_BUCKETS).astype(np.intp))
+        todo = np.flatnonzero(np.take(self.bound, cls) <= u)
+        while len(todo):  # a boundary inside the bucket: step on to the class holding u
+            cls[todo] += 1
+            todo = todo[np.take(self.bound, cls[todo]) <= u[todo]]
+        np.minimum(cls, len(self.cum) - 1, out=cls)
+        return cls
 
 
 def gumbel32(rng: np.random.Generator, size: tuple) -> np.ndarray:
@@ -345,6 +362,18 @@ def _prefixed(prefix: str, numbers: np.ndarray) -> pa.Array:
 def _labels(values: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:
     """Strings from codes into `values` (-1: NULL), built in Arrow."""
     return pa.array(values, pa.string()).take(pa.array(codes, mask=codes < 0))
+
+
+@dataclass
+class CandidatePools:
+    """Where a day's candidates come from: offers drawn by popularity (`by_pop`) and by category
+    popularity only (`by_sub`); `offers` holds each sampler's offers in its order (the popularity
+    pool's, then the category pool's), `rows` their packed rows (`World._pack`)."""
+
+    by_pop: WeightedSampler
+    by_sub: WeightedSampler
+    offers: np.ndarray
+    rows: np.ndarray
 
 
 @dataclass
@@ -1259,38 +1288,36 @@ class World:
         return aff, dterm
 
     def _organic_choices(
-        self,
-        users: np.ndarray,
-        rng: np.random.Generator,
-        pools: list[tuple[WeightedSampler, np.ndarray, np.ndarray]],
+        self, users: np.ndarray, rng: np.random.Generator, pools: CandidatePools
     ) -> np.ndarray:
-        """The offer each consultation picks: CANDIDATES drawn from the pools (sampler, offers in
-        its order, their packed rows), one chosen by taste x distance (Gumbel-max)."""
+        """The offer each consultation picks: CANDIDATES drawn from the pools, one chosen by taste x
+        distance (Gumbel-max).
+
+        A chunk's random numbers are drawn first (the draws of each pool, then the noise), then its
+        candidates are gathered and scored BLOCK_ROWS consultations at a time, so that their rows
+        and scores stay in the CPU's cache (the same floats as scoring the chunk at once)."""
         n_pop = CANDIDATES - round(CANDIDATES * EXPLORE_SHARE)
+        n_first = len(pools.offers) // 2  # the popularity pool's rows, then the category pool's
         chosen = np.empty(len(users), np.int64)
         for lo in range(0, len(users), CHUNK_ROWS):
             part = users[lo : lo + CHUNK_ROWS]
             m = len(part)
-            draws = [
-                sampler.positions(rng, (m, k))
-                for (sampler, _, _), k in zip(pools, (n_pop, CANDIDATES - n_pop), strict=True)
-            ]
-            # np.take: rows gathered whole, several times faster than `table[d]` here
-            rows = np.concatenate(
-                [np.take(table, d, axis=0) for (_, _, table), d in zip(pools, draws, strict=True)], axis=1
-            )
-            aff, dterm = self._candidate_terms(part, rows)
-            score = aff + np.float32(0.1)
-            np.log(score, out=score)
-            score *= np.float32(TASTE_WEIGHT)
-            score += dterm
-            score += gumbel32(rng, (m, CANDIDATES))
-            pick = np.argmax(score, axis=1)
-            first = pick < n_pop
-            r = np.arange(m)
-            from_pop = pools[0][1][draws[0][r, np.minimum(pick, n_pop - 1)]]
-            from_sub = pools[1][1][draws[1][r, np.maximum(pick - n_pop, 0)]]
-            chosen[lo : lo + m] = np.where(first, from_pop, from_sub)
+            drawn = np.empty((m, CANDIDATES), np.int64)
+            drawn[:, :n_pop] = pools.by_pop.positions(rng, (m, n_pop))
+            drawn[:, n_pop:] = pools.by_sub.positions(rng, (m, CANDIDATES - n_pop))
+            drawn[:, n_pop:] += n_first
+            noise = gumbel32(rng, (m, CANDIDATES))
+            for b in range(0, m, BLOCK_ROWS):
+                d = drawn[b : b + BLOCK_ROWS]
+                # np.take: rows gathered whole, several times faster than `table[d]` here
+                aff, score = self._candidate_terms(part[b : b + BLOCK_ROWS], np.take(pools.rows, d, axis=0))
+                aff += np.float32(0.1)
+                np.log(aff, out=aff)
+                aff *= np.float32(TASTE_WEIGHT)
+                score += aff  # the distance term plus the taste term, as taste + distance (commutes)
+                score += noise[b : b + BLOCK_ROWS]
+                pick = np.argmax(score, axis=1)
+                chosen[lo + b : lo + b + len(d)] = pools.offers[d[np.arange(len(d)), pick]]
         return chosen
 
     def _sessions(self, day: np.datetime64, rng: np.random.Generator) -> None:
@@ -1320,10 +1347,8 @@ class World:
         by_pop = WeightedSampler(self.o_pop[bookable])
         sub = self.o_sub[bookable]  # category popularity only: the long tail
         by_sub = WeightedSampler(SUB_POP[sub], classes=sub)
-        pools = []
-        for sampler in (by_pop, by_sub):
-            offers = bookable[sampler.order]
-            pools.append((sampler, offers, self._pack(offers)))
+        offers = np.concatenate([bookable[by_pop.order], bookable[by_sub.order]])
+        pools = CandidatePools(by_pop, by_sub, offers, self._pack(offers))
         ev: list[tuple] = []
 
         def events(
@@ -1359,10 +1384,10 @@ class World:
                 call=reco,
             )
             drawn = by_pop.positions(rng, (m, CANDIDATES))
-            aff, dterm = self._candidate_terms(users[reco], np.take(pools[0][2], drawn, axis=0))
+            aff, dterm = self._candidate_terms(users[reco], np.take(pools.rows, drawn, axis=0))
             score = 0.5 * np.log(np.float32(0.1) + aff) + 0.5 * dterm + gumbel32(rng, (m, CANDIDATES))
             order = np.argsort(-score, axis=1)[:, :DISPLAY_SIZE]
-            shown = pools[0][1][np.take_along_axis(drawn, order, axis=1)]
+            shown = pools.offers[np.take_along_axis(drawn, order, axis=1)]
             a_shown = np.take_along_axis(aff, order, axis=1)
             d_shown = np.take_along_axis(dterm, order, axis=1)
             pos = np.tile(np.arange(DISPLAY_SIZE), (m, 1))
