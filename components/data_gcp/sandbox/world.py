@@ -40,6 +40,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +51,7 @@ from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
 from data_gcp.sandbox.db import ARRIVAL_COLUMN, LATE_EVENT_TABLE, SandboxError, SourceDB, removed_table
 from data_gcp.sandbox.geo import DEPARTMENTS, user_address
 from data_gcp.sandbox.hashing import hash_uniform
+from data_gcp.sandbox.sidecar import PRO_TABLES, Sidecar
 from data_gcp.sandbox.texts import (
     author_name,
     descriptions,
@@ -508,6 +510,69 @@ def status_at(
     return status, c, us, r
 
 
+class CatalogueTexts:
+    """Names, descriptions and extra data of products and offers: pure functions of ids and the seed
+    (a work's title and person are computed once per work, offers of a product share them).
+
+    Why a class of its own: the sidecar process builds them while the world simulates (`Sidecar`),
+    the world itself when there is none; the texts are the same."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.works: dict[tuple[int, int, str], tuple[str, str | None]] = {}  # title, person of a work
+
+    def work(self, key: int, topic: int, fam: str) -> tuple[str, str | None]:
+        """A work's canonical title and person (None where its family names none), once per work."""
+        work = self.works.get((key, topic, fam))
+        if work is None:
+            who = author_name(topic, key, self.seed) if person_field(fam) else None
+            work = self.works[(key, topic, fam)] = (work_title(topic, key, self.seed, fam), who)
+        return work
+
+    def products(self, ids: np.ndarray, sub: np.ndarray, topic: np.ndarray) -> dict[str, pa.Array]:
+        """Product names and extra data: the work's canonical title and person, a genre."""
+        names, extras = [], []
+        for i, sb, t in zip(ids.tolist(), sub.tolist(), topic.tolist(), strict=True):
+            fam = SUB_FAMILY[sb]
+            field = person_field(fam)
+            title, who = self.work(i + WORK_PRODUCT, t, fam)
+            names.append(title)
+            extras.append(json.dumps({**({field: who} if field else {}), "genre": f"genre-{i % 13}"}))
+        return {
+            "product_name": pa.array(names, pa.string()),
+            "product_extra_data": pa.array(extras, pa.string()),
+        }
+
+    def offers(
+        self, ids: np.ndarray, work: np.ndarray, topic: np.ndarray, sub: np.ndarray, product: np.ndarray
+    ) -> dict[str, pa.Array]:
+        """Name, description and extra data of new offers: canonical for product offers, noisy otherwise."""
+        descriptions_ = descriptions(topic, ids, self.seed, SUB_IDS[sub])
+        names, extras = [], []
+        for oid, key, t, sb, prod in zip(
+            ids.tolist(), work.tolist(), topic.tolist(), sub.tolist(), product.tolist(), strict=True
+        ):
+            fam = SUB_FAMILY[sb]
+            field = person_field(fam)
+            title, who = self.work(key, t, fam)
+            extra: dict[str, object] = {}  # what a venue types: never a field derived from the truth
+            if prod > 0:
+                names.append(title)
+                if field:
+                    extra[field] = who
+            else:
+                names.append(noisy_name(title, who, oid, self.seed, fam))
+                typed = noisy_author(who, oid, self.seed)
+                if field and typed:
+                    extra[field] = typed
+            extras.append(json.dumps(extra, ensure_ascii=False))
+        return {
+            "offer_name": pa.array(names, pa.string()),
+            "offer_description": descriptions_,
+            "offer_extra_data": pa.array(extras, pa.string()),
+        }
+
+
 # --- the world ---------------------------------------------------------------------------------
 class World:
     """All state a day of simulation needs, as numpy arrays indexed by id - 1."""
@@ -529,7 +594,10 @@ class World:
         self.next_recredit_id = 1
         self.next_collective_id = 1
         self.horizon = NAT
-        self._works: dict[tuple[int, int, str], tuple[str, str | None]] = {}  # title, person of a work
+        self._texts = CatalogueTexts(seed)
+        self.side: Sidecar | None = None  # the second process, when `start_sidecar` started it
+        self._pending_texts: list[tuple[str, dict]] = []  # rows waiting for the sidecar's texts
+        self._side_offers = 0  # offers the sidecar knows
         self._text_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-texts")
         self._addresses: list[Future] = []  # addresses of the users created by this run, in id order
 
@@ -610,32 +678,13 @@ class World:
         prod_sub = np.flatnonzero(SUB_PRODUCT)[sample_weighted(rng, SUB_OFFER_P[SUB_PRODUCT], n_products)]
         p_ids = np.arange(1, n_products + 1)
         p_topic = item_topics(p_ids + WORK_PRODUCT, prod_sub, self.seed)[0]
-        works = [
-            self._work(k, t, SUB_FAMILY[sb])
-            for sb, t, k in zip(
-                prod_sub.tolist(), p_topic.tolist(), (p_ids + WORK_PRODUCT).tolist(), strict=True
-            )
-        ]
-        names = [w[0] for w in works]
-        people = [
-            (person_field(SUB_FAMILY[sb]), w[1]) for sb, w in zip(prod_sub.tolist(), works, strict=True)
-        ]
-        self.db.insert(
-            "product",
-            pa.table(
-                {
-                    "product_id": p_ids,
-                    "product_name": names,
-                    "product_subcategory_id": SUB_IDS[prod_sub],
-                    "product_ean": [f"978{i:010d}" for i in p_ids],
-                    "product_extra_data": [
-                        json.dumps({**({field: who} if field else {}), "genre": f"genre-{i % 13}"})
-                        for i, (field, who) in zip(p_ids, people, strict=True)
-                    ],
-                    "product_last_30_days_booking": np.zeros(n_products, np.int64),
-                }
-            ),
-        )
+        columns = {
+            "product_id": p_ids,
+            "product_subcategory_id": SUB_IDS[prod_sub],
+            "product_ean": [f"978{i:010d}" for i in p_ids],
+            "product_last_30_days_booking": np.zeros(n_products, np.int64),
+        }
+        self._with_texts("product", columns, "products", (p_ids, prod_sub, p_topic))
         # educational institutions
         i_ids = np.arange(1, n_inst + 1)
         idept = sample_weighted(rng, DEPT_P, n_inst)
@@ -794,44 +843,20 @@ class World:
         key[shared] = WORK_SHARED + sub[shared] * 1_000_000 + rank[shared]
         return key
 
-    def _offer_texts(self, ids: np.ndarray) -> tuple[list[str], pa.Array, list[str]]:
-        """Name, description and extra data of new offers: canonical for product offers, noisy otherwise.
+    def _with_texts(self, table: str, columns: dict, job: str, args: tuple) -> None:
+        """Emit rows once their texts are built: here, or by the sidecar process (`Sidecar`) while
+        this one simulates, then emitted by `_collect_texts` (the same texts either way)."""
+        if self.side is None:
+            self.emit(table, pa.table({**columns, **getattr(self._texts, job)(*args)}))
+        else:
+            self.side.send(job, args)
+            self._pending_texts.append((table, columns))
 
-        A work's title and person are computed once per work (offers of a product share them)."""
-        i = ids - 1
-        descriptions_ = descriptions(self.o_t1[i], ids, self.seed, SUB_IDS[self.o_sub[i]])
-        names, extras = [], []
-        for oid, key, topic, sub, product in zip(
-            ids.tolist(),
-            self.o_work[i].tolist(),
-            self.o_t1[i].tolist(),
-            self.o_sub[i].tolist(),
-            self.o_product[i].tolist(),
-            strict=True,
-        ):
-            fam = SUB_FAMILY[sub]
-            field = person_field(fam)
-            title, who = self._work(key, topic, fam)
-            extra: dict[str, object] = {}  # what a venue types: never a field derived from the truth
-            if product > 0:
-                names.append(title)
-                if field:
-                    extra[field] = who
-            else:
-                names.append(noisy_name(title, who, oid, self.seed, fam))
-                typed = noisy_author(who, oid, self.seed)
-                if field and typed:
-                    extra[field] = typed
-            extras.append(json.dumps(extra, ensure_ascii=False))
-        return names, descriptions_, extras
-
-    def _work(self, key: int, topic: int, fam: str) -> tuple[str, str | None]:
-        """A work's canonical title and person (None where its family names none), once per work."""
-        work = self._works.get((key, topic, fam))
-        if work is None:
-            who = author_name(topic, key, self.seed) if person_field(fam) else None
-            work = self._works[(key, topic, fam)] = (work_title(topic, key, self.seed, fam), who)
-        return work
+    def _collect_texts(self) -> None:
+        """Emit the rows whose texts the sidecar built: before anything updates them."""
+        for table, columns in self._pending_texts:
+            self.emit(table, pa.table({**columns, **self.side.receive()}))
+        self._pending_texts = []
 
     def _user_geo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Users' coordinates and activity, hashed from ids (computed once per user)."""
@@ -1052,28 +1077,21 @@ class World:
         self.o_price = np.concatenate([self.o_price, price])
         self.o_begin = np.concatenate([self.o_begin, begin])
         self._derive_offers()
-        names, descriptions, extras = self._offer_texts(ids)
-        self.emit(
-            "offer",
-            pa.table(
-                {
-                    "offer_id": ids,
-                    "offer_product_id": pa.array(np.where(product > 0, product, 0), mask=product == 0),
-                    "venue_id": venue + 1,
-                    "offer_subcategory_id": SUB_IDS[sub],
-                    "offer_name": names,
-                    "offer_description": descriptions,
-                    "offer_is_active": active,
-                    "offer_validation": validation,
-                    "offer_is_duo": duo,
-                    "offer_ean": [f"978{p:010d}" if p else None for p in product],
-                    "offer_extra_data": extras,
-                    "offer_creation_date": _ts_arrow(created),
-                    "offer_updated_date": _ts_arrow(created),
-                    "offer_publication_date": _ts_arrow(created + np.timedelta64(600, "s")),
-                }
-            ),
-        )
+        columns = {
+            "offer_id": ids,
+            "offer_product_id": pa.array(np.where(product > 0, product, 0), mask=product == 0),
+            "venue_id": venue + 1,
+            "offer_subcategory_id": SUB_IDS[sub],
+            "offer_is_active": active,
+            "offer_validation": validation,
+            "offer_is_duo": duo,
+            "offer_ean": [f"978{p:010d}" if p else None for p in product],
+            "offer_creation_date": _ts_arrow(created),
+            "offer_updated_date": _ts_arrow(created),
+            "offer_publication_date": _ts_arrow(created + np.timedelta64(600, "s")),
+        }
+        i = ids - 1
+        self._with_texts("offer", columns, "offers", (ids, self.o_work[i], self.o_t1[i], sub, product))
         qty = np.where(
             is_event, rng.integers(20, 500, n), np.where(rng.random(n) < 0.5, rng.integers(1, 30, n), 0)
         )
@@ -1629,19 +1647,49 @@ class World:
                 day.astype("datetime64[s]")
                 + rng.integers(6 * 3600, 20 * 3600, n_off).astype("timedelta64[s]")
             )
+            self._collect_texts()  # the earlier offers' rows, before today's updates touch them
             self._new_offers(ocreated, rng, day)
             self._offer_updates(day, rng)
             self._collective(day, rng)
+            if self.side is not None:  # the pro portal's day, from its own stream, in the sidecar
+                self._send_pro_day(day)
             self._sessions(day, rng)
             venue_map_day(self, day)  # app usage beyond the offer funnel, from streams of its own
-            pro_portal_day(self, day)
+            if self.side is None:
+                pro_portal_day(self, day)
             if progress:
                 progress(i + 1)
+        self._collect_texts()
         self.flush()
+
+    def start_sidecar(self, path: Path) -> None:
+        """Hand the texts and the pro portal's days to a second process (`Sidecar`), its rows to
+        `path` until `finish` appends them: the same database, built on both cores."""
+        self.side = Sidecar(self.seed, self.scale, path)
+
+    def stop_sidecar(self) -> None:
+        """Stop the sidecar without its work (a failed generation)."""
+        if self.side is not None:
+            self.side.kill()
+            self.side = None
+
+    def _send_pro_day(self, day: np.datetime64) -> None:
+        """What the pro portal's day reads of the world: the venues once, then the offers' state."""
+        assert self.side is not None
+        if not self._side_offers:
+            self.side.send("static", (self.v_offerer, self.v_open))
+        done, self._side_offers = self._side_offers, len(self.o_created)
+        self.side.send("pro_day", (day, self.o_active, self.o_created[done:], self.o_venue[done:]))
 
     def finish(self) -> None:
         """Write users and deposits (new rows inserted, changed rows updated) and product popularity."""
+        self._collect_texts()
         self.flush()
+        if self.side is not None:  # the sidecar's rows (the pro portal's days)
+            side, self.side = self.side, None
+            side.close()
+            self.db.append_from(side.path, PRO_TABLES)
+            side.path.unlink()
         n_old = self.n_users_loaded
         ids = np.arange(1, len(self.u_created) + 1)
         new = ids > n_old
