@@ -38,10 +38,18 @@ class Sidecar:
 
     def __init__(self, seed: int, scale: float, path: Path) -> None:
         self.path = path
+        # the same code as this process: its `data_gcp` folder first (a benchmark may run another
+        # revision's sandbox from a folder of its own)
+        here = str(Path(__file__).resolve().parents[2])
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p),
+        }
         self._proc = subprocess.Popen(
             [sys.executable, "-c", "from data_gcp.sandbox.sidecar import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            env=env,
         )
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._out: BinaryIO = self._proc.stdin
@@ -49,7 +57,7 @@ class Sidecar:
         # a reader thread: the sidecar never blocks on a full pipe while the caller is writing to it
         self._reader = threading.Thread(target=self._read, args=(self._proc.stdout,), daemon=True)
         self._reader.start()
-        self.send("start", (seed, scale, str(path)))
+        self.send("start", (seed, scale, str(path), str(Path(__file__).resolve())))
 
     def _read(self, stream: BinaryIO) -> None:
         while True:
@@ -97,8 +105,9 @@ def _serve(inp: BinaryIO, out: BinaryIO) -> None:
     from data_gcp.sandbox.app_usage import pro_portal_day
     from data_gcp.sandbox.world import CatalogueTexts, World
 
-    job, (seed, scale, path) = pickle.load(inp)
-    assert job == "start"
+    job, (seed, scale, path, origin) = pickle.load(inp)
+    if job != "start" or origin != str(Path(__file__).resolve()):
+        raise SandboxError(f"internal error: the sidecar runs {__file__}, its caller {origin}")
     texts = CatalogueTexts(seed)
     with SourceDB(f"sqlite:///{path}", new=True) as db:
         db.create_schema(indexes=False)
