@@ -113,8 +113,8 @@ def generate(
         world = World(db, seed, scale)
         first = np.datetime64(start, "D")
         world.horizon = (first + np.timedelta64(days, "D")).astype("datetime64[s]") - np.timedelta64(1, "s")
-        if db.building is not None and scale * days >= SIDECAR_MIN_WORK:
-            world.start_sidecar(db.building.with_name(f"{db.building.name}.side"))
+        if scale * days >= SIDECAR_MIN_WORK:
+            world.start_sidecar()
         try:
             world.create_initial(first, np.random.default_rng([seed, 1]))
             world.simulate(first, days, tick)

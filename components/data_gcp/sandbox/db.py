@@ -402,23 +402,6 @@ class SourceDB:
         with cur.copy(f"COPY {_q(table)} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(buf.getvalue())
 
-    def append_from(self, path: Path, tables: tuple[str, ...]) -> None:
-        """Append these tables' rows from another SQLite file of the same schema (a new SQLite
-        database only: the attach needs a commit in between). Why: SQLite copies stored rows
-        without decoding them, several times faster than inserting them again."""
-        if self.building is None:
-            raise SandboxError(
-                "internal error: rows are appended from another file only into a new SQLite file"
-            )
-        self.execute("COMMIT")
-        self.execute("ATTACH DATABASE ? AS side", (str(path),))
-        self.execute("BEGIN")
-        for table in tables:
-            self.execute(f"INSERT INTO main.{_q(table)} SELECT * FROM side.{_q(table)}")
-        self.execute("COMMIT")
-        self.execute("DETACH DATABASE side")
-        self.execute("BEGIN")
-
     def update(self, table: str, data: pa.Table) -> int:
         """Set the given columns of existing rows, matched on the table's primary key."""
         self.wait()

@@ -5,9 +5,8 @@ Why a process: the simulation holds Python's lock most of the time (numpy calls 
 arrays, Python objects), so a thread would not run beside it. What the sidecar does:
 - the catalogue's texts (`CatalogueTexts`: names built one at a time in Python), sent back to the
   world, which emits the rows with them before anything updates those rows;
-- the pro portal's days (`pro_portal_day`, from a random stream of its own): it writes their rows
-  to a SQLite file of its own, which the world appends to its database at the end
-  (`SourceDB.append_from`: SQLite copies the stored rows without decoding them).
+- the pro portal's days (`pro_portal_day`, from a random stream of its own, reading the offers'
+  state the world sends each day): their rows are sent back, in Arrow, for the world to emit.
 
 Both are pure functions of what the world sends (ids, the catalogue's arrays, the seed), so the
 database is the same with or without the sidecar. It is a plain Python process running `main`
@@ -27,17 +26,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+import pyarrow as pa
 
-from data_gcp.sandbox.db import SandboxError, SourceDB
-
-PRO_TABLES = ("pro_app_event", "pro_log")  # what the sidecar's days write
+from data_gcp.sandbox.db import SandboxError
 
 
 class Sidecar:
     """The caller's end: jobs go out in order; the texts come back in the same order."""
 
-    def __init__(self, seed: int, scale: float, path: Path) -> None:
-        self.path = path
+    def __init__(self, seed: int) -> None:
         # the same code as this process: its `data_gcp` folder first (a benchmark may run another
         # revision's sandbox from a folder of its own)
         here = str(Path(__file__).resolve().parents[2])
@@ -57,7 +54,7 @@ class Sidecar:
         # a reader thread: the sidecar never blocks on a full pipe while the caller is writing to it
         self._reader = threading.Thread(target=self._read, args=(self._proc.stdout,), daemon=True)
         self._reader.start()
-        self.send("start", (seed, scale, str(path), str(Path(__file__).resolve())))
+        self.send("start", (seed, str(Path(__file__).resolve())))
 
     def _read(self, stream: BinaryIO) -> None:
         while True:
@@ -68,7 +65,7 @@ class Sidecar:
                 return
 
     def send(self, job: str, args: tuple) -> None:
-        """Queue a job: "products", "offers" (texts), "static" (venues), "pro_day"."""
+        """Queue a job: "products", "offers" (texts), "static" (venues), "pro_day" (a day's rows)."""
         try:
             pickle.dump((job, args), self._out, protocol=pickle.HIGHEST_PROTOCOL)
             self._out.flush()
@@ -76,14 +73,14 @@ class Sidecar:
             raise SandboxError("the sandbox's sidecar process stopped (see its error above)") from None
 
     def receive(self) -> Any:
-        """The next result (a text job's columns), waiting for it."""
+        """The next result (a text job's columns, a pro portal day's rows), waiting for it."""
         result = self._results.get()
         if result is EOFError:
             raise SandboxError("the sandbox's sidecar process stopped (see its error above)")
         return result
 
     def close(self) -> None:
-        """Let the sidecar write what it holds and stop; its SQLite file is then complete."""
+        """Stop the sidecar once its jobs are done (their results received)."""
         self.send("stop", ())
         done = self.receive()
         self._out.close()
@@ -96,42 +93,51 @@ class Sidecar:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
-        for path in (self.path, self.path.with_name(self.path.name + ".building")):
-            path.unlink(missing_ok=True)
+
+
+class _ProView:
+    """What the pro portal's days read of the world (sent by it) and their rows, per day."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.o_created = np.zeros(0, "datetime64[s]")
+        self.o_venue = np.zeros(0, np.int64)
+        self.rows: list[tuple[str, pa.Table]] = []
+
+    def emit(self, table: str, data: pa.Table) -> None:
+        if data.num_rows:
+            self.rows.append((table, data))
 
 
 def _serve(inp: BinaryIO, out: BinaryIO) -> None:
-    """The sidecar's loop: jobs in, texts out, the pro portal's days written to its own file."""
+    """The sidecar's loop: jobs in, their rows or columns out, in order."""
     from data_gcp.sandbox.app_usage import pro_portal_day
-    from data_gcp.sandbox.world import CatalogueTexts, World
+    from data_gcp.sandbox.world import CatalogueTexts
 
-    job, (seed, scale, path, origin) = pickle.load(inp)
+    job, (seed, origin) = pickle.load(inp)
     if job != "start" or origin != str(Path(__file__).resolve()):
         raise SandboxError(f"internal error: the sidecar runs {__file__}, its caller {origin}")
     texts = CatalogueTexts(seed)
-    with SourceDB(f"sqlite:///{path}", new=True) as db:
-        db.create_schema(indexes=False)
-        mirror = World(db, seed, scale)  # the arrays the pro portal reads, sent by the world
-        mirror.o_created = np.zeros(0, "datetime64[s]")
-        mirror.o_venue = np.zeros(0, np.int64)
-        while True:
-            job, args = pickle.load(inp)
-            if job == "stop":
-                break
-            if job in ("products", "offers"):
-                pickle.dump(getattr(texts, job)(*args), out, protocol=pickle.HIGHEST_PROTOCOL)
-                out.flush()
-            elif job == "static":
-                mirror.v_offerer, mirror.v_open = args
-            elif job == "pro_day":
-                day, active, created, venue = args
-                mirror.o_active = active
-                mirror.o_created = np.concatenate([mirror.o_created, created])
-                mirror.o_venue = np.concatenate([mirror.o_venue, venue])
-                pro_portal_day(mirror, day)
-            else:
-                raise SandboxError(f"internal error: unknown sidecar job {job!r}")
-        mirror.flush()
+    view = _ProView(seed)
+    while True:
+        job, args = pickle.load(inp)
+        if job == "stop":
+            break
+        if job in ("products", "offers"):
+            result: object = getattr(texts, job)(*args)
+        elif job == "static":
+            view.v_offerer, view.v_open = args
+            continue
+        elif job == "pro_day":
+            day, view.o_active, created, venue = args
+            view.o_created = np.concatenate([view.o_created, created])
+            view.o_venue = np.concatenate([view.o_venue, venue])
+            pro_portal_day(view, day)  # type: ignore[arg-type]  # what it reads of a World
+            result, view.rows = view.rows, []
+        else:
+            raise SandboxError(f"internal error: unknown sidecar job {job!r}")
+        pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
     pickle.dump("done", out)
     out.flush()
 

@@ -40,7 +40,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -51,7 +50,7 @@ from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
 from data_gcp.sandbox.db import ARRIVAL_COLUMN, LATE_EVENT_TABLE, SandboxError, SourceDB, removed_table
 from data_gcp.sandbox.geo import DEPARTMENTS, user_address
 from data_gcp.sandbox.hashing import hash_uniform
-from data_gcp.sandbox.sidecar import PRO_TABLES, Sidecar
+from data_gcp.sandbox.sidecar import Sidecar
 from data_gcp.sandbox.texts import (
     author_name,
     descriptions,
@@ -87,6 +86,7 @@ EARTH_KM = np.float32(6371.0)
 YEAR_S = 365 * 86400
 WORK_PRODUCT = 10**9  # work keys: product id + WORK_PRODUCT, shared works from WORK_SHARED, else offer id
 WORK_SHARED = 2 * 10**9
+PRO_DAY = ""  # a sidecar job whose result is a pro portal day's rows (`World._collect_side`)
 
 CATEGORY_TOPICS: dict[str, tuple[int, ...]] = {
     "LIVRE": (0, 1, 2),
@@ -596,7 +596,7 @@ class World:
         self.horizon = NAT
         self._texts = CatalogueTexts(seed)
         self.side: Sidecar | None = None  # the second process, when `start_sidecar` started it
-        self._pending_texts: list[tuple[str, dict]] = []  # rows waiting for the sidecar's texts
+        self._side_jobs: list[tuple[str, dict]] = []  # the sidecar's jobs not yet collected, in order
         self._side_offers = 0  # offers the sidecar knows
         self._text_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-texts")
         self._addresses: list[Future] = []  # addresses of the users created by this run, in id order
@@ -845,18 +845,24 @@ class World:
 
     def _with_texts(self, table: str, columns: dict, job: str, args: tuple) -> None:
         """Emit rows once their texts are built: here, or by the sidecar process (`Sidecar`) while
-        this one simulates, then emitted by `_collect_texts` (the same texts either way)."""
+        this one simulates, then emitted by `_collect_side` (the same texts either way)."""
         if self.side is None:
             self.emit(table, pa.table({**columns, **getattr(self._texts, job)(*args)}))
         else:
             self.side.send(job, args)
-            self._pending_texts.append((table, columns))
+            self._side_jobs.append((table, columns))
 
-    def _collect_texts(self) -> None:
-        """Emit the rows whose texts the sidecar built: before anything updates them."""
-        for table, columns in self._pending_texts:
-            self.emit(table, pa.table({**columns, **self.side.receive()}))
-        self._pending_texts = []
+    def _collect_side(self) -> None:
+        """Emit what the sidecar has made, in order: rows waiting for their texts (before anything
+        updates them), the pro portal's days."""
+        for table, columns in self._side_jobs:
+            result = self.side.receive()
+            if table == PRO_DAY:
+                for name, data in result:
+                    self.emit(name, data)
+            else:
+                self.emit(table, pa.table({**columns, **result}))
+        self._side_jobs = []
 
     def _user_geo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Users' coordinates and activity, hashed from ids (computed once per user)."""
@@ -1647,7 +1653,7 @@ class World:
                 day.astype("datetime64[s]")
                 + rng.integers(6 * 3600, 20 * 3600, n_off).astype("timedelta64[s]")
             )
-            self._collect_texts()  # the earlier offers' rows, before today's updates touch them
+            self._collect_side()  # the earlier offers' rows, before today's updates touch them
             self._new_offers(ocreated, rng, day)
             self._offer_updates(day, rng)
             self._collective(day, rng)
@@ -1659,13 +1665,13 @@ class World:
                 pro_portal_day(self, day)
             if progress:
                 progress(i + 1)
-        self._collect_texts()
+        self._collect_side()
         self.flush()
 
-    def start_sidecar(self, path: Path) -> None:
-        """Hand the texts and the pro portal's days to a second process (`Sidecar`), its rows to
-        `path` until `finish` appends them: the same database, built on both cores."""
-        self.side = Sidecar(self.seed, self.scale, path)
+    def start_sidecar(self) -> None:
+        """Hand the texts and the pro portal's days to a second process (`Sidecar`): the same
+        database, built on both cores."""
+        self.side = Sidecar(self.seed)
 
     def stop_sidecar(self) -> None:
         """Stop the sidecar without its work (a failed generation)."""
@@ -1680,16 +1686,15 @@ class World:
             self.side.send("static", (self.v_offerer, self.v_open))
         done, self._side_offers = self._side_offers, len(self.o_created)
         self.side.send("pro_day", (day, self.o_active, self.o_created[done:], self.o_venue[done:]))
+        self._side_jobs.append((PRO_DAY, {}))
 
     def finish(self) -> None:
         """Write users and deposits (new rows inserted, changed rows updated) and product popularity."""
-        self._collect_texts()
-        self.flush()
-        if self.side is not None:  # the sidecar's rows (the pro portal's days)
+        self._collect_side()
+        if self.side is not None:
             side, self.side = self.side, None
             side.close()
-            self.db.append_from(side.path, PRO_TABLES)
-            side.path.unlink()
+        self.flush()
         n_old = self.n_users_loaded
         ids = np.arange(1, len(self.u_created) + 1)
         new = ids > n_old

@@ -395,14 +395,14 @@ def _table_rows(path: Path) -> dict[str, list[tuple]]:
 def test_the_sidecar_process_gives_the_same_database(
     tmp_path: Path, sandbox_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Texts and pro portal days built in the second process: the same rows, and no file left over."""
+    """Texts and pro portal days built in the second process: the same rows, no file left over."""
     import data_gcp.sandbox.core as core
     from data_gcp.sandbox import world
 
     started = []
     monkeypatch.setattr(core, "SIDECAR_MIN_WORK", 0.0)
     monkeypatch.setattr(
-        world.World, "start_sidecar", lambda w, p, f=world.World.start_sidecar: (started.append(p), f(w, p))
+        world.World, "start_sidecar", lambda w, f=world.World.start_sidecar: (started.append(w), f(w))
     )
     path = tmp_path / "db" / "side.sqlite"
     generate(SCALE, SEED, f"sqlite:///{path}", START, DAYS)
