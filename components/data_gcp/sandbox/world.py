@@ -260,17 +260,22 @@ class WeightedSampler:
         n = int(np.prod(size))
         u = rng.random(n)
         cls = self._classes(u)
-        t = u - self.base[cls]
-        t *= self.stretch[cls]
-        np.minimum(t, self.top[cls], out=t)
-        at = self.start[cls] + t.astype(np.int64)
-        kept = t - np.floor(t) < self.keep[at]
-        todo = np.flatnonzero(~kept)
+        t = np.take(self.base, cls)
+        np.subtract(u, t, out=t)
+        t *= np.take(self.stretch, cls)
+        np.minimum(t, np.take(self.top, cls), out=t)
+        at = t.astype(np.int64)
+        at += np.take(self.start, cls)
+        u = np.floor(t, out=u)  # u is not needed any more: t's fraction, kept when below keep
+        np.subtract(t, u, out=t)
+        todo = np.flatnonzero(t >= np.take(self.keep, at))
         while len(todo):  # redraw in the same class
-            c = cls[todo]
-            t = rng.random(len(todo)) * self.size[c]
-            redo = self.start[c] + t.astype(np.int64)
-            ok = t - np.floor(t) < self.keep[redo]
+            c = np.take(cls, todo)
+            t = rng.random(len(todo))
+            t *= np.take(self.size, c)
+            redo = t.astype(np.int64)
+            redo += np.take(self.start, c)
+            ok = t - np.floor(t) < np.take(self.keep, redo)
             at[todo[ok]] = redo[ok]
             todo = todo[~ok]
         return at.reshape(size)
