@@ -377,9 +377,11 @@ class SourceDB:
         return pa.table(cols, names=data.column_names)
 
     def insert(self, table: str, data: pa.Table) -> int:
-        """Append rows (columns by name; missing nullable columns become NULL)."""
-        self.wait()
-        return self._insert(table, self.conform(table, data))
+        """Append rows (columns by name; missing nullable columns become NULL), in the background
+        (`submit`): the caller computes its next rows meanwhile, and must not change the arrays
+        these rows were built from."""
+        self.submit([("insert", table, [data])])
+        return data.num_rows
 
     def _insert(self, table: str, data: pa.Table) -> int:
         if not data.num_rows:
