@@ -20,8 +20,10 @@ How it works, and why:
   late-event table that `advance` empties as the days come.
 - Speed: the simulation is linear in the scale. Hashed properties are computed once per id,
   candidates are drawn in O(1) each (`WeightedSampler`) and scored in float32 from one packed row
-  per offer, rows are built in Arrow and written by a background thread while the next days are
-  computed (`SourceDB.submit`).
+  per offer, a block of consultations at a time (their rows stay in the CPU's cache), rows are
+  built in Arrow and written by a background thread while the next days are computed
+  (`SourceDB.submit`), and a large generation hands the catalogue's texts and the pro portal's days
+  to a second process (`Sidecar`), so that both cores work: the same database either way.
 - What happens to a booking later (cancelled, used, reimbursed, and when) is a pure function of its
   id and seed, so `advance` moves existing bookings forward exactly as a longer generation would;
   users' activity, item popularity and coordinates are likewise hashed from ids, so `advance` only
