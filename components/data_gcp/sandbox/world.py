@@ -859,17 +859,23 @@ class World:
             self.side.send(job, args)
             self._side_jobs.append((table, columns))
 
-    def _collect_side(self) -> None:
+    def _collect_side(self, all_jobs: bool = True) -> None:
         """Emit what the sidecar has made, in order: rows waiting for their texts (before anything
-        updates them), the pro portal's days."""
-        for table, columns in self._side_jobs:
+        updates them), the pro portal's days. `all_jobs=False`: up to the last rows waiting for
+        texts only (the pro portal's last day may come later: the sidecar is not waited for it)."""
+        jobs = self._side_jobs
+        if not all_jobs:
+            texts = [i for i, (table, _) in enumerate(jobs) if table != PRO_DAY]
+            jobs = jobs[: texts[-1] + 1] if texts else []
+        self._side_jobs = self._side_jobs[len(jobs) :]
+        for table, columns in jobs:
+            assert self.side is not None
             result = self.side.receive()
             if table == PRO_DAY:
                 for name, data in result:
                     self.emit(name, data)
             else:
                 self.emit(table, pa.table({**columns, **result}))
-        self._side_jobs = []
 
     def _user_geo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Users' coordinates and activity, hashed from ids (computed once per user)."""
@@ -1660,7 +1666,7 @@ class World:
                 day.astype("datetime64[s]")
                 + rng.integers(6 * 3600, 20 * 3600, n_off).astype("timedelta64[s]")
             )
-            self._collect_side()  # the earlier offers' rows, before today's updates touch them
+            self._collect_side(all_jobs=False)  # the earlier offers' rows, before today's updates
             self._new_offers(ocreated, rng, day)
             self._offer_updates(day, rng)
             self._collective(day, rng)
