@@ -4,7 +4,8 @@ nothing in it, so that both cores work while the world simulates (`World.start_s
 Why a process: the simulation holds Python's lock most of the time (numpy calls on a day's small
 arrays, Python objects), so a thread would not run beside it. What the sidecar does:
 - the catalogue's texts (`CatalogueTexts`: names built one at a time in Python), sent back to the
-  world, which emits the rows with them before anything updates those rows;
+  world, which emits the rows with them when they come (it holds back the updates of those rows
+  until then);
 - the pro portal's days (`pro_portal_day`, from a random stream of its own, reading the offers'
   state the world sends each day): their rows are sent back, in Arrow, for the world to emit.
 
@@ -71,6 +72,10 @@ class Sidecar:
             self._out.flush()
         except BrokenPipeError:
             raise SandboxError("the sandbox's sidecar process stopped (see its error above)") from None
+
+    def ready(self) -> bool:
+        """Whether the next result has come (`receive` would not wait)."""
+        return not self._results.empty()
 
     def receive(self) -> Any:
         """The next result (a text job's columns, a pro portal day's rows), waiting for it."""

@@ -89,6 +89,7 @@ YEAR_S = 365 * 86400
 WORK_PRODUCT = 10**9  # work keys: product id + WORK_PRODUCT, shared works from WORK_SHARED, else offer id
 WORK_SHARED = 2 * 10**9
 PRO_DAY = ""  # a sidecar job whose result is a pro portal day's rows (`World._collect_side`)
+SIDE_LAG = 16  # sidecar jobs (two a day) the world may be ahead of before it waits for them
 
 CATEGORY_TOPICS: dict[str, tuple[int, ...]] = {
     "LIVRE": (0, 1, 2),
@@ -629,13 +630,15 @@ class World:
 
     def flush(self) -> None:
         """Hand the buffered rows, then the buffered updates (which may touch those rows), to the
-        database's background writer."""
+        database's background writer. The updates of a table whose rows still wait for the
+        sidecar's texts wait with them (in order), so that they never reach the rows first."""
+        waiting = {table for table, _ in self._side_jobs}
         writes = [("insert", table, parts) for table, parts in self.out.items()]
-        writes += [("update", table, [data]) for table, data in self.updates]
+        writes += [("update", table, [data]) for table, data in self.updates if table not in waiting]
         if writes:
             self.db.submit(writes)
         self.out = {}
-        self.updates = []
+        self.updates = [(table, data) for table, data in self.updates if table in waiting]
         self.out_rows = 0
 
     def _new_user_addresses(self, n: int) -> list[str | None]:
@@ -859,17 +862,13 @@ class World:
             self.side.send(job, args)
             self._side_jobs.append((table, columns))
 
-    def _collect_side(self, all_jobs: bool = True) -> None:
-        """Emit what the sidecar has made, in order: rows waiting for their texts (before anything
-        updates them), the pro portal's days. `all_jobs=False`: up to the last rows waiting for
-        texts only (the pro portal's last day may come later: the sidecar is not waited for it)."""
-        jobs = self._side_jobs
-        if not all_jobs:
-            texts = [i for i, (table, _) in enumerate(jobs) if table != PRO_DAY]
-            jobs = jobs[: texts[-1] + 1] if texts else []
-        self._side_jobs = self._side_jobs[len(jobs) :]
-        for table, columns in jobs:
-            assert self.side is not None
+    def _collect_side(self, wait: bool = True) -> None:
+        """Emit what the sidecar has made, in order: rows with their texts, the pro portal's days.
+        `wait=False`: only what is ready, unless more than SIDE_LAG jobs are (memory stays
+        bounded); the world simulates on meanwhile (`flush` holds back the updates of the rows
+        still waiting)."""
+        while self._side_jobs and (wait or len(self._side_jobs) > SIDE_LAG or self.side.ready()):
+            table, columns = self._side_jobs.pop(0)
             result = self.side.receive()
             if table == PRO_DAY:
                 for name, data in result:
@@ -1666,7 +1665,7 @@ class World:
                 day.astype("datetime64[s]")
                 + rng.integers(6 * 3600, 20 * 3600, n_off).astype("timedelta64[s]")
             )
-            self._collect_side(all_jobs=False)  # the earlier offers' rows, before today's updates
+            self._collect_side(wait=False)  # what the sidecar has made so far
             self._new_offers(ocreated, rng, day)
             self._offer_updates(day, rng)
             self._collective(day, rng)
