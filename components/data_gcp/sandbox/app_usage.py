@@ -39,6 +39,16 @@ PRO_USER_BASE = 100_000_000  # pro account ids: PRO_USER_BASE + offerer_id * 4 +
 PRO_TRACKED = 0.8  # share of pro visitors who accept analytics cookies
 MAP_SALT, PRO_SALT = 7_001, 7_002
 
+# the venue map's events, by code
+MAP_EVENTS = (
+    "ConsultVenueMap",
+    "PinMapPressed",
+    "ConsultVenue",
+    "ConsultOffer",
+    "BookingConfirmation",
+    "VenueMapSeenDuration",
+)
+
 SUFFIX = " - pass Culture Pro"
 # (page title, path, weight among a session's pages, click event some views lead to, its probability)
 PRO_PAGES: tuple[tuple[str, str, float, str | None, float], ...] = (
@@ -124,31 +134,25 @@ def venue_map_day(world: World, day: np.datetime64) -> None:
     ulat, ulon, prop = world._user_geo()
     users = eligible[sample_weighted(rng, prop[eligible], n)]
     t0 = day_s + rng.normal(18 * 3600, 3 * 3600, n).clip(0, 80000).astype("timedelta64[s]")
-    sid = np.char.add(f"{day.astype(object):%Y%m%d}-m", np.arange(n).astype(str))
-    pseudo = np.char.add(
-        "dev-", (hash_uniform(users + 1, 71, world.seed) * 1e12).astype(np.int64).astype(str)
-    )
-    platform = PLATFORMS[sample_weighted(rng, np.array([0.48, 0.48, 0.04]), n)]
-    ev: list[dict] = []
+    # texts once per session, picked per event by Arrow (no Python or numpy string per event)
+    sid = _prefixed(f"{day.astype(object):%Y%m%d}-m", np.arange(n))
+    pseudo = _prefixed("dev-", (hash_uniform(users + 1, 71, world.seed) * 1e12).astype(np.int64))
+    platform = sample_weighted(rng, np.array([0.48, 0.48, 0.04]), n)
+    ev: list[tuple] = []
 
     def events(idx, ts, name, offer=None, origin=None, call=None, venue=None, duration=None) -> None:
+        """A batch of events of sessions `idx` (all from the map: origin `venueMap`, no call)."""
         m = len(idx)
+        none = np.full(m, -1, np.int64)
         ev.append(
-            {
-                "event_timestamp": ts,
-                "event_name": np.full(m, name),
-                "user_id": users[idx] + 1,
-                "user_pseudo_id": pseudo[idx],
-                "session_id": sid[idx],
-                "platform": platform[idx],
-                "app_version": np.full(m, "1.300.2"),
-                "offer_id": np.full(m, -1) if offer is None else offer + 1,
-                "origin": np.full(m, "venueMap", dtype=object) if origin is None else origin,
-                "reco_call_id": _strings(m) if call is None else call,
-                "search_query": _strings(m),
-                "venue_id": np.full(m, -1) if venue is None else venue + 1,
-                "duration_seconds": np.full(m, -1) if duration is None else duration,
-            }
+            (
+                ts,
+                np.full(m, MAP_EVENTS.index(name), np.int64),
+                idx,
+                none if offer is None else offer + 1,
+                none if venue is None else venue + 1,
+                none if duration is None else duration,
+            )
         )
 
     all_s = np.arange(n)
@@ -181,34 +185,40 @@ def venue_map_day(world: World, day: np.datetime64) -> None:
             co = bookable[order[pick]]
             oi = opened[cons]
             cs, ct = s_idx[oi], pin_t[oi] + np.timedelta64(15, "s")
-            corig = np.full(len(cs), "venueMap", dtype=object)
+            corig = np.full(len(cs), -1, np.int64)  # the map's (`events` writes it)
             events(cs, ct, "ConsultOffer", offer=co, venue=pin_venue[oi], origin=corig)
             cu = users[cs]
             aff = world._affinity(cu, co)
             want = np.flatnonzero(rng.random(len(cs)) < np.clip(0.25 * (0.3 + aff) ** 0.8, 0, 0.9))
-            world._book(want, cs, cu, co, ct, corig, _strings(len(cs)), events, rng)
+            world._book(want, cs, cu, co, ct, corig, np.full(len(cs), -1, np.int64), events, rng)
     events(all_s, t0 + seen.astype("timedelta64[s]"), "VenueMapSeenDuration", duration=seen)
-    _emit(world, "app_event", ev, ("offer_id", "venue_id", "duration_seconds"))
-
-
-def _emit(world: World, table: str, ev: list[dict], nullable_ints: tuple[str, ...]) -> None:
-    """Concatenate event batches, sort them by time and hand them to the world's buffer."""
-    if not ev:
-        return
-    cols = {key: np.concatenate([e[key] for e in ev]) for key in ev[0]}
-    ts = cols.pop("event_timestamp")
+    # the batches in time order (a stable sort of their concatenation)
+    ts, name, s, offer, venue, duration = (np.concatenate(c) for c in zip(*ev, strict=True))
     order = np.argsort(ts, kind="stable")
-    out = _time_columns(ts[order])
-    for key, v in cols.items():
-        v = v[order]
-        if key in nullable_ints:
-            out[key] = pa.array(v, mask=v < 0)
-        else:
-            out[key] = pa.array(v.tolist() if v.dtype == object else v)
-    if table == "app_event":  # the map's events upload with their session, within the minute (never late)
-        seconds = ts[order].astype(np.int64) % 60 + 1
-        out["event_server_timestamp_offset"] = pa.array(seconds * 1_000_000)
-    world.emit(table, pa.table(out))
+    ts, name, s, offer, venue, duration = (c[order] for c in (ts, name, s, offer, venue, duration))
+    m = len(ts)
+    world.emit(
+        "app_event",
+        pa.table(
+            {
+                **_time_columns(ts),
+                "event_name": pa.array(MAP_EVENTS).take(name),
+                "user_id": users[s] + 1,
+                "user_pseudo_id": pseudo.take(s),
+                "session_id": sid.take(s),
+                "platform": pa.array(PLATFORMS).take(platform[s]),
+                "app_version": pa.repeat(pa.scalar("1.300.2"), m),
+                "offer_id": pa.array(offer, mask=offer < 0),
+                "origin": pa.repeat(pa.scalar("venueMap"), m),
+                "reco_call_id": pa.nulls(m, pa.string()),
+                "search_query": pa.nulls(m, pa.string()),
+                "venue_id": pa.array(venue, mask=venue < 0),
+                "duration_seconds": pa.array(duration, mask=duration < 0),
+                # the map's events upload with their session, within the minute (never late)
+                "event_server_timestamp_offset": (ts.astype(np.int64) % 60 + 1) * 1_000_000,
+            }
+        ),
+    )
 
 
 def _time_columns(ts: np.ndarray) -> dict[str, pa.Array]:
@@ -350,7 +360,7 @@ def _pro_events(world, day, rng, tracked, venue, offerer, user, t0) -> None:
         batches.append(
             (dl, ts[dl] + np.timedelta64(20, "s"), "hasClickedDownloadBooking", dl, np.full(len(dl), -1))
         )
-    # in time order (a stable sort of the batches' concatenation, as `_emit`)
+    # in time order (a stable sort of the batches' concatenation, as the venue map's)
     when = np.concatenate([b[1] for b in batches])
     order = np.argsort(when, kind="stable")
     view, referrer, ev_offer = (np.concatenate([b[i] for b in batches])[order] for i in (0, 3, 4))

@@ -29,6 +29,9 @@ from data_gcp.sandbox.world import World
 
 log = get_logger(__name__)
 DEFAULT_DAYS = 365
+# scale x days from which a generation starts the sidecar process (`World.start_sidecar`): below,
+# its start (about a second of imports) costs more than the second core gives back
+SIDECAR_MIN_WORK = 20.0
 
 
 @dataclass
@@ -110,9 +113,15 @@ def generate(
         world = World(db, seed, scale)
         first = np.datetime64(start, "D")
         world.horizon = (first + np.timedelta64(days, "D")).astype("datetime64[s]") - np.timedelta64(1, "s")
-        world.create_initial(first, np.random.default_rng([seed, 1]))
-        world.simulate(first, days, tick)
-        world.finish()
+        if scale * days >= SIDECAR_MIN_WORK:
+            world.start_sidecar()
+        try:
+            world.create_initial(first, np.random.default_rng([seed, 1]))
+            world.simulate(first, days, tick)
+            world.finish()
+        except BaseException:
+            world.stop_sidecar()
+            raise
         write_locations(db, seed)  # the venues' addresses (app tables address, offerer_address)
         db.create_indexes()
         end = start + dt.timedelta(days=days - 1)

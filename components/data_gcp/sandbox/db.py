@@ -6,7 +6,7 @@ native bulk path with no Python object per row or value. SQLite goes through ADB
 updates alike), PostgreSQL through psycopg's `COPY`. SQLAlchemy only parses the URL.
 
 All or nothing: everything a run writes is one transaction, and a new SQLite database (`generate`)
-is built in a temporary file next to the target, without journal, its indexes created once at the
+is built in a temporary file next to the target, without journal, most indexes created once at the
 end, then renamed over the target: a failed generation leaves the previous file as it was.
 """
 
@@ -39,6 +39,14 @@ META_TABLE = "sandbox_meta"
 # App events recorded but not uploaded yet: they reach `app_event` on the day they arrive (`advance`).
 LATE_EVENT_TABLE = "sandbox_late_app_event"
 ARRIVAL_COLUMN = "event_arrival_timestamp"
+# Indexes kept up to date while a new database is loaded: the rows come a day at a time, in the
+# index's order (nearly), so each insert appends to the index; the background writer does that work
+# while the next days are simulated instead of a sort of the whole table after the simulation.
+IN_ORDER_INDEXES = (
+    ("app_event", "event_date"),
+    ("pro_app_event", "event_date"),
+    ("reco_display_log", "displayed_at"),
+)
 SQLITE_CACHE_KIB = 256 * 1024  # page cache of the writing connection (SQLite's default is 2 MiB)
 
 
@@ -226,7 +234,8 @@ class SourceDB:
     def create_schema(self, indexes: bool = True) -> None:
         """Drop and create every table of the spec plus the sandbox's own tables.
 
-        `indexes=False` leaves the secondary indexes to `create_indexes` (faster bulk loading).
+        `indexes=False` leaves the secondary indexes to `create_indexes` (faster bulk loading),
+        except those of `IN_ORDER_INDEXES`.
         """
         for spec in (*SANDBOX_TABLES, None):
             name = spec.name if spec else META_TABLE
@@ -236,6 +245,9 @@ class SourceDB:
         self._exec(f'CREATE TABLE {_q(META_TABLE)} ("key" TEXT PRIMARY KEY, "value" TEXT NOT NULL)')
         if indexes:
             self.create_indexes()
+        else:
+            for table, col in IN_ORDER_INDEXES:
+                self._create_index(table, col)
 
     def _create(self, spec: TableSpec) -> None:
         types = SQLITE_TYPES if self.dialect == "sqlite" else POSTGRES_TYPES
@@ -253,8 +265,10 @@ class SourceDB:
     def create_indexes(self) -> None:
         for spec in SANDBOX_TABLES:
             for col in spec.indexes:
-                name = _q(f"ix_{spec.name}_{col}")
-                self._exec(f"CREATE INDEX IF NOT EXISTS {name} ON {_q(spec.name)} ({_q(col)})")
+                self._create_index(spec.name, col)
+
+    def _create_index(self, table: str, col: str) -> None:
+        self._exec(f"CREATE INDEX IF NOT EXISTS {_q(f'ix_{table}_{col}')} ON {_q(table)} ({_q(col)})")
 
     def has_schema(self) -> bool:
         return self.has_table(META_TABLE)
@@ -363,9 +377,11 @@ class SourceDB:
         return pa.table(cols, names=data.column_names)
 
     def insert(self, table: str, data: pa.Table) -> int:
-        """Append rows (columns by name; missing nullable columns become NULL)."""
-        self.wait()
-        return self._insert(table, self.conform(table, data))
+        """Append rows (columns by name; missing nullable columns become NULL), in the background
+        (`submit`): the caller computes its next rows meanwhile, and must not change the arrays
+        these rows were built from."""
+        self.submit([("insert", table, [data])])
+        return data.num_rows
 
     def _insert(self, table: str, data: pa.Table) -> int:
         if not data.num_rows:

@@ -20,8 +20,10 @@ How it works, and why:
   late-event table that `advance` empties as the days come.
 - Speed: the simulation is linear in the scale. Hashed properties are computed once per id,
   candidates are drawn in O(1) each (`WeightedSampler`) and scored in float32 from one packed row
-  per offer, rows are built in Arrow and written by a background thread while the next days are
-  computed (`SourceDB.submit`).
+  per offer, a block of consultations at a time (their rows stay in the CPU's cache), rows are
+  built in Arrow and written by a background thread while the next days are computed
+  (`SourceDB.submit`), and a large generation hands the catalogue's texts and the pro portal's days
+  to a second process (`Sidecar`), so that both cores work: the same database either way.
 - What happens to a booking later (cancelled, used, reimbursed, and when) is a pure function of its
   id and seed, so `advance` moves existing bookings forward exactly as a longer generation would;
   users' activity, item popularity and coordinates are likewise hashed from ids, so `advance` only
@@ -50,6 +52,7 @@ from data_gcp.offer_categories import CATEGORY_BOOKING_WEIGHTS, SUBCATEGORIES
 from data_gcp.sandbox.db import ARRIVAL_COLUMN, LATE_EVENT_TABLE, SandboxError, SourceDB, removed_table
 from data_gcp.sandbox.geo import DEPARTMENTS, user_address
 from data_gcp.sandbox.hashing import hash_uniform
+from data_gcp.sandbox.sidecar import Sidecar
 from data_gcp.sandbox.texts import (
     author_name,
     descriptions,
@@ -68,7 +71,9 @@ DEPOSIT_TYPES = np.array(["GRANT_15_17", "GRANT_18", "GRANT_17_18"])
 STATUSES = np.array(["CONFIRMED", "USED", "CANCELLED", "REIMBURSED"])
 CANCEL_REASONS = np.array(["BENEFICIARY", "OFFERER", "EXPIRED"])
 FLUSH_ROWS = 400_000  # rows buffered before a background write
-CHUNK_ROWS = 16_384  # consultations scored at a time (bounds the candidates' memory)
+CHUNK_ROWS = 16_384  # consultations drawn at a time (bounds the candidates' memory)
+BLOCK_ROWS = 512  # consultations scored at a time: their candidates' rows stay in the CPU's cache
+GUIDE_BUCKETS = 4096  # `WeightedSampler`'s guide table
 SESSION_RATE = 0.05  # sessions per registered user per day, before seasonality
 DISPLAY_SIZE = 8
 CANDIDATES = 48
@@ -83,6 +88,8 @@ EARTH_KM = np.float32(6371.0)
 YEAR_S = 365 * 86400
 WORK_PRODUCT = 10**9  # work keys: product id + WORK_PRODUCT, shared works from WORK_SHARED, else offer id
 WORK_SHARED = 2 * 10**9
+PRO_DAY = ""  # a sidecar job whose result is a pro portal day's rows (`World._collect_side`)
+SIDE_LAG = 16  # sidecar jobs (two a day) the world may be ahead of before it waits for them
 
 CATEGORY_TOPICS: dict[str, tuple[int, ...]] = {
     "LIVRE": (0, 1, 2),
@@ -241,6 +248,11 @@ class WeightedSampler:
         self.base = self.cum - share / share.sum()
         self.stretch = self.size / (share / share.sum())
         self.top = self.size - 1e-9  # the largest offset into a class
+        # the class of a uniform number without a binary search per draw: its bucket's first class,
+        # then the few draws whose bucket holds a class boundary step on (the same classes as
+        # `searchsorted(cum, u, side="right")`, clipped to the last class)
+        self.guide = np.searchsorted(self.cum, np.arange(GUIDE_BUCKETS) / GUIDE_BUCKETS, side="right")
+        self.bound = np.append(self.cum, np.inf)  # a class's upper bound, then a sentinel
 
     def sample(self, rng: np.random.Generator, size: tuple | int) -> np.ndarray:
         """Indices into `weights`."""
@@ -250,22 +262,37 @@ class WeightedSampler:
         """Draws as positions in `order` (the items sorted by class)."""
         n = int(np.prod(size))
         u = rng.random(n)
-        cls = np.searchsorted(self.cum, u, side="right")
-        np.minimum(cls, len(self.cum) - 1, out=cls)
-        t = u - self.base[cls]
-        t *= self.stretch[cls]
-        np.minimum(t, self.top[cls], out=t)
-        at = self.start[cls] + t.astype(np.int64)
-        kept = t - np.floor(t) < self.keep[at]
-        todo = np.flatnonzero(~kept)
+        cls = self._classes(u)
+        t = np.take(self.base, cls)
+        np.subtract(u, t, out=t)
+        t *= np.take(self.stretch, cls)
+        np.minimum(t, np.take(self.top, cls), out=t)
+        at = t.astype(np.int64)
+        at += np.take(self.start, cls)
+        u = np.floor(t, out=u)  # u is not needed any more: t's fraction, kept when below keep
+        np.subtract(t, u, out=t)
+        todo = np.flatnonzero(t >= np.take(self.keep, at))
         while len(todo):  # redraw in the same class
-            c = cls[todo]
-            t = rng.random(len(todo)) * self.size[c]
-            redo = self.start[c] + t.astype(np.int64)
-            ok = t - np.floor(t) < self.keep[redo]
+            c = np.take(cls, todo)
+            t = rng.random(len(todo))
+            t *= np.take(self.size, c)
+            redo = t.astype(np.int64)
+            redo += np.take(self.start, c)
+            ok = t - np.floor(t) < np.take(self.keep, redo)
             at[todo[ok]] = redo[ok]
             todo = todo[~ok]
         return at.reshape(size)
+
+    def _classes(self, u: np.ndarray) -> np.ndarray:
+        """The class of each uniform number: `searchsorted(cum, u, side="right")` clipped to the
+        last class, from the guide table (a few gathers instead of a branchy search per draw)."""
+        cls = np.take(self.guide, (u * GUIDE_BUCKETS).astype(np.intp))
+        todo = np.flatnonzero(np.take(self.bound, cls) <= u)
+        while len(todo):  # a boundary inside the bucket: step on to the class holding u
+            cls[todo] += 1
+            todo = todo[np.take(self.bound, cls[todo]) <= u[todo]]
+        np.minimum(cls, len(self.cum) - 1, out=cls)
+        return cls
 
 
 def gumbel32(rng: np.random.Generator, size: tuple) -> np.ndarray:
@@ -345,6 +372,18 @@ def _prefixed(prefix: str, numbers: np.ndarray) -> pa.Array:
 def _labels(values: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:
     """Strings from codes into `values` (-1: NULL), built in Arrow."""
     return pa.array(values, pa.string()).take(pa.array(codes, mask=codes < 0))
+
+
+@dataclass
+class CandidatePools:
+    """Where a day's candidates come from: offers drawn by popularity (`by_pop`) and by category
+    popularity only (`by_sub`); `offers` holds each sampler's offers in its order (the popularity
+    pool's, then the category pool's), `rows` their packed rows (`World._pack`)."""
+
+    by_pop: WeightedSampler
+    by_sub: WeightedSampler
+    offers: np.ndarray
+    rows: np.ndarray
 
 
 @dataclass
@@ -479,6 +518,69 @@ def status_at(
     return status, c, us, r
 
 
+class CatalogueTexts:
+    """Names, descriptions and extra data of products and offers: pure functions of ids and the seed
+    (a work's title and person are computed once per work, offers of a product share them).
+
+    Why a class of its own: the sidecar process builds them while the world simulates (`Sidecar`),
+    the world itself when there is none; the texts are the same."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.works: dict[tuple[int, int, str], tuple[str, str | None]] = {}  # title, person of a work
+
+    def work(self, key: int, topic: int, fam: str) -> tuple[str, str | None]:
+        """A work's canonical title and person (None where its family names none), once per work."""
+        work = self.works.get((key, topic, fam))
+        if work is None:
+            who = author_name(topic, key, self.seed) if person_field(fam) else None
+            work = self.works[(key, topic, fam)] = (work_title(topic, key, self.seed, fam), who)
+        return work
+
+    def products(self, ids: np.ndarray, sub: np.ndarray, topic: np.ndarray) -> dict[str, pa.Array]:
+        """Product names and extra data: the work's canonical title and person, a genre."""
+        names, extras = [], []
+        for i, sb, t in zip(ids.tolist(), sub.tolist(), topic.tolist(), strict=True):
+            fam = SUB_FAMILY[sb]
+            field = person_field(fam)
+            title, who = self.work(i + WORK_PRODUCT, t, fam)
+            names.append(title)
+            extras.append(json.dumps({**({field: who} if field else {}), "genre": f"genre-{i % 13}"}))
+        return {
+            "product_name": pa.array(names, pa.string()),
+            "product_extra_data": pa.array(extras, pa.string()),
+        }
+
+    def offers(
+        self, ids: np.ndarray, work: np.ndarray, topic: np.ndarray, sub: np.ndarray, product: np.ndarray
+    ) -> dict[str, pa.Array]:
+        """Name, description and extra data of new offers: canonical for product offers, noisy otherwise."""
+        descriptions_ = descriptions(topic, ids, self.seed, SUB_IDS[sub])
+        names, extras = [], []
+        for oid, key, t, sb, prod in zip(
+            ids.tolist(), work.tolist(), topic.tolist(), sub.tolist(), product.tolist(), strict=True
+        ):
+            fam = SUB_FAMILY[sb]
+            field = person_field(fam)
+            title, who = self.work(key, t, fam)
+            extra: dict[str, object] = {}  # what a venue types: never a field derived from the truth
+            if prod > 0:
+                names.append(title)
+                if field:
+                    extra[field] = who
+            else:
+                names.append(noisy_name(title, who, oid, self.seed, fam))
+                typed = noisy_author(who, oid, self.seed)
+                if field and typed:
+                    extra[field] = typed
+            extras.append(json.dumps(extra, ensure_ascii=False))
+        return {
+            "offer_name": pa.array(names, pa.string()),
+            "offer_description": descriptions_,
+            "offer_extra_data": pa.array(extras, pa.string()),
+        }
+
+
 # --- the world ---------------------------------------------------------------------------------
 class World:
     """All state a day of simulation needs, as numpy arrays indexed by id - 1."""
@@ -500,7 +602,10 @@ class World:
         self.next_recredit_id = 1
         self.next_collective_id = 1
         self.horizon = NAT
-        self._works: dict[tuple[int, int, str], tuple[str, str | None]] = {}  # title, person of a work
+        self._texts = CatalogueTexts(seed)
+        self.side: Sidecar | None = None  # the second process, when `start_sidecar` started it
+        self._side_jobs: list[tuple[str, dict]] = []  # the sidecar's jobs not yet collected, in order
+        self._side_offers = 0  # offers the sidecar knows
         self._text_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-texts")
         self._addresses: list[Future] = []  # addresses of the users created by this run, in id order
 
@@ -525,13 +630,15 @@ class World:
 
     def flush(self) -> None:
         """Hand the buffered rows, then the buffered updates (which may touch those rows), to the
-        database's background writer."""
+        database's background writer. The updates of a table whose rows still wait for the
+        sidecar's texts wait with them (in order), so that they never reach the rows first."""
+        waiting = {table for table, _ in self._side_jobs}
         writes = [("insert", table, parts) for table, parts in self.out.items()]
-        writes += [("update", table, [data]) for table, data in self.updates]
+        writes += [("update", table, [data]) for table, data in self.updates if table not in waiting]
         if writes:
             self.db.submit(writes)
         self.out = {}
-        self.updates = []
+        self.updates = [(table, data) for table, data in self.updates if table in waiting]
         self.out_rows = 0
 
     def _new_user_addresses(self, n: int) -> list[str | None]:
@@ -581,32 +688,13 @@ class World:
         prod_sub = np.flatnonzero(SUB_PRODUCT)[sample_weighted(rng, SUB_OFFER_P[SUB_PRODUCT], n_products)]
         p_ids = np.arange(1, n_products + 1)
         p_topic = item_topics(p_ids + WORK_PRODUCT, prod_sub, self.seed)[0]
-        works = [
-            self._work(k, t, SUB_FAMILY[sb])
-            for sb, t, k in zip(
-                prod_sub.tolist(), p_topic.tolist(), (p_ids + WORK_PRODUCT).tolist(), strict=True
-            )
-        ]
-        names = [w[0] for w in works]
-        people = [
-            (person_field(SUB_FAMILY[sb]), w[1]) for sb, w in zip(prod_sub.tolist(), works, strict=True)
-        ]
-        self.db.insert(
-            "product",
-            pa.table(
-                {
-                    "product_id": p_ids,
-                    "product_name": names,
-                    "product_subcategory_id": SUB_IDS[prod_sub],
-                    "product_ean": [f"978{i:010d}" for i in p_ids],
-                    "product_extra_data": [
-                        json.dumps({**({field: who} if field else {}), "genre": f"genre-{i % 13}"})
-                        for i, (field, who) in zip(p_ids, people, strict=True)
-                    ],
-                    "product_last_30_days_booking": np.zeros(n_products, np.int64),
-                }
-            ),
-        )
+        columns = {
+            "product_id": p_ids,
+            "product_subcategory_id": SUB_IDS[prod_sub],
+            "product_ean": [f"978{i:010d}" for i in p_ids],
+            "product_last_30_days_booking": np.zeros(n_products, np.int64),
+        }
+        self._with_texts("product", columns, "products", (p_ids, prod_sub, p_topic))
         # educational institutions
         i_ids = np.arange(1, n_inst + 1)
         idept = sample_weighted(rng, DEPT_P, n_inst)
@@ -765,44 +853,28 @@ class World:
         key[shared] = WORK_SHARED + sub[shared] * 1_000_000 + rank[shared]
         return key
 
-    def _offer_texts(self, ids: np.ndarray) -> tuple[list[str], pa.Array, list[str]]:
-        """Name, description and extra data of new offers: canonical for product offers, noisy otherwise.
+    def _with_texts(self, table: str, columns: dict, job: str, args: tuple) -> None:
+        """Emit rows once their texts are built: here, or by the sidecar process (`Sidecar`) while
+        this one simulates, then emitted by `_collect_side` (the same texts either way)."""
+        if self.side is None:
+            self.emit(table, pa.table({**columns, **getattr(self._texts, job)(*args)}))
+        else:
+            self.side.send(job, args)
+            self._side_jobs.append((table, columns))
 
-        A work's title and person are computed once per work (offers of a product share them)."""
-        i = ids - 1
-        descriptions_ = descriptions(self.o_t1[i], ids, self.seed, SUB_IDS[self.o_sub[i]])
-        names, extras = [], []
-        for oid, key, topic, sub, product in zip(
-            ids.tolist(),
-            self.o_work[i].tolist(),
-            self.o_t1[i].tolist(),
-            self.o_sub[i].tolist(),
-            self.o_product[i].tolist(),
-            strict=True,
-        ):
-            fam = SUB_FAMILY[sub]
-            field = person_field(fam)
-            title, who = self._work(key, topic, fam)
-            extra: dict[str, object] = {}  # what a venue types: never a field derived from the truth
-            if product > 0:
-                names.append(title)
-                if field:
-                    extra[field] = who
+    def _collect_side(self, wait: bool = True) -> None:
+        """Emit what the sidecar has made, in order: rows with their texts, the pro portal's days.
+        `wait=False`: only what is ready, unless more than SIDE_LAG jobs are (memory stays
+        bounded); the world simulates on meanwhile (`flush` holds back the updates of the rows
+        still waiting)."""
+        while self._side_jobs and (wait or len(self._side_jobs) > SIDE_LAG or self.side.ready()):
+            table, columns = self._side_jobs.pop(0)
+            result = self.side.receive()
+            if table == PRO_DAY:
+                for name, data in result:
+                    self.emit(name, data)
             else:
-                names.append(noisy_name(title, who, oid, self.seed, fam))
-                typed = noisy_author(who, oid, self.seed)
-                if field and typed:
-                    extra[field] = typed
-            extras.append(json.dumps(extra, ensure_ascii=False))
-        return names, descriptions_, extras
-
-    def _work(self, key: int, topic: int, fam: str) -> tuple[str, str | None]:
-        """A work's canonical title and person (None where its family names none), once per work."""
-        work = self._works.get((key, topic, fam))
-        if work is None:
-            who = author_name(topic, key, self.seed) if person_field(fam) else None
-            work = self._works[(key, topic, fam)] = (work_title(topic, key, self.seed, fam), who)
-        return work
+                self.emit(table, pa.table({**columns, **result}))
 
     def _user_geo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Users' coordinates and activity, hashed from ids (computed once per user)."""
@@ -1023,28 +1095,21 @@ class World:
         self.o_price = np.concatenate([self.o_price, price])
         self.o_begin = np.concatenate([self.o_begin, begin])
         self._derive_offers()
-        names, descriptions, extras = self._offer_texts(ids)
-        self.emit(
-            "offer",
-            pa.table(
-                {
-                    "offer_id": ids,
-                    "offer_product_id": pa.array(np.where(product > 0, product, 0), mask=product == 0),
-                    "venue_id": venue + 1,
-                    "offer_subcategory_id": SUB_IDS[sub],
-                    "offer_name": names,
-                    "offer_description": descriptions,
-                    "offer_is_active": active,
-                    "offer_validation": validation,
-                    "offer_is_duo": duo,
-                    "offer_ean": [f"978{p:010d}" if p else None for p in product],
-                    "offer_extra_data": extras,
-                    "offer_creation_date": _ts_arrow(created),
-                    "offer_updated_date": _ts_arrow(created),
-                    "offer_publication_date": _ts_arrow(created + np.timedelta64(600, "s")),
-                }
-            ),
-        )
+        columns = {
+            "offer_id": ids,
+            "offer_product_id": pa.array(np.where(product > 0, product, 0), mask=product == 0),
+            "venue_id": venue + 1,
+            "offer_subcategory_id": SUB_IDS[sub],
+            "offer_is_active": active,
+            "offer_validation": validation,
+            "offer_is_duo": duo,
+            "offer_ean": [f"978{p:010d}" if p else None for p in product],
+            "offer_creation_date": _ts_arrow(created),
+            "offer_updated_date": _ts_arrow(created),
+            "offer_publication_date": _ts_arrow(created + np.timedelta64(600, "s")),
+        }
+        i = ids - 1
+        self._with_texts("offer", columns, "offers", (ids, self.o_work[i], self.o_t1[i], sub, product))
         qty = np.where(
             is_event, rng.integers(20, 500, n), np.where(rng.random(n) < 0.5, rng.integers(1, 30, n), 0)
         )
@@ -1259,38 +1324,36 @@ class World:
         return aff, dterm
 
     def _organic_choices(
-        self,
-        users: np.ndarray,
-        rng: np.random.Generator,
-        pools: list[tuple[WeightedSampler, np.ndarray, np.ndarray]],
+        self, users: np.ndarray, rng: np.random.Generator, pools: CandidatePools
     ) -> np.ndarray:
-        """The offer each consultation picks: CANDIDATES drawn from the pools (sampler, offers in
-        its order, their packed rows), one chosen by taste x distance (Gumbel-max)."""
+        """The offer each consultation picks: CANDIDATES drawn from the pools, one chosen by taste x
+        distance (Gumbel-max).
+
+        A chunk's random numbers are drawn first (the draws of each pool, then the noise), then its
+        candidates are gathered and scored BLOCK_ROWS consultations at a time, so that their rows
+        and scores stay in the CPU's cache (the same floats as scoring the chunk at once)."""
         n_pop = CANDIDATES - round(CANDIDATES * EXPLORE_SHARE)
+        n_first = len(pools.offers) // 2  # the popularity pool's rows, then the category pool's
         chosen = np.empty(len(users), np.int64)
         for lo in range(0, len(users), CHUNK_ROWS):
             part = users[lo : lo + CHUNK_ROWS]
             m = len(part)
-            draws = [
-                sampler.positions(rng, (m, k))
-                for (sampler, _, _), k in zip(pools, (n_pop, CANDIDATES - n_pop), strict=True)
-            ]
-            # np.take: rows gathered whole, several times faster than `table[d]` here
-            rows = np.concatenate(
-                [np.take(table, d, axis=0) for (_, _, table), d in zip(pools, draws, strict=True)], axis=1
-            )
-            aff, dterm = self._candidate_terms(part, rows)
-            score = aff + np.float32(0.1)
-            np.log(score, out=score)
-            score *= np.float32(TASTE_WEIGHT)
-            score += dterm
-            score += gumbel32(rng, (m, CANDIDATES))
-            pick = np.argmax(score, axis=1)
-            first = pick < n_pop
-            r = np.arange(m)
-            from_pop = pools[0][1][draws[0][r, np.minimum(pick, n_pop - 1)]]
-            from_sub = pools[1][1][draws[1][r, np.maximum(pick - n_pop, 0)]]
-            chosen[lo : lo + m] = np.where(first, from_pop, from_sub)
+            drawn = np.empty((m, CANDIDATES), np.int64)
+            drawn[:, :n_pop] = pools.by_pop.positions(rng, (m, n_pop))
+            drawn[:, n_pop:] = pools.by_sub.positions(rng, (m, CANDIDATES - n_pop))
+            drawn[:, n_pop:] += n_first
+            noise = gumbel32(rng, (m, CANDIDATES))
+            for b in range(0, m, BLOCK_ROWS):
+                d = drawn[b : b + BLOCK_ROWS]
+                # np.take: rows gathered whole, several times faster than `table[d]` here
+                aff, score = self._candidate_terms(part[b : b + BLOCK_ROWS], np.take(pools.rows, d, axis=0))
+                aff += np.float32(0.1)
+                np.log(aff, out=aff)
+                aff *= np.float32(TASTE_WEIGHT)
+                score += aff  # the distance term plus the taste term, as taste + distance (commutes)
+                score += noise[b : b + BLOCK_ROWS]
+                pick = np.argmax(score, axis=1)
+                chosen[lo + b : lo + b + len(d)] = pools.offers[d[np.arange(len(d)), pick]]
         return chosen
 
     def _sessions(self, day: np.datetime64, rng: np.random.Generator) -> None:
@@ -1320,10 +1383,8 @@ class World:
         by_pop = WeightedSampler(self.o_pop[bookable])
         sub = self.o_sub[bookable]  # category popularity only: the long tail
         by_sub = WeightedSampler(SUB_POP[sub], classes=sub)
-        pools = []
-        for sampler in (by_pop, by_sub):
-            offers = bookable[sampler.order]
-            pools.append((sampler, offers, self._pack(offers)))
+        offers = np.concatenate([bookable[by_pop.order], bookable[by_sub.order]])
+        pools = CandidatePools(by_pop, by_sub, offers, self._pack(offers))
         ev: list[tuple] = []
 
         def events(
@@ -1359,10 +1420,10 @@ class World:
                 call=reco,
             )
             drawn = by_pop.positions(rng, (m, CANDIDATES))
-            aff, dterm = self._candidate_terms(users[reco], np.take(pools[0][2], drawn, axis=0))
+            aff, dterm = self._candidate_terms(users[reco], np.take(pools.rows, drawn, axis=0))
             score = 0.5 * np.log(np.float32(0.1) + aff) + 0.5 * dterm + gumbel32(rng, (m, CANDIDATES))
             order = np.argsort(-score, axis=1)[:, :DISPLAY_SIZE]
-            shown = pools[0][1][np.take_along_axis(drawn, order, axis=1)]
+            shown = pools.offers[np.take_along_axis(drawn, order, axis=1)]
             a_shown = np.take_along_axis(aff, order, axis=1)
             d_shown = np.take_along_axis(dterm, order, axis=1)
             pos = np.tile(np.arange(DISPLAY_SIZE), (m, 1))
@@ -1604,18 +1665,47 @@ class World:
                 day.astype("datetime64[s]")
                 + rng.integers(6 * 3600, 20 * 3600, n_off).astype("timedelta64[s]")
             )
+            self._collect_side(wait=False)  # what the sidecar has made so far
             self._new_offers(ocreated, rng, day)
             self._offer_updates(day, rng)
             self._collective(day, rng)
+            if self.side is not None:  # the pro portal's day, from its own stream, in the sidecar
+                self._send_pro_day(day)
             self._sessions(day, rng)
             venue_map_day(self, day)  # app usage beyond the offer funnel, from streams of its own
-            pro_portal_day(self, day)
+            if self.side is None:
+                pro_portal_day(self, day)
             if progress:
                 progress(i + 1)
+        self._collect_side()
         self.flush()
+
+    def start_sidecar(self) -> None:
+        """Hand the texts and the pro portal's days to a second process (`Sidecar`): the same
+        database, built on both cores."""
+        self.side = Sidecar(self.seed)
+
+    def stop_sidecar(self) -> None:
+        """Stop the sidecar without its work (a failed generation)."""
+        if self.side is not None:
+            self.side.kill()
+            self.side = None
+
+    def _send_pro_day(self, day: np.datetime64) -> None:
+        """What the pro portal's day reads of the world: the venues once, then the offers' state."""
+        assert self.side is not None
+        if not self._side_offers:
+            self.side.send("static", (self.v_offerer, self.v_open))
+        done, self._side_offers = self._side_offers, len(self.o_created)
+        self.side.send("pro_day", (day, self.o_active, self.o_created[done:], self.o_venue[done:]))
+        self._side_jobs.append((PRO_DAY, {}))
 
     def finish(self) -> None:
         """Write users and deposits (new rows inserted, changed rows updated) and product popularity."""
+        self._collect_side()
+        if self.side is not None:
+            side, self.side = self.side, None
+            side.close()
         self.flush()
         n_old = self.n_users_loaded
         ids = np.arange(1, len(self.u_created) + 1)

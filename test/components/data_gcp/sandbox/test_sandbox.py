@@ -384,6 +384,37 @@ def test_same_seed_same_database_and_advance_moves_forward(tmp_path: Path, sandb
     con.close()
 
 
+def _table_rows(path: Path) -> dict[str, list[tuple]]:
+    con = sqlite3.connect(path)
+    names = [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    rows = {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+    con.close()
+    return rows
+
+
+def test_the_sidecar_process_gives_the_same_database(
+    tmp_path: Path, sandbox_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts and pro portal days built in the second process: the same rows, no file left over."""
+    import data_gcp.sandbox.core as core
+    from data_gcp.sandbox import world
+
+    started = []
+    monkeypatch.setattr(core, "SIDECAR_MIN_WORK", 0.0)
+    monkeypatch.setattr(
+        world.World, "start_sidecar", lambda w, f=world.World.start_sidecar: (started.append(w), f(w))
+    )
+    path = tmp_path / "db" / "side.sqlite"
+    generate(SCALE, SEED, f"sqlite:///{path}", START, DAYS)
+    assert started
+    assert [p.name for p in path.parent.iterdir()] == ["side.sqlite"]
+    side, alone = _table_rows(path), _table_rows(sandbox_file)
+    assert side.keys() == alone.keys()
+    assert side["pro_app_event"] and side["offer"]
+    for name in alone:
+        assert side[name] == alone[name], name
+
+
 def _arrival(con: sqlite3.Connection, table: str) -> str:
     return f"datetime({table}.event_timestamp, '+' || ({table}.event_server_timestamp_offset / 1000000) || ' seconds')"
 
