@@ -76,12 +76,19 @@ def remove_abandoned_venues(db: SourceDB, day: dt.date) -> list[int]:
     ids = _ids(
         db,
         'SELECT v.venue_id FROM "venue" v WHERE v.venue_creation_date < ? '
-        'AND NOT EXISTS (SELECT 1 FROM "offer" o WHERE o.venue_id = v.venue_id) '
-        f'AND NOT EXISTS (SELECT 1 FROM "{removed_table("offer")}" o WHERE o.venue_id = v.venue_id) '
-        'AND NOT EXISTS (SELECT 1 FROM "collective_offer" c WHERE c.venue_id = v.venue_id) '
-        'AND NOT EXISTS (SELECT 1 FROM "booking" b WHERE b.venue_id = v.venue_id) '
-        'AND NOT EXISTS (SELECT 1 FROM "collective_booking" b WHERE b.venue_id = v.venue_id) '
-        "ORDER BY v.venue_id",
+        + "".join(
+            # one pass over each table (SQLite builds the set once), not a scan of the bookings per
+            # venue: `booking.venue_id` has no index, and at scale 10 that took minutes
+            f'AND v.venue_id NOT IN (SELECT venue_id FROM "{table}" WHERE venue_id IS NOT NULL) '
+            for table in (
+                "offer",
+                removed_table("offer"),
+                "collective_offer",
+                "booking",
+                "collective_booking",
+            )
+        )
+        + "ORDER BY v.venue_id",
         (cutoff,),
     )
     if ids:
