@@ -23,24 +23,41 @@ def _dbt_tasks(dag):  # noqa: ANN001, ANN202
             yield task.op_args[0][0], task.op_args[1], None
 
 
+@pytest.fixture(scope="module")
+def parsed_project(tmp_path_factory):  # noqa: ANN001, ANN201
+    """(dbt's parsed manifest object, its target folder): parsed once for both ways of running the
+    DAG below (a full parse of the project each time otherwise)."""
+    from data_gcp.dbt_runner import invoke
+
+    target = tmp_path_factory.mktemp("dbt_ls") / "target"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATA_GCP_ENV", "local")
+        mp.setenv("DATA_GCP_DATA_DIR", str(target.parent / "data"))
+        reset_settings()
+        try:
+            return invoke(["parse"], target_path=target).raw, target
+        finally:
+            reset_settings()
+
+
 @pytest.mark.parametrize("execution", ["per_model", "single_build"])
 def test_every_data_test_of_the_manifest_runs_in_a_task_of_the_dag(
-    load_dagbag, current_manifest, tmp_path, monkeypatch, execution
+    load_dagbag, current_manifest, parsed_project, monkeypatch, execution
 ):
     """Asks dbt itself (`dbt ls`, with each task's own selection) which tests each task runs, for
     both ways the DAG runs the project (a task per model in the cloud, one build locally)."""
     from dbt.cli.main import dbtRunner
 
-    from data_gcp.dbt_runner import dbt_env, invoke, project_dir
+    from data_gcp.dbt_runner import dbt_env, project_dir
 
     monkeypatch.setenv("DATA_GCP_DBT_EXECUTION", execution)
     dag = load_dagbag().dags["dbt_run"]
     # dbt_build, models_ready, dbt_source_freshness
     assert (len(dag.tasks) == 3) == (execution == "single_build")
     expected = {uid for uid, n in current_manifest["nodes"].items() if n["resource_type"] == "test"}
-    manifest = invoke(["parse"], target_path=tmp_path / "target").raw
+    manifest, target = parsed_project
     base = ["--project-dir", str(project_dir()), "--profiles-dir", str(project_dir()), "--target", "local"]
-    base += ["--target-path", str(tmp_path / "target"), "--resource-type", "test", "--output", "json"]
+    base += ["--target-path", str(target), "--resource-type", "test", "--output", "json"]
     base += ["--output-keys", "unique_id", "--quiet"]
     ran: dict[str, set[str]] = {}
     saved = dict(os.environ)
