@@ -93,17 +93,21 @@ def test_declared_tables_are_created_empty_with_their_bigquery_types(bq, monkeyp
     typed as the producer's load creates it (through the real client: DDL script, listing, schema).
 
     crucible refuses `OPTIONS (require_partition_filter = TRUE)` on purpose (ignoring it would change
-    results): the script BigQuery gets carries it (asserted here, on exactly the declared tables), the
-    emulator gets the same script without it."""
+    results), and partitioning by the day of a timestamp (`PARTITION BY DATE(ts)`, the display log):
+    the script BigQuery gets carries both (asserted here, on exactly the declared tables), the
+    emulator gets the same script without them."""
+    import re
+
     from data_gcp.table_catalog import declared_tables, ensure_tables
 
     option = " OPTIONS (require_partition_filter = TRUE)"
+    by_day_of_timestamp = re.compile(r" PARTITION BY DATE\(`\w+`\)")
     scripts: list[str] = []
     execute = bq.execute
 
     def execute_on_the_emulator(sql, params=None):  # noqa: ANN001, ANN202
         scripts.append(sql)
-        return execute(sql.replace(option, ""), params)
+        return execute(by_day_of_timestamp.sub("", sql.replace(option, "")), params)
 
     monkeypatch.setattr(bq, "execute", execute_on_the_emulator)
     declared = declared_tables()
@@ -116,6 +120,21 @@ def test_declared_tables_are_created_empty_with_their_bigquery_types(bq, monkeyp
         if option in statement
     }
     assert "`p.raw_dev.firebase_events`" in with_option
+    by_day = {
+        statement.split()[5]: by_day_of_timestamp.search(statement).group(0)
+        for script in scripts
+        for statement in script.split(";\n")
+        if by_day_of_timestamp.search(statement)
+    }
+    assert by_day == {
+        bq.physical(name): f" PARTITION BY DATE(`{t.partition}`)"
+        for name, t in declared.items()
+        if t.partition and t.bigquery_columns()[t.partition] == "TIMESTAMP"
+    }
+    assert (
+        by_day[bq.physical("raw.applicative_database_reco_display_log")]
+        == " PARTITION BY DATE(`displayed_at`)"
+    )
     assert with_option == {
         bq.physical(name) for name, t in declared.items() if t.partition and t.require_partition_filter
     }
