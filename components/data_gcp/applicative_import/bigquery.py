@@ -129,13 +129,11 @@ def finalize_script(
     day = f"DATE {_lit(run_date)}"
     for plan, staging, _, _ in staged:
         spec, target = plan.spec, physical(plan.spec.raw_table)
-        part = (
-            f" PARTITION BY `{spec.partition_column}`"
-            if spec.partition_column
-            else f" PARTITION BY DATE(`{spec.timestamp_partition}`)"
-            if spec.timestamp_partition
-            else ""
-        )
+        part = ""
+        if spec.partition_column:
+            part = f" PARTITION BY `{spec.partition_column}`"
+        elif spec.timestamp_partition:
+            part = f" PARTITION BY DATE(`{spec.timestamp_partition}`)"
         ddl.append(f"CREATE TABLE IF NOT EXISTS {target}{part} AS SELECT * FROM {staging} WHERE FALSE")
         cols = ", ".join(f"`{c}`" for c in spec.column_names)
         if spec.partition_column:

@@ -1,10 +1,9 @@
 -- What the recommendation API displayed, one row per (call, offer) (a repeated log line is kept
 -- once).
--- Incremental by day (macros/incremental.sql): a run reads the log lines of its days (the raw log
--- is
--- partitioned by the day of displayed_at: the filter compares that column with constants) and
--- writes
--- them; its readers then read only the days they need (partition filters on display_date).
+-- Incremental by day (macros/incremental.sql): a run reads the log lines of its days (the raw
+-- log is partitioned by the day of displayed_at: the filter compares that column with constants)
+-- and writes them; its readers then read only the days they need (partition filters on
+-- display_date).
 {{ config(**incremental_by_day('display_date', cluster_by=['user_id'])) }}
 
 with
